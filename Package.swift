@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Courier",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Courier", targets: ["Courier"]),
+        .library(name: "CourierTestServer", targets: ["CourierTestServer"]),
+        .executable(name: "courier-demo", targets: ["CourierDemo"]),
+    ],
+    targets: [
+        // C shims: only what Swift cannot reach through Glibc.
+        .systemLibrary(name: "CCourierEpoll"),
+
+        .target(name: "CourierCore", swiftSettings: swiftSettings),
+        .target(
+            name: "CourierTransport",
+            dependencies: ["CourierCore", "CCourierEpoll"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Courier",
+            dependencies: ["CourierCore", "CourierTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CourierTestServer",
+            dependencies: ["CourierCore", "CourierTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CourierDemo",
+            dependencies: ["Courier", "CourierTestServer"],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CourierTransportTests",
+            dependencies: ["CourierTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierTests",
+            dependencies: ["Courier", "CourierTestServer"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

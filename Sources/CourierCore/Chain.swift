@@ -1,0 +1,113 @@
+/// The rest of the call, from one interceptor's point of view.
+///
+/// A chain is an immutable value: `proceed` calls the next interceptor with a chain advanced by
+/// one, so the call is a plain async recursion with no shared index to corrupt.
+public struct Chain: Sendable {
+    package let stages: InterceptorStages
+    package let index: Int
+    /// Set by the connect stage; what network interceptors and the call-server stage run over.
+    package let exchange: (any HTTPExchange)?
+    package let settings: CallSettings
+    /// Present when this chain was handed to a network interceptor: counts its `proceed` calls.
+    private let proceedCount: ProceedCounter?
+
+    package init(stages: InterceptorStages, settings: CallSettings) {
+        self.init(stages: stages, index: 0, exchange: nil, settings: settings, proceedCount: nil)
+    }
+
+    private init(
+        stages: InterceptorStages,
+        index: Int,
+        exchange: (any HTTPExchange)?,
+        settings: CallSettings,
+        proceedCount: ProceedCounter?
+    ) {
+        self.stages = stages
+        self.index = index
+        self.exchange = exchange
+        self.settings = settings
+        self.proceedCount = proceedCount
+    }
+
+    /// The connect timeout in force for this call.
+    public var connectTimeout: Duration? { settings.connectTimeout }
+    /// The longest wait for the next byte of a response.
+    public var readTimeout: Duration? { settings.readTimeout }
+    /// The longest wait for the socket to accept more bytes of a request.
+    public var writeTimeout: Duration? { settings.writeTimeout }
+
+    /// The protocol of the connection this exchange runs over; nil before the connect stage.
+    public var connectionVersion: HTTPVersion? { exchange?.version }
+
+    /// Sends `request` through the remaining interceptors and returns their response.
+    public func proceed(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await proceed(request, exchange: exchange)
+    }
+
+    /// Like ``proceed(_:)``, attaching the exchange the connect stage chose.
+    package func proceed(_ request: HTTPRequest, exchange: (any HTTPExchange)?) async throws -> HTTPResponse {
+        if let proceedCount, proceedCount.increment() > 1 {
+            throw HTTPClientError(
+                .interceptorContractViolation,
+                "Network interceptor \(stages.name(at: index - 1)) must call proceed() exactly once; it called it again."
+            )
+        }
+        guard index < stages.interceptors.count else {
+            throw HTTPClientError(
+                .interceptorContractViolation,
+                "proceed() was called past the last stage of the chain."
+            )
+        }
+        let interceptor = stages.interceptors[index]
+        guard stages.networkRange.contains(index) else {
+            let next = Chain(stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: nil)
+            return try await interceptor.intercept(request, chain: next)
+        }
+        let counter = ProceedCounter()
+        let next = Chain(stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: counter)
+        let response = try await interceptor.intercept(request, chain: next)
+        guard counter.value == 1 else {
+            await response.body.source?.abandon()
+            throw HTTPClientError(
+                .interceptorContractViolation,
+                "Network interceptor \(stages.name(at: index)) must call proceed() exactly once; it did not call it."
+            )
+        }
+        return response
+    }
+}
+
+/// The interceptors of a client, in call order, and which of them are network interceptors.
+package final class InterceptorStages: Sendable {
+    package let interceptors: [any Interceptor]
+    package let networkRange: Range<Int>
+
+    package init(interceptors: [any Interceptor], networkRange: Range<Int>) {
+        self.interceptors = interceptors
+        self.networkRange = networkRange
+    }
+
+    func name(at index: Int) -> String {
+        String(describing: type(of: interceptors[index]))
+    }
+}
+
+/// Per-call settings every stage can read.
+package struct CallSettings: Sendable {
+    package var connectTimeout: Duration?
+    package var readTimeout: Duration?
+    package var writeTimeout: Duration?
+
+    package init(connectTimeout: Duration?, readTimeout: Duration?, writeTimeout: Duration?) {
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
+    }
+}
+
+/// A connection, chosen by the connect stage, that can carry one request and its response.
+package protocol HTTPExchange: Sendable {
+    var version: HTTPVersion { get }
+    /// Writes the request and reads the response head; the body streams afterwards.
+    func send(_ request: HTTPRequest, settings: CallSettings) async throws -> HTTPResponse
+}

@@ -1,0 +1,82 @@
+/// The one error type Courier throws for everything that goes wrong with a call, except
+/// cancellation, which is always `CancellationError`.
+///
+/// Match on ``kind`` to decide what to do; print the error for a message a person can act on.
+///
+/// ```swift
+/// do {
+///     _ = try await client.send(request)
+/// } catch let error as HTTPClientError where error.kind == .timeout(.connect) {
+///     // try another mirror
+/// }
+/// ```
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, precise enough to branch on.
+    public enum Kind: Hashable, Sendable {
+        /// The URL has no host, an unsupported scheme or an invalid port.
+        case invalidURL
+        /// The request cannot be sent as built: an invalid header name or value, a body that failed to encode.
+        case invalidRequest
+        /// The host name did not resolve.
+        case dnsFailure
+        /// Every address of the host refused the connection.
+        case connectionRefused
+        /// The connection could not be established for another reason (unreachable network, no route).
+        case connectFailed
+        /// The peer reset the connection.
+        case connectionReset
+        /// The peer closed the connection before a complete response head arrived.
+        case connectionClosed
+        /// A configured timeout elapsed.
+        case timeout(Timeout)
+        /// The peer sent bytes that break the protocol; the connection is not reused.
+        case protocolViolation(ProtocolViolation)
+        /// A body was larger than the limit the caller gave.
+        case responseTooLarge
+        /// A response body was iterated a second time, or from two tasks at once.
+        case bodyAlreadyConsumed
+        /// An interceptor broke the chain's rules (a network interceptor must call `proceed` exactly once).
+        case interceptorContractViolation
+        /// Reading a request body (a stream or a file) failed.
+        case requestBodyFailed
+        /// The client was shut down.
+        case clientShutdown
+    }
+
+    /// Which configured timeout elapsed.
+    public enum Timeout: Hashable, Sendable {
+        case connect
+        case read
+        case write
+        case call
+    }
+
+    /// How the peer broke HTTP.
+    public enum ProtocolViolation: Hashable, Sendable {
+        case malformedStatusLine
+        case malformedRequestLine
+        case malformedHeader
+        case headersTooLarge
+        case invalidContentLength
+        case conflictingFraming
+        case unsupportedTransferEncoding
+        case invalidChunk
+        case truncatedBody
+        case unexpectedBytes
+    }
+
+    public let kind: Kind
+    /// What happened, in words that name the peer and the reason.
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    package static func protocolViolation(_ violation: ProtocolViolation, _ message: String) -> HTTPClientError {
+        HTTPClientError(.protocolViolation(violation), message)
+    }
+}

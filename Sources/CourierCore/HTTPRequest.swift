@@ -1,0 +1,70 @@
+public import FoundationEssentials
+
+/// An HTTP request: method, URL, header fields and an optional body.
+///
+/// A value type: interceptors copy and modify it freely.
+///
+/// ```swift
+/// var request = HTTPRequest(url: URL(string: "http://127.0.0.1:8080/hello")!)
+/// request.headers["Accept"] = "text/plain"
+/// let post = HTTPRequest(method: .post, url: url, headers: ["Content-Type": "application/json"],
+///                        body: .bytes(json))
+/// ```
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: URL
+    public var headers: HTTPHeaders
+    public var body: Body?
+
+    public init(method: HTTPMethod = .get, url: URL, headers: HTTPHeaders = [:], body: Body? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Checks what can be checked before any I/O: the URL and the header fields.
+    public func validate() throws(HTTPClientError) {
+        _ = try RequestTarget(url)
+        try headers.validate()
+        if case .failed(let error) = body?.storage { throw error }
+    }
+}
+
+/// The parts of a request URL the wire needs, checked once.
+package struct RequestTarget: Hashable, Sendable {
+    package let scheme: String
+    package let host: String
+    package let port: Int
+    /// path?query, as sent in the request line (origin-form).
+    package let path: String
+
+    package var isSecure: Bool { scheme == "https" || scheme == "wss" }
+
+    /// `host[:port]` for the Host header: the port is omitted when it is the scheme's default.
+    package var authority: String {
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return port == (isSecure ? 443 : 80) ? hostPart : "\(hostPart):\(port)"
+    }
+
+    package init(_ url: URL) throws(HTTPClientError) {
+        guard let scheme = url.scheme?.lowercased(), ["http", "https", "ws", "wss"].contains(scheme) else {
+            throw HTTPClientError(.invalidURL, "Unsupported URL scheme in \(url.absoluteString); expected http or https.")
+        }
+        guard var host = url.host(percentEncoded: true), !host.isEmpty else {
+            throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has no host.")
+        }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let port = url.port ?? (scheme == "https" || scheme == "wss" ? 443 : 80)
+        guard (1...65535).contains(port) else {
+            throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has invalid port \(port).")
+        }
+        var path = url.path(percentEncoded: true)
+        if path.isEmpty { path = "/" }
+        if let query = url.query(percentEncoded: true) { path += "?" + query }
+        self.scheme = scheme
+        self.host = host.lowercased()
+        self.port = port
+        self.path = path
+    }
+}

@@ -1,0 +1,46 @@
+/// A response head and its body, which is still streaming from the connection when `send` returns.
+///
+/// ```swift
+/// let response = try await client.send(request)
+/// guard response.status.isSuccess else { ... }
+/// let text = try await response.body.string()
+/// ```
+public struct HTTPResponse: Sendable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var version: HTTPVersion
+    /// The request that produced this response, as it went to the network (after interceptors).
+    public var request: HTTPRequest
+    public var body: Body
+    private var prior: PriorResponse?
+
+    public init(
+        status: HTTPStatus,
+        headers: HTTPHeaders = [:],
+        version: HTTPVersion = .http1_1,
+        request: HTTPRequest,
+        body: Body = .empty
+    ) {
+        self.status = status
+        self.headers = headers
+        self.version = version
+        self.request = request
+        self.body = body
+    }
+
+    /// The redirect or authentication challenge that this response followed, if any; its body
+    /// has already been discarded.
+    public var priorResponse: HTTPResponse? {
+        get { prior?.response }
+        set { prior = newValue.map(PriorResponse.init) }
+    }
+}
+
+/// Breaks the recursion of a struct holding an optional of itself.
+private final class PriorResponse: Sendable {
+    let response: HTTPResponse
+
+    init(_ response: HTTPResponse) {
+        self.response = response
+    }
+}

@@ -1,0 +1,40 @@
+/// Byte classes from RFC 9110 §5.6, shared by validation and the wire codecs.
+package enum HTTPSyntax {
+    /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    @inlinable
+    package static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// field-vchar / SP / HTAB: visible ASCII, obs-text (0x80–0xFF), space and tab.
+    @inlinable
+    package static func isFieldValueCharacter(_ byte: UInt8) -> Bool {
+        byte == 0x09 || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    @inlinable
+    package static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// A byte as a person reads it in an error message.
+    package static func describe(_ byte: UInt8) -> String {
+        switch byte {
+        case 0x00: "NUL (0x00)"
+        case 0x0A: "LF (0x0A)"
+        case 0x0D: "CR (0x0D)"
+        case 0x20...0x7E: "\"\(Character(Unicode.Scalar(byte)))\""
+        default: "byte 0x" + String(byte, radix: 16, uppercase: true)
+        }
+    }
+}
