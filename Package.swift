@@ -17,12 +17,12 @@ let package = Package(
     ],
     targets: [
         // C shims: only what Swift cannot reach through Glibc.
-        .systemLibrary(name: "CCourierEpoll"),
+        .systemLibrary(name: "CCourierSystem"),
 
         .target(name: "CourierCore", swiftSettings: swiftSettings),
         .target(
             name: "CourierTransport",
-            dependencies: ["CourierCore", "CCourierEpoll"],
+            dependencies: ["CourierCore", "CCourierSystem"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -99,7 +99,7 @@ public struct HTTPHeaders: Sendable, Hashable {
         }
     }
 
-    static func validate(name: String) throws(HTTPClientError) {
+    package static func validate(name: String) throws(HTTPClientError) {
         if name.isEmpty {
             throw HTTPClientError(.invalidRequest, "Header name is empty.")
         }
@@ -111,7 +111,7 @@ public struct HTTPHeaders: Sendable, Hashable {
         }
     }
 
-    static func validate(value: String, name: String) throws(HTTPClientError) {
+    package static func validate(value: String, name: String) throws(HTTPClientError) {
         for byte in value.utf8 where (byte < 0x20 && byte != 0x09) || byte == 0x7F {
             throw HTTPClientError(
                 .invalidRequest,

@@ -1,0 +1,5 @@
+@_exported public import CourierCore
+@_exported public import struct CourierTransport.ResolvedAddress
+@_exported public import protocol CourierTransport.DNSResolver
+@_exported public import struct CourierTransport.SystemDNSResolver
+@_exported public import FoundationEssentials

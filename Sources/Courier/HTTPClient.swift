@@ -1,0 +1,95 @@
+import CourierTransport
+
+/// Sends HTTP requests and streams their responses.
+///
+/// Create one and share it: it owns a dispatcher that limits concurrent calls and a pool of
+/// connections that are kept alive between calls. It needs no set-up and no shutdown.
+///
+/// ```swift
+/// let client = HTTPClient()
+/// let response = try await client.send(HTTPRequest(url: URL(string: "https://example.com/")!))
+/// for try await chunk in response.body { consume(chunk) }
+/// ```
+///
+/// A call runs in the caller's task: cancelling that task cancels the call wherever it is
+/// (queued, connecting, writing, waiting for the head, reading the body) and `send` or the body
+/// iteration throws `CancellationError`. The connection involved is closed, never reused.
+public final class HTTPClient: Sendable {
+    public let configuration: Configuration
+    /// Admission of calls; shared by clients made with ``with(_:)``.
+    public let dispatcher: Dispatcher
+    package let pool: ConnectionPool
+    private let stages: InterceptorStages
+    private let settings: CallSettings
+
+    public convenience init(configuration: Configuration = Configuration()) {
+        self.init(
+            configuration: configuration,
+            dispatcher: Dispatcher(maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
+            pool: ConnectionPool(maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive)
+        )
+    }
+
+    private init(configuration: Configuration, dispatcher: Dispatcher, pool: ConnectionPool) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.pool = pool
+        self.settings = CallSettings(
+            connectTimeout: configuration.connectTimeout,
+            readTimeout: configuration.readTimeout,
+            writeTimeout: configuration.writeTimeout
+        )
+        let builtIn: [any Interceptor] = [
+            BridgeInterceptor(userAgent: configuration.userAgent),
+            ConnectInterceptor(pool: pool, connector: Connector(resolver: configuration.dnsResolver)),
+        ]
+        let interceptors = configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
+        let networkStart = configuration.interceptors.count + builtIn.count
+        self.stages = InterceptorStages(
+            interceptors: interceptors,
+            networkRange: networkStart..<(networkStart + configuration.networkInterceptors.count)
+        )
+    }
+
+    /// A client with a modified configuration that shares this one's connection pool and
+    /// dispatcher, so it costs nothing to make one per call site.
+    ///
+    /// The dispatcher's limits and the pool's settings stay those of the original client.
+    public func with(_ modify: (inout Configuration) -> Void) -> HTTPClient {
+        var configuration = self.configuration
+        modify(&configuration)
+        return HTTPClient(configuration: configuration, dispatcher: dispatcher, pool: pool)
+    }
+
+    /// Sends `request` and returns the response once its head has arrived; the body streams.
+    ///
+    /// - Throws: `HTTPClientError` for every failure, `CancellationError` when the task is cancelled.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let target = try RequestTarget(request.url)
+        try await dispatcher.admit(host: target.host)
+        let response: HTTPResponse
+        do {
+            response = try await Chain(stages: stages, settings: settings).proceed(request)
+        } catch {
+            await dispatcher.finished(host: target.host)
+            throw error
+        }
+        return await CallCompletion.attach(to: response, dispatcher: dispatcher, host: target.host)
+    }
+
+    /// Closes idle pooled connections now. Optional: idle connections also close on their own
+    /// after `keepAlive`, and nothing else needs tearing down.
+    public func shutdown() async {
+        await pool.evictAll()
+    }
+
+    /// Connections this client's pool holds open, idle or in use.
+    public var openConnectionCount: Int {
+        get async { await pool.openConnectionCount }
+    }
+
+    /// Idle connections waiting in this client's pool.
+    public var idleConnectionCount: Int {
+        get async { await pool.idleConnectionCount }
+    }
+}

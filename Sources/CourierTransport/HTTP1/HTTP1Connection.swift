@@ -1,0 +1,115 @@
+import CourierCore
+import Synchronization
+
+/// A client HTTP/1.1 connection: a socket, the bytes read from it, and the rules for reuse.
+///
+/// Its methods run pinned to the socket's reactor. One exchange uses it at a time; the pool
+/// (an actor) hands it from one exchange to the next, which orders all accesses and makes the
+/// `@unchecked Sendable` safe.
+package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertible {
+    private static let ids = Atomic<Int>(0)
+
+    package let socket: Socket
+    package let key: ConnectionKey
+    package let id: Int
+    package let limits: HTTP1Limits
+    var buffer = ReceiveBuffer()
+    /// Exchanges this connection has carried, counting the current one.
+    package private(set) var exchangeCount = 0
+
+    package init(socket: Socket, key: ConnectionKey, limits: HTTP1Limits = HTTP1Limits()) {
+        self.socket = socket
+        self.key = key
+        self.limits = limits
+        self.id = HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    package var reactor: Reactor { socket.reactor }
+
+    package var description: String { "connection #\(id) to \(key)" }
+
+    /// Whether an idle connection can take another exchange: open, with nothing unread from the peer.
+    package var isHealthy: Bool { buffer.readableCount == 0 && socket.isHealthy }
+
+    package func close() {
+        socket.close()
+    }
+
+    func beginExchange() {
+        exchangeCount += 1
+    }
+
+    /// Writes `first` and `second` back to back; on the reactor.
+    func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), timeout: Duration?) async throws {
+        do {
+            try await socket.write(first, second, deadline: timeout.map { .now + $0 })
+        } catch {
+            throw mapError(error, while: "writing the request", timeout: .write)
+        }
+    }
+
+    /// Reads response heads until a final one, skipping 1xx interim responses; on the reactor.
+    func readResponseHead(timeout: Duration?) async throws -> HTTP1Head {
+        var parser = HTTP1HeadParser(role: .response, limits: limits)
+        while true {
+            let parsed = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) in try parser.parse(bytes) }
+            if let (head, used) = parsed {
+                buffer.skip(used)
+                guard case .status(let status) = head.startLine, status.isInformational, status.code != 101 else { return head }
+                continue
+            }
+            let unread = buffer.readableCount
+            let count: Int
+            do {
+                count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
+            } catch {
+                throw mapError(error, while: "waiting for the response head", timeout: .read)
+            }
+            if count == 0 {
+                throw HTTPClientError(
+                    .connectionClosed,
+                    unread == 0
+                        ? "\(key.host):\(key.port) closed the connection without sending a response."
+                        : "\(key.host):\(key.port) closed the connection after \(unread) bytes of the response head."
+                )
+            }
+        }
+    }
+
+    /// Reads until `decoder` yields data or the end; on the reactor.
+    func readBody(_ decoder: inout HTTP1BodyDecoder, timeout: Duration?) async throws -> ByteBuffer? {
+        while true {
+            switch try decoder.next(&buffer) {
+            case .data(let chunk): return chunk
+            case .end: return nil
+            case .needMore: break
+            }
+            let count: Int
+            do {
+                count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
+            } catch {
+                throw mapError(error, while: "reading the response body", timeout: .read)
+            }
+            if count == 0 {
+                try decoder.endOfStream()
+                return nil
+            }
+        }
+    }
+
+    /// Gives a system or reactor failure its HTTP meaning, naming the peer and the phase.
+    func mapError(_ error: any Error, while phase: String, timeout: HTTPClientError.Timeout) -> any Error {
+        switch error {
+        case let error as SocketError where error.isConnectionReset:
+            return HTTPClientError(.connectionReset, "\(key.host):\(key.port) reset the connection while \(phase).")
+        case let error as SocketError:
+            return HTTPClientError(.connectionReset, "The connection to \(key.host):\(key.port) failed while \(phase): \(error).")
+        case ReactorError.timedOut:
+            return HTTPClientError(.timeout(timeout), "Timed out \(phase) from \(key.host):\(key.port).")
+        case ReactorError.closed:
+            return HTTPClientError(.connectionClosed, "The connection to \(key.host):\(key.port) was closed while \(phase).")
+        default:
+            return error
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package import CourierCore
+
+/// How a message body is delimited on the wire (RFC 9112 §6.3).
+package enum HTTP1Framing: Sendable, Equatable {
+    case none
+    case contentLength(Int)
+    case chunked
+    /// The body runs until the server closes the connection (responses only).
+    case untilClose
+
+    /// The framing of a response to a request with `method`.
+    package static func response(to method: HTTPMethod, head: HTTP1Head) throws(HTTPClientError) -> HTTP1Framing {
+        guard case .status(let status) = head.startLine else { preconditionFailure("not a response head") }
+        if method == .head || status.isInformational || status.code == 204 || status.code == 304 {
+            return .none
+        }
+        return try framing(of: head.headers, otherwise: .untilClose)
+    }
+
+    /// The framing of a request body; a request with neither header has none.
+    package static func request(_ head: HTTP1Head) throws(HTTPClientError) -> HTTP1Framing {
+        try framing(of: head.headers, otherwise: .none)
+    }
+
+    private static func framing(of headers: HTTPHeaders, otherwise fallback: HTTP1Framing) throws(HTTPClientError) -> HTTP1Framing {
+        let transferEncodings = headers.values(for: "Transfer-Encoding")
+        let contentLengths = headers.values(for: "Content-Length")
+        if !transferEncodings.isEmpty {
+            guard contentLengths.isEmpty else {
+                throw HTTPClientError.protocolViolation(
+                    .conflictingFraming,
+                    "The message has both Transfer-Encoding and Content-Length, a sign of request smuggling; it is rejected."
+                )
+            }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
+            guard codings == ["chunked"] else {
+                throw HTTPClientError.protocolViolation(
+                    .unsupportedTransferEncoding,
+                    "Transfer-Encoding \(transferEncodings.joined(separator: ", ").debugDescription) is not supported; only chunked is."
+                )
+            }
+            return .chunked
+        }
+        guard !contentLengths.isEmpty else { return fallback }
+        var length: Int?
+        for value in contentLengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+            let text = value.trimmingWhitespace()
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
+                throw HTTPClientError.protocolViolation(
+                    .invalidContentLength,
+                    "Content-Length \(String(text).debugDescription) is not a non-negative integer."
+                )
+            }
+            if let length, length != parsed {
+                throw HTTPClientError.protocolViolation(
+                    .invalidContentLength,
+                    "The message has conflicting Content-Length values \(length) and \(parsed)."
+                )
+            }
+            length = parsed
+        }
+        return .contentLength(length!)
+    }
+}

@@ -1,0 +1,53 @@
+package import CourierCore
+
+/// A parsed HTTP/1.x message head: the start line and the header fields.
+package struct HTTP1Head: Sendable, Equatable {
+    package enum StartLine: Sendable, Equatable {
+        case request(method: HTTPMethod, target: String)
+        case status(HTTPStatus)
+    }
+
+    package var startLine: StartLine
+    package var version: HTTPVersion
+    package var headers: HTTPHeaders
+
+    package init(startLine: StartLine, version: HTTPVersion, headers: HTTPHeaders) {
+        self.startLine = startLine
+        self.version = version
+        self.headers = headers
+    }
+
+    /// Whether the connection stays open after this message (RFC 9112 §9.3).
+    package var keepAlive: Bool {
+        let tokens = headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingWhitespace().lowercased() }
+        switch version {
+        case .http1_0: return tokens.contains("keep-alive")
+        case .http1_1, .http2: return !tokens.contains("close")
+        }
+    }
+}
+
+/// Limits that keep a hostile peer from using unbounded memory.
+package struct HTTP1Limits: Sendable {
+    /// Bytes of the start line and header fields together (OkHttp's default is 256 KiB).
+    package var maxHeadBytes: Int
+    package var maxHeaderCount: Int
+    /// Bytes of a chunk-size line, including extensions.
+    package var maxChunkLineBytes: Int
+
+    package init(maxHeadBytes: Int = 256 << 10, maxHeaderCount: Int = 500, maxChunkLineBytes: Int = 4096) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxChunkLineBytes = maxChunkLineBytes
+    }
+}
+
+extension Substring {
+    package func trimmingWhitespace() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
+    }
+}

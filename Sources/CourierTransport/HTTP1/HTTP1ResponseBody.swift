@@ -1,0 +1,86 @@
+import CourierCore
+import Synchronization
+
+/// The body of an HTTP/1.1 response, read from the connection only when the consumer asks.
+///
+/// Reading it to the end returns the connection to the pool (if the response allows reuse);
+/// a failure, a cancellation, `abandon()` or dropping the body early closes the connection,
+/// since unread bytes would corrupt the next exchange.
+///
+/// One consumer at a time: `busy` turns a second concurrent reader into an error instead of a
+/// data race, and is what makes the `@unchecked Sendable` safe.
+final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
+    private enum State {
+        case streaming
+        case finished
+        case failed(any Error)
+    }
+
+    private let connection: HTTP1Connection
+    private let pool: ConnectionPool
+    private var decoder: HTTP1BodyDecoder
+    private let reusable: Bool
+    private let readTimeout: Duration?
+    private var state = State.streaming
+    private let busy = Atomic<Bool>(false)
+
+    init(connection: HTTP1Connection, pool: ConnectionPool, decoder: HTTP1BodyDecoder, reusable: Bool, readTimeout: Duration?) {
+        self.connection = connection
+        self.pool = pool
+        self.decoder = decoder
+        self.reusable = reusable
+        self.readTimeout = readTimeout
+    }
+
+    deinit {
+        guard case .streaming = state else { return }
+        connection.close()
+        let (pool, connection) = (self.pool, self.connection)
+        Task { await pool.release(connection, reusable: false) }
+    }
+
+    func read() async throws -> ByteBuffer? {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw HTTPClientError(.bodyAlreadyConsumed, "The response body is being read by another task.")
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        switch state {
+        case .finished: return nil
+        case .failed(let error): throw error
+        case .streaming: break
+        }
+        do {
+            let chunk: ByteBuffer?
+            // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
+            switch try decoder.next(&connection.buffer) {
+            case .data(let data): chunk = data
+            case .end: chunk = nil
+            case .needMore: chunk = try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
+            }
+            if chunk == nil {
+                state = .finished
+                await pool.release(connection, reusable: reusable && decoder.isComplete)
+            }
+            return chunk
+        } catch {
+            state = .failed(error)
+            connection.close()
+            await pool.release(connection, reusable: false)
+            throw error
+        }
+    }
+
+    /// Reads from the socket until a chunk or the end; on the reactor.
+    private func fill() async throws -> ByteBuffer? {
+        try await connection.readBody(&decoder, timeout: readTimeout)
+    }
+
+    func abandon() async {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { busy.store(false, ordering: .releasing) }
+        guard case .streaming = state else { return }
+        state = .failed(HTTPClientError(.bodyAlreadyConsumed, "The response body was abandoned before its end."))
+        connection.close()
+        await pool.release(connection, reusable: false)
+    }
+}

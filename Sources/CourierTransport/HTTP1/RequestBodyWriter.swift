@@ -1,0 +1,54 @@
+import CourierCore
+
+/// Streams a request body that is not in memory: chunks are pulled off the reactor (they may
+/// come from user code) and written on it, chunk-framed when the length is unknown.
+struct RequestBodyWriter {
+    let connection: HTTP1Connection
+    let declaredLength: Int?
+    let timeout: Duration?
+
+    func write(head: ByteBuffer, chunks: any ChunkReader) async throws {
+        let connection = self.connection
+        let timeout = self.timeout
+        try await withTaskExecutorPreference(connection.reactor) {
+            try await connection.write(head, timeout: timeout)
+        }
+        var sent = 0
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await chunks.next()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw HTTPClientError(.requestBodyFailed, "Reading the request body failed: \(error).")
+            }
+            guard let chunk else { break }
+            guard !chunk.isEmpty else { continue }
+            sent += chunk.count
+            if let declaredLength, sent > declaredLength {
+                throw HTTPClientError(.invalidRequest, "The request body produced more than its declared length of \(declaredLength) bytes.")
+            }
+            let framed = declaredLength == nil
+            try await withTaskExecutorPreference(connection.reactor) {
+                if framed {
+                    try await connection.write(HTTP1Serializer.chunkHeader(count: chunk.count), chunk, timeout: timeout)
+                    try await connection.write(HTTP1Serializer.chunkEnd, timeout: timeout)
+                } else {
+                    try await connection.write(chunk, timeout: timeout)
+                }
+            }
+        }
+        if let declaredLength, sent != declaredLength {
+            throw HTTPClientError(
+                .invalidRequest,
+                "The request body produced \(sent) bytes but declared a length of \(declaredLength)."
+            )
+        }
+        if declaredLength == nil {
+            try await withTaskExecutorPreference(connection.reactor) {
+                try await connection.write(HTTP1Serializer.lastChunk, timeout: timeout)
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+import CCourierSystem
+import Glibc
+import Synchronization
+
+/// An epoll event loop on a dedicated thread that is also the executor of the tasks a
+/// connection owns.
+///
+/// Tasks pinned here (`withTaskExecutorPreference(reactor)`) try their syscall first and, on
+/// `EAGAIN`, park an unsafe continuation in the socket's slot; the loop resumes it inline when
+/// epoll reports readiness, so the task continues on this thread without a hop (see
+/// `Shared/research/io-design.md`: ≈0.5–0.9 µs against 3–8 µs for a cross-thread resume).
+///
+/// Threading contract:
+/// - `slots`, `localJobs`, `timers` and `nextWaiterID` are confined to the reactor thread. The
+///   socket API that touches them (`register`, `wait`, `deregister`) must be called from a task
+///   pinned to this reactor; it checks that in debug builds.
+/// - Other threads reach the loop only through `inbox` (a `Mutex`) plus an eventfd write, which
+///   is skipped unless the loop is about to sleep (`needsWake`).
+/// - Only the reactor thread resumes I/O continuations, which is what makes "exactly once" hold:
+///   cancellation handlers post a message instead of resuming.
+package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
+    private enum Message {
+        case cancel(ReactorToken, Interest, waiterID: UInt64)
+        case release(ReactorToken)
+    }
+
+    private struct Inbox {
+        var jobs: [UnownedJob] = []
+        var messages: [Message] = []
+    }
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: UnsafeContinuation<Void, any Error>
+    }
+
+    private struct Slot {
+        var generation: UInt32 = 0
+        var inUse = false
+        /// An edge arrived while nobody waited; the next wait returns at once.
+        var readable = false
+        var writable = false
+        var reader: Waiter?
+        var writer: Waiter?
+    }
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let inbox = Mutex(Inbox())
+    private let needsWake = Atomic<Bool>(false)
+    private let thread = Atomic<UInt>(0)
+
+    // Reactor-thread state.
+    private var slots: [Slot] = []
+    private var freeSlots: [UInt32] = []
+    private var localJobs: [UnownedJob] = []
+    private var timers = TimerHeap()
+    private var nextWaiterID: UInt64 = 0
+
+    /// Creates the epoll instance and starts the loop's thread.
+    package init(name: String) {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(epollFD >= 0, "epoll_create1 failed: errno \(errno)")
+        wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLET.rawValue
+        event.data.u64 = ReactorToken.wakeup.raw
+        let added = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
+        precondition(added == 0, "epoll_ctl(eventfd) failed: errno \(errno)")
+        ReactorThread.start(name: name) { [self] in
+            thread.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .releasing)
+            run()
+        }
+    }
+
+    /// Whether the caller runs on this reactor's thread.
+    package var isCurrent: Bool {
+        thread.load(ordering: .acquiring) == UInt(pthread_self())
+    }
+
+    // MARK: Executor
+
+    package func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if isCurrent {
+            localJobs.append(job)
+        } else {
+            inbox.withLock { $0.jobs.append(job) }
+            wake()
+        }
+    }
+
+    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    package func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
+    package func checkIsolated() {
+        precondition(isCurrent, "expected to run on the reactor thread")
+    }
+
+    // MARK: Sockets (reactor thread only)
+
+    /// Registers a non-blocking descriptor once, edge-triggered for both directions.
+    package func register(_ fd: Int32) throws(SocketError) -> ReactorToken {
+        assert(isCurrent, "register must run on the reactor thread")
+        let index: UInt32
+        if let free = freeSlots.popLast() {
+            index = free
+        } else {
+            index = UInt32(slots.count)
+            slots.append(Slot())
+        }
+        slots[Int(index)].inUse = true
+        slots[Int(index)].readable = false
+        slots[Int(index)].writable = false
+        let token = ReactorToken(slot: index, generation: slots[Int(index)].generation)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+        event.data.u64 = token.raw
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            let code = errno
+            freeSlot(token)
+            throw SocketError(errno: code, operation: "epoll_ctl")
+        }
+        return token
+    }
+
+    /// Suspends until the socket is ready for `interest`, the deadline passes, or the task is cancelled.
+    ///
+    /// Call only after the syscall returned `EAGAIN`: readiness is edge-triggered.
+    package func wait(_ token: ReactorToken, for interest: Interest, deadline: ContinuousClock.Instant?) async throws {
+        assert(isCurrent, "wait must run on the reactor thread")
+        let id = nextWaiterID
+        nextWaiterID &+= 1
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                install(Waiter(id: id, continuation: continuation), token: token, interest: interest, deadline: deadline)
+            }
+        } onCancel: {
+            post(.cancel(token, interest, waiterID: id))
+        }
+    }
+
+    private func install(_ waiter: Waiter, token: ReactorToken, interest: Interest, deadline: ContinuousClock.Instant?) {
+        let index = Int(token.slot)
+        guard index < slots.count, slots[index].inUse, slots[index].generation == token.generation else {
+            waiter.continuation.resume(throwing: ReactorError.closed)
+            return
+        }
+        if Task.isCancelled {
+            waiter.continuation.resume(throwing: CancellationError())
+            return
+        }
+        switch interest {
+        case .read:
+            if slots[index].readable {
+                slots[index].readable = false
+                waiter.continuation.resume()
+                return
+            }
+            assert(slots[index].reader == nil, "two readers on one socket")
+            slots[index].reader = waiter
+        case .write:
+            if slots[index].writable {
+                slots[index].writable = false
+                waiter.continuation.resume()
+                return
+            }
+            assert(slots[index].writer == nil, "two writers on one socket")
+            slots[index].writer = waiter
+        }
+        if let deadline {
+            timers.push(TimerHeap.Entry(deadline: deadline, token: token, interest: interest, waiterID: waiter.id))
+        }
+    }
+
+    /// Removes the descriptor from epoll and frees its slot; the caller closes the descriptor.
+    package func deregister(_ token: ReactorToken, fd: Int32) {
+        if isCurrent {
+            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+            freeSlot(token)
+        } else {
+            // epoll_ctl is thread-safe; the slot itself is only touched on the loop.
+            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+            post(.release(token))
+        }
+    }
+
+    private func freeSlot(_ token: ReactorToken) {
+        let index = Int(token.slot)
+        guard slots[index].inUse, slots[index].generation == token.generation else { return }
+        let reader = slots[index].reader
+        let writer = slots[index].writer
+        slots[index] = Slot(generation: slots[index].generation &+ 1)
+        freeSlots.append(token.slot)
+        reader?.continuation.resume(throwing: ReactorError.closed)
+        writer?.continuation.resume(throwing: ReactorError.closed)
+    }
+
+    // MARK: Cross-thread messages
+
+    private func post(_ message: Message) {
+        inbox.withLock { $0.messages.append(message) }
+        wake()
+    }
+
+    private func wake() {
+        if needsWake.exchange(false, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFD, &one, 8)
+        }
+    }
+
+    private func handle(_ message: Message) {
+        switch message {
+        case .cancel(let token, let interest, let waiterID):
+            resume(token, interest, waiterID: waiterID, throwing: CancellationError())
+        case .release(let token):
+            freeSlot(token)
+        }
+    }
+
+    /// Resumes the waiter only if it is still the one identified, so a late cancel or timer
+    /// never hits a newer wait.
+    private func resume(_ token: ReactorToken, _ interest: Interest, waiterID: UInt64, throwing error: any Error) {
+        let index = Int(token.slot)
+        guard index < slots.count, slots[index].generation == token.generation else { return }
+        switch interest {
+        case .read:
+            guard let waiter = slots[index].reader, waiter.id == waiterID else { return }
+            slots[index].reader = nil
+            waiter.continuation.resume(throwing: error)
+        case .write:
+            guard let waiter = slots[index].writer, waiter.id == waiterID else { return }
+            slots[index].writer = nil
+            waiter.continuation.resume(throwing: error)
+        }
+    }
+
+    // MARK: Loop
+
+    private func run() -> Never {
+        let capacity = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        while true {
+            runJobs()
+            let timeout = sleepTimeout()
+            let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
+            needsWake.store(false, ordering: .relaxed)
+            if count > 0 {
+                for i in 0..<Int(count) {
+                    dispatch(events[i])
+                }
+            }
+            fireTimers()
+        }
+    }
+
+    private func runJobs() {
+        var rounds = 0
+        repeat {
+            let (remoteJobs, messages) = inbox.withLock { inbox in
+                defer { inbox = Inbox() }
+                return (inbox.jobs, inbox.messages)
+            }
+            for message in messages { handle(message) }
+            for job in remoteJobs { run(job) }
+            while !localJobs.isEmpty {
+                let batch = localJobs
+                localJobs.removeAll(keepingCapacity: true)
+                for job in batch { run(job) }
+            }
+            rounds += 1
+        } while rounds < 4 && inbox.withLock({ !$0.jobs.isEmpty || !$0.messages.isEmpty })
+    }
+
+    private func run(_ job: UnownedJob) {
+        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+    }
+
+    /// Milliseconds `epoll_wait` may sleep: 0 when work is pending, else until the next deadline.
+    /// Publishing `needsWake` before the final inbox check is what prevents a lost wakeup.
+    private func sleepTimeout() -> Int32 {
+        if !localJobs.isEmpty { return 0 }
+        needsWake.store(true, ordering: .sequentiallyConsistent)
+        if inbox.withLock({ !$0.jobs.isEmpty || !$0.messages.isEmpty }) {
+            needsWake.store(false, ordering: .relaxed)
+            return 0
+        }
+        guard let deadline = timers.earliest else { return -1 }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        if remaining <= .zero { return 0 }
+        let (seconds, attoseconds) = remaining.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int32(clamping: milliseconds)
+    }
+
+    private func dispatch(_ event: epoll_event) {
+        let token = ReactorToken(raw: event.data.u64)
+        if token == .wakeup {
+            var value: UInt64 = 0
+            _ = Glibc.read(wakeFD, &value, 8)
+            return
+        }
+        let index = Int(token.slot)
+        guard index < slots.count, slots[index].inUse, slots[index].generation == token.generation else { return }
+        let flags = event.events
+        let failed = flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
+        if failed || flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 {
+            if let reader = slots[index].reader {
+                slots[index].reader = nil
+                reader.continuation.resume()
+            } else {
+                slots[index].readable = true
+            }
+        }
+        if failed || flags & EPOLLOUT.rawValue != 0 {
+            if let writer = slots[index].writer {
+                slots[index].writer = nil
+                writer.continuation.resume()
+            } else {
+                slots[index].writable = true
+            }
+        }
+    }
+
+    private func fireTimers() {
+        guard !timers.isEmpty else { return }
+        let now = ContinuousClock.now
+        while let entry = timers.popDue(now: now) {
+            resume(entry.token, entry.interest, waiterID: entry.waiterID, throwing: ReactorError.timedOut)
+        }
+    }
+}

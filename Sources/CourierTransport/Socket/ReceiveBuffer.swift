@@ -1,0 +1,93 @@
+package import CourierCore
+
+/// The bytes read from a socket and not yet consumed, in storage that body chunks can share.
+///
+/// Invariant: once a range of `storage` has been lent out as a `ByteBuffer` (`lent`), the
+/// storage is never written again; the next read moves the unconsumed tail into fresh storage
+/// first. That keeps lent chunks immutable without copying them, and avoids a copy-on-write of
+/// the whole array.
+package struct ReceiveBuffer {
+    /// Allocated bytes; `count` is the capacity, bytes past `writerIndex` are scratch.
+    private var storage: [UInt8] = []
+    package private(set) var readerIndex = 0
+    private var writerIndex = 0
+    private var lent = false
+    /// How much to offer `recv` next: doubles while reads fill it, up to `maximumReadSize`.
+    private var readSize: Int
+
+    /// Chunks up to this size are copied out rather than lent, so small responses keep reusing storage.
+    private static let copyThreshold = 2048
+    private static let maximumReadSize = 256 << 10
+
+    package init(initialReadSize: Int = 16 << 10) {
+        readSize = initialReadSize
+    }
+
+    package var readableCount: Int { writerIndex - readerIndex }
+
+    /// Lets `fill` write into free space of at least `readSize` bytes and records how much it wrote.
+    package mutating func write(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows -> Int {
+        prepareForWrite()
+        let offered = storage.count - writerIndex
+        let written = try storage.withUnsafeMutableBytes { raw in
+            try fill(UnsafeMutableRawBufferPointer(rebasing: raw[writerIndex...]))
+        }
+        writerIndex += max(written, 0)
+        if written == offered && readSize < ReceiveBuffer.maximumReadSize { readSize *= 2 }
+        return written
+    }
+
+    private mutating func prepareForWrite() {
+        let unread = readableCount
+        if lent || storage.count - writerIndex < readSize / 2 {
+            let fresh = [UInt8](unsafeUninitializedCapacity: max(readSize, unread + readSize / 2)) { buffer, count in
+                count = buffer.count
+            }
+            var moved = fresh
+            if unread > 0 {
+                moved.withUnsafeMutableBytes { destination in
+                    storage.withUnsafeBytes { source in
+                        destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[readerIndex..<writerIndex]))
+                    }
+                }
+            }
+            storage = moved
+            readerIndex = 0
+            writerIndex = unread
+            lent = false
+        } else if unread == 0 {
+            readerIndex = 0
+            writerIndex = 0
+        }
+    }
+
+    /// Runs `body` over the unread bytes without consuming them.
+    package func withReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = storage.withUnsafeBytes { raw in
+            do throws(E) {
+                return .success(try body(UnsafeRawBufferPointer(rebasing: raw[readerIndex..<writerIndex])))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Consumes `count` bytes without looking at them.
+    package mutating func skip(_ count: Int) {
+        precondition(count <= readableCount, "skip past the readable bytes")
+        readerIndex += count
+    }
+
+    /// Consumes `count` bytes and returns them, lending storage for large chunks.
+    package mutating func take(_ count: Int) -> ByteBuffer {
+        precondition(count <= readableCount, "take past the readable bytes")
+        let range = readerIndex..<(readerIndex + count)
+        readerIndex += count
+        if count <= ReceiveBuffer.copyThreshold {
+            return ByteBuffer(Array(storage[range]))
+        }
+        lent = true
+        return ByteBuffer(storage: storage, range: range)
+    }
+}

@@ -1,0 +1,145 @@
+package import CourierCore
+import Glibc
+
+/// A non-blocking TCP socket registered with one reactor.
+///
+/// I/O methods run on the reactor thread: the caller's task must be pinned to `reactor`
+/// (`withTaskExecutorPreference(socket.reactor)`). Each one tries the syscall first and waits
+/// for readiness only on `EAGAIN`.
+///
+/// A socket has one owner at a time (a connection in an exchange, or the pool while idle);
+/// the hand-over between owners goes through an actor, which orders the accesses. That is what
+/// makes the `@unchecked Sendable` safe.
+package final class Socket: @unchecked Sendable {
+    package let reactor: Reactor
+    package let fd: Int32
+    private let token: ReactorToken
+    private var isClosed = false
+
+    private init(reactor: Reactor, fd: Int32, token: ReactorToken) {
+        self.reactor = reactor
+        self.fd = fd
+        self.token = token
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Opens a connection to `address`; on the reactor thread.
+    package static func connect(
+        to address: SocketAddress,
+        on reactor: Reactor,
+        deadline: ContinuousClock.Instant?
+    ) async throws -> Socket {
+        let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(errno: errno, operation: "socket") }
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let token: ReactorToken
+        do {
+            token = try reactor.register(fd)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        let socket = Socket(reactor: reactor, fd: fd, token: token)
+        let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+        if result != 0 {
+            guard errno == EINPROGRESS else { throw SocketError(errno: errno, operation: "connect") }
+            try await socket.waitWritable(deadline: deadline)
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            if error != 0 { throw SocketError(errno: error, operation: "connect") }
+        }
+        return socket
+    }
+
+    /// Wraps an accepted descriptor; on the reactor thread.
+    package static func adopt(_ fd: Int32, on reactor: Reactor) throws(SocketError) -> Socket {
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let token: ReactorToken
+        do {
+            token = try reactor.register(fd)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        return Socket(reactor: reactor, fd: fd, token: token)
+    }
+
+    /// Reads what is available into `buffer`, waiting for at least one byte; returns 0 at end of stream.
+    package func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int {
+        while true {
+            let count = try buffer.write { (space) throws(SocketError) -> Int in
+                let n = recv(fd, space.baseAddress, space.count, 0)
+                if n >= 0 { return n }
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
+                throw SocketError(errno: errno, operation: "recv")
+            }
+            if count >= 0 { return count }
+            try await reactor.wait(token, for: .read, deadline: deadline)
+        }
+    }
+
+    /// Writes every byte of `first` then `second`, gathered into as few `sendmsg` calls as the kernel allows.
+    package func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), deadline: ContinuousClock.Instant?) async throws {
+        var firstOffset = 0
+        var secondOffset = 0
+        while firstOffset < first.count || secondOffset < second.count {
+            let sent = try first.withUnsafeBytes { (a) throws(SocketError) -> Int in
+                try second.withUnsafeBytes { (b) throws(SocketError) -> Int in
+                    var vectors = (
+                        iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress?.advanced(by: firstOffset)), iov_len: a.count - firstOffset),
+                        iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress?.advanced(by: secondOffset)), iov_len: b.count - secondOffset)
+                    )
+                    return try withUnsafeMutableBytes(of: &vectors) { (raw) throws(SocketError) -> Int in
+                        let base = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+                        var message = msghdr()
+                        message.msg_iov = firstOffset < a.count ? base : base + 1
+                        message.msg_iovlen = firstOffset < a.count ? 2 : 1
+                        let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                        if n >= 0 { return n }
+                        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
+                        throw SocketError(errno: errno, operation: "send")
+                    }
+                }
+            }
+            if sent < 0 {
+                try await reactor.wait(token, for: .write, deadline: deadline)
+                continue
+            }
+            let fromFirst = min(sent, first.count - firstOffset)
+            firstOffset += fromFirst
+            secondOffset += sent - fromFirst
+        }
+    }
+
+    private func waitWritable(deadline: ContinuousClock.Instant?) async throws {
+        try await reactor.wait(token, for: .write, deadline: deadline)
+    }
+
+    /// Whether an idle connection is still usable: no end of stream and no unexpected bytes
+    /// waiting. Never blocks.
+    package var isHealthy: Bool {
+        guard !isClosed else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
+    /// Shuts down the sending direction (a half-close); the peer reads end of stream.
+    package func shutdownOutput() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Closes the descriptor now. Callable from any thread, more than once.
+    package func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        reactor.deregister(token, fd: fd)
+        Glibc.close(fd)
+    }
+}

@@ -1,0 +1,20 @@
+import Glibc
+
+/// A failed system call on a socket, before it is given HTTP meaning.
+package struct SocketError: Error, Sendable, CustomStringConvertible {
+    package let errno: Int32
+    package let operation: String
+
+    package init(errno: Int32, operation: String) {
+        self.errno = errno
+        self.operation = operation
+    }
+
+    package var description: String {
+        "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+
+    package var isConnectionReset: Bool {
+        errno == ECONNRESET || errno == EPIPE || errno == ECONNABORTED
+    }
+}
