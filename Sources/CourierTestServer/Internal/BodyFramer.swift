@@ -1,0 +1,57 @@
+import CourierCore
+import CourierTransport
+
+/// Writes a mock body as scripted: chunk-framed or raw, throttled, cut off after N bytes.
+struct BodyFramer {
+    /// Thrown to end the connection once `disconnectAfter` bytes are out.
+    struct Disconnect: Error {}
+
+    let socket: Socket
+    let chunked: Bool
+    let chunkSize: Int?
+    let throttle: (bytes: Int, period: Duration)?
+    var disconnectAfter: Int?
+    private var written = 0
+    private var sentInPeriod = 0
+
+    init(socket: Socket, chunked: Bool, chunkSize: Int?, throttle: (bytes: Int, period: Duration)?) {
+        self.socket = socket
+        self.chunked = chunked
+        self.chunkSize = chunkSize
+        self.throttle = throttle
+    }
+
+    mutating func write(_ bytes: ByteBuffer) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            var count = bytes.count - offset
+            if let chunkSize { count = min(count, chunkSize) }
+            if let throttle {
+                if sentInPeriod >= throttle.bytes {
+                    try await Task.sleep(for: throttle.period)
+                    sentInPeriod = 0
+                }
+                count = min(count, throttle.bytes - sentInPeriod)
+            }
+            if let disconnectAfter { count = min(count, disconnectAfter - written) }
+            if count > 0 {
+                let piece = bytes.slice(from: offset, count: count)
+                if chunked {
+                    try await socket.write(HTTP1Serializer.chunkHeader(count: count), piece, deadline: nil)
+                    try await socket.write(HTTP1Serializer.chunkEnd, deadline: nil)
+                } else {
+                    try await socket.write(piece, deadline: nil)
+                }
+                offset += count
+                written += count
+                sentInPeriod += count
+            }
+            if let disconnectAfter, written >= disconnectAfter { throw Disconnect() }
+        }
+    }
+
+    func finish() async throws {
+        if disconnectAfter != nil { throw Disconnect() }
+        if chunked { try await socket.write(HTTP1Serializer.lastChunk, deadline: nil) }
+    }
+}

@@ -1,0 +1,146 @@
+import CourierCore
+import CourierTransport
+
+/// One accepted connection of the test server: reads requests, records them, writes the
+/// scripted responses. Its task is pinned to the socket's reactor; the handler is called off it.
+final class ServerConnection: @unchecked Sendable {
+    /// Request bodies larger than this are drained and not recorded in full.
+    private static let maxRecordedBody = 16 << 20
+
+    private let socket: Socket
+    private let index: Int
+    private unowned let server: TestServer
+    private var buffer = ReceiveBuffer()
+    private var sequenceNumber = 0
+
+    init(socket: Socket, index: Int, server: TestServer) {
+        self.socket = socket
+        self.index = index
+        self.server = server
+    }
+
+    func run() async {
+        defer { socket.close() }
+        if server.takeResponseIfDisconnectAtStart() { return }
+        do {
+            while let request = try await readRequest() {
+                server.record(request)
+                let response = await server.response(to: request)
+                guard try await respond(response, to: request) else { return }
+            }
+        } catch {
+            return
+        }
+    }
+
+    /// The next request, or nil when the client closed the connection between requests.
+    private func readRequest() async throws -> RecordedRequest? {
+        var parser = HTTP1HeadParser(role: .request)
+        let head: HTTP1Head
+        while true {
+            if let (parsed, used) = try buffer.withReadableBytes({ (bytes) throws(HTTPClientError) in try parser.parse(bytes) }) {
+                buffer.skip(used)
+                head = parsed
+                break
+            }
+            let unread = buffer.readableCount
+            if try await socket.read(into: &buffer, deadline: nil) == 0 {
+                if unread == 0 { return nil }
+                throw HTTPClientError(.connectionClosed, "The client closed the connection mid-request.")
+            }
+        }
+        guard case .request(let method, let target) = head.startLine else { return nil }
+        var decoder = HTTP1BodyDecoder(framing: try HTTP1Framing.request(head))
+        var body: [UInt8] = []
+        while true {
+            switch try decoder.next(&buffer) {
+            case .data(let chunk):
+                if body.count < ServerConnection.maxRecordedBody { body.append(contentsOf: chunk) }
+                continue
+            case .end:
+                break
+            case .needMore:
+                if try await socket.read(into: &buffer, deadline: nil) == 0 { try decoder.endOfStream() }
+                continue
+            }
+            break
+        }
+        defer { sequenceNumber += 1 }
+        return RecordedRequest(
+            method: method,
+            target: target,
+            version: head.version,
+            headers: head.headers,
+            body: body,
+            sequenceNumber: sequenceNumber,
+            connectionIndex: index
+        )
+    }
+
+    /// Writes the response as scripted; returns whether the connection stays open.
+    private func respond(_ response: MockResponse, to request: RecordedRequest) async throws -> Bool {
+        switch response.socketPolicy {
+        case .disconnectAfterRequest, .disconnectAtStart:
+            return false
+        case .noResponse:
+            try await Task.sleep(for: .seconds(86_400))
+            return false
+        case .keepOpen, .closeAfterResponse, .disconnectDuringBody:
+            break
+        }
+        if let raw = response.raw {
+            try await socket.write(ByteBuffer(raw), deadline: nil)
+            return response.socketPolicy == .keepOpen
+        }
+        var headers = response.headers
+        let hasBody = request.method != .head && response.status.code != 204 && response.status.code != 304
+        let chunked: Bool
+        switch response.body {
+        case .bytes(let bytes):
+            chunked = response.chunkSize != nil
+            if chunked {
+                headers["Transfer-Encoding"] = "chunked"
+            } else if !headers.contains("Content-Length") && (hasBody || !bytes.isEmpty) {
+                headers["Content-Length"] = String(bytes.count)
+            }
+        case .stream(let length, _):
+            chunked = length == nil || response.chunkSize != nil
+            if chunked {
+                headers["Transfer-Encoding"] = "chunked"
+            } else if let length, !headers.contains("Content-Length") {
+                headers["Content-Length"] = String(length)
+            }
+        }
+        if response.socketPolicy == .closeAfterResponse && !headers.contains("Connection") {
+            headers["Connection"] = "close"
+        }
+        var writer = BodyFramer(socket: socket, chunked: chunked, chunkSize: response.chunkSize, throttle: response.throttle)
+        if case .disconnectDuringBody(let limit) = response.socketPolicy { writer.disconnectAfter = limit }
+        try await socket.write(try HTTP1Serializer.responseHead(status: response.status, headers: headers), deadline: nil)
+        if hasBody {
+            switch response.body {
+            case .bytes(let bytes):
+                try await writer.write(ByteBuffer(bytes))
+            case .stream(_, let producer):
+                let reactor = socket.reactor
+                let sink = BodyWriter { [writer = UncheckedBox(writer)] chunk in
+                    try await withTaskExecutorPreference(reactor) { try await writer.value.write(chunk) }
+                }
+                try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
+            }
+            try await writer.finish()
+        }
+        let closes = response.socketPolicy != .keepOpen || headers.values(for: "Connection").contains { $0.lowercased() == "close" }
+        return !closes
+    }
+}
+
+/// Hands the connection's body framer to the producer's writes, which the producer makes one
+/// at a time on the connection's reactor; that serialisation makes the unchecked send safe.
+private final class UncheckedBox<Value>: @unchecked Sendable {
+    var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+}

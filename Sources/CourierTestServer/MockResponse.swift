@@ -1,0 +1,106 @@
+public import CourierCore
+
+/// A scripted response: what the test server sends back, and how.
+///
+/// ```swift
+/// server.enqueue(MockResponse(status: .ok, body: "hello"))
+/// server.enqueue(MockResponse(body: big).chunked(size: 1024).throttled(bytes: 4096, per: .milliseconds(10)))
+/// server.enqueue(MockResponse(raw: "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n"))
+/// ```
+public struct MockResponse: Sendable {
+    /// What follows the head.
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// `length` bytes written by `producer`, which runs off the reactor and may take its time
+        /// (or never finish, to script a stall). With a nil length the body is chunked.
+        case stream(length: Int?, producer: @Sendable (BodyWriter) async throws -> Void)
+    }
+
+    /// What the server does with the connection around this response.
+    public enum SocketPolicy: Sendable, Equatable {
+        /// Keep the connection open for the next request (unless the response says `Connection: close`).
+        case keepOpen
+        /// Close the connection after writing the response.
+        case closeAfterResponse
+        /// Read the request and never answer; the connection stays open until the client gives up.
+        case noResponse
+        /// Close the connection as soon as it is accepted, before reading anything.
+        case disconnectAtStart
+        /// Read the request, then close without answering.
+        case disconnectAfterRequest
+        /// Write the head and this many bytes of the body, then close.
+        case disconnectDuringBody(afterBytes: Int)
+    }
+
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: Body
+    /// Bytes sent verbatim instead of a formatted head and body, for malformed responses.
+    public var raw: [UInt8]?
+    /// Body chunk size when sent with chunked transfer coding; nil sends Content-Length.
+    public var chunkSize: Int?
+    /// Write at most `bytes` of the body per `period`.
+    public var throttle: (bytes: Int, period: Duration)?
+    public var socketPolicy: SocketPolicy = .keepOpen
+
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = .bytes(body)
+    }
+
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: String) {
+        self.init(status: status, headers: headers, body: Array(body.utf8))
+    }
+
+    /// A response whose body is produced while it is sent.
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], length: Int?, producer: @escaping @Sendable (BodyWriter) async throws -> Void) {
+        self.status = status
+        self.headers = headers
+        self.body = .stream(length: length, producer: producer)
+    }
+
+    /// Exactly these bytes, whatever they are.
+    public init(raw: String) {
+        self.init(rawBytes: Array(raw.utf8))
+    }
+
+    public init(rawBytes: [UInt8]) {
+        self.init()
+        self.raw = rawBytes
+    }
+
+    /// This response with a chunked body cut into chunks of `size` bytes.
+    public func chunked(size: Int) -> MockResponse {
+        var copy = self
+        copy.chunkSize = size
+        return copy
+    }
+
+    /// This response with its body sent at `bytes` per `period`.
+    public func throttled(bytes: Int, per period: Duration) -> MockResponse {
+        var copy = self
+        copy.throttle = (bytes, period)
+        return copy
+    }
+
+    /// This response with a socket policy.
+    public func policy(_ policy: SocketPolicy) -> MockResponse {
+        var copy = self
+        copy.socketPolicy = policy
+        return copy
+    }
+}
+
+/// Writes a streamed mock body; each write waits until the client has taken the bytes (TCP back-pressure).
+public struct BodyWriter: Sendable {
+    let sink: @Sendable (ByteBuffer) async throws -> Void
+
+    public func write(_ bytes: [UInt8]) async throws {
+        try await sink(ByteBuffer(bytes))
+    }
+
+    public func write(_ buffer: ByteBuffer) async throws {
+        try await sink(buffer)
+    }
+}

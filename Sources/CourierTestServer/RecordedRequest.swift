@@ -1,0 +1,20 @@
+public import CourierCore
+
+/// A request as the test server received it.
+public struct RecordedRequest: Sendable {
+    public let method: HTTPMethod
+    /// The request target as sent: path and query.
+    public let target: String
+    public let version: HTTPVersion
+    public let headers: HTTPHeaders
+    public let body: [UInt8]
+    /// 0 for the first request on its connection, 1 for the next, and so on.
+    public let sequenceNumber: Int
+    /// Which accepted connection carried it, counting from 0.
+    public let connectionIndex: Int
+
+    /// The path without the query.
+    public var path: String { String(target.prefix { $0 != "?" }) }
+
+    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+}

@@ -1,0 +1,135 @@
+import CourierCore
+import CourierTransport
+public import FoundationEssentials
+import Synchronization
+
+/// A scripted HTTP/1.1 server on an ephemeral loopback port, for tests and demos: Courier's
+/// MockWebServer.
+///
+/// Queue responses and the server answers requests with them in order, or give it a handler
+/// that computes each response. Every request is recorded for inspection.
+///
+/// ```swift
+/// let server = try await TestServer()
+/// server.enqueue(MockResponse(body: "hello"))
+/// let response = try await client.send(HTTPRequest(url: server.url("/greeting")))
+/// let recorded = await server.takeRequest()    // method, target, headers, body, sequence number
+/// await server.shutdown()
+/// ```
+public final class TestServer: Sendable {
+    /// Computes the response to a request.
+    public typealias Handler = @Sendable (RecordedRequest) async -> MockResponse
+
+    private struct Connections {
+        var tasks: [Int: Task<Void, Never>] = [:]
+        var accepted = 0
+        var peak = 0
+    }
+
+    private let listener: ListeningSocket
+    private let queue = Mutex<[MockResponse]>([])
+    private let handler: Handler?
+    private let log = RequestLog()
+    private let connections = Mutex(Connections())
+    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port.
+    ///
+    /// - Parameter handler: computes each response; without one, enqueued responses are used in
+    ///   order and a request that finds the queue empty gets a 404.
+    public init(host: String = "127.0.0.1", handler: Handler? = nil) async throws {
+        let reactor = ReactorGroup.shared.nextReactor()
+        self.listener = try await withTaskExecutorPreference(reactor) {
+            try ListeningSocket(host: host, port: 0, on: reactor)
+        }
+        self.handler = handler
+        let task = Task(executorPreference: reactor) { [self] in await acceptLoop() }
+        acceptTask.withLock { $0 = task }
+    }
+
+    /// The port the server listens on.
+    public var port: Int { listener.address.port }
+
+    /// The host the server listens on, as a URL host.
+    public var host: String { listener.address.family == 10 ? "[\(listener.address.host)]" : listener.address.host }
+
+    /// `http://host:port` + `path`.
+    public func url(_ path: String = "/") -> URL {
+        URL(string: "http://\(host):\(port)\(path.hasPrefix("/") ? path : "/" + path)")!
+    }
+
+    /// Adds a response to the queue used when the server has no handler.
+    public func enqueue(_ response: MockResponse) {
+        queue.withLock { $0.append(response) }
+    }
+
+    /// The next recorded request, waiting for one if none has arrived yet.
+    public func takeRequest() async -> RecordedRequest {
+        await log.take()
+    }
+
+    /// Requests received so far.
+    public var requestCount: Int { log.total }
+
+    /// Connections accepted so far.
+    public var connectionCount: Int { connections.withLock { $0.accepted } }
+
+    /// Connections open right now.
+    public var openConnectionCount: Int { connections.withLock { $0.tasks.count } }
+
+    /// The most connections that were open at the same moment.
+    public var peakConnectionCount: Int { connections.withLock { $0.peak } }
+
+    /// Stops accepting, drops every connection and waits until they are closed.
+    public func shutdown() async {
+        listener.close()
+        await acceptTask.withLock { $0 }?.value
+        let tasks = connections.withLock { Array($0.tasks.values) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func acceptLoop() async {
+        while true {
+            let socket: Socket
+            do {
+                socket = try await listener.accept()
+            } catch {
+                return
+            }
+            let index = connections.withLock { $0.accepted }
+            let connection = ServerConnection(socket: socket, index: index, server: self)
+            connections.withLock { state in
+                state.accepted += 1
+                state.tasks[index] = Task(executorPreference: socket.reactor) { [self] in
+                    await connection.run()
+                    connections.withLock { _ = $0.tasks.removeValue(forKey: index) }
+                }
+                state.peak = max(state.peak, state.tasks.count)
+            }
+        }
+    }
+
+    func record(_ request: RecordedRequest) {
+        log.record(request)
+    }
+
+    /// The response to `request`, computed off the reactor because a handler is user code.
+    func response(to request: RecordedRequest) async -> MockResponse {
+        if let handler {
+            return await withTaskExecutorPreference(globalConcurrentExecutor) { await handler(request) }
+        }
+        return queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            ?? MockResponse(status: .notFound, body: "No response was enqueued for \(request.method) \(request.target).")
+    }
+
+    /// The next queued response's policy, if it must act before the request is read.
+    func takeResponseIfDisconnectAtStart() -> Bool {
+        guard handler == nil else { return false }
+        return queue.withLock { queue in
+            guard queue.first?.socketPolicy == .disconnectAtStart else { return false }
+            queue.removeFirst()
+            return true
+        }
+    }
+}
