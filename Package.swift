@@ -44,12 +44,12 @@ let package = Package(
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CourierTransportTests",
-            dependencies: ["CourierTransport"],
+            dependencies: ["CourierTransport", "CourierTestServer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CourierTests",
-            dependencies: ["Courier", "CourierTestServer"],
+            dependencies: ["Courier", "CourierTestServer", "CourierTransport"],
             swiftSettings: swiftSettings
         ),
     ]

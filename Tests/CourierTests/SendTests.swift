@@ -1,0 +1,231 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Sending requests over HTTP/1.1")
+struct SendTests {
+    @Test("GET returns status, headers and the streamed body")
+    func get() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Content-Type": "text/plain", "X-Multi": "a"], body: "Hello, world!"))
+            let client = HTTPClient()
+            var request = HTTPRequest(url: server.url("/greeting?lang=en"))
+            request.headers["Accept"] = "text/plain"
+            request.headers.add("X-Trace", "1")
+            request.headers.add("X-Trace", "2")
+            let response = try await client.send(request)
+            #expect(response.status.code == 200)
+            #expect(response.version == .http1_1)
+            #expect(response.headers["content-type"] == "text/plain")
+            #expect(try await response.body.string() == "Hello, world!")
+
+            let recorded = await server.takeRequest()
+            #expect(recorded.method == .get)
+            #expect(recorded.target == "/greeting?lang=en")
+            #expect(recorded.headers["Host"] == "127.0.0.1:\(server.port)")
+            #expect(recorded.headers["User-Agent"] == "Courier/\(Courier.version)")
+            #expect(recorded.headers.values(for: "X-Trace") == ["1", "2"])
+            #expect(recorded.headers["Content-Length"] == nil)
+            await server.shutdown()
+        }
+    }
+
+    struct Payload: Codable, Equatable {
+        let id: Int
+        let name: String
+    }
+
+    @Test("POST JSON sends Content-Type and Content-Length, and decodes the reply")
+    func postJSON() async throws {
+        try await withTimeout {
+            let server = try await TestServer { request in
+                MockResponse(status: .created, headers: ["Content-Type": "application/json"], body: request.body)
+            }
+            let client = HTTPClient()
+            let payload = Payload(id: 7, name: "courier")
+            let response = try await client.send(HTTPRequest(method: .post, url: server.url("/items"), body: .json(payload)))
+            #expect(response.status.code == 201)
+            #expect(try await response.body.decode(Payload.self) == payload)
+            let recorded = await server.takeRequest()
+            #expect(recorded.method == .post)
+            #expect(recorded.headers["Content-Type"] == "application/json")
+            #expect(recorded.headers["Content-Length"] == String(recorded.body.count))
+            #expect(try JSONDecoder().decode(Payload.self, from: Data(recorded.body)) == payload)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A stream body with a length is sent with Content-Length; without one, chunked")
+    func streamBodies() async throws {
+        try await withTimeout {
+            let server = try await TestServer { MockResponse(body: "\($0.body.count)") }
+            let client = HTTPClient()
+            let parts: [[UInt8]] = [Array("abc".utf8), [], Array("defgh".utf8)]
+            let withLength = HTTPRequest(method: .put, url: server.url("/a"), body: .stream(AsyncChunks(parts), length: 8))
+            #expect(try await client.send(withLength).body.string() == "8")
+            let chunked = HTTPRequest(method: .put, url: server.url("/b"), body: .stream(AsyncChunks(parts), length: nil))
+            #expect(try await client.send(chunked).body.string() == "8")
+            let first = await server.takeRequest()
+            #expect(first.headers["Content-Length"] == "8")
+            #expect(first.bodyString == "abcdefgh")
+            let second = await server.takeRequest()
+            #expect(second.headers["Transfer-Encoding"] == "chunked")
+            #expect(second.headers["Content-Length"] == nil)
+            #expect(second.bodyString == "abcdefgh")
+            await server.shutdown()
+        }
+    }
+
+    @Test("A stream that produces fewer bytes than its declared length fails the call")
+    func shortStream() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            let request = HTTPRequest(method: .post, url: server.url("/"), body: .stream(AsyncChunks([Array("abc".utf8)]), length: 10))
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(request) }
+            #expect(error?.kind == .invalidRequest)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A file body is read off the cooperative pool and sent")
+    func fileBody() async throws {
+        try await withTimeout {
+            let server = try await TestServer { MockResponse(body: $0.body) }
+            let path = "/tmp/courier-body-\(UInt32.random(in: 0...UInt32.max))"
+            let contents = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 * 31) }
+            try Data(contents).write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(method: .post, url: server.url("/upload"), body: .file(URL(fileURLWithPath: path))))
+            #expect(try await response.body.collect(upTo: 1 << 20) == contents)
+            let recorded = await server.takeRequest()
+            #expect(recorded.headers["Transfer-Encoding"] == "chunked")
+            #expect(recorded.headers["Content-Type"] == "application/octet-stream")
+            await server.shutdown()
+        }
+    }
+
+    @Test("POST without a body sends Content-Length: 0")
+    func emptyPost() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            _ = try await client.send(HTTPRequest(method: .post, url: server.url("/")))
+            #expect(await server.takeRequest().headers["Content-Length"] == "0")
+            await server.shutdown()
+        }
+    }
+
+    @Test("Chunked, close-delimited and empty bodies are framed correctly", arguments: [1, 7, 4096])
+    func bodyFraming(chunkSize: Int) async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let body = (0..<10_000).map { UInt8(truncatingIfNeeded: $0) }
+            server.enqueue(MockResponse(body: body).chunked(size: chunkSize))
+            server.enqueue(MockResponse(rawBytes: Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end".utf8)).policy(.closeAfterResponse))
+            server.enqueue(MockResponse(status: .noContent))
+            server.enqueue(MockResponse(status: .notModified, headers: ["Content-Length": "100"]))
+            let client = HTTPClient()
+            #expect(try await client.send(HTTPRequest(url: server.url("/chunked"))).body.collect(upTo: 1 << 20) == body)
+            #expect(try await client.send(HTTPRequest(url: server.url("/close"))).body.string() == "until the end")
+            #expect(try await client.send(HTTPRequest(url: server.url("/204"))).body.collect(upTo: 0) == [])
+            #expect(try await client.send(HTTPRequest(url: server.url("/304"))).body.collect(upTo: 0) == [])
+            await server.shutdown()
+        }
+    }
+
+    @Test("HEAD responses have no body even with a Content-Length")
+    func head() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Content-Length": "1234"]))
+            server.enqueue(MockResponse(body: "next"))
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(method: .head, url: server.url("/")))
+            #expect(response.headers["Content-Length"] == "1234")
+            #expect(try await response.body.collect(upTo: 0) == [])
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "next")
+            #expect(server.connectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Interim 1xx responses are skipped")
+    func informational() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(raw: "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(response.status.code == 200)
+            #expect(try await response.body.string() == "ok")
+            await server.shutdown()
+        }
+    }
+
+    @Test("collect(upTo:) throws responseTooLarge and closes the connection")
+    func tooLarge() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(body: [UInt8](repeating: 1, count: 100_000)))
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            let error = await #expect(throws: HTTPClientError.self) { try await response.body.collect(upTo: 1000) }
+            #expect(error?.kind == .responseTooLarge)
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Headers with CR, LF or NUL are rejected before anything is written")
+    func invalidHeaders() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            for value in ["a\r\nInjected: yes", "a\nb", "a\u{0}b"] {
+                var request = HTTPRequest(url: server.url("/"))
+                request.headers["X-Bad"] = value
+                let error = await #expect(throws: HTTPClientError.self) { try await client.send(request) }
+                #expect(error?.kind == .invalidRequest)
+            }
+            var badName = HTTPRequest(url: server.url("/"))
+            badName.headers["Bad Name"] = "x"
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(badName) }
+            #expect(error?.kind == .invalidRequest)
+            #expect(server.requestCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Unsupported schemes and hostless URLs are invalidURL")
+    func invalidURL() async throws {
+        let client = HTTPClient()
+        for text in ["ftp://127.0.0.1/", "http:///path"] {
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: URL(string: text)!)) }
+            #expect(error?.kind == .invalidURL)
+        }
+    }
+}
+
+/// A finite async sequence of chunks, for stream bodies.
+struct AsyncChunks: AsyncSequence, Sendable {
+    let chunks: [[UInt8]]
+
+    init(_ chunks: [[UInt8]]) {
+        self.chunks = chunks
+    }
+
+    func makeAsyncIterator() -> Iterator {
+        Iterator(chunks: chunks[...])
+    }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var chunks: ArraySlice<[UInt8]>
+
+        mutating func next() async -> [UInt8]? {
+            chunks.popFirst()
+        }
+    }
+}

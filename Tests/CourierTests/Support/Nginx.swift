@@ -1,0 +1,126 @@
+import CourierTransport
+import Glibc
+
+/// Runs `body` against an nginx started for it, and stops that nginx afterwards whatever happens.
+func withNginx<T: Sendable>(_ body: (Nginx) async throws -> T) async throws -> T {
+    let nginx = try await Nginx()
+    do {
+        let result = try await body(nginx)
+        await nginx.stop()
+        return result
+    } catch {
+        await nginx.stop()
+        throw error
+    }
+}
+
+/// An nginx started for one test on 127.0.0.1 at an ephemeral port, and stopped by PID.
+final class Nginx: Sendable {
+    let port: Int
+    private let pid: pid_t
+    private let prefix: String
+
+    /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file).
+    fileprivate init() async throws {
+        let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let port = try Nginx.freePort()
+        mkdir(prefix, 0o755)
+        mkdir(prefix + "/html", 0o755)
+        let config = """
+            worker_processes 1;
+            daemon off;
+            master_process on;
+            user root;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log warn;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path \(prefix)/body;
+                proxy_temp_path \(prefix)/proxy;
+                fastcgi_temp_path \(prefix)/fastcgi;
+                uwsgi_temp_path \(prefix)/uwsgi;
+                scgi_temp_path \(prefix)/scgi;
+                keepalive_requests 100000;
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(prefix)/html;
+                    location = /hello { default_type text/plain; return 200 "Hello, world!"; }
+                    location = /echo { default_type text/plain; return 200 "$request_method $content_length $http_content_type"; }
+                    location = /big { default_type application/octet-stream; }
+                }
+            }
+            """
+        try Nginx.write(config, to: prefix + "/nginx.conf")
+        try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
+        self.prefix = prefix
+        self.port = port
+        self.pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
+        do {
+            try await waitUntilListening()
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    /// Stops this nginx (only the process it started) and removes its files, off the cooperative pool.
+    func stop() async {
+        let (pid, prefix) = (self.pid, self.prefix)
+        _ = try? await BlockingWorkPool.shared.run {
+            kill(pid, SIGQUIT)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            _ = system("rm -rf '\(prefix)'")
+        }
+    }
+
+    /// Polls with a connect until nginx accepts, for at most 5 seconds: there is nothing to await.
+    private func waitUntilListening() async throws {
+        for _ in 0..<250 {
+            if Nginx.accepts(port: port) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw NginxError(message: "nginx did not start listening on port \(port)")
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        guard let address = SocketAddress(numericHost: "127.0.0.1", port: port) else { return false }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        return address.withSockAddr { connect(fd, $0, $1) } == 0
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        let address = SocketAddress(numericHost: "127.0.0.1", port: 0)!
+        guard address.withSockAddr({ bind(fd, $0, $1) }) == 0 else { throw NginxError(message: "bind failed") }
+        var storage = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: storage.sin_port))
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        guard let file = fopen(path, "w") else { throw NginxError(message: "cannot write \(path)") }
+        fputs(text, file)
+        fclose(file)
+    }
+
+    private static func spawn(_ arguments: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let result = posix_spawn(&pid, arguments[0], nil, nil, argv, environ)
+        guard result == 0 else { throw NginxError(message: "posix_spawn nginx failed: \(result)") }
+        return pid
+    }
+}
+
+struct NginxError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,40 @@
+import Glibc
+
+/// Process-wide figures. Only meaningful in a serialized suite run in its own process
+/// (`make test` runs the `ProcessWide` suites in a separate `swift test` invocation).
+enum ProcessProbe {
+    /// Open file descriptors of this process.
+    static func openDescriptorCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { count += 1 }
+        }
+        return count - 1  // the directory stream's own descriptor
+    }
+
+    /// Resident set size now and its peak since the last `resetPeakResident()`, in bytes.
+    static func residentSet() -> (current: Int, peak: Int) {
+        guard let file = fopen("/proc/self/status", "r") else { return (-1, -1) }
+        defer { fclose(file) }
+        var current = -1
+        var peak = -1
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let kilobytes = Int(text.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
+            if text.hasPrefix("VmRSS:") { current = kilobytes * 1024 }
+            if text.hasPrefix("VmHWM:") { peak = kilobytes * 1024 }
+        }
+        return (current, peak)
+    }
+
+    /// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS.
+    static func resetPeakResident() {
+        guard let file = fopen("/proc/self/clear_refs", "w") else { return }
+        fputs("5", file)
+        fclose(file)
+    }
+}
