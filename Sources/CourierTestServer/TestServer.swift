@@ -84,6 +84,11 @@ public final class TestServer: Sendable {
     public func shutdown() async {
         listener.close()
         await acceptTask.withLock { $0 }?.value
+        await closeConnections()
+    }
+
+    /// Closes every open connection now and waits until they are closed; new ones are still accepted.
+    public func closeConnections() async {
         let tasks = connections.withLock { Array($0.tasks.values) }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }

@@ -1,0 +1,115 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Connection reuse and limits")
+struct ConnectionReuseTests {
+    @Test("1,000 sequential requests reuse one connection")
+    func sequentialReuse() async throws {
+        try await withTimeout(.seconds(60)) {
+            let server = try await TestServer { _ in MockResponse(body: "Hello, world!") }
+            let client = HTTPClient()
+            for _ in 0..<1000 {
+                let response = try await client.send(HTTPRequest(url: server.url("/hello")))
+                _ = try await response.body.collect(upTo: 100)
+            }
+            var sequence: [Int] = []
+            var connections = Set<Int>()
+            for _ in 0..<1000 {
+                let recorded = await server.takeRequest()
+                sequence.append(recorded.sequenceNumber)
+                connections.insert(recorded.connectionIndex)
+            }
+            #expect(sequence == Array(0..<1000))
+            #expect(connections.count == 1)
+            #expect(server.connectionCount == 1)
+            #expect(await client.idleConnectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("64 concurrent calls to one host never use more than maxRequestsPerHost connections")
+    func concurrentCallsRespectHostLimit() async throws {
+        try await withTimeout(.seconds(60)) {
+            // Each response is slow enough that calls overlap and the limit is really exercised.
+            let server = try await TestServer { _ in
+                MockResponse(body: [UInt8](repeating: 0x61, count: 2000)).throttled(bytes: 1000, per: .milliseconds(5))
+            }
+            let client = HTTPClient()
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<64 {
+                    group.addTask {
+                        let response = try await client.send(HTTPRequest(url: server.url("/")))
+                        return try await response.body.collect(upTo: 10_000).count
+                    }
+                }
+                for try await count in group { #expect(count == 2000) }
+            }
+            #expect(server.requestCount == 64)
+            #expect(server.peakConnectionCount == 5)
+            #expect(server.connectionCount == 5)
+            #expect(await client.dispatcher.runningCallsCount == 0)
+            #expect(await client.dispatcher.queuedCallsCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A body dropped before its end closes its connection instead of pooling it")
+    func abandonedBodyClosesConnection() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(body: [UInt8](repeating: 1, count: 1 << 20)))
+            server.enqueue(MockResponse(body: "second"))
+            let client = HTTPClient()
+            let first = try await client.send(HTTPRequest(url: server.url("/")))
+            await first.body.source?.abandon()
+            #expect(await client.openConnectionCount == 0)
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "second")
+            #expect(server.connectionCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Connection: close on a response keeps it out of the pool")
+    func connectionClose() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Connection": "close"], body: "one").policy(.closeAfterResponse))
+            server.enqueue(MockResponse(body: "two"))
+            let client = HTTPClient()
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "one")
+            #expect(await client.idleConnectionCount == 0)
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "two")
+            #expect(server.connectionCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A pooled connection the server closed is detected and replaced")
+    func staleConnection() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(body: "one"))
+            server.enqueue(MockResponse(body: "two"))
+            let client = HTTPClient()
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "one")
+            await server.closeConnections()
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "two")
+            #expect(server.connectionCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("shutdown() closes idle connections")
+    func shutdownEvicts() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(body: "x") }
+            let client = HTTPClient()
+            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
+            #expect(await client.idleConnectionCount == 1)
+            await client.shutdown()
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+}
