@@ -46,7 +46,7 @@ final class Nginx: Sendable {
                     listen 127.0.0.1:\(port);
                     root \(prefix)/html;
                     location = /hello { default_type text/plain; return 200 "Hello, world!"; }
-                    location = /echo { default_type text/plain; return 200 "$request_method $content_length $http_content_type"; }
+                    location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
                     location = /big { default_type application/octet-stream; }
                 }
             }

@@ -1,0 +1,117 @@
+import Courier
+import CourierTestServer
+import Synchronization
+import Testing
+
+/// Records the order in which stages run.
+final class Trace: Sendable {
+    private let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+    var all: [String] { entries.withLock { $0 } }
+}
+
+struct Tagging: Interceptor {
+    let name: String
+    let trace: Trace
+
+    func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+        trace.add("\(name) >")
+        var request = request
+        request.headers.add("X-Stage", name)
+        var response = try await chain.proceed(request)
+        trace.add("\(name) <")
+        response.headers.add("X-Seen-By", name)
+        return response
+    }
+}
+
+@Suite("The interceptor chain")
+struct InterceptorTests {
+    @Test("Application then network interceptors run in order around the exchange")
+    func order() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(body: "ok"))
+            let trace = Trace()
+            var configuration = HTTPClient.Configuration()
+            configuration.interceptors = [Tagging(name: "app1", trace: trace), Tagging(name: "app2", trace: trace)]
+            configuration.networkInterceptors = [NetworkProbe(trace: trace)]
+            let client = HTTPClient(configuration: configuration)
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(trace.all == ["app1 >", "app2 >", "network > Host=127.0.0.1:\(server.port) HTTP/1.1", "network <", "app2 <", "app1 <"])
+            #expect(response.headers.values(for: "X-Seen-By") == ["app2", "app1"])
+            #expect(await server.takeRequest().headers.values(for: "X-Stage") == ["app1", "app2"])
+            await server.shutdown()
+        }
+    }
+
+    struct NetworkProbe: Interceptor {
+        let trace: Trace
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            // Network interceptors see the request as the bridge made it, and the connection.
+            trace.add("network > Host=\(request.headers["Host"] ?? "-") \(chain.connectionVersion.map(String.init(describing:)) ?? "-")")
+            let response = try await chain.proceed(request)
+            trace.add("network <")
+            return response
+        }
+    }
+
+    @Test("An application interceptor may answer without the network, or call proceed twice")
+    func applicationFreedom() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(status: HTTPStatus(code: 503), body: "busy"))
+            server.enqueue(MockResponse(body: "fine"))
+            var configuration = HTTPClient.Configuration()
+            configuration.interceptors = [RetryOnce(), ShortCircuit()]
+            let client = HTTPClient(configuration: configuration)
+            #expect(try await client.send(HTTPRequest(url: server.url("/cached"))).body.string() == "from memory")
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "fine")
+            #expect(server.requestCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    struct RetryOnce: Interceptor {
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            let first = try await chain.proceed(request)
+            guard first.status.code == 503 else { return first }
+            _ = try await first.body.string()
+            return try await chain.proceed(request)
+        }
+    }
+
+    struct ShortCircuit: Interceptor {
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            guard request.url.path == "/cached" else { return try await chain.proceed(request) }
+            return HTTPResponse(status: .ok, request: request, body: HTTPResponse.Body(string: "from memory"))
+        }
+    }
+
+    @Test("A network interceptor that skips proceed or calls it twice is a contract violation", arguments: [0, 2])
+    func networkContract(calls: Int) async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(body: "x") }
+            var configuration = HTTPClient.Configuration()
+            configuration.networkInterceptors = [Misbehaving(calls: calls)]
+            let client = HTTPClient(configuration: configuration)
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            #expect(error?.kind == .interceptorContractViolation)
+            #expect(error?.message.contains("Misbehaving") == true)
+            #expect(await client.dispatcher.runningCallsCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    struct Misbehaving: Interceptor {
+        let calls: Int
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            var response = HTTPResponse(status: .ok, request: request)
+            for _ in 0..<calls {
+                response = try await chain.proceed(request)
+                _ = try await response.body.string()
+            }
+            return response
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Courier
+import Testing
+
+@Suite("Interoperability with nginx")
+struct NginxInteropTests {
+    @Test("GET, POST, HEAD and a 1 MiB body against nginx, on one connection")
+    func nginx() async throws {
+        try await withTimeout(.seconds(60)) {
+            try await withNginx { nginx in
+                let client = HTTPClient()
+                let base = "http://127.0.0.1:\(nginx.port)"
+                let hello = try await client.send(HTTPRequest(url: URL(string: base + "/hello")!))
+                #expect(hello.status.code == 200)
+                #expect(hello.headers["Server"]?.hasPrefix("nginx") == true)
+                #expect(try await hello.body.string() == "Hello, world!")
+
+                let post = HTTPRequest(method: .post, url: URL(string: base + "/echo")!, body: .json(["key": "value"]))
+                #expect(try await client.send(post).body.string() == "POST [15] [] [application/json]")
+
+                let stream = HTTPRequest(method: .put, url: URL(string: base + "/echo")!, body: .stream(AsyncChunks([[1, 2], [3]]), length: nil))
+                let streamed = try await client.send(stream).body.string()
+                #expect(streamed == "PUT [] [chunked] []")
+
+                let head = try await client.send(HTTPRequest(method: .head, url: URL(string: base + "/big")!))
+                #expect(head.headers["Content-Length"] == String(1 << 20))
+                #expect(try await head.body.collect(upTo: 0).isEmpty)
+
+                let big = try await client.send(HTTPRequest(url: URL(string: base + "/big")!)).body.collect(upTo: 2 << 20)
+                #expect(big.count == 1 << 20)
+                #expect(big.prefix(16) == Array("0123456789abcdef".utf8)[...])
+
+                let missing = try await client.send(HTTPRequest(url: URL(string: base + "/missing")!))
+                #expect(missing.status.code == 404)
+                _ = try await missing.body.string()
+                #expect(await client.openConnectionCount == 1)
+            }
+        }
+    }
+}
