@@ -1,0 +1,94 @@
+import Courier
+import CourierTestServer
+import Testing
+
+/// A resolver scripted by the test: no DNS traffic leaves the machine.
+struct ScriptedResolver: DNSResolver {
+    let answer: @Sendable (String, Int) async throws -> [ResolvedAddress]
+
+    func resolve(host: String, port: Int) async throws -> [ResolvedAddress] {
+        try await answer(host, port)
+    }
+}
+
+@Suite("Connecting and timing out")
+struct ConnectFailureTests {
+    @Test("A port nobody listens on is connectionRefused")
+    func refused() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let url = server.url("/")
+            await server.shutdown()
+            let error = await #expect(throws: HTTPClientError.self) { try await HTTPClient().send(HTTPRequest(url: url)) }
+            #expect(error?.kind == .connectionRefused)
+            #expect(error?.message.contains("refused") == true)
+        }
+    }
+
+    @Test("A name that does not resolve is dnsFailure")
+    func dnsFailure() async throws {
+        try await withTimeout {
+            var configuration = HTTPClient.Configuration()
+            configuration.dnsResolver = ScriptedResolver { host, _ in
+                throw HTTPClientError(.dnsFailure, "Could not resolve host \(host).")
+            }
+            let client = HTTPClient(configuration: configuration)
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "http://nowhere.test/")!))
+            }
+            #expect(error?.kind == .dnsFailure)
+        }
+    }
+
+    @Test("The resolver's addresses are tried in order until one accepts")
+    func fallsThroughAddresses() async throws {
+        try await withTimeout {
+            let dead = try await TestServer()
+            let deadPort = dead.port
+            await dead.shutdown()
+            let server = try await TestServer { _ in MockResponse(body: "reached") }
+            let port = server.port
+            var configuration = HTTPClient.Configuration()
+            configuration.dnsResolver = ScriptedResolver { _, _ in
+                [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
+            }
+            let client = HTTPClient(configuration: configuration)
+            let response = try await client.send(HTTPRequest(url: URL(string: "http://service.test:\(port)/")!))
+            #expect(try await response.body.string() == "reached")
+            #expect(await server.takeRequest().headers["Host"] == "service.test:\(port)")
+            await server.shutdown()
+        }
+    }
+
+    @Test("A server that never answers hits the read timeout")
+    func readTimeout() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse().policy(.noResponse))
+            let client = HTTPClient().with { $0.readTimeout = .milliseconds(200) }
+            let start = ContinuousClock.now
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            #expect(error?.kind == .timeout(.read))
+            #expect(ContinuousClock.now - start >= .milliseconds(200))
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A body that stalls between bytes hits the read timeout")
+    func bodyReadTimeout() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in
+                MockResponse(length: 10) { writer in
+                    try await writer.write(Array("first".utf8))
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            }
+            let client = HTTPClient().with { $0.readTimeout = .milliseconds(200) }
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            let error = await #expect(throws: HTTPClientError.self) { try await response.body.collect(upTo: 100) }
+            #expect(error?.kind == .timeout(.read))
+            await server.shutdown()
+        }
+    }
+}
