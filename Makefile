@@ -1,0 +1,47 @@
+# Courier — make demo (the embedded test server and real requests), make test (the whole suite).
+# Each target installs the Debian packages it needs when they are missing.
+
+SWIFT ?= swift
+APT_PACKAGES_TEST := nginx-light
+APT_PACKAGES_BENCH := nginx-light wrk curl
+
+.PHONY: build test demo bench format lint docs deps-test deps-bench clean
+
+build:
+	$(SWIFT) build
+
+demo:
+	$(SWIFT) run -c release courier-demo
+
+# Process-wide tests (descriptor counts, peak RSS) run in their own process, one at a time;
+# everything else runs in parallel in another.
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip ProcessWide
+	$(SWIFT) test --skip-build --filter ProcessWide
+
+bench: deps-bench
+	cd Benchmarks && $(SWIFT) build -c release
+	Benchmarks/run.sh
+
+format:
+	swift-format format --in-place --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources
+
+lint:
+	swift-format lint --strict --recursive Package.swift Sources Tests
+
+docs:
+	$(SWIFT) build --target Courier -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc .build/symbol-graphs
+	docc convert Docs/Courier.docc --additional-symbol-graph-dir .build/symbol-graphs \
+		--fallback-display-name Courier --fallback-bundle-identifier dev.courier.Courier \
+		--output-path .build/docs
+	@echo "Documentation written to .build/docs"
+
+deps-test:
+	@scripts/ensure-packages.sh $(APT_PACKAGES_TEST)
+
+deps-bench:
+	@scripts/ensure-packages.sh $(APT_PACKAGES_BENCH)
+
+clean:
+	rm -rf .build Benchmarks/.build
