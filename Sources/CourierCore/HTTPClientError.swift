@@ -62,7 +62,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case unsupportedTransferEncoding
         case invalidChunk
         case truncatedBody
-        case unexpectedBytes
+        /// A 101 Switching Protocols answered a request that did not ask to upgrade.
+        case unsolicitedUpgrade
     }
 
     public let kind: Kind

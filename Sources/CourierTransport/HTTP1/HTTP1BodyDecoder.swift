@@ -132,42 +132,38 @@ package struct HTTP1BodyDecoder {
     private static func checkExtensions(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) {
         var index = 0
         func skipWhitespace() { while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 } }
-        skipWhitespace()
+        func malformed(_ reason: String) -> HTTPClientError {
+            HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: \(reason).")
+        }
         while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: ";") else {
-                throw HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: unexpected bytes after the chunk size.")
-            }
+            skipWhitespace()
+            guard index < bytes.count else { throw malformed("whitespace after the chunk size or extension") }
+            guard bytes[index] == UInt8(ascii: ";") else { throw malformed("unexpected bytes after the chunk size") }
             index += 1
             skipWhitespace()
             let nameStart = index
             while index < bytes.count && HTTPSyntax.isTokenCharacter(bytes[index]) { index += 1 }
-            guard index > nameStart else {
-                throw HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: a chunk extension has no name.")
-            }
+            guard index > nameStart else { throw malformed("a chunk extension has no name") }
+            let beforeEquals = index
             skipWhitespace()
-            if index < bytes.count && bytes[index] == UInt8(ascii: "=") {
+            guard index < bytes.count && bytes[index] == UInt8(ascii: "=") else {
+                index = beforeEquals
+                continue
+            }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
                 index += 1
-                skipWhitespace()
-                if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
-                    index += 1
-                    while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-                        guard HTTPSyntax.isFieldValueCharacter(bytes[index]) else {
-                            throw HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: a control character in a chunk extension.")
-                        }
-                        index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-                    }
-                    guard index < bytes.count else {
-                        throw HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: an unterminated quoted chunk extension.")
-                    }
-                    index += 1
-                } else {
-                    let valueStart = index
-                    while index < bytes.count && HTTPSyntax.isTokenCharacter(bytes[index]) { index += 1 }
-                    guard index > valueStart else {
-                        throw HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: a chunk extension has an empty value.")
-                    }
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                    guard HTTPSyntax.isFieldValueCharacter(bytes[index]) else { throw malformed("a control character in a chunk extension") }
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
                 }
-                skipWhitespace()
+                guard index < bytes.count else { throw malformed("an unterminated quoted chunk extension") }
+                index += 1
+            } else {
+                let valueStart = index
+                while index < bytes.count && HTTPSyntax.isTokenCharacter(bytes[index]) { index += 1 }
+                guard index > valueStart else { throw malformed("a chunk extension has an empty value") }
             }
         }
     }

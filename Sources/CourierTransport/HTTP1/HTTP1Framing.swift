@@ -9,8 +9,16 @@ package enum HTTP1Framing: Sendable, Equatable {
     case untilClose
 
     /// The framing of a response to a request with `method`.
-    package static func response(to method: HTTPMethod, head: HTTP1Head) throws(HTTPClientError) -> HTTP1Framing {
+    ///
+    /// A 101 is only valid as the answer to a request that asked to upgrade (RFC 9110 §15.2.2).
+    package static func response(to method: HTTPMethod, head: HTTP1Head, requestedUpgrade: Bool = false) throws(HTTPClientError) -> HTTP1Framing {
         guard case .status(let status) = head.startLine else { preconditionFailure("not a response head") }
+        if status.code == 101 && !requestedUpgrade {
+            throw HTTPClientError.protocolViolation(
+                .unsolicitedUpgrade,
+                "The server switched protocols (101) although the request did not ask to upgrade."
+            )
+        }
         if method == .head || status.isInformational || status.code == 204 || status.code == 304 {
             return .none
         }

@@ -4,8 +4,9 @@ package import CourierCore
 /// LF is an error), no whitespace before a field's colon, no obs-fold, no control characters
 /// in values. Strictness here is what stops response splitting and smuggling.
 ///
-/// Incremental: `parse` is called each time more bytes arrive and only rescans new bytes
-/// while looking for the end of the head.
+/// Incremental and fail-fast: `parse` is called with the unread bytes each time more arrive;
+/// every line is checked as soon as its CRLF is in, so a bad line is rejected before the rest of
+/// the head has come. Empty lines before the start line are skipped (RFC 9112 §2.2).
 package struct HTTP1HeadParser {
     package enum Role: Sendable {
         /// Parse request lines (the test server).
@@ -16,8 +17,12 @@ package struct HTTP1HeadParser {
 
     private let role: Role
     private let limits: HTTP1Limits
-    /// Bytes already scanned for the blank line that ends the head.
+    /// Offset of the first byte of the line not yet complete.
+    private var lineStart = 0
+    /// Offset up to which the current line has been searched for its end.
     private var scanned = 0
+    private var startLine: (HTTP1Head.StartLine, HTTPVersion)?
+    private var headers = HTTPHeaders()
 
     package init(role: Role, limits: HTTP1Limits = HTTP1Limits()) {
         self.role = role
@@ -25,51 +30,62 @@ package struct HTTP1HeadParser {
     }
 
     /// Returns the head and the bytes it used once `bytes` holds all of it, nil if more are needed.
+    /// `bytes` must start where it started on the previous call.
     package mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) -> (HTTP1Head, Int)? {
-        guard let end = try findEnd(bytes) else {
-            if bytes.count > limits.maxHeadBytes { throw tooLarge() }
-            return nil
-        }
-        scanned = 0
-        if end > limits.maxHeadBytes { throw tooLarge() }
-        return (try parseHead(UnsafeRawBufferPointer(rebasing: bytes[0..<end])), end)
-    }
-
-    /// Finds the index just past CRLF CRLF, checking that every LF follows a CR.
-    private mutating func findEnd(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) -> Int? {
-        var index = scanned
-        while index < bytes.count {
-            guard let offset = UnsafeRawBufferPointer(rebasing: bytes[index...]).firstIndex(of: 0x0A) else {
-                scanned = bytes.count
-                return nil
+        while let end = try lineEnd(bytes) {
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<end])
+            let next = end + 2
+            if let (startLine, version) = startLine {
+                if line.isEmpty {
+                    let head = HTTP1Head(startLine: startLine, version: version, headers: headers)
+                    self = HTTP1HeadParser(role: role, limits: limits)
+                    return (head, next)
+                }
+                guard headers.count < limits.maxHeaderCount else {
+                    throw HTTPClientError.protocolViolation(
+                        .headersTooLarge,
+                        "The peer sent more than \(limits.maxHeaderCount) header fields."
+                    )
+                }
+                let field = try HTTP1HeadParser.parseField(line)
+                headers.add(field.name, field.value)
+            } else if !line.isEmpty {
+                startLine = try parseStartLine(line)
             }
-            let lf = index + offset
-            guard lf > 0, bytes[lf - 1] == 0x0D else { throw violation("a line ends in a bare LF") }
-            // An empty line: CRLF right after the previous LF (or at the very start, which is an error).
-            if lf == 1 { throw malformedStart("the message starts with an empty line") }
-            if lf >= 3 && bytes[lf - 2] == 0x0A { return lf + 1 }
-            index = lf + 1
+            lineStart = next
+            scanned = next
+            if next > limits.maxHeadBytes { throw tooLarge() }
         }
-        scanned = bytes.count
+        if bytes.count > limits.maxHeadBytes { throw tooLarge() }
         return nil
     }
 
-    private func parseHead(_ head: UnsafeRawBufferPointer) throws(HTTPClientError) -> HTTP1Head {
-        var lines = LineIterator(head)
-        guard let first = lines.next() else { throw malformedStart("the start line is empty") }
-        let (startLine, version) = try parseStartLine(first)
-        var headers = HTTPHeaders()
-        while let line = lines.next(), !line.isEmpty {
-            guard headers.count < limits.maxHeaderCount else {
-                throw HTTPClientError.protocolViolation(
-                    .headersTooLarge,
-                    "The peer sent more than \(limits.maxHeaderCount) header fields."
-                )
-            }
-            let field = try parseField(line)
-            headers.add(field.name, field.value)
+    /// The offset of the CR that ends the current line, or nil if its CRLF has not arrived yet.
+    private mutating func lineEnd(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) -> Int? {
+        var index = scanned
+        if index == lineStart, index < bytes.count, startLine != nil, bytes[index] == 0x20 || bytes[index] == 0x09 {
+            throw HTTPClientError.protocolViolation(
+                .malformedHeader,
+                "The message head is malformed: a header line starts with whitespace (obs-fold is not allowed)."
+            )
         }
-        return HTTP1Head(startLine: startLine, version: version, headers: headers)
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x0A:
+                throw violation("a line ends in a bare LF")
+            case 0x0D:
+                guard index + 1 < bytes.count else {
+                    scanned = index
+                    return nil
+                }
+                guard bytes[index + 1] == 0x0A else { throw violation("a bare CR inside a line") }
+                return index
+            default:
+                index += 1
+            }
+        }
+        scanned = index
+        return nil
     }
 
     private func parseStartLine(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
@@ -132,10 +148,6 @@ package struct HTTP1HeadParser {
     }
 
     /// field-line = field-name ":" OWS field-value OWS
-    private func parseField(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> HTTPHeaders.Field {
-        try HTTP1HeadParser.parseField(line)
-    }
-
     package static func parseField(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> HTTPHeaders.Field {
         let text = { String(decoding: line.prefix(200), as: UTF8.self).debugDescription }
         if line.first == 0x20 || line.first == 0x09 {
@@ -164,7 +176,8 @@ package struct HTTP1HeadParser {
     }
 
     private func violation(_ reason: String) -> HTTPClientError {
-        HTTPClientError.protocolViolation(.malformedHeader, "The message head is malformed: \(reason).")
+        guard startLine != nil else { return malformedStart(reason) }
+        return HTTPClientError.protocolViolation(.malformedHeader, "The message head is malformed: \(reason).")
     }
 
     private func malformedStart(_ reason: String) -> HTTPClientError {
@@ -172,26 +185,5 @@ package struct HTTP1HeadParser {
         case .response: HTTPClientError.protocolViolation(.malformedStatusLine, "Malformed response: \(reason).")
         case .request: HTTPClientError.protocolViolation(.malformedRequestLine, "Malformed request: \(reason).")
         }
-    }
-}
-
-/// Splits a head into its lines without their CRLF. A CR anywhere else is reported by leaving
-/// it in the line, where the field and start-line checks reject it as a control character.
-private struct LineIterator {
-    private let bytes: UnsafeRawBufferPointer
-    private var position = 0
-
-    init(_ bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-    }
-
-    mutating func next() -> UnsafeRawBufferPointer? {
-        guard position < bytes.count,
-            let offset = UnsafeRawBufferPointer(rebasing: bytes[position...]).firstIndex(of: 0x0A)
-        else { return nil }
-        let lf = position + offset
-        let line = UnsafeRawBufferPointer(rebasing: bytes[position..<(lf - 1)])
-        position = lf + 1
-        return line
     }
 }
