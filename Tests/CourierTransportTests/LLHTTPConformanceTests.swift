@@ -84,10 +84,7 @@ struct LLHTTPRun {
         var decoder: HTTP1BodyDecoder?
         do {
             for piece in pieces {
-                _ = buffer.write { space in
-                    space.copyMemory(from: UnsafeRawBufferPointer(start: piece, count: piece.count))
-                    return piece.count
-                }
+                buffer.append(piece)
                 try drain(&buffer, &parser, &decoder, method: method)
             }
             if finish, var current = decoder {
