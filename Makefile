@@ -22,7 +22,7 @@ test: deps-test
 
 bench: deps-bench
 	cd Benchmarks && $(SWIFT) build -c release
-	Benchmarks/run.sh
+	Benchmarks/run.py
 
 format:
 	swift-format format --in-place --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Sources

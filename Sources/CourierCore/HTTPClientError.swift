@@ -39,8 +39,6 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case interceptorContractViolation
         /// Reading a request body (a stream or a file) failed.
         case requestBodyFailed
-        /// The client was shut down.
-        case clientShutdown
     }
 
     /// Which configured timeout elapsed.

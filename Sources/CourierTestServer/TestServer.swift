@@ -51,7 +51,7 @@ public final class TestServer: Sendable {
     public var port: Int { listener.address.port }
 
     /// The host the server listens on, as a URL host.
-    public var host: String { listener.address.family == 10 ? "[\(listener.address.host)]" : listener.address.host }
+    public var host: String { listener.address.urlHost }
 
     /// `http://host:port` + `path`.
     public func url(_ path: String = "/") -> URL {

@@ -113,3 +113,57 @@ struct ConnectionReuseTests {
         }
     }
 }
+
+@Suite("The connection pool's limits")
+struct PoolLimitTests {
+    @Test("At most maxIdleConnections stay idle; the rest are closed")
+    func idleLimit() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in
+                MockResponse(body: [UInt8](repeating: 0x62, count: 1000)).throttled(bytes: 500, per: .milliseconds(20))
+            }
+            var configuration = HTTPClient.Configuration()
+            configuration.maxRequestsPerHost = 8
+            configuration.maxIdleConnections = 3
+            let client = HTTPClient(configuration: configuration)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 2000) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.peakConnectionCount == 8)
+            #expect(await client.idleConnectionCount == 3)
+            #expect(await client.openConnectionCount == 3)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Idle connections are closed after keepAlive by the pool's eviction task")
+    func keepAliveEviction() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(body: "x") }
+            var configuration = HTTPClient.Configuration()
+            configuration.keepAlive = .milliseconds(100)
+            let client = HTTPClient(configuration: configuration)
+            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
+            #expect(await client.idleConnectionCount == 1)
+            // Eviction is driven by a timer, so the test observes it over time (bounded by withTimeout).
+            while await client.idleConnectionCount > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    @Test("IPv6 loopback works end to end")
+    func ipv6() async throws {
+        try await withTimeout {
+            let server = try await TestServer(host: "::1") { _ in MockResponse(body: "over v6") }
+            #expect(server.url("/").absoluteString.hasPrefix("http://[::1]:"))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/six")))
+            #expect(try await response.body.string() == "over v6")
+            #expect(await server.takeRequest().headers["Host"] == "[::1]:\(server.port)")
+            await server.shutdown()
+        }
+    }
+}

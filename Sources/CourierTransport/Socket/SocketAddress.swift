@@ -71,9 +71,12 @@ package struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    package var description: String {
-        family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    /// The host as it appears in a URL: IPv6 addresses in brackets.
+    package var urlHost: String {
+        family == AF_INET6 ? "[\(host)]" : host
     }
+
+    package var description: String { "\(urlHost):\(port)" }
 
     package func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafeBytes(of: storage) { raw in

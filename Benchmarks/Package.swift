@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+/// A path dependency's identity is its folder's name, which depends on where the repository was cloned.
+let courierIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
+
+// Peers live here, outside the library's target graph: the root package stays dependency-free.
+let package = Package(
+    name: "CourierBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+    ],
+    targets: [
+        .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "CourierBench",
+            dependencies: ["BenchSupport", .product(name: "Courier", package: courierIdentity)],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "AHCBench",
+            dependencies: ["BenchSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

@@ -1,0 +1,82 @@
+import Glibc
+import Synchronization
+
+/// What one benchmark run prints: a single line the runner script parses.
+public struct Measurement {
+    public let requests: Int
+    public let bytes: Int
+    public let wallSeconds: Double
+    public let cpuSeconds: Double
+    public let peakRSSBytes: Int
+
+    public var line: String {
+        let rate = Double(requests) / wallSeconds
+        let cpuMicros = cpuSeconds * 1e6 / Double(max(requests, 1))
+        let megabytesPerSecond = Double(bytes) / wallSeconds / 1e6
+        let cpuPerGiB = cpuSeconds / (Double(bytes) / Double(1 << 30))
+        return "RESULT requests=\(requests) bytes=\(bytes) wall=\(rounded(wallSeconds)) cpu=\(rounded(cpuSeconds))"
+            + " rps=\(Int(rate)) cpu_us_per_req=\(rounded(cpuMicros)) mb_per_s=\(Int(megabytesPerSecond))"
+            + " cpu_s_per_gib=\(rounded(bytes > 0 ? cpuPerGiB : 0)) peak_rss_mib=\(peakRSSBytes >> 20)"
+    }
+}
+
+func rounded(_ value: Double) -> String {
+    let scaled = (value * 100).rounded() / 100
+    return "\(scaled)"
+}
+
+/// Process CPU time (user + system) in seconds, from getrusage.
+public func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}
+
+/// Peak resident set size in bytes (ru_maxrss is in KiB on Linux).
+public func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent` or `download`.
+public struct BenchArguments {
+    public let url: String
+    public let mode: String
+    public let count: Int
+    public let concurrency: Int
+
+    public init() {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 4 else {
+            fputs("usage: \(arguments[0]) URL sequential|concurrent|download COUNT [CONCURRENCY]\n", stderr)
+            exit(2)
+        }
+        url = arguments[1]
+        mode = arguments[2]
+        count = Int(arguments[3]) ?? 1
+        concurrency = arguments.count > 4 ? Int(arguments[4]) ?? 64 : 64
+    }
+}
+
+/// Hands out request numbers to workers until `total` have been taken.
+public final class Counter: Sendable {
+    private let next = Atomic<Int>(0)
+    private let total: Int
+
+    public init(total: Int) {
+        self.total = total
+    }
+
+    public func take() -> Bool {
+        next.wrappingAdd(1, ordering: .relaxed).oldValue < total
+    }
+}

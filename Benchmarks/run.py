@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""`make bench`: Courier against AsyncHTTPClient and wrk on one nginx, alternating, median of 3.
+
+Each client is its own process; it warms up with one request, then reports requests/s, client
+CPU µs per request (getrusage) and peak RSS. wrk's CPU comes from getrusage of its children.
+BENCH_QUICK=1 runs smaller counts (under a minute).
+"""
+import os, resource, socket, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.join(HERE, ".build", "release")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = 3
+SCENARIOS = [
+    # name, mode, requests, concurrency
+    ("h1 GET /hello sequential", "sequential", 3000 if QUICK else 20000, 1),
+    ("h1 GET /hello 64 in flight", "concurrent", 10000 if QUICK else 100000, 64),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nginx():
+    prefix = tempfile.mkdtemp(prefix="courier-bench-")
+    os.makedirs(os.path.join(prefix, "html"))
+    port = free_port()
+    with open(os.path.join(HERE, "nginx.conf")) as f:
+        config = f.read().replace("@PORT@", str(port)).replace("@PREFIX@", prefix)
+    with open(os.path.join(prefix, "nginx.conf"), "w") as f:
+        f.write(config)
+    process = subprocess.Popen(["nginx", "-p", prefix, "-c", os.path.join(prefix, "nginx.conf")])
+    for _ in range(250):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return process, port, prefix
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit("nginx did not start")
+
+
+def run_swift(binary, url, mode, count, concurrency):
+    output = subprocess.run([os.path.join(BIN, binary), url, mode, str(count), str(concurrency)],
+                            check=True, capture_output=True, text=True).stdout
+    line = next(l for l in output.splitlines() if l.startswith("RESULT "))
+    fields = dict(item.split("=") for item in line.split()[1:])
+    return float(fields["rps"]), float(fields["cpu_us_per_req"]), float(fields["peak_rss_mib"])
+
+
+def run_wrk(url, mode, count, concurrency):
+    connections = 1 if mode == "sequential" else concurrency
+    duration = 2 if QUICK else 5
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
+                            check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    requests = int(next(l for l in output.splitlines() if "requests in" in l).split()[0])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rps = float(next(l for l in output.splitlines() if l.startswith("Requests/sec")).split()[1])
+    return rps, cpu * 1e6 / requests, after.ru_maxrss / 1024
+
+
+def main():
+    nginx, port, prefix = start_nginx()
+    try:
+        url = f"http://127.0.0.1:{port}/hello"
+        clients = [("Courier", lambda *a: run_swift("CourierBench", *a)),
+                   ("AsyncHTTPClient 1.37", lambda *a: run_swift("AHCBench", *a)),
+                   ("wrk (C limit)", run_wrk)]
+        print(f"nginx 1 worker on 127.0.0.1:{port}; {RUNS} alternating runs per client, medians"
+              + (" (BENCH_QUICK)" if QUICK else ""))
+        for name, mode, count, concurrency in SCENARIOS:
+            results = {client: [] for client, _ in clients}
+            for _ in range(RUNS):
+                for client, run in clients:
+                    results[client].append(run(url, mode, count, concurrency))
+            print(f"\n{name} ({count} requests for the Swift clients)")
+            print(f"  {'client':<22} {'req/s':>9} {'CPU µs/req':>11} {'peak RSS MiB':>13}   Courier/peer (req/s, CPU)")
+            courier = [statistics.median(x) for x in zip(*results["Courier"])]
+            for client, _ in clients:
+                rps, cpu, rss = [statistics.median(x) for x in zip(*results[client])]
+                ratio = "" if client == "Courier" else f"{courier[0] / rps:.2f}×, {courier[1] / cpu:.2f}×"
+                print(f"  {client:<22} {rps:>9.0f} {cpu:>11.1f} {rss:>13.1f}   {ratio}")
+    finally:
+        nginx.send_signal(3)
+        nginx.wait()
+        subprocess.run(["rm", "-rf", prefix])
+
+
+if __name__ == "__main__":
+    main()
