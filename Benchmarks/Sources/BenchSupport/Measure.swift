@@ -9,6 +9,14 @@ public struct Measurement {
     public let cpuSeconds: Double
     public let peakRSSBytes: Int
 
+    public init(requests: Int, bytes: Int, wallSeconds: Double, cpuSeconds: Double, peakRSSBytes: Int) {
+        self.requests = requests
+        self.bytes = bytes
+        self.wallSeconds = wallSeconds
+        self.cpuSeconds = cpuSeconds
+        self.peakRSSBytes = peakRSSBytes
+    }
+
     public var line: String {
         let rate = Double(requests) / wallSeconds
         let cpuMicros = cpuSeconds * 1e6 / Double(max(requests, 1))
@@ -28,17 +36,25 @@ func rounded(_ value: Double) -> String {
 /// Process CPU time (user + system) in seconds, from getrusage.
 public func processCPUSeconds() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     return user + system
 }
 
-/// Peak resident set size in bytes (ru_maxrss is in KiB on Linux).
+/// Peak resident set size in bytes: VmHWM, which starts afresh at exec. (`ru_maxrss` would
+/// include the launching process's memory, copied in by fork.)
 public func peakRSSBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
-    return usage.ru_maxrss * 1024
+    guard let file = fopen("/proc/self/status", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmHWM:") {
+            return (Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+    }
+    return 0
 }
 
 public func monotonicSeconds() -> Double {
@@ -48,7 +64,7 @@ public func monotonicSeconds() -> Double {
 }
 
 /// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent` or `download`.
-public struct BenchArguments {
+public struct BenchArguments: Sendable {
     public let url: String
     public let mode: String
     public let count: Int
@@ -57,7 +73,7 @@ public struct BenchArguments {
     public init() {
         let arguments = CommandLine.arguments
         guard arguments.count >= 4 else {
-            fputs("usage: \(arguments[0]) URL sequential|concurrent|download COUNT [CONCURRENCY]\n", stderr)
+            print("usage: \(arguments[0]) URL sequential|concurrent|download COUNT [CONCURRENCY]")
             exit(2)
         }
         url = arguments[1]
