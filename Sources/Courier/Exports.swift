@@ -1,5 +1,6 @@
 @_exported public import CourierCore
-@_exported public import struct CourierTransport.ResolvedAddress
-@_exported public import protocol CourierTransport.DNSResolver
-@_exported public import struct CourierTransport.SystemDNSResolver
 @_exported public import FoundationEssentials
+
+@_exported public import protocol CourierTransport.DNSResolver
+@_exported public import struct CourierTransport.ResolvedAddress
+@_exported public import struct CourierTransport.SystemDNSResolver

@@ -25,8 +25,10 @@ public final class HTTPClient: Sendable {
     public convenience init(configuration: Configuration = Configuration()) {
         self.init(
             configuration: configuration,
-            dispatcher: Dispatcher(maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
-            pool: ConnectionPool(maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive)
+            dispatcher: Dispatcher(
+                maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
+            pool: ConnectionPool(
+                maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive)
         )
     }
 
@@ -43,7 +45,8 @@ public final class HTTPClient: Sendable {
             BridgeInterceptor(userAgent: configuration.userAgent),
             ConnectInterceptor(pool: pool, connector: Connector(resolver: configuration.dnsResolver)),
         ]
-        let interceptors = configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
+        let interceptors =
+            configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
         let networkStart = configuration.interceptors.count + builtIn.count
         self.stages = InterceptorStages(
             interceptors: interceptors,

@@ -60,11 +60,13 @@ public struct Chain: Sendable {
         }
         let interceptor = stages.interceptors[index]
         guard stages.networkRange.contains(index) else {
-            let next = Chain(stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: nil)
+            let next = Chain(
+                stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: nil)
             return try await interceptor.intercept(request, chain: next)
         }
         let counter = ProceedCounter()
-        let next = Chain(stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: counter)
+        let next = Chain(
+            stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: counter)
         let response = try await interceptor.intercept(request, chain: next)
         guard counter.value == 1 else {
             await response.body.source?.abandon()

@@ -49,10 +49,12 @@ extension HTTPRequest {
         public static func json(_ value: some Encodable, encoder: JSONEncoder = JSONEncoder()) -> Body {
             do {
                 let data = try encoder.encode(value)
-                return Body(storage: .bytes(ByteBuffer([UInt8](data))), contentType: "application/json", length: data.count)
+                return Body(
+                    storage: .bytes(ByteBuffer([UInt8](data))), contentType: "application/json", length: data.count)
             } catch {
                 return Body(
-                    storage: .failed(HTTPClientError(.invalidRequest, "The JSON request body failed to encode: \(error)")),
+                    storage: .failed(
+                        HTTPClientError(.invalidRequest, "The JSON request body failed to encode: \(error)")),
                     contentType: "application/json",
                     length: nil
                 )
@@ -66,7 +68,9 @@ extension HTTPRequest {
         /// A stream can be sent only once, so such a request is not retried.
         public static func stream<Chunks: AsyncSequence & Sendable>(_ chunks: Chunks, length: Int?) -> Body
         where Chunks.Element == [UInt8] {
-            Body(storage: .stream(ChunkStream { SequenceChunkReader(chunks) { ByteBuffer($0) } }), contentType: nil, length: length)
+            Body(
+                storage: .stream(ChunkStream { SequenceChunkReader(chunks) { ByteBuffer($0) } }), contentType: nil,
+                length: length)
         }
 
         /// Chunks produced by an async sequence of buffers (for example another response's body).

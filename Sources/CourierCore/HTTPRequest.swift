@@ -49,7 +49,8 @@ package struct RequestTarget: Hashable, Sendable {
 
     package init(_ url: URL) throws(HTTPClientError) {
         guard let scheme = url.scheme?.lowercased(), ["http", "https", "ws", "wss"].contains(scheme) else {
-            throw HTTPClientError(.invalidURL, "Unsupported URL scheme in \(url.absoluteString); expected http or https.")
+            throw HTTPClientError(
+                .invalidURL, "Unsupported URL scheme in \(url.absoluteString); expected http or https.")
         }
         guard var host = url.host(percentEncoded: true), !host.isEmpty else {
             throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has no host.")

@@ -16,7 +16,9 @@ let server = try await TestServer { request in
     case (.get, "/hello"):
         return MockResponse(headers: ["Content-Type": "text/plain"], body: "Hello, world!")
     case (.post, "/echo"):
-        return MockResponse(headers: ["Content-Type": request.headers["Content-Type"] ?? "application/octet-stream"], body: request.body)
+        return MockResponse(
+            headers: ["Content-Type": request.headers["Content-Type"] ?? "application/octet-stream"], body: request.body
+        )
     case (.get, "/download"):
         return MockResponse(length: downloadSize) { writer in
             var sent = 0
@@ -42,7 +44,9 @@ let greeting = Greeting(name: "Courier", languages: ["Swift", "HTTP/1.1"])
 let post = HTTPRequest(method: .post, url: server.url("/echo"), body: .json(greeting))
 let echoed = try await client.send(post)
 let decoded = try await echoed.body.decode(Greeting.self)
-print("POST /echo (JSON) → \(echoed.status), Content-Type: \(echoed.headers["Content-Type"] ?? "-"), decoded: \(decoded.name) \(decoded.languages)")
+print(
+    "POST /echo (JSON) → \(echoed.status), Content-Type: \(echoed.headers["Content-Type"] ?? "-"), decoded: \(decoded.name) \(decoded.languages)"
+)
 
 // 3. A streamed 50 MiB download with a progress line
 let start = ContinuousClock.now
@@ -59,10 +63,14 @@ for try await chunk in download.body {
 }
 let elapsed = ContinuousClock.now - start
 let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-print("\rGET /download: \(received >> 20) MiB streamed in \(milliseconds) ms (\(Int64(received) / max(1, milliseconds) / 1000) MB/s)")
+print(
+    "\rGET /download: \(received >> 20) MiB streamed in \(milliseconds) ms (\(Int64(received) / max(1, milliseconds) / 1000) MB/s)"
+)
 
 // 4. Reuse: the server saw every request above on one keep-alive connection.
-print("Server saw \(server.requestCount) requests on \(server.connectionCount) connection(s); client pool holds \(await client.openConnectionCount) open.")
+print(
+    "Server saw \(server.requestCount) requests on \(server.connectionCount) connection(s); client pool holds \(await client.openConnectionCount) open."
+)
 
 // 5. A malformed response becomes a precise error.
 let broken = try await TestServer { _ in MockResponse(raw: "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n") }

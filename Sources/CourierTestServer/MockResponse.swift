@@ -54,7 +54,10 @@ public struct MockResponse: Sendable {
     }
 
     /// A response whose body is produced while it is sent.
-    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], length: Int?, producer: @escaping @Sendable (BodyWriter) async throws -> Void) {
+    public init(
+        status: HTTPStatus = .ok, headers: HTTPHeaders = [:], length: Int?,
+        producer: @escaping @Sendable (BodyWriter) async throws -> Void
+    ) {
         self.status = status
         self.headers = headers
         self.body = .stream(length: length, producer: producer)

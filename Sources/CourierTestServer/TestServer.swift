@@ -125,7 +125,8 @@ public final class TestServer: Sendable {
             return await withTaskExecutorPreference(globalConcurrentExecutor) { await handler(request) }
         }
         return queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-            ?? MockResponse(status: .notFound, body: "No response was enqueued for \(request.method) \(request.target).")
+            ?? MockResponse(
+                status: .notFound, body: "No response was enqueued for \(request.method) \(request.target).")
     }
 
     /// The next queued response's policy, if it must act before the request is read.

@@ -1,5 +1,6 @@
-@testable import CourierCore
 import Testing
+
+@testable import CourierCore
 
 @Suite("Dispatcher admission rules")
 struct DispatcherStateTests {

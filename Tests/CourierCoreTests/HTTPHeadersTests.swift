@@ -25,8 +25,9 @@ struct HTTPHeadersTests {
         #expect(headers.map(\.name) == ["A", "C"])
     }
 
-    @Test("CR, LF, NUL and other controls in values are rejected with a message that names the header",
-          arguments: ["a\rb", "a\nb", "a\u{0}b", "a\u{7F}b", "a\u{1B}b"])
+    @Test(
+        "CR, LF, NUL and other controls in values are rejected with a message that names the header",
+        arguments: ["a\rb", "a\nb", "a\u{0}b", "a\u{7F}b", "a\u{1B}b"])
     func invalidValue(value: String) {
         let headers: HTTPHeaders = ["X-Test": value]
         let error = #expect(throws: HTTPClientError.self) { try headers.validate() }

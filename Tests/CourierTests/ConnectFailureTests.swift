@@ -19,7 +19,9 @@ struct ConnectFailureTests {
             let server = try await TestServer()
             let url = server.url("/")
             await server.shutdown()
-            let error = await #expect(throws: HTTPClientError.self) { try await HTTPClient().send(HTTPRequest(url: url)) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await HTTPClient().send(HTTPRequest(url: url))
+            }
             #expect(error?.kind == .connectionRefused)
             #expect(error?.message.contains("refused") == true)
         }
@@ -67,7 +69,9 @@ struct ConnectFailureTests {
             server.enqueue(MockResponse().policy(.noResponse))
             let client = HTTPClient().with { $0.readTimeout = .milliseconds(200) }
             let start = ContinuousClock.now
-            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
             #expect(error?.kind == .timeout(.read))
             #expect(ContinuousClock.now - start >= .milliseconds(200))
             #expect(await client.openConnectionCount == 0)

@@ -128,7 +128,9 @@ struct PoolLimitTests {
             let client = HTTPClient(configuration: configuration)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 2000) }
+                    group.addTask {
+                        _ = try await client.send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 2000)
+                    }
                 }
                 try await group.waitForAll()
             }

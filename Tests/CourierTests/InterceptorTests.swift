@@ -38,7 +38,11 @@ struct InterceptorTests {
             configuration.networkInterceptors = [NetworkProbe(trace: trace)]
             let client = HTTPClient(configuration: configuration)
             let response = try await client.send(HTTPRequest(url: server.url("/")))
-            #expect(trace.all == ["app1 >", "app2 >", "network > Host=127.0.0.1:\(server.port) HTTP/1.1", "network <", "app2 <", "app1 <"])
+            #expect(
+                trace.all == [
+                    "app1 >", "app2 >", "network > Host=127.0.0.1:\(server.port) HTTP/1.1", "network <", "app2 <",
+                    "app1 <",
+                ])
             #expect(response.headers.values(for: "X-Seen-By") == ["app2", "app1"])
             #expect(await server.takeRequest().headers.values(for: "X-Stage") == ["app1", "app2"])
             await server.shutdown()
@@ -49,7 +53,9 @@ struct InterceptorTests {
         let trace: Trace
         func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
             // Network interceptors see the request as the bridge made it, and the connection.
-            trace.add("network > Host=\(request.headers["Host"] ?? "-") \(chain.connectionVersion.map(String.init(describing:)) ?? "-")")
+            trace.add(
+                "network > Host=\(request.headers["Host"] ?? "-") \(chain.connectionVersion.map(String.init(describing:)) ?? "-")"
+            )
             let response = try await chain.proceed(request)
             trace.add("network <")
             return response
@@ -95,7 +101,9 @@ struct InterceptorTests {
             var configuration = HTTPClient.Configuration()
             configuration.networkInterceptors = [Misbehaving(calls: calls)]
             let client = HTTPClient(configuration: configuration)
-            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
             #expect(error?.kind == .interceptorContractViolation)
             #expect(error?.message.contains("Misbehaving") == true)
             #expect(await client.dispatcher.runningCallsCount == 0)

@@ -20,15 +20,36 @@ struct MalformedResponseTests {
         ("HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", .protocolViolation(.malformedHeader)),
         ("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", .protocolViolation(.invalidContentLength)),
         ("HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n", .protocolViolation(.invalidContentLength)),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", .protocolViolation(.invalidContentLength)),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", .protocolViolation(.invalidContentLength)),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            .protocolViolation(.invalidContentLength)
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+            .protocolViolation(.invalidContentLength)
+        ),
         ("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello", .protocolViolation(.invalidContentLength)),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", .protocolViolation(.conflictingFraming)),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            .protocolViolation(.conflictingFraming)
+        ),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", .protocolViolation(.unsupportedTransferEncoding)),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", .protocolViolation(.invalidChunk)),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", .protocolViolation(.invalidChunk)),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n", .protocolViolation(.invalidChunk)),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\nhello\r\n0\r\n\r\n", .protocolViolation(.invalidChunk)),
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+            .protocolViolation(.invalidChunk)
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+            .protocolViolation(.invalidChunk)
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n",
+            .protocolViolation(.invalidChunk)
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\nhello\r\n0\r\n\r\n",
+            .protocolViolation(.invalidChunk)
+        ),
         ("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a little", .protocolViolation(.truncatedBody)),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", .protocolViolation(.truncatedBody)),
         ("HTTP/1.1 200 OK\r\nContent-Le", .connectionClosed),
@@ -59,7 +80,9 @@ struct MalformedResponseTests {
             let huge = String(repeating: "X-Filler: \(String(repeating: "a", count: 1000))\r\n", count: 300)
             server.enqueue(MockResponse(raw: "HTTP/1.1 200 OK\r\n\(huge)\r\n").policy(.closeAfterResponse))
             let client = HTTPClient()
-            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
             #expect(error?.kind == .protocolViolation(.headersTooLarge))
             await server.shutdown()
         }
@@ -69,7 +92,9 @@ struct MalformedResponseTests {
     func disconnectDuringBody() async throws {
         try await withTimeout {
             let server = try await TestServer()
-            server.enqueue(MockResponse(body: [UInt8](repeating: 7, count: 100_000)).policy(.disconnectDuringBody(afterBytes: 30_000)))
+            server.enqueue(
+                MockResponse(body: [UInt8](repeating: 7, count: 100_000)).policy(
+                    .disconnectDuringBody(afterBytes: 30_000)))
             let client = HTTPClient()
             let response = try await client.send(HTTPRequest(url: server.url("/")))
             let error = await #expect(throws: HTTPClientError.self) { try await response.body.collect(upTo: 1 << 20) }
@@ -84,7 +109,9 @@ struct MalformedResponseTests {
             let server = try await TestServer()
             server.enqueue(MockResponse().policy(.disconnectAfterRequest))
             let client = HTTPClient()
-            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
             #expect(error?.kind == .connectionClosed)
             await server.shutdown()
         }

@@ -17,7 +17,9 @@ struct NginxInteropTests {
                 let post = HTTPRequest(method: .post, url: URL(string: base + "/echo")!, body: .json(["key": "value"]))
                 #expect(try await client.send(post).body.string() == "POST [15] [] [application/json]")
 
-                let stream = HTTPRequest(method: .put, url: URL(string: base + "/echo")!, body: .stream(AsyncChunks([[1, 2], [3]]), length: nil))
+                let stream = HTTPRequest(
+                    method: .put, url: URL(string: base + "/echo")!,
+                    body: .stream(AsyncChunks([[1, 2], [3]]), length: nil))
                 let streamed = try await client.send(stream).body.string()
                 #expect(streamed == "PUT [] [chunked] []")
 
@@ -25,7 +27,8 @@ struct NginxInteropTests {
                 #expect(head.headers["Content-Length"] == String(1 << 20))
                 #expect(try await head.body.collect(upTo: 0).isEmpty)
 
-                let big = try await client.send(HTTPRequest(url: URL(string: base + "/big")!)).body.collect(upTo: 2 << 20)
+                let big = try await client.send(HTTPRequest(url: URL(string: base + "/big")!)).body.collect(
+                    upTo: 2 << 20)
                 #expect(big.count == 1 << 20)
                 #expect(big.prefix(16) == Array("0123456789abcdef".utf8)[...])
 

@@ -55,7 +55,9 @@ struct ProcessWideTests {
                 return [ResolvedAddress(ip: "127.0.0.1", port: port)]
             }
             let client = HTTPClient(configuration: configuration)
-            let call = Task { try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(listener.port)/")!)) }
+            let call = Task {
+                try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(listener.port)/")!))
+            }
             var iterator = resolved.stream.makeAsyncIterator()
             await iterator.next()
             call.cancel()

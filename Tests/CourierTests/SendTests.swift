@@ -8,7 +8,8 @@ struct SendTests {
     func get() async throws {
         try await withTimeout {
             let server = try await TestServer()
-            server.enqueue(MockResponse(headers: ["Content-Type": "text/plain", "X-Multi": "a"], body: "Hello, world!"))
+            server.enqueue(
+                MockResponse(headers: ["Content-Type": "text/plain", "X-Multi": "a"], body: "Hello, world!"))
             let client = HTTPClient()
             var request = HTTPRequest(url: server.url("/greeting?lang=en"))
             request.headers["Accept"] = "text/plain"
@@ -44,7 +45,8 @@ struct SendTests {
             }
             let client = HTTPClient()
             let payload = Payload(id: 7, name: "courier")
-            let response = try await client.send(HTTPRequest(method: .post, url: server.url("/items"), body: .json(payload)))
+            let response = try await client.send(
+                HTTPRequest(method: .post, url: server.url("/items"), body: .json(payload)))
             #expect(response.status.code == 201)
             #expect(try await response.body.decode(Payload.self) == payload)
             let recorded = await server.takeRequest()
@@ -62,9 +64,11 @@ struct SendTests {
             let server = try await TestServer { MockResponse(body: "\($0.body.count)") }
             let client = HTTPClient()
             let parts: [[UInt8]] = [Array("abc".utf8), [], Array("defgh".utf8)]
-            let withLength = HTTPRequest(method: .put, url: server.url("/a"), body: .stream(AsyncChunks(parts), length: 8))
+            let withLength = HTTPRequest(
+                method: .put, url: server.url("/a"), body: .stream(AsyncChunks(parts), length: 8))
             #expect(try await client.send(withLength).body.string() == "8")
-            let chunked = HTTPRequest(method: .put, url: server.url("/b"), body: .stream(AsyncChunks(parts), length: nil))
+            let chunked = HTTPRequest(
+                method: .put, url: server.url("/b"), body: .stream(AsyncChunks(parts), length: nil))
             #expect(try await client.send(chunked).body.string() == "8")
             let first = await server.takeRequest()
             #expect(first.headers["Content-Length"] == "8")
@@ -82,7 +86,8 @@ struct SendTests {
         try await withTimeout {
             let server = try await TestServer()
             let client = HTTPClient()
-            let request = HTTPRequest(method: .post, url: server.url("/"), body: .stream(AsyncChunks([Array("abc".utf8)]), length: 10))
+            let request = HTTPRequest(
+                method: .post, url: server.url("/"), body: .stream(AsyncChunks([Array("abc".utf8)]), length: 10))
             let error = await #expect(throws: HTTPClientError.self) { try await client.send(request) }
             #expect(error?.kind == .invalidRequest)
             await server.shutdown()
@@ -98,7 +103,8 @@ struct SendTests {
             try Data(contents).write(to: URL(fileURLWithPath: path))
             defer { try? FileManager.default.removeItem(atPath: path) }
             let client = HTTPClient()
-            let response = try await client.send(HTTPRequest(method: .post, url: server.url("/upload"), body: .file(URL(fileURLWithPath: path))))
+            let response = try await client.send(
+                HTTPRequest(method: .post, url: server.url("/upload"), body: .file(URL(fileURLWithPath: path))))
             #expect(try await response.body.collect(upTo: 1 << 20) == contents)
             let recorded = await server.takeRequest()
             #expect(recorded.headers["Transfer-Encoding"] == "chunked")
@@ -124,7 +130,9 @@ struct SendTests {
             let server = try await TestServer()
             let body = (0..<10_000).map { UInt8(truncatingIfNeeded: $0) }
             server.enqueue(MockResponse(body: body).chunked(size: chunkSize))
-            server.enqueue(MockResponse(rawBytes: Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end".utf8)).policy(.closeAfterResponse))
+            server.enqueue(
+                MockResponse(rawBytes: Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end".utf8)).policy(
+                    .closeAfterResponse))
             server.enqueue(MockResponse(status: .noContent))
             server.enqueue(MockResponse(status: .notModified, headers: ["Content-Length": "100"]))
             let client = HTTPClient()
@@ -156,7 +164,11 @@ struct SendTests {
     func informational() async throws {
         try await withTimeout {
             let server = try await TestServer()
-            server.enqueue(MockResponse(raw: "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+            server.enqueue(
+                MockResponse(
+                    raw:
+                        "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                ))
             let client = HTTPClient()
             let response = try await client.send(HTTPRequest(url: server.url("/")))
             #expect(response.status.code == 200)
@@ -203,7 +215,9 @@ struct SendTests {
     func invalidURL() async throws {
         let client = HTTPClient()
         for text in ["ftp://127.0.0.1/", "http:///path"] {
-            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: URL(string: text)!)) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: text)!))
+            }
             #expect(error?.kind == .invalidURL)
         }
     }

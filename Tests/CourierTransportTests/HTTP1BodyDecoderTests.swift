@@ -1,6 +1,7 @@
 import CourierCore
-@testable import CourierTransport
 import Testing
+
+@testable import CourierTransport
 
 /// Feeds bytes to a decoder in pieces of `step` and returns the body and whether it ended.
 func decode(_ text: String, framing: HTTP1Framing, step: Int = .max) throws -> (body: String, ended: Bool) {
@@ -44,9 +45,12 @@ struct HTTP1BodyDecoderTests {
         #expect(ended)
     }
 
-    @Test("Malformed chunk framing is invalidChunk", arguments: [
-        "g\r\n", "5 \r\nhello\r\n", "5\nhello\r\n", "5;\r\nhello\r\n", "5;a=\r\nhello\r\n", "5\r\nhelloXY", "5;a=\"unterminated\r\n",
-    ])
+    @Test(
+        "Malformed chunk framing is invalidChunk",
+        arguments: [
+            "g\r\n", "5 \r\nhello\r\n", "5\nhello\r\n", "5;\r\nhello\r\n", "5;a=\r\nhello\r\n", "5\r\nhelloXY",
+            "5;a=\"unterminated\r\n",
+        ])
     func badChunks(wire: String) {
         let error = #expect(throws: HTTPClientError.self) { try decode(wire, framing: .chunked) }
         #expect(error?.kind == .protocolViolation(.invalidChunk))

@@ -1,7 +1,8 @@
 import CourierCore
-@testable import CourierTransport
 import FoundationEssentials
 import Testing
+
+@testable import CourierTransport
 
 /// Runs the llhttp response-parsing vectors from `shared/conformance/llhttp-response` (see its
 /// README) through our head parser, framing rules and body decoder, fed whole and split at
@@ -25,7 +26,8 @@ struct LLHTTPConformanceTests {
 
     @Test("The vector folder is present and parsed")
     func corpus() {
-        #expect(LLHTTPConformanceTests.vectors.count >= 50, "found \(LLHTTPConformanceTests.vectors.count) strict vectors")
+        #expect(
+            LLHTTPConformanceTests.vectors.count >= 50, "found \(LLHTTPConformanceTests.vectors.count) strict vectors")
     }
 
     @Test("Each strict vector is accepted or rejected as llhttp does", arguments: vectors)
@@ -38,7 +40,9 @@ struct LLHTTPConformanceTests {
         let whole = LLHTTPRun(vector.input, method: vector.method, finish: vector.finish)
         check(whole, against: vector, feeding: "whole")
         for split in 1..<vector.input.count {
-            let pieces = LLHTTPRun([vector.input[..<split].map { $0 }, vector.input[split...].map { $0 }], method: vector.method, finish: vector.finish)
+            let pieces = LLHTTPRun(
+                [vector.input[..<split].map { $0 }, vector.input[split...].map { $0 }], method: vector.method,
+                finish: vector.finish)
             check(pieces, against: vector, feeding: "split at \(split)")
         }
     }
@@ -95,7 +99,10 @@ struct LLHTTPRun {
         }
     }
 
-    private mutating func drain(_ buffer: inout ReceiveBuffer, _ parser: inout HTTP1HeadParser?, _ decoder: inout HTTP1BodyDecoder?, method: HTTPMethod) throws {
+    private mutating func drain(
+        _ buffer: inout ReceiveBuffer, _ parser: inout HTTP1HeadParser?, _ decoder: inout HTTP1BodyDecoder?,
+        method: HTTPMethod
+    ) throws {
         while true {
             if var current = decoder {
                 let event = try current.next(&buffer)
@@ -142,12 +149,15 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static var directory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("shared/conformance/llhttp-response")
     }
 
     static func load() -> [LLHTTPVector] {
-        let files = ["sample", "invalid", "connection", "content-length", "transfer-encoding", "pipelining", "pausing", "finish"]
+        let files = [
+            "sample", "invalid", "connection", "content-length", "transfer-encoding", "pipelining", "pausing", "finish",
+        ]
         return files.flatMap { file -> [LLHTTPVector] in
             guard let data = try? Data(contentsOf: directory.appendingPathComponent("\(file).md")) else { return [] }
             return parse(String(decoding: data, as: UTF8.self))
@@ -168,7 +178,9 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
                     if blockKind == "http" {
                         input = normalise(lines.joined(separator: "\n"))
                     } else if blockKind == "log", let bytes = input {
-                        if let vector = make(name: name, meta: meta, input: bytes, log: lines) { vectors.append(vector) }
+                        if let vector = make(name: name, meta: meta, input: bytes, log: lines) {
+                            vectors.append(vector)
+                        }
                         input = nil
                     }
                 } else {
@@ -208,7 +220,9 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
                 statuses.append(Int(line[range.upperBound...].prefix { $0.isNumber })!)
             } else if line.contains("message complete") {
                 completed += 1
-            } else if let span = spanValue(line, kind: "header_field").map({ String(decoding: unescape($0), as: UTF8.self) }) {
+            } else if let span = spanValue(line, kind: "header_field").map({
+                String(decoding: unescape($0), as: UTF8.self)
+            }) {
                 if lastSpan == "header_field" {
                     headers[headers.count - 1][headers[headers.count - 1].count - 1][0] += span
                 } else {
@@ -216,7 +230,9 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
                 }
                 lastSpan = "header_field"
                 continue
-            } else if let span = spanValue(line, kind: "header_value").map({ String(decoding: unescape($0), as: UTF8.self) }) {
+            } else if let span = spanValue(line, kind: "header_value").map({
+                String(decoding: unescape($0), as: UTF8.self)
+            }) {
                 headers[headers.count - 1][headers[headers.count - 1].count - 1][1] += span
                 lastSpan = "header_value"
                 continue
@@ -280,7 +296,9 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
                 index += 4
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 var end = index + 1
-                while end < min(index + 4, scalars.count), (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(scalars[end]) { end += 1 }
+                while end < min(index + 4, scalars.count),
+                    (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(scalars[end])
+                { end += 1 }
                 bytes.append(UInt8(String(decoding: scalars[(index + 1)..<end], as: UTF8.self), radix: 8) ?? 0)
                 index = end
             default:

@@ -1,6 +1,7 @@
-@testable import CourierTransport
 import Glibc
 import Testing
+
+@testable import CourierTransport
 
 @Suite("Reactor")
 struct ReactorTests {
@@ -89,7 +90,10 @@ struct ReactorTests {
         var heap = TimerHeap()
         let base = ContinuousClock.now
         for offset in [5, 1, 4, 2, 3] {
-            heap.push(.init(deadline: base + .milliseconds(offset), token: ReactorToken(slot: UInt32(offset), generation: 0), interest: .read, waiterID: 0))
+            heap.push(
+                .init(
+                    deadline: base + .milliseconds(offset), token: ReactorToken(slot: UInt32(offset), generation: 0),
+                    interest: .read, waiterID: 0))
         }
         var order: [UInt32] = []
         while let entry = heap.popDue(now: base + .milliseconds(10)) { order.append(entry.token.slot) }

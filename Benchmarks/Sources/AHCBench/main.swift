@@ -4,7 +4,8 @@ import BenchSupport
 let arguments = BenchArguments()
 var configuration = HTTPClient.Configuration()
 // AHC allows 8 HTTP/1.1 connections per host by default; match the concurrency for a fair comparison.
-configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: arguments.concurrency)
+configuration.connectionPool = .init(
+    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: arguments.concurrency)
 configuration.httpVersion = .http1Only
 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 let url = arguments.url

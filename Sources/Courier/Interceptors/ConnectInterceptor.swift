@@ -9,7 +9,8 @@ struct ConnectInterceptor: Interceptor {
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         let target = try RequestTarget(request.url)
         guard !target.isSecure else {
-            throw HTTPClientError(.invalidURL, "\(target.scheme):// is not supported by this build of Courier yet; use http://.")
+            throw HTTPClientError(
+                .invalidURL, "\(target.scheme):// is not supported by this build of Courier yet; use http://.")
         }
         let key = ConnectionKey(scheme: target.scheme, host: target.host, port: target.port)
         let connection: HTTP1Connection

@@ -38,7 +38,9 @@ final class ServerConnection: @unchecked Sendable {
         var parser = HTTP1HeadParser(role: .request)
         let head: HTTP1Head
         while true {
-            if let (parsed, used) = try buffer.withReadableBytes({ (bytes) throws(HTTPClientError) in try parser.parse(bytes) }) {
+            if let (parsed, used) = try buffer.withReadableBytes({ (bytes) throws(HTTPClientError) in
+                try parser.parse(bytes)
+            }) {
                 buffer.skip(used)
                 head = parsed
                 break
@@ -114,9 +116,11 @@ final class ServerConnection: @unchecked Sendable {
         if response.socketPolicy == .closeAfterResponse && !headers.contains("Connection") {
             headers["Connection"] = "close"
         }
-        var writer = BodyFramer(socket: socket, chunked: chunked, chunkSize: response.chunkSize, throttle: response.throttle)
+        var writer = BodyFramer(
+            socket: socket, chunked: chunked, chunkSize: response.chunkSize, throttle: response.throttle)
         if case .disconnectDuringBody(let limit) = response.socketPolicy { writer.disconnectAfter = limit }
-        try await socket.write(try HTTP1Serializer.responseHead(status: response.status, headers: headers), deadline: nil)
+        try await socket.write(
+            try HTTP1Serializer.responseHead(status: response.status, headers: headers), deadline: nil)
         if hasBody {
             switch response.body {
             case .bytes(let bytes):
@@ -130,7 +134,9 @@ final class ServerConnection: @unchecked Sendable {
             }
             try await writer.finish()
         }
-        let closes = response.socketPolicy != .keepOpen || headers.values(for: "Connection").contains { $0.lowercased() == "close" }
+        let closes =
+            response.socketPolicy != .keepOpen
+            || headers.values(for: "Connection").contains { $0.lowercased() == "close" }
         return !closes
     }
 }

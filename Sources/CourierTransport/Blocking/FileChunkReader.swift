@@ -13,7 +13,8 @@ final class FileChunkReader: ChunkReader {
         let path = url.path(percentEncoded: false)
         let fd = try await BlockingWorkPool.shared.run { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
-            throw HTTPClientError(.requestBodyFailed, "Cannot open request body file \(path): \(String(cString: strerror(errno))).")
+            throw HTTPClientError(
+                .requestBodyFailed, "Cannot open request body file \(path): \(String(cString: strerror(errno))).")
         }
         descriptor = FileDescriptor(fd)
     }
@@ -29,7 +30,8 @@ final class FileChunkReader: ChunkReader {
                 count = max(n, 0)
             }
             guard failure == 0 else {
-                throw HTTPClientError(.requestBodyFailed, "Reading the request body file failed: \(String(cString: strerror(failure))).")
+                throw HTTPClientError(
+                    .requestBodyFailed, "Reading the request body file failed: \(String(cString: strerror(failure))).")
             }
             return bytes
         }

@@ -45,7 +45,8 @@ package struct Connector: Sendable {
         let detail = failures.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
         let allRefused = failures.allSatisfy { ($0.1 as? SocketError)?.errno == ECONNREFUSED }
         if allRefused {
-            return HTTPClientError(.connectionRefused, "Connection to \(key.host) port \(key.port) refused (\(detail)).")
+            return HTTPClientError(
+                .connectionRefused, "Connection to \(key.host) port \(key.port) refused (\(detail)).")
         }
         return HTTPClientError(.connectFailed, "Could not connect to \(key.host) port \(key.port): \(detail).")
     }

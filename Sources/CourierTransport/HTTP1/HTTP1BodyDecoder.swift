@@ -97,7 +97,8 @@ package struct HTTP1BodyDecoder {
                 "The connection closed \(remaining) bytes before the end of the body declared by Content-Length."
             )
         case .chunkSize, .chunkData, .chunkDataEnd, .trailers:
-            throw HTTPClientError.protocolViolation(.truncatedBody, "The connection closed before the last chunk of the body.")
+            throw HTTPClientError.protocolViolation(
+                .truncatedBody, "The connection closed before the last chunk of the body.")
         }
     }
 
@@ -118,7 +119,9 @@ package struct HTTP1BodyDecoder {
                 index += 1
             }
             guard index > 0 else {
-                throw chunkError("the chunk size \(String(decoding: line.prefix(40), as: UTF8.self).debugDescription) is not hexadecimal")
+                throw chunkError(
+                    "the chunk size \(String(decoding: line.prefix(40), as: UTF8.self).debugDescription) is not hexadecimal"
+                )
             }
             if index < line.count {
                 try HTTP1BodyDecoder.checkExtensions(UnsafeRawBufferPointer(rebasing: line[index...]))
@@ -131,7 +134,9 @@ package struct HTTP1BodyDecoder {
     /// only if well-formed, so a size line cannot smuggle bytes.
     private static func checkExtensions(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) {
         var index = 0
-        func skipWhitespace() { while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 } }
+        func skipWhitespace() {
+            while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 }
+        }
         func malformed(_ reason: String) -> HTTPClientError {
             HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: \(reason).")
         }
@@ -155,7 +160,9 @@ package struct HTTP1BodyDecoder {
             if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
                 index += 1
                 while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-                    guard HTTPSyntax.isFieldValueCharacter(bytes[index]) else { throw malformed("a control character in a chunk extension") }
+                    guard HTTPSyntax.isFieldValueCharacter(bytes[index]) else {
+                        throw malformed("a control character in a chunk extension")
+                    }
                     index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
                 }
                 guard index < bytes.count else { throw malformed("an unterminated quoted chunk extension") }
@@ -187,7 +194,8 @@ package struct HTTP1BodyDecoder {
     }
 
     private func trailersTooLarge() -> HTTPClientError {
-        HTTPClientError.protocolViolation(.headersTooLarge, "The chunked body's trailers are larger than \(limits.maxHeadBytes) bytes.")
+        HTTPClientError.protocolViolation(
+            .headersTooLarge, "The chunked body's trailers are larger than \(limits.maxHeadBytes) bytes.")
     }
 
     private func chunkError(_ reason: String) -> HTTPClientError {

@@ -55,7 +55,9 @@ package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertibl
             let parsed = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) in try parser.parse(bytes) }
             if let (head, used) = parsed {
                 buffer.skip(used)
-                guard case .status(let status) = head.startLine, status.isInformational, status.code != 101 else { return head }
+                guard case .status(let status) = head.startLine, status.isInformational, status.code != 101 else {
+                    return head
+                }
                 continue
             }
             let unread = buffer.readableCount
@@ -103,11 +105,13 @@ package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertibl
         case let error as SocketError where error.isConnectionReset:
             return HTTPClientError(.connectionReset, "\(key.host):\(key.port) reset the connection while \(phase).")
         case let error as SocketError:
-            return HTTPClientError(.connectionReset, "The connection to \(key.host):\(key.port) failed while \(phase): \(error).")
+            return HTTPClientError(
+                .connectionReset, "The connection to \(key.host):\(key.port) failed while \(phase): \(error).")
         case ReactorError.timedOut:
             return HTTPClientError(.timeout(timeout), "Timed out \(phase) from \(key.host):\(key.port).")
         case ReactorError.closed:
-            return HTTPClientError(.connectionClosed, "The connection to \(key.host):\(key.port) was closed while \(phase).")
+            return HTTPClientError(
+                .connectionClosed, "The connection to \(key.host):\(key.port) was closed while \(phase).")
         default:
             return error
         }

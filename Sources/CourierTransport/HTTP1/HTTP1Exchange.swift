@@ -24,7 +24,8 @@ package struct HTTP1Exchange: HTTPExchange {
         let head: HTTP1Head
         do {
             let target = try RequestTarget(request.url)
-            let requestHead = try HTTP1Serializer.requestHead(method: request.method, target: target.path, headers: request.headers)
+            let requestHead = try HTTP1Serializer.requestHead(
+                method: request.method, target: target.path, headers: request.headers)
             head = try await exchange(request, head: requestHead, settings: settings)
         } catch {
             connection.close()
@@ -39,7 +40,9 @@ package struct HTTP1Exchange: HTTPExchange {
             await pool.release(connection, reusable: false)
             throw error
         }
-        guard case .status(let status) = head.startLine else { preconditionFailure("response parser returned a request line") }
+        guard case .status(let status) = head.startLine else {
+            preconditionFailure("response parser returned a request line")
+        }
         let reusable = head.keepAlive && !HTTP1Exchange.asksToClose(request.headers)
         let decoder = HTTP1BodyDecoder(framing: framing, limits: connection.limits)
         var response = HTTPResponse(status: status, headers: head.headers, version: head.version, request: request)
@@ -76,10 +79,12 @@ package struct HTTP1Exchange: HTTPExchange {
         case .failed(let error):
             throw error
         case .stream(let stream):
-            let writer = RequestBodyWriter(connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
+            let writer = RequestBodyWriter(
+                connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
             try await writer.write(head: head, chunks: stream.makeReader())
         case .file(let url):
-            let writer = RequestBodyWriter(connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
+            let writer = RequestBodyWriter(
+                connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
             try await writer.write(head: head, chunks: try await FileChunkReader(url: url))
         }
         return try await withTaskExecutorPreference(connection.reactor) {

@@ -11,7 +11,9 @@ package enum HTTP1Framing: Sendable, Equatable {
     /// The framing of a response to a request with `method`.
     ///
     /// A 101 is only valid as the answer to a request that asked to upgrade (RFC 9110 §15.2.2).
-    package static func response(to method: HTTPMethod, head: HTTP1Head, requestedUpgrade: Bool = false) throws(HTTPClientError) -> HTTP1Framing {
+    package static func response(
+        to method: HTTPMethod, head: HTTP1Head, requestedUpgrade: Bool = false
+    ) throws(HTTPClientError) -> HTTP1Framing {
         guard case .status(let status) = head.startLine else { preconditionFailure("not a response head") }
         if status.code == 101 && !requestedUpgrade {
             throw HTTPClientError.protocolViolation(
@@ -30,7 +32,9 @@ package enum HTTP1Framing: Sendable, Equatable {
         try framing(of: head.headers, otherwise: .none)
     }
 
-    private static func framing(of headers: HTTPHeaders, otherwise fallback: HTTP1Framing) throws(HTTPClientError) -> HTTP1Framing {
+    private static func framing(
+        of headers: HTTPHeaders, otherwise fallback: HTTP1Framing
+    ) throws(HTTPClientError) -> HTTP1Framing {
         let transferEncodings = headers.values(for: "Transfer-Encoding")
         let contentLengths = headers.values(for: "Content-Length")
         if !transferEncodings.isEmpty {
@@ -40,7 +44,9 @@ package enum HTTP1Framing: Sendable, Equatable {
                     "The message has both Transfer-Encoding and Content-Length, a sign of request smuggling; it is rejected."
                 )
             }
-            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingWhitespace().lowercased()
+            }
             guard codings == ["chunked"] else {
                 throw HTTPClientError.protocolViolation(
                     .unsupportedTransferEncoding,

@@ -88,7 +88,9 @@ package struct HTTP1HeadParser {
         return nil
     }
 
-    private func parseStartLine(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
+    private func parseStartLine(
+        _ line: UnsafeRawBufferPointer
+    ) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
         switch role {
         case .response: return try parseStatusLine(line)
         case .request: return try parseRequestLine(line)
@@ -96,7 +98,9 @@ package struct HTTP1HeadParser {
     }
 
     /// status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ]; a missing final SP is tolerated.
-    private func parseStatusLine(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
+    private func parseStatusLine(
+        _ line: UnsafeRawBufferPointer
+    ) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
         let text = { String(decoding: line.prefix(200), as: UTF8.self).debugDescription }
         guard line.count >= 12, let version = HTTP1HeadParser.version(UnsafeRawBufferPointer(rebasing: line[0..<8])),
             line[8] == 0x20
@@ -106,7 +110,9 @@ package struct HTTP1HeadParser {
         var code = 0
         for index in 9..<12 {
             let digit = line[index]
-            guard digit >= 0x30 && digit <= 0x39 else { throw malformedStart("the status code in \(text()) is not three digits") }
+            guard digit >= 0x30 && digit <= 0x39 else {
+                throw malformedStart("the status code in \(text()) is not three digits")
+            }
             code = code * 10 + Int(digit - 0x30)
         }
         guard code >= 100 else { throw malformedStart("the status code in \(text()) is below 100") }
@@ -123,7 +129,9 @@ package struct HTTP1HeadParser {
     }
 
     /// request-line = method SP request-target SP HTTP-version
-    private func parseRequestLine(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
+    private func parseRequestLine(
+        _ line: UnsafeRawBufferPointer
+    ) throws(HTTPClientError) -> (HTTP1Head.StartLine, HTTPVersion) {
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(HTTPSyntax.isTokenCharacter), !parts[1].isEmpty,
             parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }),
@@ -151,14 +159,16 @@ package struct HTTP1HeadParser {
     package static func parseField(_ line: UnsafeRawBufferPointer) throws(HTTPClientError) -> HTTPHeaders.Field {
         let text = { String(decoding: line.prefix(200), as: UTF8.self).debugDescription }
         if line.first == 0x20 || line.first == 0x09 {
-            throw HTTPClientError.protocolViolation(.malformedHeader, "The header line \(text()) is folded (obs-fold), which is not allowed.")
+            throw HTTPClientError.protocolViolation(
+                .malformedHeader, "The header line \(text()) is folded (obs-fold), which is not allowed.")
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             throw HTTPClientError.protocolViolation(.malformedHeader, "The header line \(text()) has no colon.")
         }
         let name = UnsafeRawBufferPointer(rebasing: line[0..<colon])
         guard !name.isEmpty, name.allSatisfy(HTTPSyntax.isTokenCharacter) else {
-            throw HTTPClientError.protocolViolation(.malformedHeader, "The header name in \(text()) is not a valid token.")
+            throw HTTPClientError.protocolViolation(
+                .malformedHeader, "The header name in \(text()) is not a valid token.")
         }
         var start = colon + 1
         var end = line.count
@@ -166,13 +176,16 @@ package struct HTTP1HeadParser {
         while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
         let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
         guard value.allSatisfy(HTTPSyntax.isFieldValueCharacter) else {
-            throw HTTPClientError.protocolViolation(.malformedHeader, "The value of header line \(text()) contains a control character.")
+            throw HTTPClientError.protocolViolation(
+                .malformedHeader, "The value of header line \(text()) contains a control character.")
         }
-        return HTTPHeaders.Field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        return HTTPHeaders.Field(
+            name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
     }
 
     private func tooLarge() -> HTTPClientError {
-        HTTPClientError.protocolViolation(.headersTooLarge, "The message head is larger than \(limits.maxHeadBytes) bytes.")
+        HTTPClientError.protocolViolation(
+            .headersTooLarge, "The message head is larger than \(limits.maxHeadBytes) bytes.")
     }
 
     private func violation(_ reason: String) -> HTTPClientError {

@@ -24,7 +24,10 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     private var state = State.streaming
     private let busy = Atomic<Bool>(false)
 
-    init(connection: HTTP1Connection, pool: ConnectionPool, decoder: HTTP1BodyDecoder, reusable: Bool, readTimeout: Duration?) {
+    init(
+        connection: HTTP1Connection, pool: ConnectionPool, decoder: HTTP1BodyDecoder, reusable: Bool,
+        readTimeout: Duration?
+    ) {
         self.connection = connection
         self.pool = pool
         self.decoder = decoder

@@ -6,12 +6,16 @@ package import CourierCore
 /// CR or LF onto the wire (request splitting) however the request was built.
 package enum HTTP1Serializer {
     /// "METHOD target HTTP/1.1", the fields, and the blank line.
-    package static func requestHead(method: HTTPMethod, target: String, headers: HTTPHeaders) throws(HTTPClientError) -> ByteBuffer {
+    package static func requestHead(
+        method: HTTPMethod, target: String, headers: HTTPHeaders
+    ) throws(HTTPClientError) -> ByteBuffer {
         guard !method.rawValue.isEmpty, method.rawValue.utf8.allSatisfy(HTTPSyntax.isTokenCharacter) else {
             throw HTTPClientError(.invalidRequest, "Method \(method.rawValue.debugDescription) is not a valid token.")
         }
         guard target.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
-            throw HTTPClientError(.invalidRequest, "Request target \(target.debugDescription) contains whitespace or a control character.")
+            throw HTTPClientError(
+                .invalidRequest, "Request target \(target.debugDescription) contains whitespace or a control character."
+            )
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + target.utf8.count + headers.count * 32)

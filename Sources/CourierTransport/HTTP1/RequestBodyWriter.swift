@@ -27,7 +27,9 @@ struct RequestBodyWriter {
             guard !chunk.isEmpty else { continue }
             sent += chunk.count
             if let declaredLength, sent > declaredLength {
-                throw HTTPClientError(.invalidRequest, "The request body produced more than its declared length of \(declaredLength) bytes.")
+                throw HTTPClientError(
+                    .invalidRequest,
+                    "The request body produced more than its declared length of \(declaredLength) bytes.")
             }
             let framed = declaredLength == nil
             try await withTaskExecutorPreference(connection.reactor) {

@@ -139,14 +139,16 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         nextWaiterID &+= 1
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                install(Waiter(id: id, continuation: continuation), token: token, interest: interest, deadline: deadline)
+                install(
+                    Waiter(id: id, continuation: continuation), token: token, interest: interest, deadline: deadline)
             }
         } onCancel: {
             post(.cancel(token, interest, waiterID: id))
         }
     }
 
-    private func install(_ waiter: Waiter, token: ReactorToken, interest: Interest, deadline: ContinuousClock.Instant?) {
+    private func install(_ waiter: Waiter, token: ReactorToken, interest: Interest, deadline: ContinuousClock.Instant?)
+    {
         let index = Int(token.slot)
         guard index < slots.count, slots[index].inUse, slots[index].generation == token.generation else {
             waiter.continuation.resume(throwing: ReactorError.closed)

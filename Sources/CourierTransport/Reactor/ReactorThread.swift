@@ -17,12 +17,14 @@ enum ReactorThread {
     static func start(name: String, _ run: @escaping () -> Void) {
         let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
-            _ = pthread_setname_np(pthread_self(), String(body.name.prefix(15)))
-            body.run()
-            return nil
-        }, body)
+        let result = pthread_create(
+            &thread, nil,
+            { argument in
+                let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
+                _ = pthread_setname_np(pthread_self(), String(body.name.prefix(15)))
+                body.run()
+                return nil
+            }, body)
         precondition(result == 0, "pthread_create failed: \(result)")
         pthread_detach(thread)
     }

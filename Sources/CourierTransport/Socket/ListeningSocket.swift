@@ -14,7 +14,8 @@ package final class ListeningSocket: @unchecked Sendable {
         guard let requested = SocketAddress(numericHost: host, port: port) else {
             throw SocketError(errno: EINVAL, operation: "bind to \(host)")
         }
-        let fd = Glibc.socket(requested.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let fd = Glibc.socket(
+            requested.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(errno: errno, operation: "socket") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -47,7 +47,8 @@ package struct ReceiveBuffer {
             if unread > 0 {
                 moved.withUnsafeMutableBytes { destination in
                     storage.withUnsafeBytes { source in
-                        destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[readerIndex..<writerIndex]))
+                        destination.copyMemory(
+                            from: UnsafeRawBufferPointer(rebasing: source[readerIndex..<writerIndex]))
                     }
                 }
             }

@@ -32,7 +32,8 @@ package final class Socket: @unchecked Sendable {
         on reactor: Reactor,
         deadline: ContinuousClock.Instant?
     ) async throws -> Socket {
-        let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let fd = Glibc.socket(
+            address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(errno: errno, operation: "socket") }
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -85,15 +86,21 @@ package final class Socket: @unchecked Sendable {
     }
 
     /// Writes every byte of `first` then `second`, gathered into as few `sendmsg` calls as the kernel allows.
-    package func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), deadline: ContinuousClock.Instant?) async throws {
+    package func write(
+        _ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), deadline: ContinuousClock.Instant?
+    ) async throws {
         var firstOffset = 0
         var secondOffset = 0
         while firstOffset < first.count || secondOffset < second.count {
             let sent = try first.withUnsafeBytes { (a) throws(SocketError) -> Int in
                 try second.withUnsafeBytes { (b) throws(SocketError) -> Int in
                     var vectors = (
-                        iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress?.advanced(by: firstOffset)), iov_len: a.count - firstOffset),
-                        iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress?.advanced(by: secondOffset)), iov_len: b.count - secondOffset)
+                        iovec(
+                            iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress?.advanced(by: firstOffset)),
+                            iov_len: a.count - firstOffset),
+                        iovec(
+                            iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress?.advanced(by: secondOffset)),
+                            iov_len: b.count - secondOffset)
                     )
                     return try withUnsafeMutableBytes(of: &vectors) { (raw) throws(SocketError) -> Int in
                         let base = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
