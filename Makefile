@@ -16,6 +16,7 @@ demo:
 # Process-wide tests (descriptor counts, peak RSS) run in their own process, one at a time;
 # everything else runs in parallel in another.
 test: deps-test
+	scripts/check-rules.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip ProcessWide
 	$(SWIFT) test --skip-build --filter ProcessWide

@@ -3,6 +3,9 @@ import CourierTransport
 
 /// One accepted connection of the test server: reads requests, records them, writes the
 /// scripted responses. Its task is pinned to the socket's reactor; the handler is called off it.
+///
+/// `@unchecked Sendable` is safe because only the connection's own task touches its state; the
+/// instance is sent once, to that task.
 final class ServerConnection: @unchecked Sendable {
     /// Request bodies larger than this are drained and not recorded in full.
     private static let maxRecordedBody = 16 << 20
