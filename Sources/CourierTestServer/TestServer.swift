@@ -81,9 +81,14 @@ public final class TestServer: Sendable {
     public var peakConnectionCount: Int { connections.withLock { $0.peak } }
 
     /// Stops accepting, drops every connection and waits until they are closed.
+    ///
+    /// The accept loop is cancelled rather than its descriptor closed from here: only the loop
+    /// uses the listener, so only the loop closes it. Closing it from another thread could let
+    /// the loop call `accept` on a descriptor number that another server already reuses.
     public func shutdown() async {
-        listener.close()
-        await acceptTask.withLock { $0 }?.value
+        let task = acceptTask.withLock { $0 }
+        task?.cancel()
+        await task?.value
         await closeConnections()
     }
 
@@ -95,6 +100,7 @@ public final class TestServer: Sendable {
     }
 
     private func acceptLoop() async {
+        defer { listener.close() }
         while true {
             let socket: Socket
             do {

@@ -85,19 +85,42 @@ struct ReactorTests {
         socket.close()
     }
 
-    @Test("Timers fire in deadline order")
+    @Test("Deadlines fire in order, and a removed deadline never fires")
     func timerHeap() {
         var heap = TimerHeap()
         let base = ContinuousClock.now
-        for offset in [5, 1, 4, 2, 3] {
-            heap.push(
-                .init(
-                    deadline: base + .milliseconds(offset), token: ReactorToken(slot: UInt32(offset), generation: 0),
-                    interest: .read, waiterID: 0))
+        for offset in [5, 1, 4, 2, 3, 6] {
+            heap.schedule(offset, deadline: base + .milliseconds(offset), waiterID: UInt64(offset))
         }
-        var order: [UInt32] = []
-        while let entry = heap.popDue(now: base + .milliseconds(10)) { order.append(entry.token.slot) }
-        #expect(order == [1, 2, 3, 4, 5])
-        #expect(heap.popDue(now: base) == nil)
+        heap.remove(4)
+        heap.remove(6)
+        heap.schedule(2, deadline: base + .milliseconds(7), waiterID: 22)
+        #expect(heap.count == 4)
+        var order: [Int] = []
+        while let entry = heap.popDue(now: base + .milliseconds(10)) { order.append(entry.key) }
+        #expect(order == [1, 3, 5, 2])
+        #expect(heap.isEmpty)
+        #expect(heap.popDue(now: base + .seconds(1)) == nil)
+    }
+
+    /// A reactor of this suite's own: the deadline count is a figure of the whole reactor.
+    static let privateReactor = Reactor(name: "courier-test")
+
+    @Test("Satisfied waits leave no deadline behind")
+    func deadlinesAreRemoved() async throws {
+        let reactor = ReactorTests.privateReactor
+        let (socket, peer) = try await pair(on: reactor)
+        defer { close(peer) }
+        for _ in 0..<100 {
+            let reader = Task(executorPreference: reactor) {
+                var buffer = ReceiveBuffer()
+                return try await socket.read(into: &buffer, deadline: .now + .seconds(60))
+            }
+            #expect(write(peer, "x", 1) == 1)
+            #expect(try await reader.value == 1)
+        }
+        let pending = await withTaskExecutorPreference(reactor) { reactor.pendingDeadlineCount }
+        #expect(pending == 0)
+        socket.close()
     }
 }

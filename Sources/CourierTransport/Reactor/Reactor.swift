@@ -103,6 +103,12 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         precondition(isCurrent, "expected to run on the reactor thread")
     }
 
+    /// Deadlines of waits in progress; on the reactor thread.
+    package var pendingDeadlineCount: Int {
+        assert(isCurrent, "read on the reactor thread")
+        return timers.count
+    }
+
     // MARK: Sockets (reactor thread only)
 
     /// Registers a non-blocking descriptor once, edge-triggered for both directions.
@@ -177,7 +183,8 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
             slots[index].writer = waiter
         }
         if let deadline {
-            timers.push(TimerHeap.Entry(deadline: deadline, token: token, interest: interest, waiterID: waiter.id))
+            timers.schedule(
+                TimerHeap.key(slot: token.slot, interest: interest), deadline: deadline, waiterID: waiter.id)
         }
     }
 
@@ -200,6 +207,8 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         let writer = slots[index].writer
         slots[index] = Slot(generation: slots[index].generation &+ 1)
         freeSlots.append(token.slot)
+        timers.remove(TimerHeap.key(slot: token.slot, interest: .read))
+        timers.remove(TimerHeap.key(slot: token.slot, interest: .write))
         reader?.continuation.resume(throwing: ReactorError.closed)
         writer?.continuation.resume(throwing: ReactorError.closed)
     }
@@ -236,10 +245,12 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         case .read:
             guard let waiter = slots[index].reader, waiter.id == waiterID else { return }
             slots[index].reader = nil
+            timers.remove(TimerHeap.key(slot: token.slot, interest: .read))
             waiter.continuation.resume(throwing: error)
         case .write:
             guard let waiter = slots[index].writer, waiter.id == waiterID else { return }
             slots[index].writer = nil
+            timers.remove(TimerHeap.key(slot: token.slot, interest: .write))
             waiter.continuation.resume(throwing: error)
         }
     }
@@ -316,6 +327,7 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         if failed || flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 {
             if let reader = slots[index].reader {
                 slots[index].reader = nil
+                timers.remove(TimerHeap.key(slot: token.slot, interest: .read))
                 reader.continuation.resume()
             } else {
                 slots[index].readable = true
@@ -324,6 +336,7 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         if failed || flags & EPOLLOUT.rawValue != 0 {
             if let writer = slots[index].writer {
                 slots[index].writer = nil
+                timers.remove(TimerHeap.key(slot: token.slot, interest: .write))
                 writer.continuation.resume()
             } else {
                 slots[index].writable = true
@@ -335,7 +348,10 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         guard !timers.isEmpty else { return }
         let now = ContinuousClock.now
         while let entry = timers.popDue(now: now) {
-            resume(entry.token, entry.interest, waiterID: entry.waiterID, throwing: ReactorError.timedOut)
+            let slot = UInt32(entry.key / 2)
+            let token = ReactorToken(slot: slot, generation: slots[Int(slot)].generation)
+            resume(
+                token, entry.key % 2 == 0 ? .read : .write, waiterID: entry.waiterID, throwing: ReactorError.timedOut)
         }
     }
 }

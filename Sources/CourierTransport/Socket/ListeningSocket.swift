@@ -65,7 +65,8 @@ package final class ListeningSocket: @unchecked Sendable {
         }
     }
 
-    /// Stops listening; a task waiting in `accept` fails with `ReactorError.closed`.
+    /// Stops listening. Call it from the task that accepts (cancel that task to stop it): a
+    /// descriptor closed under a concurrent `accept` may already be reused by the time it runs.
     package func close() {
         guard !isClosed else { return }
         isClosed = true

@@ -142,7 +142,8 @@ package final class Socket: @unchecked Sendable {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
-    /// Closes the descriptor now. Callable from any thread, more than once.
+    /// Closes the descriptor now. Callable from any thread, more than once, by the socket's
+    /// owner: no other task may be using it, since its number can be reused at once.
     package func close() {
         guard !isClosed else { return }
         isClosed = true
