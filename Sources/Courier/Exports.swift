@@ -2,5 +2,4 @@
 @_exported public import FoundationEssentials
 
 @_exported public import protocol CourierTransport.DNSResolver
-@_exported public import struct CourierTransport.ResolvedAddress
 @_exported public import struct CourierTransport.SystemDNSResolver

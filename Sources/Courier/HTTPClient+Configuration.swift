@@ -14,6 +14,19 @@ extension HTTPClient {
         public var readTimeout: Duration? = .seconds(10)
         /// Longest wait for the socket to accept more of a request. nil waits forever.
         public var writeTimeout: Duration? = .seconds(10)
+        /// Longest time `send` may take, from the call until the final response head arrives:
+        /// waiting for admission, DNS, connecting, writing the request, reading the response head,
+        /// and every retry. Reading the body afterwards is bounded by `readTimeout` only.
+        /// nil (the default) sets no limit.
+        public var callTimeout: Duration?
+        /// How long a request with `Expect: 100-continue` waits for the server's interim response
+        /// before sending its body anyway.
+        public var expectContinueTimeout: Duration = .seconds(1)
+        /// Retry a request that failed because a pooled connection turned out to be closed by
+        /// the server, on a fresh connection, when replaying it is safe: the method is idempotent
+        /// or the request was not completely sent. Non-idempotent requests that were sent are
+        /// never replayed, nor are stream bodies once started.
+        public var retryOnConnectionFailure = true
         /// Calls running at once, over all hosts.
         public var maxRequests = 64
         /// Calls running at once to one host; with HTTP/1.1 this also bounds the connections to it.
@@ -32,6 +45,8 @@ extension HTTPClient {
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
         /// The `User-Agent` sent when a request has none.
         public var userAgent = "Courier/\(Courier.version)"
+        /// Told about every phase of every call; nil (the default) costs nothing.
+        public var eventListener: (any EventListener)?
 
         public init() {}
     }

@@ -19,6 +19,7 @@ public final class HTTPClient: Sendable {
     /// Admission of calls; shared by clients made with ``with(_:)``.
     public let dispatcher: Dispatcher
     package let pool: ConnectionPool
+    private let routes: RouteDatabase
     private let stages: InterceptorStages
     private let settings: CallSettings
 
@@ -28,22 +29,26 @@ public final class HTTPClient: Sendable {
             dispatcher: Dispatcher(
                 maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
             pool: ConnectionPool(
-                maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive)
+                maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive),
+            routes: RouteDatabase()
         )
     }
 
-    private init(configuration: Configuration, dispatcher: Dispatcher, pool: ConnectionPool) {
+    private init(configuration: Configuration, dispatcher: Dispatcher, pool: ConnectionPool, routes: RouteDatabase) {
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.pool = pool
+        self.routes = routes
         self.settings = CallSettings(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
-            writeTimeout: configuration.writeTimeout
+            writeTimeout: configuration.writeTimeout,
+            expectContinueTimeout: configuration.expectContinueTimeout
         )
         let builtIn: [any Interceptor] = [
+            RetryInterceptor(enabled: configuration.retryOnConnectionFailure),
             BridgeInterceptor(userAgent: configuration.userAgent),
-            ConnectInterceptor(pool: pool, connector: Connector(resolver: configuration.dnsResolver)),
+            ConnectInterceptor(pool: pool, connector: Connector(resolver: configuration.dnsResolver, routes: routes)),
         ]
         let interceptors =
             configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
@@ -54,30 +59,49 @@ public final class HTTPClient: Sendable {
         )
     }
 
-    /// A client with a modified configuration that shares this one's connection pool and
-    /// dispatcher, so it costs nothing to make one per call site.
+    /// A client with a modified configuration that shares this one's connection pool, route
+    /// database and dispatcher, so it costs nothing to make one per call site.
     ///
     /// The dispatcher's limits and the pool's settings stay those of the original client.
     public func with(_ modify: (inout Configuration) -> Void) -> HTTPClient {
         var configuration = self.configuration
         modify(&configuration)
-        return HTTPClient(configuration: configuration, dispatcher: dispatcher, pool: pool)
+        return HTTPClient(configuration: configuration, dispatcher: dispatcher, pool: pool, routes: routes)
     }
 
     /// Sends `request` and returns the response once its head has arrived; the body streams.
     ///
-    /// - Throws: `HTTPClientError` for every failure, `CancellationError` when the task is cancelled.
+    /// - Throws: `HTTPClientError` for every failure (`.timeout(.call)` when `callTimeout`
+    ///   elapses), `CancellationError` when the task is cancelled.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let target = try RequestTarget(request.url)
-        try await dispatcher.admit(host: target.host)
-        let response: HTTPResponse
+        let call = CallContext(request: request, listener: configuration.eventListener, settings: settings)
+        call.emit { $0.callStart($1) }
         do {
-            response = try await Chain(stages: stages, settings: settings).proceed(request)
+            let target = try RequestTarget(request.url)
+            let response: HTTPResponse
+            if let callTimeout = configuration.callTimeout {
+                response = try await CallTimeout.run(limit: callTimeout, request: request) {
+                    try await self.admitAndProceed(request, host: target.host, call: call)
+                }
+            } else {
+                response = try await admitAndProceed(request, host: target.host, call: call)
+            }
+            return await CallCompletion.attach(to: response, dispatcher: dispatcher, host: target.host, call: call)
         } catch {
-            await dispatcher.finished(host: target.host)
+            if error is CancellationError { call.emit { $0.canceled($1) } }
+            call.emit { $0.callFailed($1, error: error) }
             throw error
         }
-        return await CallCompletion.attach(to: response, dispatcher: dispatcher, host: target.host)
+    }
+
+    private func admitAndProceed(_ request: HTTPRequest, host: String, call: CallContext) async throws -> HTTPResponse {
+        try await dispatcher.admit(host: host)
+        do {
+            return try await Chain(stages: stages, call: call).proceed(request)
+        } catch {
+            await dispatcher.finished(host: host)
+            throw error
+        }
     }
 
     /// Closes idle pooled connections now. Optional: idle connections also close on their own

@@ -7,37 +7,40 @@ public struct Chain: Sendable {
     package let index: Int
     /// Set by the connect stage; what network interceptors and the call-server stage run over.
     package let exchange: (any HTTPExchange)?
-    package let settings: CallSettings
+    package let call: CallContext
     /// Present when this chain was handed to a network interceptor: counts its `proceed` calls.
     private let proceedCount: ProceedCounter?
 
-    package init(stages: InterceptorStages, settings: CallSettings) {
-        self.init(stages: stages, index: 0, exchange: nil, settings: settings, proceedCount: nil)
+    package init(stages: InterceptorStages, call: CallContext) {
+        self.init(stages: stages, index: 0, exchange: nil, call: call, proceedCount: nil)
     }
 
     private init(
         stages: InterceptorStages,
         index: Int,
         exchange: (any HTTPExchange)?,
-        settings: CallSettings,
+        call: CallContext,
         proceedCount: ProceedCounter?
     ) {
         self.stages = stages
         self.index = index
         self.exchange = exchange
-        self.settings = settings
+        self.call = call
         self.proceedCount = proceedCount
     }
 
     /// The connect timeout in force for this call.
-    public var connectTimeout: Duration? { settings.connectTimeout }
+    public var connectTimeout: Duration? { call.settings.connectTimeout }
     /// The longest wait for the next byte of a response.
-    public var readTimeout: Duration? { settings.readTimeout }
+    public var readTimeout: Duration? { call.settings.readTimeout }
     /// The longest wait for the socket to accept more bytes of a request.
-    public var writeTimeout: Duration? { settings.writeTimeout }
+    public var writeTimeout: Duration? { call.settings.writeTimeout }
 
-    /// The protocol of the connection this exchange runs over; nil before the connect stage.
-    public var connectionVersion: HTTPVersion? { exchange?.version }
+    /// The connection this exchange runs over; nil before the connect stage.
+    public var connection: ConnectionInfo? { exchange?.connection }
+
+    /// The call this chain belongs to.
+    public var callInfo: CallInfo { call.info }
 
     /// Sends `request` through the remaining interceptors and returns their response.
     public func proceed(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -61,12 +64,12 @@ public struct Chain: Sendable {
         let interceptor = stages.interceptors[index]
         guard stages.networkRange.contains(index) else {
             let next = Chain(
-                stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: nil)
+                stages: stages, index: index + 1, exchange: exchange, call: call, proceedCount: nil)
             return try await interceptor.intercept(request, chain: next)
         }
         let counter = ProceedCounter()
         let next = Chain(
-            stages: stages, index: index + 1, exchange: exchange, settings: settings, proceedCount: counter)
+            stages: stages, index: index + 1, exchange: exchange, call: call, proceedCount: counter)
         let response = try await interceptor.intercept(request, chain: next)
         guard counter.value == 1 else {
             await response.body.source?.abandon()
@@ -99,17 +102,23 @@ package struct CallSettings: Sendable {
     package var connectTimeout: Duration?
     package var readTimeout: Duration?
     package var writeTimeout: Duration?
+    /// How long a request with `Expect: 100-continue` waits for the interim response before
+    /// sending its body anyway.
+    package var expectContinueTimeout: Duration
 
-    package init(connectTimeout: Duration?, readTimeout: Duration?, writeTimeout: Duration?) {
+    package init(
+        connectTimeout: Duration?, readTimeout: Duration?, writeTimeout: Duration?, expectContinueTimeout: Duration
+    ) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.writeTimeout = writeTimeout
+        self.expectContinueTimeout = expectContinueTimeout
     }
 }
 
 /// A connection, chosen by the connect stage, that can carry one request and its response.
 package protocol HTTPExchange: Sendable {
-    var version: HTTPVersion { get }
+    var connection: ConnectionInfo { get }
     /// Writes the request and reads the response head; the body streams afterwards.
-    func send(_ request: HTTPRequest, settings: CallSettings) async throws -> HTTPResponse
+    func send(_ request: HTTPRequest, call: CallContext) async throws -> HTTPResponse
 }

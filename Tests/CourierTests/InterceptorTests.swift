@@ -54,7 +54,7 @@ struct InterceptorTests {
         func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
             // Network interceptors see the request as the bridge made it, and the connection.
             trace.add(
-                "network > Host=\(request.headers["Host"] ?? "-") \(chain.connectionVersion.map(String.init(describing:)) ?? "-")"
+                "network > Host=\(request.headers["Host"] ?? "-") \(chain.connection.map { String(describing: $0.version) } ?? "-")"
             )
             let response = try await chain.proceed(request)
             trace.add("network <")

@@ -6,6 +6,6 @@ struct CallServerInterceptor: Interceptor {
         guard let exchange = chain.exchange else {
             throw HTTPClientError(.interceptorContractViolation, "No connection reached the call-server stage.")
         }
-        return try await exchange.send(request, settings: chain.settings)
+        return try await exchange.send(request, call: chain.call)
     }
 }

@@ -1,7 +1,8 @@
 import CourierCore
 import CourierTransport
 
-/// Finds a connection for the request: a healthy idle one from the pool, or a new one.
+/// Finds a connection for the request: one from the pool with room for another exchange, or a
+/// new one from the connector.
 struct ConnectInterceptor: Interceptor {
     let pool: ConnectionPool
     let connector: Connector
@@ -12,21 +13,23 @@ struct ConnectInterceptor: Interceptor {
             throw HTTPClientError(
                 .invalidURL, "\(target.scheme):// is not supported by this build of Courier yet; use http://.")
         }
-        let key = ConnectionKey(scheme: target.scheme, host: target.host, port: target.port)
+        let address = Address(scheme: target.scheme, host: target.host, port: target.port)
         let connection: HTTP1Connection
-        if let pooled = await pool.acquire(key) {
+        if let pooled = await pool.acquire(address) as? HTTP1Connection {
             connection = pooled
         } else {
-            connection = try await connector.connect(key, timeout: chain.connectTimeout)
-            await pool.opened(connection)
+            connection = try await connector.connect(address, call: chain.call)
+            await pool.add(connection)
         }
+        chain.call.emit { $0.connectionAcquired($1, connection: connection.info) }
+        let exchange = HTTP1Exchange(connection: connection, pool: pool)
         let exchangesBefore = connection.exchangeCount
         do {
-            return try await chain.proceed(request, exchange: HTTP1Exchange(connection: connection, pool: pool))
+            return try await chain.proceed(request, exchange: exchange)
         } catch {
             // A network interceptor failed before the exchange began: the connection is untouched.
             if connection.exchangeCount == exchangesBefore {
-                await pool.release(connection, reusable: true)
+                await exchange.release(reusable: true, call: chain.call)
             }
             throw error
         }

@@ -1,59 +1,73 @@
 import CourierCore
 import Synchronization
 
-/// Ends a call's dispatcher admission when its response body is done: read to the end, failed,
-/// abandoned, or dropped. Admission lasts that long so that `maxRequestsPerHost` bounds
-/// connections too; the connection is released before admission, never after.
+/// Ends a call when its response body is done — read to the end, failed, abandoned, or
+/// dropped: releases the dispatcher admission and reports `callEnd` or `callFailed`. Admission
+/// lasts that long so that `maxRequestsPerHost` bounds connections too; the connection is
+/// released before admission, never after.
 final class CallCompletion: HTTPBodySource {
     private let inner: any HTTPBodySource
     private let dispatcher: Dispatcher
     private let host: String
+    private let call: CallContext
     private let done = Atomic<Bool>(false)
 
-    private init(inner: any HTTPBodySource, dispatcher: Dispatcher, host: String) {
+    private init(inner: any HTTPBodySource, dispatcher: Dispatcher, host: String, call: CallContext) {
         self.inner = inner
         self.dispatcher = dispatcher
         self.host = host
+        self.call = call
     }
 
     /// Returns `response` with its body wrapped, or ends the admission now if the body is already complete.
-    static func attach(to response: HTTPResponse, dispatcher: Dispatcher, host: String) async -> HTTPResponse {
+    static func attach(
+        to response: HTTPResponse, dispatcher: Dispatcher, host: String, call: CallContext
+    ) async -> HTTPResponse {
         guard let source = response.body.source else {
             await dispatcher.finished(host: host)
+            call.emit { $0.callEnd($1) }
             return response
         }
         var response = response
-        response.body = HTTPResponse.Body(source: CallCompletion(inner: source, dispatcher: dispatcher, host: host))
+        response.body = HTTPResponse.Body(
+            source: CallCompletion(inner: source, dispatcher: dispatcher, host: host, call: call))
         return response
     }
 
     deinit {
         guard !done.load(ordering: .acquiring) else { return }
-        let (inner, dispatcher, host) = (self.inner, self.dispatcher, self.host)
+        let (inner, dispatcher, host, call) = (self.inner, self.dispatcher, self.host, self.call)
         Task {
             await inner.abandon()
             await dispatcher.finished(host: host)
+            call.emit { $0.callEnd($1) }
         }
     }
 
     func read() async throws -> ByteBuffer? {
         do {
             let chunk = try await inner.read()
-            if chunk == nil { await finish() }
+            if chunk == nil { await finish(failure: nil) }
             return chunk
         } catch {
-            await finish()
+            await finish(failure: error)
             throw error
         }
     }
 
     func abandon() async {
         await inner.abandon()
-        await finish()
+        await finish(failure: nil)
     }
 
-    private func finish() async {
+    private func finish(failure: (any Error)?) async {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await dispatcher.finished(host: host)
+        if let failure {
+            if failure is CancellationError { call.emit { $0.canceled($1) } }
+            call.emit { $0.callFailed($1, error: failure) }
+        } else {
+            call.emit { $0.callEnd($1) }
+        }
     }
 }

@@ -1,53 +1,139 @@
-import CourierCore
+package import CourierCore
 import Glibc
 
-/// Opens new connections: resolve the host, then try its addresses in order until one accepts.
+/// Opens new connections: resolve the host, then race connection attempts over its routes the
+/// way RFC 8305 ("Happy Eyeballs") does.
+///
+/// The first attempt starts at once; each next one starts when the previous fails or after
+/// `attemptDelay` (250 ms), whichever comes first. The first connection established wins; the
+/// other attempts are cancelled and their sockets closed. Each attempt has its own connect
+/// timeout. Failed routes are remembered and tried last next time.
 package struct Connector: Sendable {
+    package static let attemptDelay: Duration = .milliseconds(250)
+
     package let resolver: any DNSResolver
     package let reactors: ReactorGroup
+    package let routes: RouteDatabase
 
-    package init(resolver: any DNSResolver, reactors: ReactorGroup = .shared) {
+    package init(resolver: any DNSResolver, routes: RouteDatabase = RouteDatabase(), reactors: ReactorGroup = .shared) {
         self.resolver = resolver
+        self.routes = routes
         self.reactors = reactors
     }
 
-    /// A connected socket wrapped as an HTTP/1.1 connection for `key`.
-    package func connect(_ key: ConnectionKey, timeout: Duration?) async throws -> HTTP1Connection {
-        let addresses = try await resolver.resolve(host: key.host, port: key.port)
-        guard !addresses.isEmpty else {
-            throw HTTPClientError(.dnsFailure, "Host \(key.host) resolved to no address.")
-        }
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        var failures: [(ResolvedAddress, any Error)] = []
-        for address in addresses {
-            guard let socketAddress = address.socketAddress else {
-                failures.append((address, SocketError(errno: EINVAL, operation: "parse address")))
-                continue
-            }
-            let reactor = reactors.nextReactor()
-            do {
-                let socket = try await withTaskExecutorPreference(reactor) {
-                    try await Socket.connect(to: socketAddress, on: reactor, deadline: deadline)
-                }
-                return HTTP1Connection(socket: socket, key: key)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch ReactorError.timedOut {
-                throw HTTPClientError(.timeout(.connect), "Timed out connecting to \(key.host) at \(address).")
-            } catch {
-                failures.append((address, error))
-            }
-        }
-        throw Connector.failure(key, failures)
+    private enum Attempt: Sendable {
+        case connected(Socket, Route)
+        case failed(Route, any Error)
+        /// The delay after attempt `index` ran out; only counts if no attempt started since.
+        case delayElapsed(after: Int)
     }
 
-    private static func failure(_ key: ConnectionKey, _ failures: [(ResolvedAddress, any Error)]) -> HTTPClientError {
-        let detail = failures.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
-        let allRefused = failures.allSatisfy { ($0.1 as? SocketError)?.errno == ECONNREFUSED }
-        if allRefused {
-            return HTTPClientError(
-                .connectionRefused, "Connection to \(key.host) port \(key.port) refused (\(detail)).")
+    /// A connected HTTP/1.1 connection to `address`.
+    package func connect(_ address: Address, call: CallContext) async throws -> HTTP1Connection {
+        call.emit { $0.dnsStart($1, host: address.host) }
+        let addresses = try await resolver.resolve(host: address.host, port: address.port)
+        call.emit { $0.dnsEnd($1, host: address.host, addresses: addresses) }
+        let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
+        guard !plan.isEmpty else {
+            throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
-        return HTTPClientError(.connectFailed, "Could not connect to \(key.host) port \(key.port): \(detail).")
+        let (socket, route) = try await race(plan, call: call)
+        routes.connected(route)
+        call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
+        return HTTP1Connection(socket: socket, route: route)
+    }
+
+    private func race(_ plan: [Route], call: CallContext) async throws -> (Socket, Route) {
+        let timeout = call.settings.connectTimeout
+        return try await withThrowingTaskGroup(of: Attempt.self) { group in
+            var next = 0
+            var running = 0
+            var failures: [(Route, any Error)] = []
+            func startNext() {
+                let route = plan[next]
+                next += 1
+                running += 1
+                let reactor = reactors.nextReactor()
+                call.emit { $0.connectStart($1, route: route) }
+                group.addTask(executorPreference: reactor) {
+                    await Connector.attempt(route, on: reactor, timeout: timeout)
+                }
+                if next < plan.count {
+                    let started = next
+                    group.addTask {
+                        try await Task.sleep(for: Connector.attemptDelay)
+                        return .delayElapsed(after: started)
+                    }
+                }
+            }
+            startNext()
+            while let attempt = try await group.next() {
+                switch attempt {
+                case .connected(let socket, let route):
+                    group.cancelAll()
+                    while let loser = try? await group.next() {
+                        if case .connected(let extra, _) = loser { extra.close() }
+                    }
+                    return (socket, route)
+                case .failed(let route, let error):
+                    running -= 1
+                    if error is CancellationError { throw error }
+                    routes.failed(route)
+                    failures.append((route, error))
+                    call.emit { $0.connectFailed($1, route: route, error: Connector.describe(error, route: route)) }
+                    if next < plan.count {
+                        startNext()
+                    } else if running == 0 {
+                        group.cancelAll()
+                        throw Connector.failure(plan[0].address, failures)
+                    }
+                case .delayElapsed(let started):
+                    if started == next && next < plan.count { startNext() }
+                }
+            }
+            try Task.checkCancellation()
+            throw Connector.failure(plan[0].address, failures)
+        }
+    }
+
+    /// One connection attempt, on the reactor it will belong to.
+    private static func attempt(_ route: Route, on reactor: Reactor, timeout: Duration?) async -> Attempt {
+        guard let socketAddress = route.socketAddress.socketAddress else {
+            return .failed(route, SocketError(errno: EINVAL, operation: "parse address \(route.socketAddress.ip)"))
+        }
+        do {
+            let socket = try await Socket.connect(to: socketAddress, on: reactor, deadline: timeout.map { .now + $0 })
+            return .connected(socket, route)
+        } catch {
+            return .failed(route, error)
+        }
+    }
+
+    private static func describe(_ error: any Error, route: Route) -> any Error {
+        switch error {
+        case ReactorError.timedOut:
+            HTTPClientError(
+                .timeout(.connect), "Timed out connecting to \(route.address.host) at \(route.socketAddress).")
+        case let error as SocketError where error.errno == ECONNREFUSED:
+            HTTPClientError(.connectionRefused, "\(route.socketAddress) refused the connection.")
+        case let error as SocketError:
+            HTTPClientError(.connectFailed, "Could not connect to \(route.socketAddress): \(error).")
+        default:
+            error
+        }
+    }
+
+    /// The error for a host none of whose routes accepted a connection, named after what went
+    /// wrong with all of them.
+    private static func failure(_ address: Address, _ failures: [(Route, any Error)]) -> HTTPClientError {
+        let detail = failures.map { "\($0.0.socketAddress): \($0.1)" }.joined(separator: "; ")
+        let host = "\(address.host) port \(address.port)"
+        if !failures.isEmpty && failures.allSatisfy({ ($0.1 as? SocketError)?.errno == ECONNREFUSED }) {
+            return HTTPClientError(.connectionRefused, "Connection to \(host) refused (\(detail)).")
+        }
+        if !failures.isEmpty && failures.allSatisfy({ ($0.1 as? ReactorError) == .timedOut }) {
+            return HTTPClientError(.timeout(.connect), "Timed out connecting to \(host) (\(detail)).")
+        }
+        return HTTPClientError(.connectFailed, "Could not connect to \(host): \(detail).")
     }
 }

@@ -1,4 +1,4 @@
-import CourierCore
+public import CourierCore
 import Glibc
 
 /// `getaddrinfo`, run on the blocking-work pool so that a slow name server never stalls the

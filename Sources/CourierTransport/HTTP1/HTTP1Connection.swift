@@ -1,4 +1,4 @@
-import CourierCore
+package import CourierCore
 import Synchronization
 
 /// A client HTTP/1.1 connection: a socket, the bytes read from it, and the rules for reuse.
@@ -6,30 +6,34 @@ import Synchronization
 /// Its methods run pinned to the socket's reactor. One exchange uses it at a time; the pool
 /// (an actor) hands it from one exchange to the next, which orders all accesses and makes the
 /// `@unchecked Sendable` safe.
-package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertible {
+package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
     private static let ids = Atomic<Int>(0)
 
     package let socket: Socket
-    package let key: ConnectionKey
-    package let id: Int
+    package let info: ConnectionInfo
     package let limits: HTTP1Limits
     var buffer = ReceiveBuffer()
     /// Exchanges this connection has carried, counting the current one.
     package private(set) var exchangeCount = 0
 
-    package init(socket: Socket, key: ConnectionKey, limits: HTTP1Limits = HTTP1Limits()) {
+    package init(socket: Socket, route: Route, limits: HTTP1Limits = HTTP1Limits()) {
         self.socket = socket
-        self.key = key
+        self.info = ConnectionInfo(
+            id: HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue, route: route, version: .http1_1)
         self.limits = limits
-        self.id = HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     package var reactor: Reactor { socket.reactor }
 
-    package var description: String { "connection #\(id) to \(key)" }
+    package var description: String { info.description }
+
+    /// One exchange at a time.
+    package var exchangeCapacity: Int { 1 }
 
     /// Whether an idle connection can take another exchange: open, with nothing unread from the peer.
     package var isHealthy: Bool { buffer.readableCount == 0 && socket.isHealthy }
+
+    private var peer: String { "\(info.route.address.host):\(info.route.address.port)" }
 
     package func close() {
         socket.close()
@@ -48,8 +52,9 @@ package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertibl
         }
     }
 
-    /// Reads response heads until a final one, skipping 1xx interim responses; on the reactor.
-    func readResponseHead(timeout: Duration?) async throws -> HTTP1Head {
+    /// Reads response heads until a final one, skipping 1xx interim responses (but returning a
+    /// 100 Continue when `returningContinue`); on the reactor.
+    func readResponseHead(timeout: Duration?, returningContinue: Bool = false) async throws -> HTTP1Head {
         var parser = HTTP1HeadParser(role: .response, limits: limits)
         while true {
             let parsed = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) in try parser.parse(bytes) }
@@ -71,8 +76,8 @@ package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertibl
                 throw HTTPClientError(
                     .connectionClosed,
                     unread == 0
-                        ? "\(key.host):\(key.port) closed the connection without sending a response."
-                        : "\(key.host):\(key.port) closed the connection after \(unread) bytes of the response head."
+                        ? "\(peer) closed the connection without sending a response."
+                        : "\(peer) closed the connection after \(unread) bytes of the response head."
                 )
             }
         }
@@ -103,15 +108,15 @@ package final class HTTP1Connection: @unchecked Sendable, CustomStringConvertibl
     func mapError(_ error: any Error, while phase: String, timeout: HTTPClientError.Timeout) -> any Error {
         switch error {
         case let error as SocketError where error.isConnectionReset:
-            return HTTPClientError(.connectionReset, "\(key.host):\(key.port) reset the connection while \(phase).")
+            return HTTPClientError(.connectionReset, "\(peer) reset the connection while \(phase).")
         case let error as SocketError:
             return HTTPClientError(
-                .connectionReset, "The connection to \(key.host):\(key.port) failed while \(phase): \(error).")
+                .connectionReset, "The connection to \(peer) failed while \(phase): \(error).")
         case ReactorError.timedOut:
-            return HTTPClientError(.timeout(timeout), "Timed out \(phase) from \(key.host):\(key.port).")
+            return HTTPClientError(.timeout(timeout), "Timed out \(phase) from \(peer).")
         case ReactorError.closed:
             return HTTPClientError(
-                .connectionClosed, "The connection to \(key.host):\(key.port) was closed while \(phase).")
+                .connectionClosed, "The connection to \(peer) was closed while \(phase).")
         default:
             return error
         }

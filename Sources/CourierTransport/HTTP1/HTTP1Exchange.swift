@@ -8,87 +8,155 @@ package import CourierCore
 /// off the reactor. The connection goes back to the pool when the body has been read (see
 /// `HTTP1ResponseBody`), or is closed on any failure or cancellation.
 package struct HTTP1Exchange: HTTPExchange {
-    package let connection: HTTP1Connection
+    package let http1Connection: HTTP1Connection
     package let pool: ConnectionPool
 
     package init(connection: HTTP1Connection, pool: ConnectionPool) {
-        self.connection = connection
+        self.http1Connection = connection
         self.pool = pool
     }
 
-    package var version: HTTPVersion { .http1_1 }
+    package var connection: ConnectionInfo { http1Connection.info }
 
-    package func send(_ request: HTTPRequest, settings: CallSettings) async throws -> HTTPResponse {
-        let connection = self.connection
+    package func send(_ request: HTTPRequest, call: CallContext) async throws -> HTTPResponse {
+        let connection = http1Connection
         connection.beginExchange()
+        call.exchangeStarted(reusedConnection: connection.exchangeCount > 1)
         let head: HTTP1Head
+        let framing: HTTP1Framing
+        let bodyUnsent: Bool
         do {
             let target = try RequestTarget(request.url)
             let requestHead = try HTTP1Serializer.requestHead(
                 method: request.method, target: target.path, headers: request.headers)
-            head = try await exchange(request, head: requestHead, settings: settings)
-        } catch {
-            connection.close()
-            await pool.release(connection, reusable: false)
-            throw error
-        }
-        let framing: HTTP1Framing
-        do {
+            (head, bodyUnsent) = try await exchange(request, head: requestHead, call: call)
             framing = try HTTP1Framing.response(to: request.method, head: head)
         } catch {
-            connection.close()
-            await pool.release(connection, reusable: false)
+            await release(reusable: false, call: call)
             throw error
         }
         guard case .status(let status) = head.startLine else {
             preconditionFailure("response parser returned a request line")
         }
-        let reusable = head.keepAlive && !HTTP1Exchange.asksToClose(request.headers)
+        // A final response that came before a 100-continue body leaves the server expecting it.
+        let reusable = head.keepAlive && !HTTP1Exchange.asksToClose(request.headers) && !bodyUnsent
         let decoder = HTTP1BodyDecoder(framing: framing, limits: connection.limits)
         var response = HTTPResponse(status: status, headers: head.headers, version: head.version, request: request)
+        call.emit { $0.responseHeadersEnd($1, response: response) }
+        call.emit { $0.responseBodyStart($1) }
         if decoder.isComplete {
-            await pool.release(connection, reusable: reusable)
+            call.emit { $0.responseBodyEnd($1, byteCount: 0) }
+            await release(reusable: reusable, call: call)
         } else {
             response.body = HTTPResponse.Body(
                 source: HTTP1ResponseBody(
-                    connection: connection,
-                    pool: pool,
+                    exchange: self,
                     decoder: decoder,
                     reusable: reusable && !decoder.isCloseDelimited,
-                    readTimeout: settings.readTimeout
+                    call: call
                 )
             )
         }
         return response
     }
 
-    /// Writes the request and reads the final response head.
-    private func exchange(_ request: HTTPRequest, head: ByteBuffer, settings: CallSettings) async throws -> HTTP1Head {
-        let connection = self.connection
+    /// Ends the exchange: the connection goes back to the pool, or is closed.
+    package func release(reusable: Bool, call: CallContext) async {
+        await pool.release(http1Connection, reusable: reusable)
+        call.emit { $0.connectionReleased($1, connection: http1Connection.info) }
+    }
+
+    /// Writes the request and reads the final response head. `bodyUnsent` is true when the
+    /// server answered an `Expect: 100-continue` request with a final status before the body.
+    private func exchange(
+        _ request: HTTPRequest, head: ByteBuffer, call: CallContext
+    ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
+        let connection = http1Connection
+        let settings = call.settings
+        let expectsContinue =
+            request.body != nil
+            && request.headers.values(for: "Expect").contains { $0.lowercasedToken == "100-continue" }
         switch request.body?.storage {
         case .none:
-            return try await withTaskExecutorPreference(connection.reactor) {
+            let response = try await withTaskExecutorPreference(connection.reactor) {
+                call.emit { $0.requestHeadersStart($1) }
                 try await connection.write(head, timeout: settings.writeTimeout)
+                call.emit { $0.requestHeadersEnd($1, request: request) }
+                call.requestFullySent()
+                call.emit { $0.responseHeadersStart($1) }
                 return try await connection.readResponseHead(timeout: settings.readTimeout)
             }
-        case .bytes(let body):
-            return try await withTaskExecutorPreference(connection.reactor) {
+            return (response, false)
+        case .bytes(let body) where !expectsContinue:
+            let response = try await withTaskExecutorPreference(connection.reactor) {
+                call.emit { $0.requestHeadersStart($1) }
                 try await connection.write(head, body, timeout: settings.writeTimeout)
+                call.emit { $0.requestHeadersEnd($1, request: request) }
+                call.emit { $0.requestBodyStart($1) }
+                call.emit { $0.requestBodyEnd($1, byteCount: body.count) }
+                call.requestFullySent()
+                call.emit { $0.responseHeadersStart($1) }
                 return try await connection.readResponseHead(timeout: settings.readTimeout)
             }
+            return (response, false)
         case .failed(let error):
             throw error
-        case .stream(let stream):
-            let writer = RequestBodyWriter(
-                connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
-            try await writer.write(head: head, chunks: stream.makeReader())
-        case .file(let url):
-            let writer = RequestBodyWriter(
-                connection: connection, declaredLength: request.body?.length, timeout: settings.writeTimeout)
-            try await writer.write(head: head, chunks: try await FileChunkReader(url: url))
+        case .bytes, .stream, .file:
+            try await withTaskExecutorPreference(connection.reactor) {
+                call.emit { $0.requestHeadersStart($1) }
+                try await connection.write(head, timeout: settings.writeTimeout)
+                call.emit { $0.requestHeadersEnd($1, request: request) }
+            }
+            if expectsContinue, let early = try await awaitContinue(call: call) {
+                return (early, true)
+            }
+            call.emit { $0.requestBodyStart($1) }
+            let sent = try await writeBody(request.body!, call: call)
+            call.emit { $0.requestBodyEnd($1, byteCount: sent) }
+            call.requestFullySent()
+            let response = try await withTaskExecutorPreference(connection.reactor) {
+                call.emit { $0.responseHeadersStart($1) }
+                return try await connection.readResponseHead(timeout: settings.readTimeout)
+            }
+            return (response, false)
         }
+    }
+
+    /// Waits up to `expectContinueTimeout` for the server's verdict on an `Expect: 100-continue`
+    /// request: nil means send the body (a 100 arrived, or nothing did in time); a head is a
+    /// final response that makes the body unnecessary.
+    private func awaitContinue(call: CallContext) async throws -> HTTP1Head? {
+        let connection = http1Connection
+        let timeout = call.settings.expectContinueTimeout
         return try await withTaskExecutorPreference(connection.reactor) {
-            try await connection.readResponseHead(timeout: settings.readTimeout)
+            call.emit { $0.responseHeadersStart($1) }
+            do {
+                let head = try await connection.readResponseHead(timeout: timeout, returningContinue: true)
+                if case .status(let status) = head.startLine, status.code == 100 { return nil }
+                return head
+            } catch let error as HTTPClientError where error.kind == .timeout(.read) {
+                return nil
+            }
+        }
+    }
+
+    /// Writes a body that was not sent with the head and returns its length.
+    private func writeBody(_ body: HTTPRequest.Body, call: CallContext) async throws -> Int {
+        let connection = http1Connection
+        let writer = RequestBodyWriter(
+            connection: connection, declaredLength: body.length, timeout: call.settings.writeTimeout)
+        switch body.storage {
+        case .bytes(let bytes):
+            try await withTaskExecutorPreference(connection.reactor) {
+                try await connection.write(bytes, timeout: call.settings.writeTimeout)
+            }
+            return bytes.count
+        case .stream(let stream):
+            return try await writer.write(stream.makeReader())
+        case .file(let url):
+            return try await writer.write(try await FileChunkReader(url: url))
+        case .failed(let error):
+            throw error
         }
     }
 
@@ -96,5 +164,11 @@ package struct HTTP1Exchange: HTTPExchange {
         headers.values(for: "Connection").contains { value in
             value.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "close" }
         }
+    }
+}
+
+extension String {
+    fileprivate var lowercasedToken: String {
+        String(Substring(self).trimmingWhitespace()).lowercased()
     }
 }

@@ -16,30 +16,28 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         case failed(any Error)
     }
 
-    private let connection: HTTP1Connection
-    private let pool: ConnectionPool
+    private let exchange: HTTP1Exchange
     private var decoder: HTTP1BodyDecoder
     private let reusable: Bool
-    private let readTimeout: Duration?
+    private let call: CallContext
     private var state = State.streaming
+    private var byteCount = 0
     private let busy = Atomic<Bool>(false)
 
-    init(
-        connection: HTTP1Connection, pool: ConnectionPool, decoder: HTTP1BodyDecoder, reusable: Bool,
-        readTimeout: Duration?
-    ) {
-        self.connection = connection
-        self.pool = pool
+    init(exchange: HTTP1Exchange, decoder: HTTP1BodyDecoder, reusable: Bool, call: CallContext) {
+        self.exchange = exchange
         self.decoder = decoder
         self.reusable = reusable
-        self.readTimeout = readTimeout
+        self.call = call
     }
+
+    private var connection: HTTP1Connection { exchange.http1Connection }
 
     deinit {
         guard case .streaming = state else { return }
         connection.close()
-        let (pool, connection) = (self.pool, self.connection)
-        Task { await pool.release(connection, reusable: false) }
+        let (exchange, call) = (self.exchange, self.call)
+        Task { await exchange.release(reusable: false, call: call) }
     }
 
     func read() async throws -> ByteBuffer? {
@@ -60,22 +58,25 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
             case .end: chunk = nil
             case .needMore: chunk = try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
             }
-            if chunk == nil {
+            guard let chunk else {
                 state = .finished
-                await pool.release(connection, reusable: reusable && decoder.isComplete)
+                call.emit { $0.responseBodyEnd($1, byteCount: byteCount) }
+                await exchange.release(reusable: reusable && decoder.isComplete, call: call)
+                return nil
             }
+            byteCount += chunk.count
             return chunk
         } catch {
             state = .failed(error)
             connection.close()
-            await pool.release(connection, reusable: false)
+            await exchange.release(reusable: false, call: call)
             throw error
         }
     }
 
     /// Reads from the socket until a chunk or the end; on the reactor.
     private func fill() async throws -> ByteBuffer? {
-        try await connection.readBody(&decoder, timeout: readTimeout)
+        try await connection.readBody(&decoder, timeout: call.settings.readTimeout)
     }
 
     func abandon() async {
@@ -84,6 +85,6 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         guard case .streaming = state else { return }
         state = .failed(HTTPClientError(.bodyAlreadyConsumed, "The response body was abandoned before its end."))
         connection.close()
-        await pool.release(connection, reusable: false)
+        await exchange.release(reusable: false, call: call)
     }
 }

@@ -7,12 +7,10 @@ struct RequestBodyWriter {
     let declaredLength: Int?
     let timeout: Duration?
 
-    func write(head: ByteBuffer, chunks: any ChunkReader) async throws {
+    /// Writes every chunk and returns the number of body bytes sent.
+    func write(_ chunks: any ChunkReader) async throws -> Int {
         let connection = self.connection
         let timeout = self.timeout
-        try await withTaskExecutorPreference(connection.reactor) {
-            try await connection.write(head, timeout: timeout)
-        }
         var sent = 0
         while true {
             let chunk: ByteBuffer?
@@ -52,5 +50,6 @@ struct RequestBodyWriter {
                 try await connection.write(HTTP1Serializer.lastChunk, timeout: timeout)
             }
         }
+        return sent
     }
 }

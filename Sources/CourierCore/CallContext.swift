@@ -1,0 +1,43 @@
+import Synchronization
+
+/// One call's shared state, passed down the chain: who is listening, which timeouts apply, and
+/// what the latest exchange did — which the retry stage needs to decide whether replaying the
+/// request is safe.
+package final class CallContext: Sendable {
+    /// What the most recent exchange of this call did.
+    package struct ExchangeFacts: Sendable {
+        /// The exchange ran on a connection taken from the pool, which the peer may have closed meanwhile.
+        package var reusedConnection = false
+        /// Every byte of the request (head and body) was handed to the kernel.
+        package var requestFullySent = false
+    }
+
+    private static let ids = Atomic<UInt64>(0)
+
+    package let info: CallInfo
+    package let listener: (any EventListener)?
+    package let settings: CallSettings
+    private let facts = Mutex(ExchangeFacts())
+
+    package init(request: HTTPRequest, listener: (any EventListener)?, settings: CallSettings) {
+        self.info = CallInfo(id: CallContext.ids.wrappingAdd(1, ordering: .relaxed).oldValue, request: request)
+        self.listener = listener
+        self.settings = settings
+    }
+
+    /// Reports an event to the listener, if there is one.
+    @inlinable
+    package func emit(_ event: (any EventListener, CallInfo) -> Void) {
+        if let listener { event(listener, info) }
+    }
+
+    package var lastExchange: ExchangeFacts { facts.withLock { $0 } }
+
+    package func exchangeStarted(reusedConnection: Bool) {
+        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, requestFullySent: false) }
+    }
+
+    package func requestFullySent() {
+        facts.withLock { $0.requestFullySent = true }
+    }
+}

@@ -1,0 +1,70 @@
+/// Observes the phases of calls, in OkHttp's order, for metrics and tracing.
+///
+/// Every method has an empty default, so implement only what you need. Callbacks are
+/// synchronous and may run on Courier's I/O thread, right where the event happens, so that
+/// their timestamps are true: keep them fast and never block in them.
+///
+/// For a call on a new connection the order is: `callStart`, `dnsStart`, `dnsEnd`,
+/// `connectStart`, `connectEnd` (or `connectFailed`, then another `connectStart`),
+/// `connectionAcquired`, `requestHeadersStart`, `requestHeadersEnd`, [`requestBodyStart`,
+/// `requestBodyEnd`], `responseHeadersStart`, `responseHeadersEnd`, `responseBodyStart`,
+/// `responseBodyEnd`, `connectionReleased`, `callEnd`. A pooled connection skips DNS and
+/// connect. A failed call ends with `callFailed`; a cancelled one with `canceled`, then `callFailed`.
+public protocol EventListener: Sendable {
+    func callStart(_ call: CallInfo)
+    func dnsStart(_ call: CallInfo, host: String)
+    func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress])
+    func connectStart(_ call: CallInfo, route: Route)
+    func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion)
+    func connectFailed(_ call: CallInfo, route: Route, error: any Error)
+    func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo)
+    func connectionReleased(_ call: CallInfo, connection: ConnectionInfo)
+    func requestHeadersStart(_ call: CallInfo)
+    func requestHeadersEnd(_ call: CallInfo, request: HTTPRequest)
+    func requestBodyStart(_ call: CallInfo)
+    func requestBodyEnd(_ call: CallInfo, byteCount: Int)
+    func responseHeadersStart(_ call: CallInfo)
+    func responseHeadersEnd(_ call: CallInfo, response: HTTPResponse)
+    func responseBodyStart(_ call: CallInfo)
+    func responseBodyEnd(_ call: CallInfo, byteCount: Int)
+    func callEnd(_ call: CallInfo)
+    func callFailed(_ call: CallInfo, error: any Error)
+    func canceled(_ call: CallInfo)
+}
+
+extension EventListener {
+    public func callStart(_ call: CallInfo) {}
+    public func dnsStart(_ call: CallInfo, host: String) {}
+    public func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress]) {}
+    public func connectStart(_ call: CallInfo, route: Route) {}
+    public func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion) {}
+    public func connectFailed(_ call: CallInfo, route: Route, error: any Error) {}
+    public func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo) {}
+    public func connectionReleased(_ call: CallInfo, connection: ConnectionInfo) {}
+    public func requestHeadersStart(_ call: CallInfo) {}
+    public func requestHeadersEnd(_ call: CallInfo, request: HTTPRequest) {}
+    public func requestBodyStart(_ call: CallInfo) {}
+    public func requestBodyEnd(_ call: CallInfo, byteCount: Int) {}
+    public func responseHeadersStart(_ call: CallInfo) {}
+    public func responseHeadersEnd(_ call: CallInfo, response: HTTPResponse) {}
+    public func responseBodyStart(_ call: CallInfo) {}
+    public func responseBodyEnd(_ call: CallInfo, byteCount: Int) {}
+    public func callEnd(_ call: CallInfo) {}
+    public func callFailed(_ call: CallInfo, error: any Error) {}
+    public func canceled(_ call: CallInfo) {}
+}
+
+/// Which call an event belongs to.
+public struct CallInfo: Sendable, CustomStringConvertible {
+    /// Unique within the process.
+    public let id: UInt64
+    /// The request as the caller passed it to `send`.
+    public let request: HTTPRequest
+
+    public init(id: UInt64, request: HTTPRequest) {
+        self.id = id
+        self.request = request
+    }
+
+    public var description: String { "call #\(id) \(request.method) \(request.url.absoluteString)" }
+}

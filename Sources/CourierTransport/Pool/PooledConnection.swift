@@ -1,0 +1,17 @@
+package import CourierCore
+
+/// What the pool needs of a connection, whatever its protocol.
+///
+/// Allocation is by capacity: an HTTP/1.1 connection carries one exchange at a time, an HTTP/2
+/// connection as many streams as its peer allows. The pool counts exchanges per connection
+/// instead of keeping a busy flag.
+package protocol PooledConnection: AnyObject, Sendable {
+    var info: ConnectionInfo { get }
+    /// Exchanges the connection can carry at once right now.
+    var exchangeCapacity: Int { get }
+    /// Whether an idle connection can take another exchange: the peer has not closed it and
+    /// has sent nothing unexpected. Never blocks.
+    var isHealthy: Bool { get }
+    /// Closes the connection now.
+    func close()
+}
