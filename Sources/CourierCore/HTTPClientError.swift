@@ -23,9 +23,10 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case connectionRefused
         /// The connection could not be established for another reason (unreachable network, no route).
         case connectFailed
-        /// The peer reset the connection.
+        /// The peer reset the connection while the response body was streaming.
         case connectionReset
-        /// The peer closed the connection before a complete response head arrived.
+        /// The peer closed or reset the connection before a complete response head arrived:
+        /// the server went away without answering.
         case connectionClosed
         /// A configured timeout elapsed.
         case timeout(Timeout)

@@ -30,6 +30,21 @@ public struct MockResponse: Sendable {
         case disconnectAfterRequest
         /// Write the head and this many bytes of the body, then close.
         case disconnectDuringBody(afterBytes: Int)
+        /// Write the head, then neither the body nor anything else: the client waits for bytes.
+        case stallAfterHead
+        /// Write the response, then shut down the sending direction (the client reads end of
+        /// stream) while still reading; the connection cannot carry another response.
+        case shutdownOutputAtEnd
+    }
+
+    /// How the server answers a request that says `Expect: 100-continue`.
+    public enum ExpectContinue: Sendable, Equatable {
+        /// Send `100 Continue`, then read the body (the default).
+        case sendContinue
+        /// Say nothing and wait for the body, as a server unaware of the header would.
+        case ignore
+        /// Answer with this response at once, without reading the body, then close.
+        case finalResponse
     }
 
     public var status: HTTPStatus
@@ -42,6 +57,8 @@ public struct MockResponse: Sendable {
     /// Write at most `bytes` of the body per `period`.
     public var throttle: (bytes: Int, period: Duration)?
     public var socketPolicy: SocketPolicy = .keepOpen
+    /// Only consulted in queue mode, where the response is known before the body is read.
+    public var expectContinue: ExpectContinue = .sendContinue
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
@@ -84,6 +101,13 @@ public struct MockResponse: Sendable {
     public func throttled(bytes: Int, per period: Duration) -> MockResponse {
         var copy = self
         copy.throttle = (bytes, period)
+        return copy
+    }
+
+    /// This response with a behaviour for `Expect: 100-continue` requests.
+    public func expectContinue(_ behaviour: ExpectContinue) -> MockResponse {
+        var copy = self
+        copy.expectContinue = behaviour
         return copy
     }
 

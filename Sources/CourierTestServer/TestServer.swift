@@ -135,6 +135,13 @@ public final class TestServer: Sendable {
                 status: .notFound, body: "No response was enqueued for \(request.method) \(request.target).")
     }
 
+    /// How to answer `Expect: 100-continue`: decided by the next queued response; a handler
+    /// cannot be asked before the body is read, so with one the server always continues.
+    func expectContinueBehaviour() -> MockResponse.ExpectContinue {
+        guard handler == nil else { return .sendContinue }
+        return queue.withLock { $0.first?.expectContinue ?? .sendContinue }
+    }
+
     /// The next queued response's policy, if it must act before the request is read.
     func takeResponseIfDisconnectAtStart() -> Bool {
         guard handler == nil else { return false }

@@ -4,142 +4,148 @@ import Synchronization
 import Testing
 
 /// Tests that measure the whole process (open descriptors, peak RSS). `make test` runs them in
-/// their own `swift test` invocation, and they run one at a time, so nothing else skews the figures.
-@Suite("ProcessWide: cancellation, descriptors and memory", .serialized)
-struct ProcessWideTests {
-    /// Brings up the lazily started reactor and blocking pool so they are part of the baseline.
-    private func warmUp() async throws {
-        let server = try await TestServer { _ in MockResponse(body: "warm") }
-        let client = HTTPClient()
-        _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
-        await client.shutdown()
-        await server.shutdown()
-    }
+/// their own `swift test` invocation, and the trait makes every suite nested here run one test
+/// at a time, so nothing else skews the figures.
+@Suite("ProcessWide", .serialized)
+enum ProcessWide {}
 
-    @Test("Cancelling while queued throws CancellationError and leaks nothing")
-    func cancelWhileQueued() async throws {
-        try await warmUp()
-        let baseline = ProcessProbe.openDescriptorCount()
-        try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: "held") }
-            let client = HTTPClient().with { _ in }
-            var configuration = HTTPClient.Configuration()
-            configuration.maxRequestsPerHost = 1
-            let limited = HTTPClient(configuration: configuration)
-            let holder = try await limited.send(HTTPRequest(url: server.url("/hold")))
-            let queued = Task { try await limited.send(HTTPRequest(url: server.url("/queued"))) }
-            while await limited.dispatcher.queuedCallsCount == 0 { await Task.yield() }
-            queued.cancel()
-            await #expect(throws: CancellationError.self) { try await queued.value }
-            #expect(await limited.dispatcher.queuedCallsCount == 0)
-            #expect(try await holder.body.string() == "held")
-            #expect(server.requestCount == 1)
-            await limited.shutdown()
+extension ProcessWide {
+    @Suite("Cancellation, descriptors and memory")
+    struct CancellationTests {
+        /// Brings up the lazily started reactor and blocking pool so they are part of the baseline.
+        private func warmUp() async throws {
+            let server = try await TestServer { _ in MockResponse(body: "warm") }
+            let client = HTTPClient()
+            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
             await client.shutdown()
             await server.shutdown()
         }
-        #expect(ProcessProbe.openDescriptorCount() == baseline)
-    }
 
-    @Test("Cancelling while connecting throws CancellationError and leaks nothing")
-    func cancelWhileConnecting() async throws {
-        try await warmUp()
-        let baseline = ProcessProbe.openDescriptorCount()
-        try await withTimeout {
-            let listener = try FullBacklogListener()
-            let resolved = AsyncStream<Void>.makeStream()
-            var configuration = HTTPClient.Configuration()
-            configuration.connectTimeout = .seconds(60)
-            configuration.dnsResolver = ScriptedResolver { _, port in
-                resolved.continuation.yield()
-                return [ResolvedAddress(ip: "127.0.0.1", port: port)]
+        @Test("Cancelling while queued throws CancellationError and leaks nothing")
+        func cancelWhileQueued() async throws {
+            try await warmUp()
+            let baseline = ProcessProbe.openDescriptorCount()
+            try await withTimeout {
+                let server = try await TestServer { _ in MockResponse(body: "held") }
+                let client = HTTPClient().with { _ in }
+                var configuration = HTTPClient.Configuration()
+                configuration.maxRequestsPerHost = 1
+                let limited = HTTPClient(configuration: configuration)
+                let holder = try await limited.send(HTTPRequest(url: server.url("/hold")))
+                let queued = Task { try await limited.send(HTTPRequest(url: server.url("/queued"))) }
+                while await limited.dispatcher.queuedCallsCount == 0 { await Task.yield() }
+                queued.cancel()
+                await #expect(throws: CancellationError.self) { try await queued.value }
+                #expect(await limited.dispatcher.queuedCallsCount == 0)
+                #expect(try await holder.body.string() == "held")
+                #expect(server.requestCount == 1)
+                await limited.shutdown()
+                await client.shutdown()
+                await server.shutdown()
             }
-            let client = HTTPClient(configuration: configuration)
-            let call = Task {
-                try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(listener.port)/")!))
-            }
-            var iterator = resolved.stream.makeAsyncIterator()
-            await iterator.next()
-            call.cancel()
-            await #expect(throws: CancellationError.self) { try await call.value }
-            #expect(await client.openConnectionCount == 0)
-            #expect(await client.dispatcher.runningCallsCount == 0)
+            #expect(ProcessProbe.openDescriptorCount() == baseline)
         }
-        #expect(ProcessProbe.openDescriptorCount() == baseline)
-    }
 
-    @Test("Cancelling while waiting for the response head throws CancellationError and leaks nothing")
-    func cancelWhileWaitingForHeaders() async throws {
-        try await warmUp()
-        let baseline = ProcessProbe.openDescriptorCount()
-        try await withTimeout {
-            let server = try await TestServer()
-            server.enqueue(MockResponse().policy(.noResponse))
-            let client = HTTPClient()
-            let call = Task { try await client.send(HTTPRequest(url: server.url("/stall"))) }
-            _ = await server.takeRequest()
-            call.cancel()
-            await #expect(throws: CancellationError.self) { try await call.value }
-            #expect(await client.openConnectionCount == 0)
-            await server.shutdown()
-        }
-        #expect(ProcessProbe.openDescriptorCount() == baseline)
-    }
-
-    @Test("Cancelling while reading the body throws CancellationError and leaks nothing")
-    func cancelWhileReadingBody() async throws {
-        try await warmUp()
-        let baseline = ProcessProbe.openDescriptorCount()
-        try await withTimeout {
-            let server = try await TestServer { _ in
-                MockResponse(length: 1 << 20) { writer in
-                    try await writer.write([UInt8](repeating: 1, count: 1000))
-                    try await Task.sleep(for: .seconds(3600))
+        @Test("Cancelling while connecting throws CancellationError and leaks nothing")
+        func cancelWhileConnecting() async throws {
+            try await warmUp()
+            let baseline = ProcessProbe.openDescriptorCount()
+            try await withTimeout {
+                let listener = try FullBacklogListener()
+                let resolved = AsyncStream<Void>.makeStream()
+                var configuration = HTTPClient.Configuration()
+                configuration.connectTimeout = .seconds(60)
+                configuration.dnsResolver = ScriptedResolver { _, port in
+                    resolved.continuation.yield()
+                    return [ResolvedAddress(ip: "127.0.0.1", port: port)]
                 }
+                let client = HTTPClient(configuration: configuration)
+                let call = Task {
+                    try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(listener.port)/")!))
+                }
+                var iterator = resolved.stream.makeAsyncIterator()
+                await iterator.next()
+                call.cancel()
+                await #expect(throws: CancellationError.self) { try await call.value }
+                #expect(await client.openConnectionCount == 0)
+                #expect(await client.dispatcher.runningCallsCount == 0)
             }
-            let client = HTTPClient()
-            let firstChunk = AsyncStream<Void>.makeStream()
-            let reader = Task {
-                let response = try await client.send(HTTPRequest(url: server.url("/slow")))
+            #expect(ProcessProbe.openDescriptorCount() == baseline)
+        }
+
+        @Test("Cancelling while waiting for the response head throws CancellationError and leaks nothing")
+        func cancelWhileWaitingForHeaders() async throws {
+            try await warmUp()
+            let baseline = ProcessProbe.openDescriptorCount()
+            try await withTimeout {
+                let server = try await TestServer()
+                server.enqueue(MockResponse().policy(.noResponse))
+                let client = HTTPClient()
+                let call = Task { try await client.send(HTTPRequest(url: server.url("/stall"))) }
+                _ = await server.takeRequest()
+                call.cancel()
+                await #expect(throws: CancellationError.self) { try await call.value }
+                #expect(await client.openConnectionCount == 0)
+                await server.shutdown()
+            }
+            #expect(ProcessProbe.openDescriptorCount() == baseline)
+        }
+
+        @Test("Cancelling while reading the body throws CancellationError and leaks nothing")
+        func cancelWhileReadingBody() async throws {
+            try await warmUp()
+            let baseline = ProcessProbe.openDescriptorCount()
+            try await withTimeout {
+                let server = try await TestServer { _ in
+                    MockResponse(length: 1 << 20) { writer in
+                        try await writer.write([UInt8](repeating: 1, count: 1000))
+                        try await Task.sleep(for: .seconds(3600))
+                    }
+                }
+                let client = HTTPClient()
+                let firstChunk = AsyncStream<Void>.makeStream()
+                let reader = Task {
+                    let response = try await client.send(HTTPRequest(url: server.url("/slow")))
+                    var received = 0
+                    for try await chunk in response.body {
+                        received += chunk.count
+                        firstChunk.continuation.yield()
+                    }
+                    return received
+                }
+                var iterator = firstChunk.stream.makeAsyncIterator()
+                await iterator.next()
+                reader.cancel()
+                await #expect(throws: CancellationError.self) { try await reader.value }
+                #expect(await client.openConnectionCount == 0)
+                #expect(await client.dispatcher.runningCallsCount == 0)
+                await server.shutdown()
+            }
+            #expect(ProcessProbe.openDescriptorCount() == baseline)
+        }
+
+        @Test("A 1 GiB body streams with flat memory")
+        func gigabyteStream() async throws {
+            try await warmUp()
+            let size = 1 << 30
+            try await withTimeout(.seconds(120)) {
+                let block = [UInt8](repeating: 0x5A, count: 256 << 10)
+                let server = try await TestServer { _ in
+                    MockResponse(length: size) { writer in
+                        for _ in 0..<(size / block.count) { try await writer.write(block) }
+                    }
+                }
+                let client = HTTPClient()
+                ProcessProbe.resetPeakResident()
+                let before = ProcessProbe.residentSet().current
+                let response = try await client.send(HTTPRequest(url: server.url("/gigabyte")))
                 var received = 0
-                for try await chunk in response.body {
-                    received += chunk.count
-                    firstChunk.continuation.yield()
-                }
-                return received
+                for try await chunk in response.body { received += chunk.count }
+                let growth = ProcessProbe.residentSet().peak - before
+                #expect(received == size)
+                #expect(growth < 64 << 20, "peak RSS grew by \(growth >> 20) MiB")
+                await server.shutdown()
             }
-            var iterator = firstChunk.stream.makeAsyncIterator()
-            await iterator.next()
-            reader.cancel()
-            await #expect(throws: CancellationError.self) { try await reader.value }
-            #expect(await client.openConnectionCount == 0)
-            #expect(await client.dispatcher.runningCallsCount == 0)
-            await server.shutdown()
-        }
-        #expect(ProcessProbe.openDescriptorCount() == baseline)
-    }
-
-    @Test("A 1 GiB body streams with flat memory")
-    func gigabyteStream() async throws {
-        try await warmUp()
-        let size = 1 << 30
-        try await withTimeout(.seconds(120)) {
-            let block = [UInt8](repeating: 0x5A, count: 256 << 10)
-            let server = try await TestServer { _ in
-                MockResponse(length: size) { writer in
-                    for _ in 0..<(size / block.count) { try await writer.write(block) }
-                }
-            }
-            let client = HTTPClient()
-            ProcessProbe.resetPeakResident()
-            let before = ProcessProbe.residentSet().current
-            let response = try await client.send(HTTPRequest(url: server.url("/gigabyte")))
-            var received = 0
-            for try await chunk in response.body { received += chunk.count }
-            let growth = ProcessProbe.residentSet().peak - before
-            #expect(received == size)
-            #expect(growth < 64 << 20, "peak RSS grew by \(growth >> 20) MiB")
-            await server.shutdown()
         }
     }
 }

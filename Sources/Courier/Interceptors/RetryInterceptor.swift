@@ -28,7 +28,7 @@ struct RetryInterceptor: Interceptor {
     }
 
     private func isRecoverable(_ error: HTTPClientError, request: HTTPRequest, chain: Chain) -> Bool {
-        guard error.kind == .connectionClosed || error.kind == .connectionReset else { return false }
+        guard error.kind == .connectionClosed else { return false }
         let facts = chain.call.lastExchange
         guard facts.reusedConnection else { return false }
         // A stream may already be partly consumed; it cannot be produced again.

@@ -26,18 +26,46 @@ final class ServerConnection: @unchecked Sendable {
         defer { socket.close() }
         if server.takeResponseIfDisconnectAtStart() { return }
         do {
-            while let request = try await readRequest() {
-                server.record(request)
-                let response = await server.response(to: request)
-                guard try await respond(response, to: request) else { return }
+            while let head = try await readHead() {
+                guard case .request(let method, let target) = head.startLine else { return }
+                if head.headers.values(for: "Expect").contains(where: { $0.lowercased() == "100-continue" }) {
+                    switch server.expectContinueBehaviour() {
+                    case .sendContinue:
+                        try await socket.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), deadline: nil)
+                    case .ignore:
+                        break
+                    case .finalResponse:
+                        let request = record(method, target, head, body: [])
+                        _ = try await respond(
+                            await server.response(to: request).policy(.closeAfterResponse), to: request)
+                        return
+                    }
+                }
+                let request = record(method, target, head, body: try await readBody(head))
+                guard try await respond(await server.response(to: request), to: request) else { return }
             }
         } catch {
             return
         }
     }
 
-    /// The next request, or nil when the client closed the connection between requests.
-    private func readRequest() async throws -> RecordedRequest? {
+    private func record(_ method: HTTPMethod, _ target: String, _ head: HTTP1Head, body: [UInt8]) -> RecordedRequest {
+        defer { sequenceNumber += 1 }
+        let request = RecordedRequest(
+            method: method,
+            target: target,
+            version: head.version,
+            headers: head.headers,
+            body: body,
+            sequenceNumber: sequenceNumber,
+            connectionIndex: index
+        )
+        server.record(request)
+        return request
+    }
+
+    /// The next request head, or nil when the client closed the connection between requests.
+    private func readHead() async throws -> HTTP1Head? {
         var parser = HTTP1HeadParser(role: .request)
         let head: HTTP1Head
         while true {
@@ -54,7 +82,11 @@ final class ServerConnection: @unchecked Sendable {
                 throw HTTPClientError(.connectionClosed, "The client closed the connection mid-request.")
             }
         }
-        guard case .request(let method, let target) = head.startLine else { return nil }
+        return head
+    }
+
+    /// The request body, recorded up to `maxRecordedBody` bytes and drained beyond.
+    private func readBody(_ head: HTTP1Head) async throws -> [UInt8] {
         var decoder = HTTP1BodyDecoder(framing: try HTTP1Framing.request(head))
         var body: [UInt8] = []
         while true {
@@ -70,16 +102,7 @@ final class ServerConnection: @unchecked Sendable {
             }
             break
         }
-        defer { sequenceNumber += 1 }
-        return RecordedRequest(
-            method: method,
-            target: target,
-            version: head.version,
-            headers: head.headers,
-            body: body,
-            sequenceNumber: sequenceNumber,
-            connectionIndex: index
-        )
+        return body
     }
 
     /// Writes the response as scripted; returns whether the connection stays open.
@@ -90,7 +113,7 @@ final class ServerConnection: @unchecked Sendable {
         case .noResponse:
             try await Task.sleep(for: .seconds(86_400))
             return false
-        case .keepOpen, .closeAfterResponse, .disconnectDuringBody:
+        case .keepOpen, .closeAfterResponse, .disconnectDuringBody, .stallAfterHead, .shutdownOutputAtEnd:
             break
         }
         if let raw = response.raw {
@@ -124,6 +147,10 @@ final class ServerConnection: @unchecked Sendable {
         if case .disconnectDuringBody(let limit) = response.socketPolicy { writer.disconnectAfter = limit }
         try await socket.write(
             try HTTP1Serializer.responseHead(status: response.status, headers: headers), deadline: nil)
+        if response.socketPolicy == .stallAfterHead {
+            try await Task.sleep(for: .seconds(86_400))
+            return false
+        }
         if hasBody {
             switch response.body {
             case .bytes(let bytes):
@@ -136,6 +163,12 @@ final class ServerConnection: @unchecked Sendable {
                 try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
             }
             try await writer.finish()
+        }
+        if response.socketPolicy == .shutdownOutputAtEnd {
+            socket.shutdownOutput()
+            // Keep reading until the client gives up on the connection.
+            while try await socket.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
+            return false
         }
         let closes =
             response.socketPolicy != .keepOpen

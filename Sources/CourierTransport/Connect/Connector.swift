@@ -30,10 +30,7 @@ package struct Connector: Sendable {
 
     /// A connected HTTP/1.1 connection to `address`.
     package func connect(_ address: Address, call: CallContext) async throws -> HTTP1Connection {
-        call.emit { $0.dnsStart($1, host: address.host) }
-        let addresses = try await resolver.resolve(host: address.host, port: address.port)
-        call.emit { $0.dnsEnd($1, host: address.host, addresses: addresses) }
-        let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
+        let plan = RoutePlanner.plan(address, addresses: try await resolve(address, call: call), database: routes)
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
@@ -41,6 +38,17 @@ package struct Connector: Sendable {
         routes.connected(route)
         call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
         return HTTP1Connection(socket: socket, route: route)
+    }
+
+    /// The host's addresses; an IP literal is its own address, with no lookup and no DNS events (as in OkHttp).
+    private func resolve(_ address: Address, call: CallContext) async throws -> [ResolvedAddress] {
+        if SocketAddress(numericHost: address.host, port: address.port) != nil {
+            return [ResolvedAddress(ip: address.host, port: address.port)]
+        }
+        call.emit { $0.dnsStart($1, host: address.host) }
+        let addresses = try await resolver.resolve(host: address.host, port: address.port)
+        call.emit { $0.dnsEnd($1, host: address.host, addresses: addresses) }
+        return addresses
     }
 
     private func race(_ plan: [Route], call: CallContext) async throws -> (Socket, Route) {

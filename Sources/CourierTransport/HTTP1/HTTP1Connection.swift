@@ -48,7 +48,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         do {
             try await socket.write(first, second, deadline: timeout.map { .now + $0 })
         } catch {
-            throw mapError(error, while: "writing the request", timeout: .write)
+            throw mapError(error, phase: .request)
         }
     }
 
@@ -70,7 +70,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             do {
                 count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
             } catch {
-                throw mapError(error, while: "waiting for the response head", timeout: .read)
+                throw mapError(error, phase: .responseHead)
             }
             if count == 0 {
                 throw HTTPClientError(
@@ -95,7 +95,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             do {
                 count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
             } catch {
-                throw mapError(error, while: "reading the response body", timeout: .read)
+                throw mapError(error, phase: .responseBody)
             }
             if count == 0 {
                 try decoder.endOfStream()
@@ -104,19 +104,38 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         }
     }
 
+    /// Where an exchange was when its connection failed.
+    enum Phase {
+        case request
+        case responseHead
+        case responseBody
+
+        var description: String {
+            switch self {
+            case .request: "writing the request"
+            case .responseHead: "waiting for the response head"
+            case .responseBody: "reading the response body"
+            }
+        }
+    }
+
     /// Gives a system or reactor failure its HTTP meaning, naming the peer and the phase.
-    func mapError(_ error: any Error, while phase: String, timeout: HTTPClientError.Timeout) -> any Error {
+    ///
+    /// The kind follows the phase, not the TCP details: before a response head, a reset and a
+    /// close both mean the server went away without answering (`.connectionClosed`; which one
+    /// it was depends on timing the caller cannot control), and the message says which.
+    func mapError(_ error: any Error, phase: Phase) -> any Error {
+        let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
         switch error {
         case let error as SocketError where error.isConnectionReset:
-            return HTTPClientError(.connectionReset, "\(peer) reset the connection while \(phase).")
+            return HTTPClientError(gone, "\(peer) reset the connection while \(phase.description).")
         case let error as SocketError:
-            return HTTPClientError(
-                .connectionReset, "The connection to \(peer) failed while \(phase): \(error).")
+            return HTTPClientError(gone, "The connection to \(peer) failed while \(phase.description): \(error).")
         case ReactorError.timedOut:
-            return HTTPClientError(.timeout(timeout), "Timed out \(phase) from \(peer).")
+            let timeout: HTTPClientError.Timeout = phase == .request ? .write : .read
+            return HTTPClientError(.timeout(timeout), "Timed out \(phase.description) from \(peer).")
         case ReactorError.closed:
-            return HTTPClientError(
-                .connectionClosed, "The connection to \(peer) was closed while \(phase).")
+            return HTTPClientError(gone, "The connection to \(peer) was closed while \(phase.description).")
         default:
             return error
         }

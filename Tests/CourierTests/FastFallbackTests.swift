@@ -1,0 +1,82 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Fast fallback and the route database")
+struct FastFallbackTests {
+    @Test("A stalled first address loses to the second within ~300 ms (RFC 8305)")
+    func stalledFirstAddress() async throws {
+        try await withTimeout {
+            let stalled = try FullBacklogListener()
+            let server = try await TestServer { _ in MockResponse(body: "fallback") }
+            let (stalledPort, port) = (stalled.port, server.port)
+            var configuration = HTTPClient.Configuration()
+            configuration.connectTimeout = .seconds(30)
+            configuration.dnsResolver = ScriptedResolver { _, _ in
+                [ResolvedAddress(ip: "127.0.0.1", port: stalledPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
+            }
+            let events = EventRecorder()
+            configuration.eventListener = events
+            let client = HTTPClient(configuration: configuration)
+            let start = ContinuousClock.now
+            let response = try await client.send(HTTPRequest(url: URL(string: "http://dual.test:\(port)/")!))
+            let elapsed = ContinuousClock.now - start
+            #expect(try await response.body.string() == "fallback")
+            #expect(elapsed >= .milliseconds(250))
+            #expect(elapsed < .milliseconds(600), "took \(elapsed)")
+            #expect(events.events.filter { $0 == "connectStart" }.count == 2)
+            #expect(await client.openConnectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A refused address fails over at once, and is tried last on the next connection")
+    func refusedAddressRemembered() async throws {
+        try await withTimeout {
+            let dead = try await TestServer()
+            let deadPort = dead.port
+            await dead.shutdown()
+            let server = try await TestServer { _ in MockResponse(body: "ok").policy(.closeAfterResponse) }
+            let port = server.port
+            let events = EventRecorder()
+            var configuration = HTTPClient.Configuration()
+            configuration.eventListener = events
+            configuration.dnsResolver = ScriptedResolver { _, _ in
+                [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
+            }
+            let client = HTTPClient(configuration: configuration)
+            let url = URL(string: "http://flaky.test:\(port)/")!
+            let start = ContinuousClock.now
+            _ = try await client.send(HTTPRequest(url: url)).body.string()
+            #expect(ContinuousClock.now - start < .milliseconds(250), "a refusal starts the next attempt at once")
+            #expect(
+                events.events.filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") } == [
+                    "connectStart", "connectFailed", "connectStart", "connectEnd",
+                ])
+            let first = events.events.count
+            _ = try await client.send(HTTPRequest(url: url)).body.string()
+            let second = events.events[first...].filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") }
+            #expect(second == ["connectStart", "connectEnd"])
+            await server.shutdown()
+        }
+    }
+
+    @Test("When every address fails, the error names them all")
+    func allFail() async throws {
+        try await withTimeout {
+            let dead = try await TestServer()
+            let deadPort = dead.port
+            await dead.shutdown()
+            var configuration = HTTPClient.Configuration()
+            configuration.dnsResolver = ScriptedResolver { _, _ in
+                [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "::1", port: deadPort)]
+            }
+            let client = HTTPClient(configuration: configuration)
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "http://gone.test:\(deadPort)/")!))
+            }
+            #expect(error?.kind == .connectionRefused)
+            #expect(error?.message.contains("127.0.0.1") == true && error?.message.contains("[::1]") == true)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import CourierCore
+import CourierTransport
+import Testing
+
+@Suite("Route planning")
+struct RoutePlannerTests {
+    let address = Address(scheme: "http", host: "example.test", port: 80)
+
+    @Test("Families interleave, IPv6 first, each in resolver order (RFC 8305 §4)")
+    func interleaving() {
+        let resolved = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "2001:db8::1", "2001:db8::2"].map {
+            ResolvedAddress(ip: $0, port: 80)
+        }
+        let plan = RoutePlanner.plan(address, addresses: resolved, database: RouteDatabase())
+        #expect(plan.map(\.socketAddress.ip) == ["2001:db8::1", "10.0.0.1", "2001:db8::2", "10.0.0.2", "10.0.0.3"])
+    }
+
+    @Test("Routes that failed go last until they connect again")
+    func failedRoutesLast() {
+        let resolved = ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map { ResolvedAddress(ip: $0, port: 80) }
+        let database = RouteDatabase()
+        let first = Route(address: address, socketAddress: resolved[0])
+        database.failed(first)
+        #expect(
+            RoutePlanner.plan(address, addresses: resolved, database: database).map(\.socketAddress.ip) == [
+                "10.0.0.2", "10.0.0.3", "10.0.0.1",
+            ])
+        database.connected(first)
+        #expect(
+            RoutePlanner.plan(address, addresses: resolved, database: database).map(\.socketAddress.ip) == [
+                "10.0.0.1", "10.0.0.2", "10.0.0.3",
+            ])
+    }
+}
