@@ -85,6 +85,20 @@ struct ConnectionReuseTests {
         }
     }
 
+    @Test("A request that says Connection: close does not return its connection to the pool")
+    func requestConnectionClose() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(body: "x") }
+            let client = HTTPClient()
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Connection"] = "close"
+            #expect(try await client.send(request).body.string() == "x")
+            #expect(await client.openConnectionCount == 0)
+            #expect(await server.takeRequest().headers["Connection"] == "close")
+            await server.shutdown()
+        }
+    }
+
     @Test("A pooled connection the server closed is detected and replaced")
     func staleConnection() async throws {
         try await withTimeout {

@@ -88,6 +88,20 @@ struct MalformedResponseTests {
         }
     }
 
+    @Test("A status line over 8 KiB is malformedStatusLine, before the rest arrives")
+    func oversizedStatusLine() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(raw: "HTTP/1.1 200 " + String(repeating: "O", count: 9000)))
+            let client = HTTPClient()
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
+            #expect(error?.kind == .protocolViolation(.malformedStatusLine))
+            await server.shutdown()
+        }
+    }
+
     @Test("A server that resets mid-body is reported, not a short body")
     func disconnectDuringBody() async throws {
         try await withTimeout {

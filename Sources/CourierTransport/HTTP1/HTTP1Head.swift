@@ -36,8 +36,17 @@ package struct HTTP1Limits: Sendable {
     /// Bytes of a chunk-size line, including extensions.
     package var maxChunkLineBytes: Int
 
-    package init(maxHeadBytes: Int = 256 << 10, maxHeaderCount: Int = 500, maxChunkLineBytes: Int = 4096) {
+    /// Bytes of the status or request line.
+    package var maxStartLineBytes: Int
+
+    package init(
+        maxHeadBytes: Int = 256 << 10,
+        maxStartLineBytes: Int = 8192,
+        maxHeaderCount: Int = 500,
+        maxChunkLineBytes: Int = 4096
+    ) {
         self.maxHeadBytes = maxHeadBytes
+        self.maxStartLineBytes = maxStartLineBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxChunkLineBytes = maxChunkLineBytes
     }

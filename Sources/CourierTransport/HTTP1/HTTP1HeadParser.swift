@@ -50,6 +50,9 @@ package struct HTTP1HeadParser {
                 let field = try HTTP1HeadParser.parseField(line)
                 headers.add(field.name, field.value)
             } else if !line.isEmpty {
+                guard line.count <= limits.maxStartLineBytes else {
+                    throw malformedStart("the start line is longer than \(limits.maxStartLineBytes) bytes")
+                }
                 startLine = try parseStartLine(line)
             }
             lineStart = next
@@ -85,6 +88,9 @@ package struct HTTP1HeadParser {
             }
         }
         scanned = index
+        if startLine == nil && index - lineStart > limits.maxStartLineBytes {
+            throw malformedStart("the start line is longer than \(limits.maxStartLineBytes) bytes")
+        }
         return nil
     }
 
