@@ -6,19 +6,11 @@ extension ProcessWide {
     /// Failure policies and a bounded stress run, with descriptor counts.
     @Suite("Failure policies and stress")
     struct FailureTests {
-        private func warmUp() async throws {
-            let server = try await TestServer { _ in MockResponse(body: "warm") }
-            let client = HTTPClient()
-            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
-            await client.shutdown()
-            await server.shutdown()
-        }
-
         /// Runs `scenario` against a fresh server and client, then checks that nothing stayed open.
         private func leakFree(
             _ scenario: @escaping @Sendable (TestServer, HTTPClient) async throws -> Void
         ) async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let server = try await TestServer()
@@ -130,7 +122,7 @@ extension ProcessWide {
 
         @Test("20,000 requests with 10% cancelled and 1% server disconnects leak nothing")
         func stress() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             let total = 20_000
             let tally = Tally()

@@ -7,23 +7,23 @@ import Testing
 /// their own `swift test` invocation, and the trait makes every suite nested here run one test
 /// at a time, so nothing else skews the figures.
 @Suite("ProcessWide", .serialized)
-enum ProcessWide {}
+enum ProcessWide {
+    /// Brings up the lazily started reactor and blocking pool so they are part of the baseline.
+    static func warmUp() async throws {
+        let server = try await TestServer { _ in MockResponse(body: "warm") }
+        let client = HTTPClient()
+        _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
+        await client.shutdown()
+        await server.shutdown()
+    }
+}
 
 extension ProcessWide {
     @Suite("Cancellation, descriptors and memory")
     struct CancellationTests {
-        /// Brings up the lazily started reactor and blocking pool so they are part of the baseline.
-        private func warmUp() async throws {
-            let server = try await TestServer { _ in MockResponse(body: "warm") }
-            let client = HTTPClient()
-            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
-            await client.shutdown()
-            await server.shutdown()
-        }
-
         @Test("Cancelling while queued throws CancellationError and leaks nothing")
         func cancelWhileQueued() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let server = try await TestServer { _ in MockResponse(body: "held") }
@@ -48,7 +48,7 @@ extension ProcessWide {
 
         @Test("Cancelling while connecting throws CancellationError and leaks nothing")
         func cancelWhileConnecting() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let listener = try FullBacklogListener()
@@ -75,7 +75,7 @@ extension ProcessWide {
 
         @Test("Cancelling while waiting for the response head throws CancellationError and leaks nothing")
         func cancelWhileWaitingForHeaders() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let server = try await TestServer()
@@ -93,7 +93,7 @@ extension ProcessWide {
 
         @Test("Cancelling while reading the body throws CancellationError and leaks nothing")
         func cancelWhileReadingBody() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let server = try await TestServer { _ in
@@ -126,7 +126,7 @@ extension ProcessWide {
 
         @Test("A 1 GiB body streams with flat memory")
         func gigabyteStream() async throws {
-            try await warmUp()
+            try await ProcessWide.warmUp()
             let size = 1 << 30
             try await withTimeout(.seconds(120)) {
                 let block = [UInt8](repeating: 0x5A, count: 256 << 10)

@@ -13,6 +13,14 @@ struct ReactorTests {
         return (socket, fds[1])
     }
 
+    /// Starts a task pinned to the reactor that reads once from `socket`.
+    private func readTask(_ socket: Socket, deadline: ContinuousClock.Instant? = nil) -> Task<Int, any Error> {
+        Task(executorPreference: socket.reactor) {
+            var buffer = ReceiveBuffer()
+            return try await socket.read(into: &buffer, deadline: deadline)
+        }
+    }
+
     @Test("Pinned tasks run on the reactor thread")
     func pinned() async {
         let reactor = ReactorGroup.shared.nextReactor()
@@ -26,10 +34,7 @@ struct ReactorTests {
         let reactor = ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
-        let reader = Task(executorPreference: reactor) {
-            var buffer = ReceiveBuffer()
-            return try await socket.read(into: &buffer, deadline: nil)
-        }
+        let reader = readTask(socket)
         await Task.yield()
         #expect(write(peer, "ping", 4) == 4)
         #expect(try await reader.value == 4)
@@ -57,16 +62,10 @@ struct ReactorTests {
         let reactor = ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
-        let reader = Task(executorPreference: reactor) {
-            var buffer = ReceiveBuffer()
-            return try await socket.read(into: &buffer, deadline: nil)
-        }
+        let reader = readTask(socket)
         reader.cancel()
         await #expect(throws: CancellationError.self) { try await reader.value }
-        let again = Task(executorPreference: reactor) {
-            var buffer = ReceiveBuffer()
-            return try await socket.read(into: &buffer, deadline: nil)
-        }
+        let again = readTask(socket)
         #expect(write(peer, "x", 1) == 1)
         #expect(try await again.value == 1)
         socket.close()
@@ -112,10 +111,7 @@ struct ReactorTests {
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         for _ in 0..<100 {
-            let reader = Task(executorPreference: reactor) {
-                var buffer = ReceiveBuffer()
-                return try await socket.read(into: &buffer, deadline: .now + .seconds(60))
-            }
+            let reader = readTask(socket, deadline: .now + .seconds(60))
             #expect(write(peer, "x", 1) == 1)
             #expect(try await reader.value == 1)
         }

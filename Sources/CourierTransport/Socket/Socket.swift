@@ -35,16 +35,7 @@ package final class Socket: @unchecked Sendable {
         let fd = Glibc.socket(
             address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(errno: errno, operation: "socket") }
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let token: ReactorToken
-        do {
-            token = try reactor.register(fd)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        let socket = Socket(reactor: reactor, fd: fd, token: token)
+        let socket = try adopt(fd, on: reactor)
         let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
         if result != 0 {
             guard errno == EINPROGRESS else { throw SocketError(errno: errno, operation: "connect") }
@@ -57,7 +48,8 @@ package final class Socket: @unchecked Sendable {
         return socket
     }
 
-    /// Wraps an accepted descriptor; on the reactor thread.
+    /// Wraps a descriptor (accepted, or about to connect) and registers it; on the reactor
+    /// thread. The descriptor is closed if registration fails.
     package static func adopt(_ fd: Int32, on reactor: Reactor) throws(SocketError) -> Socket {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
