@@ -52,21 +52,20 @@ extension ProcessWide {
             let baseline = ProcessProbe.openDescriptorCount()
             try await withTimeout {
                 let listener = try FullBacklogListener()
-                let resolved = AsyncStream<Void>.makeStream()
+                let connecting = ConnectStartSignal()
                 var configuration = HTTPClient.Configuration()
                 configuration.connectTimeout = .seconds(60)
-                configuration.dnsResolver = ScriptedResolver { _, port in
-                    resolved.continuation.yield()
-                    return [ResolvedAddress(ip: "127.0.0.1", port: port)]
-                }
+                configuration.eventListener = connecting
+                let port = listener.port
+                configuration.dnsResolver = ScriptedResolver { _, _ in [ResolvedAddress(ip: "127.0.0.1", port: port)] }
                 let client = HTTPClient(configuration: configuration)
                 let call = Task {
-                    try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(listener.port)/")!))
+                    try await client.send(HTTPRequest(url: URL(string: "http://stalled.test:\(port)/")!))
                 }
-                var iterator = resolved.stream.makeAsyncIterator()
-                await iterator.next()
+                await connecting.started()
                 call.cancel()
                 await #expect(throws: CancellationError.self) { try await call.value }
+                #expect(!connecting.connected)
                 #expect(await client.openConnectionCount == 0)
                 #expect(await client.dispatcher.runningCallsCount == 0)
             }
@@ -148,4 +147,21 @@ extension ProcessWide {
             }
         }
     }
+}
+
+/// Reports the first `connectStart`, so a test can cancel exactly while a connection is being made.
+final class ConnectStartSignal: EventListener {
+    private let stream = AsyncStream<Void>.makeStream()
+    private let connectEnds = Mutex(0)
+
+    func connectStart(_ call: CallInfo, route: Route) { stream.continuation.yield() }
+    func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion) { connectEnds.withLock { $0 += 1 } }
+
+    /// Returns once a connection attempt has started.
+    func started() async {
+        var iterator = stream.stream.makeAsyncIterator()
+        await iterator.next()
+    }
+
+    var connected: Bool { connectEnds.withLock { $0 > 0 } }
 }

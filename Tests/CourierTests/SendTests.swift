@@ -113,6 +113,42 @@ struct SendTests {
         }
     }
 
+    @Test("A body file that cannot be opened fails the call with requestBodyFailed")
+    func missingFile() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            let body = HTTPRequest.Body.file(URL(fileURLWithPath: "/nonexistent/courier-body"))
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(method: .put, url: server.url("/"), body: body))
+            }
+            #expect(error?.kind == .requestBodyFailed)
+            #expect(error?.message.contains("/nonexistent/courier-body") == true)
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+
+    struct ProducerFailed: Error {}
+
+    @Test("A body stream that throws fails the call with requestBodyFailed")
+    func throwingStream() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+            continuation.yield(Array("partial".utf8))
+            continuation.finish(throwing: ProducerFailed())
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(
+                    HTTPRequest(method: .post, url: server.url("/"), body: .stream(stream, length: nil)))
+            }
+            #expect(error?.kind == .requestBodyFailed)
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+
     @Test("POST without a body sends Content-Length: 0")
     func emptyPost() async throws {
         try await withTimeout {
