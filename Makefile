@@ -2,15 +2,16 @@
 # Each target installs the Debian packages it needs when they are missing.
 
 SWIFT ?= swift
-APT_PACKAGES_TEST := nginx-light
-APT_PACKAGES_BENCH := nginx-light wrk curl
+APT_PACKAGES_BUILD := libssl-dev
+APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light
+APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl
 
-.PHONY: build test demo bench format lint docs deps-test deps-bench clean
+.PHONY: build test demo bench format lint docs deps-build deps-test deps-bench clean
 
-build:
+build: deps-build
 	$(SWIFT) build
 
-demo:
+demo: deps-build
 	$(SWIFT) run -c release courier-demo
 
 # Process-wide tests (descriptor counts, peak RSS) run in their own process, one at a time;
@@ -37,6 +38,9 @@ docs:
 		--fallback-display-name Courier --fallback-bundle-identifier dev.courier.Courier \
 		--output-path .build/docs
 	@echo "Documentation written to .build/docs"
+
+deps-build:
+	@scripts/ensure-packages.sh $(APT_PACKAGES_BUILD)
 
 deps-test:
 	@scripts/ensure-packages.sh $(APT_PACKAGES_TEST)

@@ -18,11 +18,12 @@ let package = Package(
     targets: [
         // C shims: only what Swift cannot reach through Glibc.
         .systemLibrary(name: "CCourierSystem"),
+        .systemLibrary(name: "CCourierOpenSSL", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "CourierCore", swiftSettings: swiftSettings),
         .target(
             name: "CourierTransport",
-            dependencies: ["CourierCore", "CCourierSystem"],
+            dependencies: ["CourierCore", "CCourierSystem", "CCourierOpenSSL"],
             swiftSettings: swiftSettings
         ),
         .target(

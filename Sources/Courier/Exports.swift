@@ -1,5 +1,3 @@
 @_exported public import CourierCore
+@_exported public import CourierTransport
 @_exported public import FoundationEssentials
-
-@_exported public import protocol CourierTransport.DNSResolver
-@_exported public import struct CourierTransport.SystemDNSResolver

@@ -39,8 +39,11 @@ extension HTTPClient {
         public var interceptors: [any Interceptor] = []
         /// Network interceptors: they see each exchange on a connection and must call `proceed` once.
         public var networkInterceptors: [any Interceptor] = []
-        /// Protocols to offer, in order of preference. This build speaks HTTP/1.1.
+        /// Protocols to offer, in order of preference. This build speaks HTTP/1.1 (and offers only
+        /// `http/1.1` in ALPN).
         public var protocols: [HTTPVersion] = [.http1_1]
+        /// How HTTPS connections are secured: trust roots, pins, client identity, minimum version.
+        public var tls = TLSConfiguration()
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
         /// The `User-Agent` sent when a request has none.

@@ -20,6 +20,7 @@ public final class HTTPClient: Sendable {
     public let dispatcher: Dispatcher
     package let pool: ConnectionPool
     private let routes: RouteDatabase
+    private let tlsContexts: TLSContextCache
     private let stages: InterceptorStages
     private let settings: CallSettings
 
@@ -30,15 +31,23 @@ public final class HTTPClient: Sendable {
                 maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
             pool: ConnectionPool(
                 maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive),
-            routes: RouteDatabase()
+            routes: RouteDatabase(),
+            tlsContexts: TLSContextCache()
         )
     }
 
-    private init(configuration: Configuration, dispatcher: Dispatcher, pool: ConnectionPool, routes: RouteDatabase) {
+    private init(
+        configuration: Configuration,
+        dispatcher: Dispatcher,
+        pool: ConnectionPool,
+        routes: RouteDatabase,
+        tlsContexts: TLSContextCache
+    ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.pool = pool
         self.routes = routes
+        self.tlsContexts = tlsContexts
         self.settings = CallSettings(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
@@ -48,7 +57,11 @@ public final class HTTPClient: Sendable {
         let builtIn: [any Interceptor] = [
             RetryInterceptor(enabled: configuration.retryOnConnectionFailure),
             BridgeInterceptor(userAgent: configuration.userAgent),
-            ConnectInterceptor(pool: pool, connector: Connector(resolver: configuration.dnsResolver, routes: routes)),
+            ConnectInterceptor(
+                pool: pool,
+                connector: Connector(resolver: configuration.dnsResolver, routes: routes, tlsContexts: tlsContexts),
+                tls: configuration.tls
+            ),
         ]
         let interceptors =
             configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
@@ -60,13 +73,21 @@ public final class HTTPClient: Sendable {
     }
 
     /// A client with a modified configuration that shares this one's connection pool, route
-    /// database and dispatcher, so it costs nothing to make one per call site.
+    /// database, TLS contexts and dispatcher, so it costs nothing to make one per call site.
+    /// Connections are pooled per TLS configuration, so changing `tls` never reuses a
+    /// connection made with other settings.
     ///
     /// The dispatcher's limits and the pool's settings stay those of the original client.
     public func with(_ modify: (inout Configuration) -> Void) -> HTTPClient {
         var configuration = self.configuration
         modify(&configuration)
-        return HTTPClient(configuration: configuration, dispatcher: dispatcher, pool: pool, routes: routes)
+        return HTTPClient(
+            configuration: configuration,
+            dispatcher: dispatcher,
+            pool: pool,
+            routes: routes,
+            tlsContexts: tlsContexts
+        )
     }
 
     /// Sends `request` and returns the response once its head has arrived; the body streams.

@@ -5,7 +5,8 @@
 /// their timestamps are true: keep them fast and never block in them.
 ///
 /// For a call on a new connection the order is: `callStart`, `dnsStart`, `dnsEnd`,
-/// `connectStart`, `connectEnd` (or `connectFailed`, then another `connectStart`),
+/// `connectStart`, [`secureConnectStart`, `secureConnectEnd` for HTTPS], `connectEnd` (or
+/// `connectFailed`, then another `connectStart`),
 /// `connectionAcquired`, `requestHeadersStart`, `requestHeadersEnd`, [`requestBodyStart`,
 /// `requestBodyEnd`], `responseHeadersStart`, `responseHeadersEnd`, `responseBodyStart`,
 /// `responseBodyEnd`, `connectionReleased`, `callEnd`. A pooled connection skips DNS and
@@ -15,6 +16,8 @@ public protocol EventListener: Sendable {
     func dnsStart(_ call: CallInfo, host: String)
     func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress])
     func connectStart(_ call: CallInfo, route: Route)
+    func secureConnectStart(_ call: CallInfo)
+    func secureConnectEnd(_ call: CallInfo, handshake: TLSHandshake)
     func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion)
     func connectFailed(_ call: CallInfo, route: Route, error: any Error)
     func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo)
@@ -37,6 +40,8 @@ extension EventListener {
     public func dnsStart(_ call: CallInfo, host: String) {}
     public func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress]) {}
     public func connectStart(_ call: CallInfo, route: Route) {}
+    public func secureConnectStart(_ call: CallInfo) {}
+    public func secureConnectEnd(_ call: CallInfo, handshake: TLSHandshake) {}
     public func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion) {}
     public func connectFailed(_ call: CallInfo, route: Route, error: any Error) {}
     public func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo) {}

@@ -10,6 +10,7 @@ extension HTTPClientError.Kind: CustomStringConvertible {
         case .connectionReset: ".connectionReset"
         case .connectionClosed: ".connectionClosed"
         case .timeout(let timeout): ".timeout(.\(timeout))"
+        case .tls(let failure): ".tls(.\(failure))"
         case .protocolViolation(let violation): ".protocolViolation(.\(violation))"
         case .responseTooLarge: ".responseTooLarge"
         case .bodyAlreadyConsumed: ".bodyAlreadyConsumed"

@@ -30,6 +30,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case connectionClosed
         /// A configured timeout elapsed.
         case timeout(Timeout)
+        /// TLS failed: the certificate, the handshake or the configuration.
+        case tls(TLSFailure)
         /// The peer sent bytes that break the protocol; the connection is not reused.
         case protocolViolation(ProtocolViolation)
         /// A body was larger than the limit the caller gave.
@@ -48,6 +50,26 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case read
         case write
         case call
+    }
+
+    /// Why TLS failed.
+    public enum TLSFailure: Hashable, Sendable {
+        /// The server's chain does not lead to a trusted root.
+        case untrustedCertificate
+        /// A certificate in the chain has expired (or is not valid yet).
+        case certificateExpired
+        /// The certificate is not for the host that was asked for.
+        case hostnameMismatch
+        /// No key in the verified chain matches the pins configured for the host.
+        case pinMismatch
+        /// The peer only speaks a protocol version older than `minimumVersion`.
+        case protocolVersion
+        /// The server refused the client certificate, or required one that was not given.
+        case clientCertificateRejected
+        /// The handshake failed for another reason (alert, no shared cipher, malformed message).
+        case handshakeFailed
+        /// The TLS configuration cannot be used (unreadable certificate or key).
+        case invalidConfiguration
     }
 
     /// How the peer broke HTTP.

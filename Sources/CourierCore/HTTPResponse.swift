@@ -12,6 +12,8 @@ public struct HTTPResponse: Sendable {
     /// The request that produced this response, as it went to the network (after interceptors).
     public var request: HTTPRequest
     public var body: Body
+    /// The TLS handshake of the connection that carried the response; nil over plain HTTP.
+    public var tlsHandshake: TLSHandshake?
     private var prior: PriorResponse?
 
     public init(

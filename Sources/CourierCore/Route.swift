@@ -1,16 +1,18 @@
-/// What a connection is for: the origin requests go to. Connections are pooled per address.
-///
-/// TLS and proxy settings join the address when they exist, since a connection made with one
-/// set cannot serve requests that need another.
+/// What a connection is for: the origin requests go to, and how it is secured. Connections are
+/// pooled per address, since a connection made with one TLS configuration cannot serve requests
+/// that need another. (Proxy settings will join it.)
 public struct Address: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
     public let host: String
     public let port: Int
+    /// How the connection is secured; nil for plain HTTP.
+    public let tls: TLSConfiguration?
 
-    public init(scheme: String, host: String, port: Int) {
+    public init(scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        self.tls = tls
     }
 
     public var description: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
@@ -50,11 +52,14 @@ public struct ConnectionInfo: Hashable, Sendable, CustomStringConvertible {
     public let id: Int
     public let route: Route
     public let version: HTTPVersion
+    /// The TLS handshake, for HTTPS connections.
+    public let tlsHandshake: TLSHandshake?
 
-    public init(id: Int, route: Route, version: HTTPVersion) {
+    public init(id: Int, route: Route, version: HTTPVersion, tlsHandshake: TLSHandshake? = nil) {
         self.id = id
         self.route = route
         self.version = version
+        self.tlsHandshake = tlsHandshake
     }
 
     public var description: String { "connection #\(id) (\(version)) to \(route)" }

@@ -1,4 +1,4 @@
-import CourierCore
+public import CourierCore
 import CourierTransport
 public import FoundationEssentials
 import Synchronization
@@ -26,7 +26,24 @@ public final class TestServer: Sendable {
         var peak = 0
     }
 
+    /// How the test server speaks TLS.
+    public struct TLS: Sendable {
+        public var identity: TLSIdentity
+        /// When set, the server requires a client certificate issued by one of these.
+        public var clientCertificateRoots: [TLSCertificate]?
+        public var minimumVersion: TLSVersion
+
+        public init(
+            identity: TLSIdentity, clientCertificateRoots: [TLSCertificate]? = nil, minimumVersion: TLSVersion = .tls1_2
+        ) {
+            self.identity = identity
+            self.clientCertificateRoots = clientCertificateRoots
+            self.minimumVersion = minimumVersion
+        }
+    }
+
     private let listener: ListeningSocket
+    let tlsContext: TLSContext?
     private let queue = Mutex<[MockResponse]>([])
     private let handler: Handler?
     private let log = RequestLog()
@@ -35,9 +52,14 @@ public final class TestServer: Sendable {
 
     /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port.
     ///
+    /// - Parameter tls: serve HTTPS with this identity (see ``HeldCertificate``).
     /// - Parameter handler: computes each response; without one, enqueued responses are used in
     ///   order and a request that finds the queue empty gets a 404.
-    public init(host: String = "127.0.0.1", handler: Handler? = nil) async throws {
+    public init(host: String = "127.0.0.1", tls: TLS? = nil, handler: Handler? = nil) async throws {
+        self.tlsContext = try tls.map { tls throws(HTTPClientError) in
+            try TLSContext(
+                server: tls.identity, clientRoots: tls.clientCertificateRoots, minimumVersion: tls.minimumVersion)
+        }
         let reactor = ReactorGroup.shared.nextReactor()
         self.listener = try await withTaskExecutorPreference(reactor) {
             try ListeningSocket(host: host, port: 0, on: reactor)
@@ -53,9 +75,10 @@ public final class TestServer: Sendable {
     /// The host the server listens on, as a URL host.
     public var host: String { listener.address.urlHost }
 
-    /// `http://host:port` + `path`.
+    /// `http://host:port` + `path`, or `https://` when the server speaks TLS.
     public func url(_ path: String = "/") -> URL {
-        URL(string: "http://\(host):\(port)\(path.hasPrefix("/") ? path : "/" + path)")!
+        let scheme = tlsContext == nil ? "http" : "https"
+        return URL(string: "\(scheme)://\(host):\(port)\(path.hasPrefix("/") ? path : "/" + path)")!
     }
 
     /// Adds a response to the queue used when the server has no handler.

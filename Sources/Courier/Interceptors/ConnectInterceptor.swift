@@ -6,14 +6,12 @@ import CourierTransport
 struct ConnectInterceptor: Interceptor {
     let pool: ConnectionPool
     let connector: Connector
+    let tls: TLSConfiguration
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         let target = try RequestTarget(request.url)
-        guard !target.isSecure else {
-            throw HTTPClientError(
-                .invalidURL, "\(target.scheme):// is not supported by this build of Courier yet; use http://.")
-        }
-        let address = Address(scheme: target.scheme, host: target.host, port: target.port)
+        let address = Address(
+            scheme: target.scheme, host: target.host, port: target.port, tls: target.isSecure ? tls : nil)
         let connection: HTTP1Connection
         if let pooled = await pool.acquire(address) as? HTTP1Connection {
             connection = pooled

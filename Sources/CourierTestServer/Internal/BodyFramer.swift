@@ -6,7 +6,7 @@ struct BodyFramer {
     /// Thrown to end the connection once `disconnectAfter` bytes are out.
     struct Disconnect: Error {}
 
-    let socket: Socket
+    let stream: any ByteStream
     let chunked: Bool
     let chunkSize: Int?
     let throttle: (bytes: Int, period: Duration)?
@@ -14,8 +14,8 @@ struct BodyFramer {
     private var written = 0
     private var sentInPeriod = 0
 
-    init(socket: Socket, chunked: Bool, chunkSize: Int?, throttle: (bytes: Int, period: Duration)?) {
-        self.socket = socket
+    init(stream: any ByteStream, chunked: Bool, chunkSize: Int?, throttle: (bytes: Int, period: Duration)?) {
+        self.stream = stream
         self.chunked = chunked
         self.chunkSize = chunkSize
         self.throttle = throttle
@@ -37,10 +37,10 @@ struct BodyFramer {
             if count > 0 {
                 let piece = bytes.slice(from: offset, count: count)
                 if chunked {
-                    try await socket.write(HTTP1Serializer.chunkHeader(count: count), piece, deadline: nil)
-                    try await socket.write(HTTP1Serializer.chunkEnd, deadline: nil)
+                    try await stream.write(HTTP1Serializer.chunkHeader(count: count), piece, deadline: nil)
+                    try await stream.write(HTTP1Serializer.chunkEnd, deadline: nil)
                 } else {
-                    try await socket.write(piece, deadline: nil)
+                    try await stream.write(piece, deadline: nil)
                 }
                 offset += count
                 written += count
@@ -52,6 +52,6 @@ struct BodyFramer {
 
     func finish() async throws {
         if disconnectAfter != nil { throw Disconnect() }
-        if chunked { try await socket.write(HTTP1Serializer.lastChunk, deadline: nil) }
+        if chunked { try await stream.write(HTTP1Serializer.lastChunk, deadline: nil) }
     }
 }

@@ -11,6 +11,8 @@ final class ServerConnection: @unchecked Sendable {
     private static let maxRecordedBody = 16 << 20
 
     private let socket: Socket
+    /// The socket, or TLS over it once the handshake is done.
+    private var stream: any ByteStream
     private let index: Int
     private unowned let server: TestServer
     private var buffer = ReceiveBuffer()
@@ -18,20 +20,26 @@ final class ServerConnection: @unchecked Sendable {
 
     init(socket: Socket, index: Int, server: TestServer) {
         self.socket = socket
+        self.stream = socket
         self.index = index
         self.server = server
     }
 
     func run() async {
-        defer { socket.close() }
+        defer { stream.close() }
         if server.takeResponseIfDisconnectAtStart() { return }
         do {
+            if let context = server.tlsContext {
+                let tls = try TLSStream(socket: socket, context: context)
+                stream = tls
+                try await tls.accept(deadline: .now + .seconds(10))
+            }
             while let head = try await readHead() {
                 guard case .request(let method, let target) = head.startLine else { return }
                 if head.headers.values(for: "Expect").contains(where: { $0.lowercased() == "100-continue" }) {
                     switch server.expectContinueBehaviour() {
                     case .sendContinue:
-                        try await socket.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), deadline: nil)
+                        try await stream.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), deadline: nil)
                     case .ignore:
                         break
                     case .finalResponse:
@@ -77,7 +85,7 @@ final class ServerConnection: @unchecked Sendable {
                 break
             }
             let unread = buffer.readableCount
-            if try await socket.read(into: &buffer, deadline: nil) == 0 {
+            if try await stream.read(into: &buffer, deadline: nil) == 0 {
                 if unread == 0 { return nil }
                 throw HTTPClientError(.connectionClosed, "The client closed the connection mid-request.")
             }
@@ -97,7 +105,7 @@ final class ServerConnection: @unchecked Sendable {
             case .end:
                 break
             case .needMore:
-                if try await socket.read(into: &buffer, deadline: nil) == 0 { try decoder.endOfStream() }
+                if try await stream.read(into: &buffer, deadline: nil) == 0 { try decoder.endOfStream() }
                 continue
             }
             break
@@ -117,7 +125,7 @@ final class ServerConnection: @unchecked Sendable {
             break
         }
         if let raw = response.raw {
-            try await socket.write(ByteBuffer(raw), deadline: nil)
+            try await stream.write(ByteBuffer(raw), deadline: nil)
             return response.socketPolicy == .keepOpen
         }
         var headers = response.headers
@@ -143,9 +151,9 @@ final class ServerConnection: @unchecked Sendable {
             headers["Connection"] = "close"
         }
         var writer = BodyFramer(
-            socket: socket, chunked: chunked, chunkSize: response.chunkSize, throttle: response.throttle)
+            stream: stream, chunked: chunked, chunkSize: response.chunkSize, throttle: response.throttle)
         if case .disconnectDuringBody(let limit) = response.socketPolicy { writer.disconnectAfter = limit }
-        try await socket.write(
+        try await stream.write(
             try HTTP1Serializer.responseHead(status: response.status, headers: headers), deadline: nil)
         if response.socketPolicy == .stallAfterHead {
             try await Task.sleep(for: .seconds(86_400))
@@ -156,7 +164,7 @@ final class ServerConnection: @unchecked Sendable {
             case .bytes(let bytes):
                 try await writer.write(ByteBuffer(bytes))
             case .stream(_, let producer):
-                let reactor = socket.reactor
+                let reactor = stream.reactor
                 let sink = BodyWriter { [writer = UncheckedBox(writer)] chunk in
                     try await withTaskExecutorPreference(reactor) { try await writer.value.write(chunk) }
                 }
@@ -165,9 +173,9 @@ final class ServerConnection: @unchecked Sendable {
             try await writer.finish()
         }
         if response.socketPolicy == .shutdownOutputAtEnd {
-            socket.shutdownOutput()
+            stream.shutdownOutput()
             // Keep reading until the client gives up on the connection.
-            while try await socket.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
+            while try await stream.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
             return false
         }
         let closes =

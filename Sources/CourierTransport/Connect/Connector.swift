@@ -10,14 +10,23 @@ import Glibc
 /// timeout. Failed routes are remembered and tried last next time.
 package struct Connector: Sendable {
     package static let attemptDelay: Duration = .milliseconds(250)
+    /// What ALPN offers: the protocols this build speaks over TLS.
+    package static let applicationProtocols = ["http/1.1"]
 
     package let resolver: any DNSResolver
     package let reactors: ReactorGroup
     package let routes: RouteDatabase
+    package let tlsContexts: TLSContextCache
 
-    package init(resolver: any DNSResolver, routes: RouteDatabase = RouteDatabase(), reactors: ReactorGroup = .shared) {
+    package init(
+        resolver: any DNSResolver,
+        routes: RouteDatabase = RouteDatabase(),
+        tlsContexts: TLSContextCache = TLSContextCache(),
+        reactors: ReactorGroup = .shared
+    ) {
         self.resolver = resolver
         self.routes = routes
+        self.tlsContexts = tlsContexts
         self.reactors = reactors
     }
 
@@ -36,8 +45,45 @@ package struct Connector: Sendable {
         }
         let (socket, route) = try await race(plan, call: call)
         routes.connected(route)
+        guard let tls = address.tls else {
+            call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
+            return HTTP1Connection(stream: socket, route: route)
+        }
+        let (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
         call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
-        return HTTP1Connection(socket: socket, route: route)
+        return HTTP1Connection(stream: stream, route: route, tlsHandshake: handshake)
+    }
+
+    /// The TLS handshake on a connected socket, bounded by the connect timeout; the socket is
+    /// closed if it fails.
+    private func secure(
+        _ socket: Socket,
+        address: Address,
+        tls: TLSConfiguration,
+        call: CallContext
+    ) async throws -> (TLSStream, TLSHandshake) {
+        call.emit { $0.secureConnectStart($1) }
+        do {
+            let context = try await tlsContexts.context(for: tls, applicationProtocols: Connector.applicationProtocols)
+            let stream = try TLSStream(socket: socket, context: context)
+            let deadline = call.settings.connectTimeout.map { ContinuousClock.now + $0 }
+            do {
+                let handshake = try await withTaskExecutorPreference(socket.reactor) {
+                    try await stream.connect(host: address.host, port: address.port, deadline: deadline)
+                }
+                call.emit { $0.secureConnectEnd($1, handshake: handshake) }
+                return (stream, handshake)
+            } catch ReactorError.timedOut {
+                stream.close()
+                throw HTTPClientError(.timeout(.connect), "Timed out in the TLS handshake with \(address.host).")
+            } catch {
+                stream.close()
+                throw error
+            }
+        } catch {
+            socket.close()
+            throw error
+        }
     }
 
     /// The host's addresses; an IP literal is its own address, with no lookup and no DNS events (as in OkHttp).

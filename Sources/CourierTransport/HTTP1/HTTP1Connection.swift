@@ -9,21 +9,28 @@ import Synchronization
 package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
     private static let ids = Atomic<Int>(0)
 
-    package let socket: Socket
+    /// The socket, or TLS over it.
+    package let stream: any ByteStream
     package let info: ConnectionInfo
     package let limits: HTTP1Limits
     var buffer = ReceiveBuffer()
     /// Exchanges this connection has carried, counting the current one.
     package private(set) var exchangeCount = 0
 
-    package init(socket: Socket, route: Route, limits: HTTP1Limits = HTTP1Limits()) {
-        self.socket = socket
+    package init(
+        stream: any ByteStream, route: Route, tlsHandshake: TLSHandshake? = nil, limits: HTTP1Limits = HTTP1Limits()
+    ) {
+        self.stream = stream
         self.info = ConnectionInfo(
-            id: HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue, route: route, version: .http1_1)
+            id: HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue,
+            route: route,
+            version: .http1_1,
+            tlsHandshake: tlsHandshake
+        )
         self.limits = limits
     }
 
-    package var reactor: Reactor { socket.reactor }
+    package var reactor: Reactor { stream.reactor }
 
     package var description: String { info.description }
 
@@ -31,12 +38,12 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     package var exchangeCapacity: Int { 1 }
 
     /// Whether an idle connection can take another exchange: open, with nothing unread from the peer.
-    package var isHealthy: Bool { buffer.readableCount == 0 && socket.isHealthy }
+    package var isHealthy: Bool { buffer.readableCount == 0 && stream.isHealthy }
 
     private var peer: String { "\(info.route.address.host):\(info.route.address.port)" }
 
     package func close() {
-        socket.close()
+        stream.close()
     }
 
     func beginExchange() {
@@ -46,7 +53,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// Writes `first` and `second` back to back; on the reactor.
     func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), timeout: Duration?) async throws {
         do {
-            try await socket.write(first, second, deadline: timeout.map { .now + $0 })
+            try await stream.write(first, second, deadline: timeout.map { .now + $0 })
         } catch {
             throw mapError(error, phase: .request)
         }
@@ -68,7 +75,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             let unread = buffer.readableCount
             let count: Int
             do {
-                count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
+                count = try await stream.read(into: &buffer, deadline: timeout.map { .now + $0 })
             } catch {
                 throw mapError(error, phase: .responseHead)
             }
@@ -93,7 +100,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             }
             let count: Int
             do {
-                count = try await socket.read(into: &buffer, deadline: timeout.map { .now + $0 })
+                count = try await stream.read(into: &buffer, deadline: timeout.map { .now + $0 })
             } catch {
                 throw mapError(error, phase: .responseBody)
             }

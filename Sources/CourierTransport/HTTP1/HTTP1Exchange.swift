@@ -42,6 +42,7 @@ package struct HTTP1Exchange: HTTPExchange {
         let reusable = head.keepAlive && !HTTP1Exchange.asksToClose(request.headers) && !bodyUnsent
         let decoder = HTTP1BodyDecoder(framing: framing, limits: connection.limits)
         var response = HTTPResponse(status: status, headers: head.headers, version: head.version, request: request)
+        response.tlsHandshake = connection.info.tlsHandshake
         call.emit { $0.responseHeadersEnd($1, response: response) }
         call.emit { $0.responseBodyStart($1) }
         if decoder.isComplete {

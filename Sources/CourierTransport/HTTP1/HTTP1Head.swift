@@ -51,12 +51,3 @@ package struct HTTP1Limits: Sendable {
         self.maxChunkLineBytes = maxChunkLineBytes
     }
 }
-
-extension Substring {
-    package func trimmingWhitespace() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
-    }
-}

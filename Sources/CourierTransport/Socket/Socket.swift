@@ -79,7 +79,7 @@ package final class Socket: @unchecked Sendable {
 
     /// Writes every byte of `first` then `second`, gathered into as few `sendmsg` calls as the kernel allows.
     package func write(
-        _ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), deadline: ContinuousClock.Instant?
+        _ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?
     ) async throws {
         var firstOffset = 0
         var secondOffset = 0

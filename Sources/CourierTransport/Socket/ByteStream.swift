@@ -1,0 +1,28 @@
+package import CourierCore
+
+/// A connection's byte pipe: a plain socket, or TLS over one. The HTTP/1.1 codec speaks to this,
+/// so it neither knows nor cares which.
+///
+/// The same threading contract as `Socket`: reads and writes run pinned to `reactor`, and one
+/// owner uses a stream at a time.
+package protocol ByteStream: AnyObject, Sendable {
+    var reactor: Reactor { get }
+    /// Reads what is available into `buffer`, waiting for at least one byte; 0 at end of stream.
+    func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int
+    /// Writes every byte of `first` then `second`.
+    func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws
+    /// Whether an idle stream can carry another exchange: open, nothing unexpected pending. Never blocks.
+    var isHealthy: Bool { get }
+    /// Stops sending (the peer reads end of stream) but keeps receiving.
+    func shutdownOutput()
+    /// Closes now; by the owner only.
+    func close()
+}
+
+extension ByteStream {
+    package func write(_ bytes: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
+        try await write(bytes, ByteBuffer(), deadline: deadline)
+    }
+}
+
+extension Socket: ByteStream {}

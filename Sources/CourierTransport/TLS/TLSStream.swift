@@ -1,0 +1,214 @@
+import CCourierOpenSSL
+package import CourierCore
+import Glibc
+
+/// TLS over a `Socket`, with OpenSSL working on memory BIOs: OpenSSL never touches the socket,
+/// so ciphertext moves through our own non-blocking `recv`/`sendmsg` and `WANT_READ` becomes a
+/// wait on the reactor instead of a blocked thread. Handshake and record crypto run on the reactor.
+///
+/// `@unchecked Sendable` for the same reason as `Socket`: one owner at a time, handed over
+/// through the pool actor.
+package final class TLSStream: ByteStream, @unchecked Sendable {
+    package let socket: Socket
+    private let context: TLSContext
+    private let ssl: OpaquePointer
+    private let input: OpaquePointer
+    private let output: OpaquePointer
+    private var ciphertext = ReceiveBuffer()
+    private var sessionKey: Unmanaged<SessionKey>?
+    private var isClosed = false
+
+    package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
+        guard let ssl = SSL_new(context.context), let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem())
+        else {
+            throw HTTPClientError(.tls(.invalidConfiguration), "OpenSSL could not create a TLS session.")
+        }
+        SSL_set_bio(ssl, input, output)
+        self.socket = socket
+        self.context = context
+        self.ssl = ssl
+        self.input = input
+        self.output = output
+    }
+
+    deinit {
+        sessionKey?.release()
+        SSL_free(ssl)
+    }
+
+    package var reactor: Reactor { socket.reactor }
+
+    // MARK: Handshake
+
+    /// The client handshake with `host` (SNI and certificate name), then pin checks; on the reactor.
+    package func connect(host: String, port: Int, deadline: ContinuousClock.Instant?) async throws -> TLSHandshake {
+        let key = SessionKey("\(host):\(port)")
+        sessionKey = Unmanaged.passRetained(key)
+        SSL_set_ex_data(ssl, 0, sessionKey!.toOpaque())
+        SSL_set_connect_state(ssl)
+        let param = SSL_get0_param(ssl)
+        X509_VERIFY_PARAM_set_hostflags(param, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+        if SocketAddress(numericHost: host, port: port) != nil {
+            X509_VERIFY_PARAM_set1_ip_asc(param, host)
+        } else {
+            X509_VERIFY_PARAM_set1_host(param, host, 0)
+            _ = courier_SSL_set_tlsext_host_name(ssl, host)
+        }
+        if let session = context.takeSession(for: key.key) { SSL_set_session(ssl, session.pointer) }
+        try await runHandshake(deadline: deadline, peer: host)
+        let handshake = describeHandshake()
+        try context.pinner.check(host: host, chainPins: verifiedChainPins())
+        return handshake
+    }
+
+    /// The server handshake (the test server); on the reactor.
+    package func accept(deadline: ContinuousClock.Instant?) async throws {
+        SSL_set_accept_state(ssl)
+        try await runHandshake(deadline: deadline, peer: "the client")
+    }
+
+    private func runHandshake(deadline: ContinuousClock.Instant?, peer: String) async throws {
+        while true {
+            let result = SSL_do_handshake(ssl)
+            let error = SSL_get_error(ssl, result)
+            try await flush(deadline: deadline)
+            if result == 1 { return }
+            switch error {
+            case SSL_ERROR_WANT_READ:
+                guard try await fill(deadline: deadline) else {
+                    throw HTTPClientError(
+                        .tls(.handshakeFailed), "\(peer) closed the connection during the TLS handshake.")
+                }
+            case SSL_ERROR_WANT_WRITE:
+                continue
+            default:
+                throw TLSErrors.handshake(ssl: ssl, peer: peer)
+            }
+        }
+    }
+
+    private func describeHandshake() -> TLSHandshake {
+        var alpn: UnsafePointer<UInt8>?
+        var alpnLength: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpn, &alpnLength)
+        let applicationProtocol = alpn.map {
+            String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self)
+        }
+        var certificates: [TLSCertificate] = []
+        if let chain = SSL_get_peer_cert_chain(ssl) {
+            for index in 0..<courier_sk_X509_num(chain) {
+                if let x509 = courier_sk_X509_value(chain, index) { certificates.append(X509.certificate(x509)) }
+            }
+        }
+        return TLSHandshake(
+            version: SSL_version(ssl) == TLS1_3_VERSION ? .tls1_3 : .tls1_2,
+            cipherSuite: SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) }
+                ?? "",
+            applicationProtocol: applicationProtocol?.isEmpty == false ? applicationProtocol : nil,
+            peerCertificates: certificates,
+            resumed: SSL_session_reused(ssl) == 1
+        )
+    }
+
+    private func verifiedChainPins() -> [String] {
+        guard let chain = SSL_get0_verified_chain(ssl) else { return [] }
+        return (0..<courier_sk_X509_num(chain)).compactMap { courier_sk_X509_value(chain, $0).map(X509.pin) }
+    }
+
+    // MARK: Records
+
+    package func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int {
+        while true {
+            var result: Int32 = 0
+            let count = buffer.write { space in
+                result = SSL_read(ssl, space.baseAddress, Int32(clamping: space.count))
+                return result > 0 ? Int(result) : -1
+            }
+            if count > 0 { return count }
+            switch SSL_get_error(ssl, result) {
+            case SSL_ERROR_WANT_READ:
+                try await flush(deadline: deadline)
+                guard try await fill(deadline: deadline) else { return 0 }
+            case SSL_ERROR_WANT_WRITE:
+                try await flush(deadline: deadline)
+            case SSL_ERROR_ZERO_RETURN:
+                return 0
+            default:
+                throw TLSErrors.afterHandshake(ssl: ssl)
+            }
+        }
+    }
+
+    package func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
+        for bytes in [first, second] where !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+            // Memory BIOs grow as needed, so a write is whole or an error.
+            guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
+        }
+        try await flush(deadline: deadline)
+    }
+
+    /// Sends the ciphertext OpenSSL produced.
+    private func flush(deadline: ContinuousClock.Instant?) async throws {
+        while case let pending = BIO_ctrl_pending(output), pending > 0 {
+            let chunk = [UInt8](unsafeUninitializedCapacity: Int(pending)) { buffer, count in
+                count = Int(max(0, BIO_read(output, buffer.baseAddress, Int32(clamping: buffer.count))))
+            }
+            try await socket.write(ByteBuffer(chunk), ByteBuffer(), deadline: deadline)
+        }
+    }
+
+    /// Feeds ciphertext from the socket to OpenSSL; false at end of stream.
+    private func fill(deadline: ContinuousClock.Instant?) async throws -> Bool {
+        guard try await socket.read(into: &ciphertext, deadline: deadline) > 0 else { return false }
+        ciphertext.withReadableBytes { bytes in
+            _ = BIO_write(input, bytes.baseAddress, Int32(bytes.count))
+        }
+        ciphertext.skip(ciphertext.readableCount)
+        return true
+    }
+
+    // MARK: Lifetime
+
+    /// Healthy while the peer has sent nothing but TLS housekeeping (such as TLS 1.3 session
+    /// tickets, which arrive after the handshake): pending bytes are pulled through OpenSSL
+    /// without waiting, and any application data, alert or end of stream means unhealthy.
+    package var isHealthy: Bool {
+        guard !isClosed else { return false }
+        var scratch = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let received = recv(socket.fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
+            if received == 0 { return false }
+            if received < 0 {
+                guard errno == EAGAIN || errno == EWOULDBLOCK else { return false }
+                break
+            }
+            _ = BIO_write(input, scratch, Int32(received))
+        }
+        guard BIO_ctrl_pending(input) > 0 || SSL_pending(ssl) > 0 else { return true }
+        var byte: UInt8 = 0
+        let result = SSL_read(ssl, &byte, 1)
+        return result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_WANT_READ
+    }
+
+    /// Sends close_notify (best effort, without waiting) and stops sending.
+    package func shutdownOutput() {
+        sendCloseNotify()
+        socket.shutdownOutput()
+    }
+
+    package func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        sendCloseNotify()
+        socket.close()
+    }
+
+    private func sendCloseNotify() {
+        guard SSL_is_init_finished(ssl) == 1 else { return }
+        SSL_shutdown(ssl)
+        var chunk = [UInt8](repeating: 0, count: 1024)
+        let count = BIO_read(output, &chunk, Int32(chunk.count))
+        if count > 0 { _ = send(socket.fd, chunk, Int(count), Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+    }
+}
