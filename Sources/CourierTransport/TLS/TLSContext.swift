@@ -4,7 +4,7 @@ import Synchronization
 
 /// An OpenSSL `SSL_CTX` for one TLS configuration and role, and the client's resumable sessions.
 ///
-/// `@unchecked Sendable`: OpenSSL allows concurrent use of an `SSL_CTX` once it is configured,
+/// `@unchecked Sendable` is safe: OpenSSL allows concurrent use of an `SSL_CTX` once configured,
 /// which happens entirely in the initialisers; the session store is behind a `Mutex`.
 package final class TLSContext: @unchecked Sendable {
     package enum Role: Sendable {
