@@ -44,6 +44,9 @@ extension HTTPClient {
         public var protocols: [HTTPVersion] = [.http1_1]
         /// How HTTPS connections are secured: trust roots, pins, client identity, minimum version.
         public var tls = TLSConfiguration()
+        /// How long a connection attempt to one address runs before the next address is tried
+        /// alongside it (RFC 8305's Connection Attempt Delay). A failed attempt starts the next at once.
+        public var connectionAttemptDelay: Duration = .milliseconds(250)
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
         /// The `User-Agent` sent when a request has none.

@@ -59,7 +59,12 @@ public final class HTTPClient: Sendable {
             BridgeInterceptor(userAgent: configuration.userAgent),
             ConnectInterceptor(
                 pool: pool,
-                connector: Connector(resolver: configuration.dnsResolver, routes: routes, tlsContexts: tlsContexts),
+                connector: Connector(
+                    resolver: configuration.dnsResolver,
+                    routes: routes,
+                    tlsContexts: tlsContexts,
+                    attemptDelay: configuration.connectionAttemptDelay
+                ),
                 tls: configuration.tls
             ),
         ]

@@ -32,13 +32,19 @@ public final class TestServer: Sendable {
         /// When set, the server requires a client certificate issued by one of these.
         public var clientCertificateRoots: [TLSCertificate]?
         public var minimumVersion: TLSVersion
+        /// The newest version the server speaks; `.tls1_2` makes it an old server.
+        public var maximumVersion: TLSVersion
 
         public init(
-            identity: TLSIdentity, clientCertificateRoots: [TLSCertificate]? = nil, minimumVersion: TLSVersion = .tls1_2
+            identity: TLSIdentity,
+            clientCertificateRoots: [TLSCertificate]? = nil,
+            minimumVersion: TLSVersion = .tls1_2,
+            maximumVersion: TLSVersion = .tls1_3
         ) {
             self.identity = identity
             self.clientCertificateRoots = clientCertificateRoots
             self.minimumVersion = minimumVersion
+            self.maximumVersion = maximumVersion
         }
     }
 
@@ -58,7 +64,11 @@ public final class TestServer: Sendable {
     public init(host: String = "127.0.0.1", tls: TLS? = nil, handler: Handler? = nil) async throws {
         self.tlsContext = try tls.map { tls throws(HTTPClientError) in
             try TLSContext(
-                server: tls.identity, clientRoots: tls.clientCertificateRoots, minimumVersion: tls.minimumVersion)
+                server: tls.identity,
+                clientRoots: tls.clientCertificateRoots,
+                minimumVersion: tls.minimumVersion,
+                maximumVersion: tls.maximumVersion
+            )
         }
         let reactor = ReactorGroup.shared.nextReactor()
         self.listener = try await withTaskExecutorPreference(reactor) {

@@ -23,7 +23,9 @@ struct FastFallbackTests {
             let elapsed = ContinuousClock.now - start
             #expect(try await response.body.string() == "fallback")
             #expect(elapsed >= .milliseconds(250))
-            #expect(elapsed < .milliseconds(600), "took \(elapsed)")
+            // Well under the 30 s connect timeout the stalled attempt would otherwise wait for; about
+            // 0.25 s alone, more under the parallel suite's load.
+            #expect(elapsed < .seconds(5), "took \(elapsed)")
             #expect(events.events.filter { $0 == "connectStart" }.count == 2)
             #expect(await client.openConnectionCount == 1)
             await server.shutdown()
@@ -41,14 +43,15 @@ struct FastFallbackTests {
             let events = EventRecorder()
             var configuration = HTTPClient.Configuration()
             configuration.eventListener = events
+            // Were the refusal not to start the next attempt at once, the call would wait 60 s
+            // for this delay and fail withTimeout's 30 s bound.
+            configuration.connectionAttemptDelay = .seconds(60)
             configuration.dnsResolver = ScriptedResolver { _, _ in
                 [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
             }
             let client = HTTPClient(configuration: configuration)
             let url = URL(string: "http://flaky.test:\(port)/")!
-            let start = ContinuousClock.now
             _ = try await client.send(HTTPRequest(url: url)).body.string()
-            #expect(ContinuousClock.now - start < .milliseconds(250), "a refusal starts the next attempt at once")
             #expect(
                 events.events.filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") } == [
                     "connectStart", "connectFailed", "connectStart", "connectEnd",

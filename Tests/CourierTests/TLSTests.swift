@@ -39,3 +39,202 @@ struct TLSTests {
         }
     }
 }
+
+@Suite("TLS failures")
+struct TLSFailureTests {
+    private func failure(_ client: HTTPClient, _ server: TestServer) async -> HTTPClientError? {
+        do {
+            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
+            return nil
+        } catch {
+            return error as? HTTPClientError
+        }
+    }
+
+    @Test("A server whose chain the client does not trust: untrustedCertificate, naming the host")
+    func untrusted() async throws {
+        try await withTimeout {
+            let server = try await TLSTests.server()
+            let error = await failure(HTTPClient(), server)
+            #expect(error?.kind == .tls(.untrustedCertificate))
+            #expect(error?.message.contains("127.0.0.1") == true)
+            await server.shutdown()
+        }
+    }
+
+    @Test("An expired leaf: certificateExpired")
+    func expired() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(
+                issuedBy: TLSTests.authority,
+                notBefore: Date(timeIntervalSinceNow: -86_400 * 3),
+                notAfter: Date(timeIntervalSinceNow: -86_400)
+            )
+            let server = try await TLSTests.server(leaf)
+            let error = await failure(TLSTests.client(), server)
+            #expect(error?.kind == .tls(.certificateExpired))
+            #expect(error?.message.contains("expired") == true)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A certificate for another host: hostnameMismatch")
+    func wrongHost() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(
+                commonName: "other.test", hosts: ["other.test"], issuedBy: TLSTests.authority)
+            let server = try await TLSTests.server(leaf)
+            let error = await failure(TLSTests.client(), server)
+            #expect(error?.kind == .tls(.hostnameMismatch))
+            await server.shutdown()
+        }
+    }
+
+    @Test("Wildcard certificates match one label only (RFC 6125)")
+    func wildcard() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(
+                commonName: "*.example.test", hosts: ["*.example.test"], issuedBy: TLSTests.authority)
+            let server = try await TLSTests.server(leaf)
+            let port = server.port
+            for (host, matches) in [("www.example.test", true), ("a.b.example.test", false), ("example.test", false)] {
+                let client = HTTPClient().with {
+                    $0.tls.trustRoots = [TLSTests.authority.certificate]
+                    $0.dnsResolver = ScriptedResolver { _, _ in [ResolvedAddress(ip: "127.0.0.1", port: port)] }
+                }
+                let url = URL(string: "https://\(host):\(port)/")!
+                do {
+                    _ = try await client.send(HTTPRequest(url: url)).body.string()
+                    #expect(matches, "\(host) should not match *.example.test")
+                } catch let error as HTTPClientError {
+                    #expect(!matches && error.kind == .tls(.hostnameMismatch), "\(host): \(error)")
+                }
+            }
+            await server.shutdown()
+        }
+    }
+
+    @Test("Pins: a pinned key in the chain passes, none fails with pinMismatch")
+    func pinning() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(issuedBy: TLSTests.authority)
+            let server = try await TLSTests.server(leaf)
+            let leafPin = try #require(leaf.certificate.publicKeyPin)
+            let rootPin = try #require(TLSTests.authority.certificate.publicKeyPin)
+            for pins in [[leafPin], [rootPin], ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", rootPin]] {
+                let client = TLSTests.client { $0.pins = ["127.0.0.1": pins] }
+                #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "secure /")
+            }
+            let pinned = TLSTests.client {
+                $0.pins = ["127.0.0.1": ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]]
+            }
+            let error = await failure(pinned, server)
+            #expect(error?.kind == .tls(.pinMismatch))
+            #expect(error?.message.contains(leafPin) == true)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A server older than minimumVersion: protocolVersion")
+    func protocolVersion() async throws {
+        try await withTimeout {
+            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
+            let server = try await TestServer(tls: .init(identity: identity, maximumVersion: .tls1_2)) { _ in
+                MockResponse(body: "old")
+            }
+            let old = try await TLSTests.client().send(HTTPRequest(url: server.url("/")))
+            #expect(old.tlsHandshake?.version == .tls1_2)
+            _ = try await old.body.string()
+            let error = await failure(TLSTests.client { $0.minimumVersion = .tls1_3 }, server)
+            #expect(error?.kind == .tls(.protocolVersion))
+            await server.shutdown()
+        }
+    }
+
+    @Test("Mutual TLS: a client certificate from a trusted issuer is accepted; none is refused")
+    func mutualTLS() async throws {
+        try await withTimeout {
+            let clientAuthority = try HeldCertificate.authority(commonName: "Client CA")
+            let server = try await TLSTests.server(clientRoots: [clientAuthority.certificate])
+            let clientLeaf = try HeldCertificate.leaf(
+                commonName: "courier-client", hosts: [], issuedBy: clientAuthority)
+            let accepted = TLSTests.client { $0.clientIdentity = clientLeaf.identity }
+            #expect(try await accepted.send(HTTPRequest(url: server.url("/"))).body.string() == "secure /")
+            let error = await failure(TLSTests.client(), server)
+            #expect(error?.kind == .tls(.clientCertificateRejected))
+            let stranger = try HeldCertificate.leaf(commonName: "stranger", hosts: [], issuedBy: nil)
+            let strangerError = await failure(TLSTests.client { $0.clientIdentity = stranger.identity }, server)
+            #expect(strangerError?.kind == .tls(.clientCertificateRejected))
+            await server.shutdown()
+        }
+    }
+}
+
+@Suite("TLS connections")
+struct TLSConnectionTests {
+    @Test("Sessions resume on the next connection to the same address")
+    func resumption() async throws {
+        try await withTimeout {
+            let server = try await TLSTests.server()
+            let client = TLSTests.client()
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Connection"] = "close"
+            let first = try await client.send(request)
+            _ = try await first.body.string()
+            let second = try await client.send(request)
+            _ = try await second.body.string()
+            #expect(first.tlsHandshake?.resumed == false)
+            #expect(second.tlsHandshake?.resumed == true)
+            #expect(server.connectionCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("HTTPS connections are pooled per TLS configuration")
+    func poolKey() async throws {
+        try await withTimeout {
+            let server = try await TLSTests.server()
+            let client = TLSTests.client()
+            let pinned = client.with { $0.tls.pins = ["**.test": ["sha256/unused"]] }
+            for _ in 0..<3 { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string() }
+            for _ in 0..<3 { _ = try await pinned.send(HTTPRequest(url: server.url("/"))).body.string() }
+            #expect(server.connectionCount == 2)
+            #expect(await client.idleConnectionCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("64 concurrent handshakes complete, each on the reactor thread (asserted in debug builds)")
+    func concurrentHandshakes() async throws {
+        try await withTimeout(.seconds(60)) {
+            let server = try await TLSTests.server()
+            let client = TLSTests.client().with { _ in }
+            var configuration = HTTPClient.Configuration()
+            configuration.tls.trustRoots = [TLSTests.authority.certificate]
+            configuration.maxRequestsPerHost = 64
+            configuration.maxIdleConnections = 64
+            let wide = HTTPClient(configuration: configuration)
+            let events = HandshakeCounter()
+            let counted = wide.with { $0.eventListener = events }
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<64 {
+                    group.addTask { try await counted.send(HTTPRequest(url: server.url("/"))).body.string() }
+                }
+                for try await body in group { #expect(body == "secure /") }
+            }
+            #expect(events.count == server.connectionCount)
+            #expect(server.connectionCount > 1)
+            _ = client
+            await server.shutdown()
+        }
+    }
+}
+
+/// Counts completed TLS handshakes.
+final class HandshakeCounter: EventListener {
+    private let handshakes = Tally()
+
+    func secureConnectEnd(_ call: CallInfo, handshake: TLSHandshake) { handshakes.record("handshake") }
+
+    var count: Int { handshakes.all["handshake", default: 0] }
+}

@@ -9,7 +9,6 @@ import Glibc
 /// other attempts are cancelled and their sockets closed. Each attempt has its own connect
 /// timeout. Failed routes are remembered and tried last next time.
 package struct Connector: Sendable {
-    package static let attemptDelay: Duration = .milliseconds(250)
     /// What ALPN offers: the protocols this build speaks over TLS.
     package static let applicationProtocols = ["http/1.1"]
 
@@ -17,13 +16,17 @@ package struct Connector: Sendable {
     package let reactors: ReactorGroup
     package let routes: RouteDatabase
     package let tlsContexts: TLSContextCache
+    /// How long an attempt gets before the next one starts alongside it (RFC 8305 §5).
+    package let attemptDelay: Duration
 
     package init(
         resolver: any DNSResolver,
         routes: RouteDatabase = RouteDatabase(),
         tlsContexts: TLSContextCache = TLSContextCache(),
+        attemptDelay: Duration = .milliseconds(250),
         reactors: ReactorGroup = .shared
     ) {
+        self.attemptDelay = attemptDelay
         self.resolver = resolver
         self.routes = routes
         self.tlsContexts = tlsContexts
@@ -114,8 +117,9 @@ package struct Connector: Sendable {
                 }
                 if next < plan.count {
                     let started = next
+                    let delay = attemptDelay
                     group.addTask {
-                        try await Task.sleep(for: Connector.attemptDelay)
+                        try await Task.sleep(for: delay)
                         return .delayElapsed(after: started)
                     }
                 }

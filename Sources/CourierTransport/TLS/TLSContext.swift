@@ -54,7 +54,8 @@ package final class TLSContext: @unchecked Sendable {
     package init(
         server identity: TLSIdentity,
         clientRoots: [TLSCertificate]?,
-        minimumVersion: TLSVersion = .tls1_2
+        minimumVersion: TLSVersion = .tls1_2,
+        maximumVersion: TLSVersion = .tls1_3
     ) throws(HTTPClientError) {
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSContext.configurationError("SSL_CTX_new failed")
@@ -63,6 +64,7 @@ package final class TLSContext: @unchecked Sendable {
         self.role = .server
         self.pinner = CertificatePinner([:])
         try configureCommon(minimumVersion: minimumVersion)
+        _ = courier_SSL_CTX_set_max_proto_version(context, maximumVersion == .tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION)
         try use(identity)
         if let clientRoots {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)

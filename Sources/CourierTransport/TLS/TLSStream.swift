@@ -6,8 +6,12 @@ import Glibc
 /// so ciphertext moves through our own non-blocking `recv`/`sendmsg` and `WANT_READ` becomes a
 /// wait on the reactor instead of a blocked thread. Handshake and record crypto run on the reactor.
 ///
+/// OpenSSL's error queue is per thread and every connection on a reactor shares its thread, so
+/// the queue is cleared before each `SSL_*` I/O call; otherwise another connection's stale error
+/// would make `SSL_get_error` misreport this one.
+///
 /// `@unchecked Sendable` for the same reason as `Socket`: one owner at a time, handed over
-/// through the pool actor.
+/// through the pool actor, which makes it safe.
 package final class TLSStream: ByteStream, @unchecked Sendable {
     package let socket: Socket
     private let context: TLSContext
@@ -68,21 +72,22 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     private func runHandshake(deadline: ContinuousClock.Instant?, peer: String) async throws {
+        // Handshakes (and their CPU-heavy crypto) belong on the reactor, never the cooperative pool.
+        assert(reactor.isCurrent, "TLS handshakes run on the connection's reactor")
         while true {
+            ERR_clear_error()
             let result = SSL_do_handshake(ssl)
             let error = SSL_get_error(ssl, result)
+            // Read the failure now: once this task awaits, other connections on the thread reuse the queue.
+            let failure =
+                result == 1 || error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE
+                ? nil : TLSErrors.handshake(ssl: ssl, peer: peer)
+            // Flush even on failure, so the peer gets our alert.
             try await flush(deadline: deadline)
             if result == 1 { return }
-            switch error {
-            case SSL_ERROR_WANT_READ:
-                guard try await fill(deadline: deadline) else {
-                    throw HTTPClientError(
-                        .tls(.handshakeFailed), "\(peer) closed the connection during the TLS handshake.")
-                }
-            case SSL_ERROR_WANT_WRITE:
-                continue
-            default:
-                throw TLSErrors.handshake(ssl: ssl, peer: peer)
+            if let failure { throw failure }
+            if error == SSL_ERROR_WANT_READ, try await !fill(deadline: deadline) {
+                throw HTTPClientError(.tls(.handshakeFailed), "\(peer) closed the connection during the TLS handshake.")
             }
         }
     }
@@ -120,6 +125,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     package func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int {
         while true {
             var result: Int32 = 0
+            ERR_clear_error()
             let count = buffer.write { space in
                 result = SSL_read(ssl, space.baseAddress, Int32(clamping: space.count))
                 return result > 0 ? Int(result) : -1
@@ -141,6 +147,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     package func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
         for bytes in [first, second] where !bytes.isEmpty {
+            ERR_clear_error()
             let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
             // Memory BIOs grow as needed, so a write is whole or an error.
             guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
@@ -187,6 +194,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         }
         guard BIO_ctrl_pending(input) > 0 || SSL_pending(ssl) > 0 else { return true }
         var byte: UInt8 = 0
+        ERR_clear_error()
         let result = SSL_read(ssl, &byte, 1)
         return result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_WANT_READ
     }
@@ -206,6 +214,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     private func sendCloseNotify() {
         guard SSL_is_init_finished(ssl) == 1 else { return }
+        ERR_clear_error()
         SSL_shutdown(ssl)
         var chunk = [UInt8](repeating: 0, count: 1024)
         let count = BIO_read(output, &chunk, Int32(chunk.count))
