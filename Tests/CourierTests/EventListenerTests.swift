@@ -83,3 +83,23 @@ struct EventListenerTests {
         }
     }
 }
+
+@Suite("EventListener sequences over TLS")
+struct TLSEventListenerTests {
+    @Test("secureConnectStart and secureConnectEnd come between connectStart and connectEnd")
+    func https() async throws {
+        try await withTimeout {
+            let server = try await TLSTests.server()
+            let events = EventRecorder()
+            let client = TLSTests.client().with { $0.eventListener = events }
+            _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string()
+            #expect(
+                Array(events.events.prefix(6)) == [
+                    "callStart", "connectStart", "secureConnectStart", "secureConnectEnd", "connectEnd",
+                    "connectionAcquired",
+                ]
+            )
+            await server.shutdown()
+        }
+    }
+}

@@ -40,3 +40,38 @@ struct NginxInteropTests {
         }
     }
 }
+
+@Suite("Interoperability with nginx over TLS")
+struct NginxTLSTests {
+    @Test("HTTPS to nginx: verified with a custom root, ALPN picks http/1.1 when only that is offered, reused")
+    func https() async throws {
+        try await withTimeout(.seconds(60)) {
+            try await withNginx { nginx in
+                var configuration = HTTPClient.Configuration()
+                configuration.tls.trustRoots = [nginx.authority.certificate]
+                let client = HTTPClient(configuration: configuration)
+                let url = URL(string: "https://127.0.0.1:\(nginx.tlsPort)/hello")!
+                for _ in 0..<3 {
+                    let response = try await client.send(HTTPRequest(url: url))
+                    #expect(response.status.code == 200)
+                    #expect(response.version == .http1_1)
+                    #expect(response.tlsHandshake?.applicationProtocol == "http/1.1")
+                    #expect(response.tlsHandshake?.version == .tls1_3)
+                    #expect(try await response.body.string() == "Hello, world!")
+                }
+                let post = HTTPRequest(
+                    method: .post, url: URL(string: "https://127.0.0.1:\(nginx.tlsPort)/echo")!, body: .string("hi"))
+                #expect(try await client.send(post).body.string() == "POST [2] [] [text/plain; charset=utf-8]")
+                let big = try await client.send(
+                    HTTPRequest(url: URL(string: "https://127.0.0.1:\(nginx.tlsPort)/big")!))
+                #expect(try await big.body.collect(upTo: 2 << 20).count == 1 << 20)
+                #expect(await client.openConnectionCount == 1)
+
+                let error = await #expect(throws: HTTPClientError.self) {
+                    try await HTTPClient().send(HTTPRequest(url: url))
+                }
+                #expect(error?.kind == .tls(.untrustedCertificate))
+            }
+        }
+    }
+}

@@ -15,6 +15,8 @@ final class EventRecorder: EventListener {
     func dnsStart(_ call: CallInfo, host: String) { add("dnsStart") }
     func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress]) { add("dnsEnd") }
     func connectStart(_ call: CallInfo, route: Route) { add("connectStart") }
+    func secureConnectStart(_ call: CallInfo) { add("secureConnectStart") }
+    func secureConnectEnd(_ call: CallInfo, handshake: TLSHandshake) { add("secureConnectEnd") }
     func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion) { add("connectEnd") }
     func connectFailed(_ call: CallInfo, route: Route, error: any Error) { add("connectFailed") }
     func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo) { add("connectionAcquired") }

@@ -1,3 +1,4 @@
+import CourierTestServer
 import CourierTransport
 import Glibc
 
@@ -17,6 +18,9 @@ func withNginx<T: Sendable>(_ body: (Nginx) async throws -> T) async throws -> T
 /// An nginx started for one test on 127.0.0.1 at an ephemeral port, and stopped by PID.
 final class Nginx: Sendable {
     let port: Int
+    /// HTTPS (HTTP/2 and HTTP/1.1 via ALPN) with a certificate for 127.0.0.1 issued by `authority`.
+    let tlsPort: Int
+    let authority: HeldCertificate
     private let pid: pid_t
     private let prefix: String
 
@@ -24,6 +28,9 @@ final class Nginx: Sendable {
     fileprivate init() async throws {
         let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let port = try Nginx.freePort()
+        let tlsPort = try Nginx.freePort()
+        let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
+        let leaf = try HeldCertificate.leaf(hosts: ["localhost", "127.0.0.1"], issuedBy: authority)
         mkdir(prefix, 0o755)
         mkdir(prefix + "/html", 0o755)
         let config = """
@@ -44,6 +51,10 @@ final class Nginx: Sendable {
                 keepalive_requests 100000;
                 server {
                     listen 127.0.0.1:\(port);
+                    listen 127.0.0.1:\(tlsPort) ssl http2;
+                    ssl_certificate \(prefix)/leaf.pem;
+                    ssl_certificate_key \(prefix)/leaf.key;
+                    ssl_protocols TLSv1.2 TLSv1.3;
                     root \(prefix)/html;
                     location = /hello { default_type text/plain; return 200 "Hello, world!"; }
                     location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
@@ -52,9 +63,13 @@ final class Nginx: Sendable {
             }
             """
         try Nginx.write(config, to: prefix + "/nginx.conf")
+        try Nginx.write(leaf.certificatePEM, to: prefix + "/leaf.pem")
+        try Nginx.write(leaf.privateKeyPEM, to: prefix + "/leaf.key")
         try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
         self.prefix = prefix
         self.port = port
+        self.tlsPort = tlsPort
+        self.authority = authority
         self.pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
         do {
             try await waitUntilListening()
@@ -78,7 +93,7 @@ final class Nginx: Sendable {
     /// Polls with a connect until nginx accepts, for at most 5 seconds: there is nothing to await.
     private func waitUntilListening() async throws {
         for _ in 0..<250 {
-            if Nginx.accepts(port: port) { return }
+            if Nginx.accepts(port: port) && Nginx.accepts(port: tlsPort) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw NginxError(message: "nginx did not start listening on port \(port)")
