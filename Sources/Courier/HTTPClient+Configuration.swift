@@ -22,6 +22,10 @@ extension HTTPClient {
         /// How long a request with `Expect: 100-continue` waits for the server's interim response
         /// before sending its body anyway.
         public var expectContinueTimeout: Duration = .seconds(1)
+        /// Follow redirects (301, 302, 303, 307, 308), up to 20 in a row.
+        public var followRedirects = true
+        /// Follow redirects that switch between http and https (in either direction).
+        public var followSSLRedirects = true
         /// Retry a request that failed because a pooled connection turned out to be closed by
         /// the server, on a fresh connection, when replaying it is safe: the method is idempotent
         /// or the request was not completely sent. Non-idempotent requests that were sent are

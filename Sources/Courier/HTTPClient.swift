@@ -55,7 +55,13 @@ public final class HTTPClient: Sendable {
             expectContinueTimeout: configuration.expectContinueTimeout
         )
         let builtIn: [any Interceptor] = [
-            RetryInterceptor(enabled: configuration.retryOnConnectionFailure),
+            RetryAndFollowUpInterceptor(
+                retryOnConnectionFailure: configuration.retryOnConnectionFailure,
+                policy: FollowUp.Policy(
+                    followRedirects: configuration.followRedirects,
+                    followSSLRedirects: configuration.followSSLRedirects
+                )
+            ),
             BridgeInterceptor(userAgent: configuration.userAgent),
             ConnectInterceptor(
                 pool: pool,

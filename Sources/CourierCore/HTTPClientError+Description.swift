@@ -12,6 +12,7 @@ extension HTTPClientError.Kind: CustomStringConvertible {
         case .timeout(let timeout): ".timeout(.\(timeout))"
         case .tls(let failure): ".tls(.\(failure))"
         case .protocolViolation(let violation): ".protocolViolation(.\(violation))"
+        case .tooManyRedirects: ".tooManyRedirects"
         case .responseTooLarge: ".responseTooLarge"
         case .bodyAlreadyConsumed: ".bodyAlreadyConsumed"
         case .interceptorContractViolation: ".interceptorContractViolation"

@@ -34,6 +34,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case tls(TLSFailure)
         /// The peer sent bytes that break the protocol; the connection is not reused.
         case protocolViolation(ProtocolViolation)
+        /// More than 20 redirects (or other follow-ups) in a row.
+        case tooManyRedirects
         /// A body was larger than the limit the caller gave.
         case responseTooLarge
         /// A response body was iterated a second time, or from two tasks at once.

@@ -1,0 +1,68 @@
+import CourierCore
+import FoundationEssentials
+
+/// Which request, if any, follows a response (OkHttp's `followUpRequest`).
+///
+/// - 301, 302, 303: the target in `Location`; a request with a body becomes a GET without one
+///   (303 says so; for 301 and 302 every browser does it).
+/// - 307, 308: the same method and body to the new target; a stream body cannot be sent twice,
+///   so such a response is returned as it is.
+/// - 408 (the server timed out waiting) and 503 with `Retry-After: 0`: the same request once
+///   more, unless the previous response was the same answer.
+///
+/// Redirects need `followRedirects`, and `followSSLRedirects` when they switch between http and
+/// https. Credentials (`Authorization`, `Cookie`) never travel to another origin.
+enum FollowUp {
+    struct Policy: Sendable {
+        var followRedirects: Bool
+        var followSSLRedirects: Bool
+    }
+
+    static func request(after response: HTTPResponse, policy: Policy) -> HTTPRequest? {
+        let request = response.request
+        switch response.status.code {
+        case 300, 301, 302, 303, 307, 308:
+            return redirect(response, policy: policy)
+        case 408:
+            guard response.priorResponse?.status.code != 408, request.body?.isReplayable ?? true else { return nil }
+            return request
+        case 503:
+            guard response.priorResponse?.status.code != 503, response.headers["Retry-After"] == "0",
+                request.body?.isReplayable ?? true
+            else { return nil }
+            return request
+        default:
+            return nil
+        }
+    }
+
+    private static func redirect(_ response: HTTPResponse, policy: Policy) -> HTTPRequest? {
+        guard policy.followRedirects, let location = response.headers["Location"],
+            let target = URL(string: location, relativeTo: response.request.url)?.absoluteURL,
+            let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else { return nil }
+        var request = response.request
+        let fromScheme = request.url.scheme?.lowercased()
+        guard scheme == fromScheme || policy.followSSLRedirects else { return nil }
+        let code = response.status.code
+        if code == 307 || code == 308 {
+            if case .stream = request.body?.storage { return nil }
+        } else if request.method != .get && request.method != .head {
+            request.method = .get
+            request.body = nil
+            for name in ["Content-Length", "Content-Type", "Transfer-Encoding"] { request.headers.remove(name) }
+        }
+        if !sameOrigin(request.url, target) {
+            request.headers.remove("Authorization")
+            request.headers.remove("Cookie")
+        }
+        request.headers.remove("Host")
+        request.url = target
+        return request
+    }
+
+    private static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        guard let left = try? RequestTarget(a), let right = try? RequestTarget(b) else { return false }
+        return left.scheme == right.scheme && left.host == right.host && left.port == right.port
+    }
+}

@@ -1,0 +1,181 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Redirects and follow-ups")
+struct RedirectTests {
+    private func redirect(_ code: Int, to location: String) -> MockResponse {
+        MockResponse(status: HTTPStatus(code: code), headers: ["Location": location], body: "moved")
+    }
+
+    @Test("301, 302 and 303 turn a POST into a GET without a body", arguments: [301, 302, 303])
+    func toGet(code: Int) async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(code, to: "/landed"))
+            server.enqueue(MockResponse(body: "here"))
+            let response = try await HTTPClient().send(
+                HTTPRequest(method: .post, url: server.url("/form"), body: .string("field=1"))
+            )
+            #expect(try await response.body.string() == "here")
+            #expect(response.priorResponse?.status.code == code)
+            _ = await server.takeRequest()
+            let followed = await server.takeRequest()
+            #expect(followed.method == .get)
+            #expect(followed.path == "/landed")
+            #expect(followed.body.isEmpty)
+            #expect(followed.headers["Content-Length"] == nil && followed.headers["Content-Type"] == nil)
+            await server.shutdown()
+        }
+    }
+
+    @Test("307 and 308 keep the method and the body", arguments: [307, 308])
+    func keepMethod(code: Int) async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(code, to: "/again"))
+            server.enqueue(MockResponse(body: "kept"))
+            let response = try await HTTPClient().send(
+                HTTPRequest(method: .put, url: server.url("/"), body: .string("payload")))
+            #expect(try await response.body.string() == "kept")
+            _ = await server.takeRequest()
+            let followed = await server.takeRequest()
+            #expect(followed.method == .put)
+            #expect(followed.bodyString == "payload")
+            await server.shutdown()
+        }
+    }
+
+    @Test("A 307 for a stream body is returned, not followed: a stream cannot be sent twice")
+    func streamNotReplayed() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(307, to: "/again"))
+            let body = HTTPRequest.Body.stream(AsyncChunks([Array("once".utf8)]), length: 4)
+            let response = try await HTTPClient().send(HTTPRequest(method: .post, url: server.url("/"), body: body))
+            #expect(response.status.code == 307)
+            #expect(server.requestCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Relative, absolute and dot-segment locations resolve against the request URL")
+    func relativeLocation() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(302, to: "b/c?x=1"))
+            server.enqueue(redirect(302, to: "../d"))
+            server.enqueue(redirect(302, to: server.url("/e").absoluteString))
+            server.enqueue(MockResponse(body: "end"))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/a/start")))
+            #expect(try await response.body.string() == "end")
+            var targets: [String] = []
+            for _ in 0..<4 { targets.append(await server.takeRequest().target) }
+            #expect(targets == ["/a/start", "/a/b/c?x=1", "/a/d", "/e"])
+            #expect(response.priorResponse?.priorResponse?.priorResponse?.status.code == 302)
+            #expect(response.priorResponse?.priorResponse?.priorResponse?.priorResponse == nil)
+            await server.shutdown()
+        }
+    }
+
+    @Test("The 21st follow-up is tooManyRedirects")
+    func tooMany() async throws {
+        try await withTimeout {
+            let server = try await TestServer { request in
+                MockResponse(status: HTTPStatus(code: 302), headers: ["Location": "/hop\(request.sequenceNumber + 1)"])
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await HTTPClient().send(HTTPRequest(url: server.url("/hop0")))
+            }
+            #expect(error?.kind == .tooManyRedirects)
+            #expect(server.requestCount == 21)
+            #expect(server.connectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("followRedirects = false returns the redirect itself")
+    func disabled() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(301, to: "/elsewhere"))
+            let response = try await HTTPClient().with { $0.followRedirects = false }.send(
+                HTTPRequest(url: server.url("/")))
+            #expect(response.status.code == 301)
+            #expect(response.headers["Location"] == "/elsewhere")
+            await server.shutdown()
+        }
+    }
+
+    @Test("Authorization and Cookie stay with their origin")
+    func crossOrigin() async throws {
+        try await withTimeout {
+            let other = try await TestServer { _ in MockResponse(body: "other origin") }
+            let server = try await TestServer()
+            server.enqueue(redirect(302, to: "/same"))
+            server.enqueue(redirect(302, to: other.url("/away").absoluteString))
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Authorization"] = "Bearer secret"
+            request.headers["Cookie"] = "session=1"
+            #expect(try await HTTPClient().send(request).body.string() == "other origin")
+            _ = await server.takeRequest()
+            let sameOrigin = await server.takeRequest()
+            #expect(sameOrigin.headers["Authorization"] == "Bearer secret")
+            #expect(sameOrigin.headers["Cookie"] == "session=1")
+            let crossed = await other.takeRequest()
+            #expect(crossed.headers["Authorization"] == nil)
+            #expect(crossed.headers["Cookie"] == nil)
+            #expect(crossed.headers["Host"] == "127.0.0.1:\(other.port)")
+            await other.shutdown()
+            await server.shutdown()
+        }
+    }
+
+    @Test("followSSLRedirects governs https → http and http → https")
+    func sslRedirects() async throws {
+        try await withTimeout {
+            let plain = try await TestServer { _ in MockResponse(body: "plain") }
+            let secure = try await TLSTests.server()
+            let https = try await TestServer(
+                tls: .init(identity: try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity)
+            ) { _ in
+                MockResponse(
+                    status: HTTPStatus(code: 302), headers: ["Location": plain.url("/downgraded").absoluteString])
+            }
+            let client = TLSTests.client()
+            #expect(try await client.send(HTTPRequest(url: https.url("/"))).body.string() == "plain")
+            let strict = client.with { $0.followSSLRedirects = false }
+            #expect(try await strict.send(HTTPRequest(url: https.url("/"))).status.code == 302)
+
+            let upgrade = try await TestServer { _ in
+                MockResponse(
+                    status: HTTPStatus(code: 301), headers: ["Location": secure.url("/upgraded").absoluteString])
+            }
+            #expect(try await client.send(HTTPRequest(url: upgrade.url("/"))).body.string() == "secure /upgraded")
+            #expect(try await strict.send(HTTPRequest(url: upgrade.url("/"))).status.code == 301)
+            for server in [plain, secure, https, upgrade] { await server.shutdown() }
+        }
+    }
+
+    @Test("408, and 503 with Retry-After: 0, are retried once")
+    func retryStatuses() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(status: HTTPStatus(code: 408)))
+            server.enqueue(MockResponse(body: "after 408"))
+            server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "0"]))
+            server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "0"]))
+            server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "120"]))
+            let client = HTTPClient()
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "after 408")
+            let twice = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(twice.status.code == 503)
+            #expect(twice.priorResponse?.status.code == 503)
+            let later = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(later.status.code == 503)
+            #expect(later.priorResponse == nil)
+            #expect(server.requestCount == 5)
+            await server.shutdown()
+        }
+    }
+}
