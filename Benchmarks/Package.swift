@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -23,7 +24,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "AHCBench",
-            dependencies: ["BenchSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "BenchSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -12,9 +12,11 @@ BIN = os.path.join(HERE, ".build", "release")
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 3
 SCENARIOS = [
-    # name, mode, requests, concurrency
-    ("h1 GET /hello sequential", "sequential", 3000 if QUICK else 20000, 1),
-    ("h1 GET /hello 64 in flight", "concurrent", 10000 if QUICK else 100000, 64),
+    # name, scheme, mode, requests, concurrency
+    ("h1 GET /hello sequential", "http", "sequential", 3000 if QUICK else 20000, 1),
+    ("h1 GET /hello 64 in flight", "http", "concurrent", 10000 if QUICK else 100000, 64),
+    ("TLS 1.3 h1 GET /hello sequential", "https", "sequential", 3000 if QUICK else 20000, 1),
+    ("TLS 1.3 handshakes: a new connection per request", "https", "handshake", 300 if QUICK else 2000, 1),
 ]
 
 
@@ -24,19 +26,39 @@ def free_port():
         return s.getsockname()[1]
 
 
+def make_certificates(prefix):
+    """A throwaway CA and a leaf for 127.0.0.1, with the openssl command line."""
+    def run(*arguments):
+        subprocess.run(["openssl", *arguments], check=True, capture_output=True)
+    path = lambda name: os.path.join(prefix, name)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+        "-subj", "/CN=Courier bench CA", "-keyout", path("ca.key"), "-out", path("ca.pem"))
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", path("leaf.key"), "-out", path("leaf.csr"))
+    with open(path("leaf.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", path("leaf.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+        "-days", "2", "-extfile", path("leaf.ext"), "-out", path("leaf.pem"))
+    return path("ca.pem")
+
+
 def start_nginx():
     prefix = tempfile.mkdtemp(prefix="courier-bench-")
     os.makedirs(os.path.join(prefix, "html"))
     port = free_port()
+    tls_port = free_port()
+    certificate_authority = make_certificates(prefix)
     with open(os.path.join(HERE, "nginx.conf")) as f:
-        config = f.read().replace("@PORT@", str(port)).replace("@PREFIX@", prefix)
+        config = (f.read().replace("@PORT@", str(port)).replace("@TLSPORT@", str(tls_port))
+                  .replace("@PREFIX@", prefix))
     with open(os.path.join(prefix, "nginx.conf"), "w") as f:
         f.write(config)
     process = subprocess.Popen(["nginx", "-p", prefix, "-c", os.path.join(prefix, "nginx.conf")])
     for _ in range(250):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return process, port, prefix
+            socket.create_connection(("127.0.0.1", tls_port), timeout=0.1).close()
+            return process, port, tls_port, prefix, certificate_authority
         except OSError:
             time.sleep(0.02)
     raise SystemExit("nginx did not start")
@@ -44,7 +66,7 @@ def start_nginx():
 
 def run_swift(binary, url, mode, count, concurrency):
     output = subprocess.run([os.path.join(BIN, binary), url, mode, str(count), str(concurrency)],
-                            check=True, capture_output=True, text=True).stdout
+                            check=True, capture_output=True, text=True, env=dict(os.environ, BENCH_CA=CA)).stdout
     line = next(l for l in output.splitlines() if l.startswith("RESULT "))
     fields = dict(item.split("=") for item in line.split()[1:])
     return float(fields["rps"]), float(fields["cpu_us_per_req"]), float(fields["peak_rss_mib"])
@@ -52,10 +74,11 @@ def run_swift(binary, url, mode, count, concurrency):
 
 def run_wrk(url, mode, count, concurrency):
     """wrk runs for a duration; its CPU and peak RSS come from wait4 on its own process."""
-    connections = 1 if mode == "sequential" else concurrency
+    connections = concurrency if mode == "concurrent" else 1
     duration = 2 if QUICK else 5
+    headers = ["-H", "Connection: close"] if mode == "handshake" else []
     with tempfile.TemporaryFile(mode="w+") as out:
-        process = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url], stdout=out)
+        process = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", *headers, url], stdout=out)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
@@ -68,20 +91,24 @@ def run_wrk(url, mode, count, concurrency):
     return rps, (usage.ru_utime + usage.ru_stime) * 1e6 / requests, float("nan")
 
 
+CA = None
+
+
 def main():
-    nginx, port, prefix = start_nginx()
+    global CA
+    nginx, port, tls_port, prefix, CA = start_nginx()
     try:
-        url = f"http://127.0.0.1:{port}/hello"
+        urls = {"http": f"http://127.0.0.1:{port}/hello", "https": f"https://127.0.0.1:{tls_port}/hello"}
         clients = [("Courier", lambda *a: run_swift("CourierBench", *a)),
                    ("AsyncHTTPClient 1.37", lambda *a: run_swift("AHCBench", *a)),
                    ("wrk (C limit)", run_wrk)]
         print(f"nginx 1 worker on 127.0.0.1:{port}; {RUNS} alternating runs per client, medians"
               + (" (BENCH_QUICK)" if QUICK else ""))
-        for name, mode, count, concurrency in SCENARIOS:
+        for name, scheme, mode, count, concurrency in SCENARIOS:
             results = {client: [] for client, _ in clients}
             for _ in range(RUNS):
                 for client, run in clients:
-                    results[client].append(run(url, mode, count, concurrency))
+                    results[client].append(run(urls[scheme], mode, count, concurrency))
             print(f"\n{name} ({count} requests for the Swift clients)")
             print(f"  {'client':<22} {'req/s':>9} {'CPU µs/req':>11} {'peak RSS MiB':>13}   Courier/peer (req/s, CPU)")
             courier = [statistics.median(x) for x in zip(*results["Courier"])]

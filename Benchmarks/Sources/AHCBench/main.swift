@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BenchSupport
+import NIOSSL
 
 let arguments = BenchArguments()
 var configuration = HTTPClient.Configuration()
@@ -7,11 +8,17 @@ var configuration = HTTPClient.Configuration()
 configuration.connectionPool = .init(
     idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: arguments.concurrency)
 configuration.httpVersion = .http1Only
+if let path = arguments.certificateAuthorityPath {
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .file(path)
+    configuration.tlsConfiguration = tls
+}
 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-let url = arguments.url
+var request = HTTPClientRequest(url: arguments.url)
+if arguments.closesConnections { request.headers.add(name: "Connection", value: "close") }
 
-let measurement = try await Runner.measure(arguments) { [client, url] in
-    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+let measurement = try await Runner.measure(arguments) { [client, request] in
+    let response = try await client.execute(request, timeout: .seconds(30))
     var bytes = 0
     for try await chunk in response.body { bytes += chunk.readableBytes }
     return bytes

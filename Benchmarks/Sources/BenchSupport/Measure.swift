@@ -63,12 +63,19 @@ public func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-/// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent` or `download`.
+/// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent` or `handshake`
+/// (sequential, each request on a new connection: `Connection: close`). `BENCH_CA` names a PEM
+/// file of the root to trust for https URLs.
 public struct BenchArguments: Sendable {
     public let url: String
     public let mode: String
     public let count: Int
     public let concurrency: Int
+    /// The trust root for https, from `BENCH_CA`.
+    public let certificateAuthorityPath: String?
+
+    /// Whether every request asks for its own connection.
+    public var closesConnections: Bool { mode == "handshake" }
 
     public init() {
         let arguments = CommandLine.arguments
@@ -80,6 +87,7 @@ public struct BenchArguments: Sendable {
         mode = arguments[2]
         count = Int(arguments[3]) ?? 1
         concurrency = arguments.count > 4 ? Int(arguments[4]) ?? 64 : 64
+        certificateAuthorityPath = getenv("BENCH_CA").map { String(cString: $0) }
     }
 }
 

@@ -6,11 +6,15 @@ var configuration = HTTPClient.Configuration()
 configuration.maxRequests = max(64, arguments.concurrency)
 configuration.maxRequestsPerHost = arguments.concurrency
 configuration.maxIdleConnections = arguments.concurrency
+if let path = arguments.certificateAuthorityPath {
+    configuration.tls.trustRoots = [try TLSCertificate(pem: String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))]
+}
 let client = HTTPClient(configuration: configuration)
-let url = URL(string: arguments.url)!
+var request = HTTPRequest(url: URL(string: arguments.url)!)
+if arguments.closesConnections { request.headers["Connection"] = "close" }
 
-let measurement = try await Runner.measure(arguments) { [client, url] in
-    let response = try await client.send(HTTPRequest(url: url))
+let measurement = try await Runner.measure(arguments) { [client, request] in
+    let response = try await client.send(request)
     var bytes = 0
     for try await chunk in response.body { bytes += chunk.count }
     return bytes
