@@ -7,7 +7,9 @@ configuration.maxRequests = max(64, arguments.concurrency)
 configuration.maxRequestsPerHost = arguments.concurrency
 configuration.maxIdleConnections = arguments.concurrency
 if let path = arguments.certificateAuthorityPath {
-    configuration.tls.trustRoots = [try TLSCertificate(pem: String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))]
+    configuration.tls.trustRoots = [
+        try TLSCertificate(pem: String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))
+    ]
 }
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)

@@ -182,6 +182,13 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     /// without waiting, and any application data, alert or end of stream means unhealthy.
     package var isHealthy: Bool {
         guard !isClosed else { return false }
+        var probe: UInt8 = 0
+        let peeked = recv(socket.fd, &probe, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked == 0 { return false }
+        if peeked < 0 {
+            // Nothing arrived: the usual case, decided without touching OpenSSL.
+            return (errno == EAGAIN || errno == EWOULDBLOCK) && BIO_ctrl_pending(input) == 0 && SSL_pending(ssl) == 0
+        }
         var scratch = [UInt8](repeating: 0, count: 16 << 10)
         while true {
             let received = recv(socket.fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
@@ -192,7 +199,6 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             }
             _ = BIO_write(input, scratch, Int32(received))
         }
-        guard BIO_ctrl_pending(input) > 0 || SSL_pending(ssl) > 0 else { return true }
         var byte: UInt8 = 0
         ERR_clear_error()
         let result = SSL_read(ssl, &byte, 1)
