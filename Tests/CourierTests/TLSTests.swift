@@ -135,6 +135,20 @@ struct TLSFailureTests {
         }
     }
 
+    @Test("https:// to a server that does not speak TLS: handshakeFailed")
+    func notTLS() async throws {
+        try await withTimeout {
+            let plain = try await TestServer { _ in MockResponse(body: "plain") }
+            let url = URL(string: "https://127.0.0.1:\(plain.port)/")!
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await TLSTests.client().send(HTTPRequest(url: url))
+            }
+            #expect(error?.kind == .tls(.handshakeFailed))
+            #expect(error?.message.contains("127.0.0.1") == true)
+            await plain.shutdown()
+        }
+    }
+
     @Test("A server older than minimumVersion: protocolVersion")
     func protocolVersion() async throws {
         try await withTimeout {

@@ -42,8 +42,8 @@ enum TLSErrors {
     private static func failure(_ errors: [OpenSSLErrors.Entry]) -> HTTPClientError.TLSFailure {
         for entry in errors {
             switch entry.reason {
-            case SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, SSL_R_NO_PROTOCOLS_AVAILABLE,
-                SSL_R_WRONG_VERSION_NUMBER:
+            // (SSL_R_WRONG_VERSION_NUMBER is not among them: it means the peer does not speak TLS at all.)
+            case SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, SSL_R_NO_PROTOCOLS_AVAILABLE:
                 return .protocolVersion
             case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED, SSL_R_SSLV3_ALERT_BAD_CERTIFICATE,
                 SSL_R_TLSV1_ALERT_UNKNOWN_CA, SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN,
