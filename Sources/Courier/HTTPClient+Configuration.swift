@@ -22,6 +22,10 @@ extension HTTPClient {
         /// How long a request with `Expect: 100-continue` waits for the server's interim response
         /// before sending its body anyway.
         public var expectContinueTimeout: Duration = .seconds(1)
+        /// Answers 401 challenges from servers; nil (the default) returns them to the caller.
+        public var authenticator: (any Authenticator)?
+        /// Answers 407 challenges from proxies.
+        public var proxyAuthenticator: (any Authenticator)?
         /// Follow redirects (301, 302, 303, 307, 308), up to 20 in a row.
         public var followRedirects = true
         /// Follow redirects that switch between http and https (in either direction).

@@ -59,7 +59,9 @@ public final class HTTPClient: Sendable {
                 retryOnConnectionFailure: configuration.retryOnConnectionFailure,
                 policy: FollowUp.Policy(
                     followRedirects: configuration.followRedirects,
-                    followSSLRedirects: configuration.followSSLRedirects
+                    followSSLRedirects: configuration.followSSLRedirects,
+                    authenticator: configuration.authenticator,
+                    proxyAuthenticator: configuration.proxyAuthenticator
                 )
             ),
             BridgeInterceptor(userAgent: configuration.userAgent),

@@ -7,6 +7,8 @@ import FoundationEssentials
 ///   (303 says so; for 301 and 302 every browser does it).
 /// - 307, 308: the same method and body to the new target; a stream body cannot be sent twice,
 ///   so such a response is returned as it is.
+/// - 401 and 407: the request the authenticator (or proxy authenticator) builds, unless it
+///   offers the credentials that were just rejected.
 /// - 408 (the server timed out waiting) and 503 with `Retry-After: 0`: the same request once
 ///   more, unless the previous response was the same answer.
 ///
@@ -16,11 +18,17 @@ enum FollowUp {
     struct Policy: Sendable {
         var followRedirects: Bool
         var followSSLRedirects: Bool
+        var authenticator: (any Authenticator)?
+        var proxyAuthenticator: (any Authenticator)?
     }
 
-    static func request(after response: HTTPResponse, policy: Policy) -> HTTPRequest? {
+    static func request(after response: HTTPResponse, policy: Policy) async throws -> HTTPRequest? {
         let request = response.request
         switch response.status.code {
+        case 401:
+            return try await authenticate(response, with: policy.authenticator, header: "Authorization")
+        case 407:
+            return try await authenticate(response, with: policy.proxyAuthenticator, header: "Proxy-Authorization")
         case 300, 301, 302, 303, 307, 308:
             return redirect(response, policy: policy)
         case 408:
@@ -34,6 +42,20 @@ enum FollowUp {
         default:
             return nil
         }
+    }
+
+    /// The authenticator's answer, unless it repeats credentials the server just rejected.
+    private static func authenticate(
+        _ response: HTTPResponse,
+        with authenticator: (any Authenticator)?,
+        header: String
+    ) async throws -> HTTPRequest? {
+        guard let authenticator, response.request.body?.isReplayable ?? true,
+            let next = try await authenticator.authenticate(response)
+        else { return nil }
+        let rejected = response.request.headers[header]
+        guard let offered = next.headers[header], offered != rejected else { return nil }
+        return next
     }
 
     private static func redirect(_ response: HTTPResponse, policy: Policy) -> HTTPRequest? {

@@ -1,0 +1,73 @@
+/// Answers authentication challenges: a 401 from a server (or a 407 from a proxy).
+///
+/// Return a request carrying credentials to try again, or nil to give up and hand the challenge
+/// response to the caller. It may suspend, for example to refresh a token.
+///
+/// ```swift
+/// config.authenticator = BasicAuthenticator(username: "ada", password: "s3cret")
+/// config.authenticator = BearerAuthenticator { rejected in try await tokens.fresh(replacing: rejected) }
+/// ```
+///
+/// Courier never loops: if an authenticator returns a request whose credentials were just
+/// rejected, the challenge response is returned instead.
+public protocol Authenticator: Sendable {
+    func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest?
+}
+
+/// HTTP Basic authentication (RFC 7617), answering challenges that offer the Basic scheme.
+public struct BasicAuthenticator: Authenticator {
+    public let username: String
+    public let password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    /// The header value: `Basic` and the UTF-8 `user:password` in base64.
+    public var credentials: String {
+        "Basic " + Base64.encode(Array("\(username):\(password)".utf8))
+    }
+
+    public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
+        let header = response.status.code == 407 ? "Proxy-Authorization" : "Authorization"
+        guard Challenge.offers("Basic", in: response) else { return nil }
+        var request = response.request
+        request.headers[header] = credentials
+        return request
+    }
+}
+
+/// Bearer tokens (RFC 6750), from a provider that is told which token was rejected so that it
+/// can refresh it; returning nil gives up.
+public struct BearerAuthenticator: Authenticator {
+    public let token: @Sendable (_ rejected: String?) async throws -> String?
+
+    public init(token: @escaping @Sendable (_ rejected: String?) async throws -> String?) {
+        self.token = token
+    }
+
+    public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
+        guard response.status.code == 401, Challenge.offers("Bearer", in: response) else { return nil }
+        let sent = response.request.headers["Authorization"]
+        let rejected = sent.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let fresh = try await token(rejected) else { return nil }
+        var request = response.request
+        request.headers["Authorization"] = "Bearer " + fresh
+        return request
+    }
+}
+
+/// Reading `WWW-Authenticate` / `Proxy-Authenticate` (RFC 9110 §11.6.1).
+package enum Challenge {
+    /// Whether any challenge in the response uses `scheme` (case-insensitive).
+    package static func offers(_ scheme: String, in response: HTTPResponse) -> Bool {
+        let header = response.status.code == 407 ? "Proxy-Authenticate" : "WWW-Authenticate"
+        return response.headers.values(for: header).contains { value in
+            value.split(separator: ",").contains { part in
+                part.trimmingWhitespace().split(separator: " ").first.map { String($0).equalsIgnoringASCIICase(scheme) }
+                    ?? false
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Authentication")
+struct AuthenticationTests {
+    /// A server that wants `expected` in Authorization and challenges with `scheme` otherwise.
+    private func server(
+        expecting expected: String, scheme: String = "Basic realm=\"courier\""
+    ) async throws -> TestServer {
+        try await TestServer { request in
+            guard request.headers["Authorization"] == expected else {
+                return MockResponse(
+                    status: HTTPStatus(code: 401), headers: ["WWW-Authenticate": scheme], body: "who are you?")
+            }
+            return MockResponse(body: "welcome")
+        }
+    }
+
+    @Test("Basic: the challenge is answered once with the credentials")
+    func basic() async throws {
+        try await withTimeout {
+            let authenticator = BasicAuthenticator(username: "ada", password: "lovelace")
+            #expect(authenticator.credentials == "Basic YWRhOmxvdmVsYWNl")
+            let server = try await server(expecting: authenticator.credentials)
+            let client = HTTPClient().with { $0.authenticator = authenticator }
+            let response = try await client.send(HTTPRequest(method: .post, url: server.url("/"), body: .string("x")))
+            #expect(try await response.body.string() == "welcome")
+            #expect(response.priorResponse?.status.code == 401)
+            #expect(server.requestCount == 2)
+            _ = await server.takeRequest()
+            #expect(await server.takeRequest().bodyString == "x")
+            await server.shutdown()
+        }
+    }
+
+    @Test("Rejected credentials are not sent again: the 401 comes back after one try")
+    func noLoop() async throws {
+        try await withTimeout {
+            let server = try await server(expecting: "never")
+            let client = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "ada", password: "wrong") }
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(response.status.code == 401)
+            #expect(server.requestCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Without an authenticator, or for a scheme it does not speak, the 401 is returned")
+    func unanswered() async throws {
+        try await withTimeout {
+            let digestOnly = try await server(expecting: "x", scheme: "Digest realm=\"r\", nonce=\"n\"")
+            let basic = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
+            #expect(try await basic.send(HTTPRequest(url: digestOnly.url("/"))).status.code == 401)
+            #expect(try await HTTPClient().send(HTTPRequest(url: digestOnly.url("/"))).status.code == 401)
+            #expect(digestOnly.requestCount == 2)
+            await digestOnly.shutdown()
+        }
+    }
+
+    @Test("Bearer: a rejected token is refreshed through the provider")
+    func bearerRefresh() async throws {
+        try await withTimeout {
+            let server = try await server(
+                expecting: "Bearer fresh", scheme: "Bearer realm=\"api\", error=\"invalid_token\"")
+            let rejections = Tally()
+            let client = HTTPClient().with {
+                $0.authenticator = BearerAuthenticator { rejected in
+                    rejections.record(rejected ?? "none")
+                    return rejected == "stale" ? "fresh" : nil
+                }
+            }
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Authorization"] = "Bearer stale"
+            #expect(try await client.send(request).body.string() == "welcome")
+            #expect(rejections.all == ["stale": 1])
+            await server.shutdown()
+        }
+    }
+
+    @Test("A request with a stream body is not replayed for a challenge")
+    func streamBody() async throws {
+        try await withTimeout {
+            let server = try await server(expecting: "never")
+            let client = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
+            let body = HTTPRequest.Body.stream(AsyncChunks([Array("once".utf8)]), length: 4)
+            #expect(
+                try await client.send(HTTPRequest(method: .post, url: server.url("/"), body: body)).status.code == 401)
+            #expect(server.requestCount == 1)
+            await server.shutdown()
+        }
+    }
+}
