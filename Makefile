@@ -2,7 +2,7 @@
 # Each target installs the Debian packages it needs when they are missing.
 
 SWIFT ?= swift
-APT_PACKAGES_BUILD := libssl-dev
+APT_PACKAGES_BUILD := libssl-dev zlib1g-dev libbrotli-dev
 APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl
 

@@ -19,11 +19,13 @@ let package = Package(
         // C shims: only what Swift cannot reach through Glibc.
         .systemLibrary(name: "CCourierSystem"),
         .systemLibrary(name: "CCourierOpenSSL", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCourierZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCourierBrotli", providers: [.apt(["libbrotli-dev"])]),
 
         .target(name: "CourierCore", swiftSettings: swiftSettings),
         .target(
             name: "CourierTransport",
-            dependencies: ["CourierCore", "CCourierSystem", "CCourierOpenSSL"],
+            dependencies: ["CourierCore", "CCourierSystem", "CCourierOpenSSL", "CCourierZlib", "CCourierBrotli"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(
             name: "CourierTests",
             dependencies: ["Courier", "CourierTestServer", "CourierTransport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -57,6 +57,8 @@ extension HTTPClient {
         public var connectionAttemptDelay: Duration = .milliseconds(250)
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
+        /// Bounds on transparently decompressed bodies (decompression-bomb protection).
+        public var decompressionLimit = DecompressionLimit()
         /// The `User-Agent` sent when a request has none.
         public var userAgent = "Courier/\(Courier.version)"
         /// Told about every phase of every call; nil (the default) costs nothing.

@@ -64,7 +64,7 @@ public final class HTTPClient: Sendable {
                     proxyAuthenticator: configuration.proxyAuthenticator
                 )
             ),
-            BridgeInterceptor(userAgent: configuration.userAgent),
+            BridgeInterceptor(userAgent: configuration.userAgent, decompressionLimit: configuration.decompressionLimit),
             ConnectInterceptor(
                 pool: pool,
                 connector: Connector(

@@ -87,6 +87,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case truncatedBody
         /// A 101 Switching Protocols answered a request that did not ask to upgrade.
         case unsolicitedUpgrade
+        /// A compressed body (`Content-Encoding`) does not decode.
+        case invalidContentEncoding
     }
 
     public let kind: Kind

@@ -1,10 +1,19 @@
 import CourierCore
+import CourierTransport
 
-/// Turns a user's request into what goes on the wire: `Host`, `User-Agent`, and the body's
-/// `Content-Type` and framing (`Content-Length` or `Transfer-Encoding: chunked`), each only
-/// when the user did not set it.
+/// Turns a user's request into what goes on the wire — `Host`, `User-Agent`, the body's
+/// `Content-Type` and framing (`Content-Length` or `Transfer-Encoding: chunked`), each only when
+/// the user did not set it — and the response back into what the user asked for.
+///
+/// Compression is transparent: when the request names no `Accept-Encoding` (and no `Range`,
+/// whose offsets would refer to the encoded bytes), the bridge offers gzip, deflate and br and
+/// decodes the body as it streams, removing `Content-Encoding` and `Content-Length`. A request
+/// that sets `Accept-Encoding` itself gets the body exactly as sent.
 struct BridgeInterceptor: Interceptor {
+    static let acceptEncoding = "gzip, deflate, br"
+
     let userAgent: String
+    let decompressionLimit: DecompressionLimit
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         var request = request
@@ -29,6 +38,22 @@ struct BridgeInterceptor: Interceptor {
         } else if request.method.expectsBody {
             request.headers["Content-Length"] = "0"
         }
-        return try await chain.proceed(request)
+        let transparent = !request.headers.contains("Accept-Encoding") && !request.headers.contains("Range")
+        if transparent { request.headers["Accept-Encoding"] = BridgeInterceptor.acceptEncoding }
+        let response = try await chain.proceed(request)
+        return transparent ? decoded(response) : response
+    }
+
+    private func decoded(_ response: HTTPResponse) -> HTTPResponse {
+        // Only a body still streaming from the network is decoded (HEAD, 204 and 304 have none).
+        guard let value = response.headers["Content-Encoding"], let coding = ContentCoding(header: value),
+            let source = response.body.source
+        else { return response }
+        var response = response
+        response.headers.remove("Content-Encoding")
+        response.headers.remove("Content-Length")
+        response.body = HTTPResponse.Body(
+            source: DecompressingBody(inner: source, coding: coding, limit: decompressionLimit))
+        return response
     }
 }

@@ -1,0 +1,96 @@
+import CCourierZlib
+import CourierCore
+
+/// gzip (RFC 1952) and deflate. "deflate" is the zlib format (RFC 1950) by the standard, but some
+/// servers send raw deflate (RFC 1951); a zlib header that does not parse switches to raw.
+final class ZlibDecompressor: Decompressor {
+    enum Format {
+        case gzip
+        case deflate
+    }
+
+    private let format: Format
+    /// Heap-allocated: zlib's state points back at its `z_stream`, which therefore must not move.
+    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    private var ended = false
+    private var producedAny = false
+    private var triedRaw = false
+    /// Where the chunk being decoded starts, to rewind to when switching to raw deflate.
+    private var chunkStart: UnsafeMutablePointer<Bytef>?
+
+    init(format: Format) {
+        self.format = format
+        stream.initialize(to: z_stream())
+        // 15-bit window; +16 selects the gzip wrapper.
+        _ = courier_inflateInit2(stream, format == .gzip ? 15 + 16 : 15)
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+    }
+
+    private var name: String { format == .gzip ? "gzip" : "deflate" }
+
+    func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws {
+        guard !ended, !input.isEmpty else { return }
+        try input.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
+            chunkStart = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.next_in = chunkStart
+            stream.pointee.avail_in = uInt(bytes.count)
+            try drain(emit: emit)
+        }
+    }
+
+    private func drain(emit: (ByteBuffer) throws -> Void) throws {
+        while !ended {
+            var status: Int32 = Z_OK
+            let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
+                stream.pointee.next_out = buffer.baseAddress
+                stream.pointee.avail_out = uInt(buffer.count)
+                status = inflate(stream, Z_NO_FLUSH)
+                count = buffer.count - Int(stream.pointee.avail_out)
+            }
+            switch status {
+            case Z_STREAM_END:
+                ended = true
+            case Z_OK:
+                break
+            case Z_BUF_ERROR where output.isEmpty:
+                return
+            case Z_DATA_ERROR where format == .deflate && !producedAny && !triedRaw:
+                try switchToRawDeflate()
+                continue
+            default:
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw ContentCoding.corrupt(name, message)
+            }
+            if !output.isEmpty {
+                producedAny = true
+                try emit(ByteBuffer(output))
+            }
+            if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 { return }
+        }
+    }
+
+    /// Restarts as raw deflate from the first byte, which is still in the current chunk unless
+    /// the first chunk was shorter than a zlib header.
+    private func switchToRawDeflate() throws {
+        triedRaw = true
+        let input = stream.pointee.next_in
+        let available = stream.pointee.avail_in
+        let consumed = Int(stream.pointee.total_in)
+        guard let input, let chunkStart, input - chunkStart == consumed else {
+            throw ContentCoding.corrupt(name, "neither zlib nor raw deflate")
+        }
+        inflateEnd(stream)
+        stream.initialize(to: z_stream())
+        _ = courier_inflateInit2(stream, -15)
+        stream.pointee.next_in = input - consumed
+        stream.pointee.avail_in = available + uInt(consumed)
+    }
+
+    func finish() throws(HTTPClientError) {
+        guard ended else { throw ContentCoding.corrupt(name, "the compressed stream ends early") }
+    }
+}

@@ -1,0 +1,99 @@
+import Courier
+import CourierTestServer
+import Testing
+
+@Suite("Transparent decompression")
+struct CompressionTests {
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+        return [UInt8](try Data(contentsOf: url))
+    }
+
+    @Test(
+        "gzip, deflate (zlib and raw) and br bodies are decoded as they stream",
+        arguments: [
+            ("gzip", "body.gz"), ("deflate", "body.zlib"), ("deflate", "body.rawdeflate"), ("br", "body.br"),
+            ("x-gzip", "body.gz"),
+        ]
+    )
+    func decodes(encoding: String, file: String) async throws {
+        let expected = try CompressionTests.fixture("body.txt")
+        let encoded = try CompressionTests.fixture(file)
+        try await withTimeout {
+            let server = try await TestServer()
+            // Chunked in small pieces so decoding spans many reads.
+            server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: encoded).chunked(size: 7))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            #expect(response.headers["Content-Encoding"] == nil)
+            #expect(response.headers["Content-Length"] == nil)
+            #expect(try await response.body.collect(upTo: 1 << 20) == expected)
+            #expect(await server.takeRequest().headers["Accept-Encoding"] == "gzip, deflate, br")
+            await server.shutdown()
+        }
+    }
+
+    @Test("A request that sets Accept-Encoding itself gets the body as sent")
+    func passThrough() async throws {
+        let encoded = try CompressionTests.fixture("body.gz")
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Content-Encoding": "gzip"], body: encoded))
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Accept-Encoding"] = "gzip"
+            let response = try await HTTPClient().send(request)
+            #expect(response.headers["Content-Encoding"] == "gzip")
+            #expect(try await response.body.collect(upTo: 1 << 20) == encoded)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A decompression bomb stops at the ratio limit with responseTooLarge; a byte limit also holds")
+    func bomb() async throws {
+        let bomb = try CompressionTests.fixture("bomb.gz")
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(headers: ["Content-Encoding": "gzip"], body: bomb) }
+            let error = await #expect(throws: HTTPClientError.self) {
+                _ = try await HTTPClient().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 30)
+            }
+            #expect(error?.kind == .responseTooLarge)
+            #expect(error?.message.contains("decompression bomb") == true)
+            let capped = HTTPClient().with {
+                $0.decompressionLimit = DecompressionLimit(maxRatio: nil, maxBytes: 100_000)
+            }
+            let capError = await #expect(throws: HTTPClientError.self) {
+                _ = try await capped.send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 30)
+            }
+            #expect(capError?.kind == .responseTooLarge)
+            await server.shutdown()
+        }
+    }
+
+    @Test("The limit's rules: nil bounds nothing, the ratio waits for 1 MiB of output")
+    func limitRules() throws {
+        try DecompressionLimit(maxRatio: nil, maxBytes: nil).check(encoded: 1, decoded: 1 << 30)
+        try DecompressionLimit(maxRatio: 10).check(encoded: 1, decoded: 1 << 20)
+        #expect(throws: HTTPClientError.self) {
+            try DecompressionLimit(maxRatio: 10).check(encoded: 1, decoded: (1 << 20) + 1)
+        }
+        #expect(throws: HTTPClientError.self) { try DecompressionLimit(maxBytes: 5).check(encoded: 5, decoded: 6) }
+    }
+
+    @Test("Corrupt or truncated compressed bodies are invalidContentEncoding", arguments: ["gzip", "br"])
+    func corrupt(encoding: String) async throws {
+        let encoded = try CompressionTests.fixture(encoding == "gzip" ? "body.gz" : "body.br")
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(
+                MockResponse(headers: ["Content-Encoding": encoding], body: Array(encoded.prefix(encoded.count / 2))))
+            server.enqueue(
+                MockResponse(headers: ["Content-Encoding": encoding], body: Array(repeating: 0x42, count: 64)))
+            for _ in 0..<2 {
+                let error = await #expect(throws: HTTPClientError.self) {
+                    _ = try await HTTPClient().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 20)
+                }
+                #expect(error?.kind == .protocolViolation(.invalidContentEncoding))
+            }
+            await server.shutdown()
+        }
+    }
+}
