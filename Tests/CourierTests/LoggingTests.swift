@@ -1,0 +1,78 @@
+import Courier
+import CourierTestServer
+import Synchronization
+import Testing
+
+/// Collects log lines.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
+}
+
+@Suite("LoggingInterceptor")
+struct LoggingTests {
+    @Test("Headers level: request and response lines, headers, redaction, timing")
+    func headers() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in
+                MockResponse(headers: ["Content-Type": "text/plain", "X-Reply": "yes"], body: "pong")
+            }
+            let log = LogLines()
+            let client = HTTPClient().with { $0.interceptors = [LoggingInterceptor(level: .headers, sink: log.sink)] }
+            var request = HTTPRequest(method: .post, url: server.url("/ping"), body: .string("ping"))
+            request.headers["Authorization"] = "Bearer secret-token"
+            request.headers["X-Visible"] = "shown"
+            #expect(try await client.send(request).body.string() == "pong")
+            let text = log.text
+            #expect(text.contains("--> POST \(server.url("/ping").absoluteString) (4-byte body)"))
+            #expect(text.contains("Authorization: ██"))
+            #expect(!text.contains("secret-token"))
+            #expect(text.contains("X-Visible: shown"))
+            #expect(text.contains("<-- 200 OK \(server.url("/ping").absoluteString) ("))
+            #expect(text.contains(" ms)"))
+            #expect(text.contains("X-Reply: yes"))
+            #expect(!text.contains("pong"), "headers level logs no bodies")
+            await server.shutdown()
+        }
+    }
+
+    @Test("Body level: text bodies, bounded; binary bodies only by size; streaming untouched")
+    func bodies() async throws {
+        try await withTimeout {
+            let long = String(repeating: "a", count: 100)
+            let server = try await TestServer { request in
+                request.path == "/binary"
+                    ? MockResponse(headers: ["Content-Type": "application/octet-stream"], body: [0, 1, 2, 3])
+                    : MockResponse(headers: ["Content-Type": "application/json"], body: "{\"long\":\"\(long)\"}")
+            }
+            let log = LogLines()
+            let client = HTTPClient().with {
+                $0.interceptors = [LoggingInterceptor(level: .body, maxBodyBytes: 20, sink: log.sink)]
+            }
+            let json = try await client.send(
+                HTTPRequest(method: .post, url: server.url("/json"), body: .json(["k": "v"])))
+            #expect(try await json.body.string().count == 111)
+            #expect(log.text.contains("{\"k\":\"v\"}"))
+            #expect(log.text.contains("{\"long\":\"aaaaaaaaaaa…\n"))
+            #expect(log.text.contains("<-- END HTTP (111-byte body)"))
+            #expect(
+                try await client.send(HTTPRequest(url: server.url("/binary"))).body.collect(upTo: 10) == [0, 1, 2, 3])
+            #expect(log.text.contains("<-- END HTTP (4-byte body)"))
+            await server.shutdown()
+        }
+    }
+
+    @Test("Failures are logged")
+    func failure() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let url = server.url("/")
+            await server.shutdown()
+            let log = LogLines()
+            let client = HTTPClient().with { $0.interceptors = [LoggingInterceptor(level: .basic, sink: log.sink)] }
+            await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
+            #expect(log.text.contains("<-- HTTP FAILED:"))
+        }
+    }
+}
