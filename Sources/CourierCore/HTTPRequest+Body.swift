@@ -88,7 +88,7 @@ extension HTTPRequest {
         public var isReplayable: Bool {
             switch storage {
             case .bytes, .file, .failed: true
-            case .stream: false
+            case .stream(let stream): stream.isReplayable
             }
         }
     }
@@ -97,8 +97,12 @@ extension HTTPRequest {
 /// A request-body stream, type-erased; each call to `makeReader` starts a new iteration.
 package struct ChunkStream: Sendable {
     package let makeReader: @Sendable () -> any ChunkReader
+    /// Whether a new reader produces the same bytes again (a multipart body built from bytes
+    /// and files), so the body can be resent; a user's async sequence cannot.
+    package let isReplayable: Bool
 
-    package init(_ makeReader: @escaping @Sendable () -> any ChunkReader) {
+    package init(isReplayable: Bool = false, _ makeReader: @escaping @Sendable () -> any ChunkReader) {
+        self.isReplayable = isReplayable
         self.makeReader = makeReader
     }
 }

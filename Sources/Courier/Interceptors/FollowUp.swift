@@ -68,7 +68,7 @@ enum FollowUp {
         guard scheme == fromScheme || policy.followSSLRedirects else { return nil }
         let code = response.status.code
         if code == 307 || code == 308 {
-            if case .stream = request.body?.storage { return nil }
+            if request.body?.isReplayable == false { return nil }
         } else if request.method != .get && request.method != .head {
             request.method = .get
             request.body = nil

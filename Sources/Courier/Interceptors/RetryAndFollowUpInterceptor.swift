@@ -61,7 +61,7 @@ struct RetryAndFollowUpInterceptor: Interceptor {
         let facts = chain.call.lastExchange
         guard facts.reusedConnection else { return false }
         // A stream may already be partly consumed; it cannot be produced again.
-        if case .stream = request.body?.storage { return false }
+        if request.body?.isReplayable == false { return false }
         return request.method.isIdempotent || !facts.requestFullySent
     }
 

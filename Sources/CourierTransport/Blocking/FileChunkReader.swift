@@ -1,15 +1,15 @@
-import CourierCore
-import FoundationEssentials
+package import CourierCore
+package import FoundationEssentials
 import Glibc
 
 /// Reads a file in chunks on the blocking-work pool, for `.file` request bodies.
-final class FileChunkReader: ChunkReader {
+package final class FileChunkReader: ChunkReader {
     private static let chunkSize = 64 << 10
 
     private let descriptor: FileDescriptor
     private var offset = 0
 
-    init(url: URL) async throws {
+    package init(url: URL) async throws {
         let path = url.path(percentEncoded: false)
         let fd = try await BlockingWorkPool.shared.run { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
@@ -19,7 +19,7 @@ final class FileChunkReader: ChunkReader {
         descriptor = FileDescriptor(fd)
     }
 
-    func next() async throws -> ByteBuffer? {
+    package func next() async throws -> ByteBuffer? {
         let fd = descriptor.fd
         let offset = self.offset
         let chunk = try await BlockingWorkPool.shared.run { () throws -> [UInt8] in
