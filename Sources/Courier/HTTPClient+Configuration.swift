@@ -57,6 +57,8 @@ extension HTTPClient {
         public var connectionAttemptDelay: Duration = .milliseconds(250)
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
+        /// Keeps cookies between calls; nil (the default) sends and keeps none.
+        public var cookieJar: (any CookieJar)?
         /// Bounds on transparently decompressed bodies (decompression-bomb protection).
         public var decompressionLimit = DecompressionLimit()
         /// The `User-Agent` sent when a request has none.

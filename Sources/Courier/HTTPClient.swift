@@ -64,7 +64,11 @@ public final class HTTPClient: Sendable {
                     proxyAuthenticator: configuration.proxyAuthenticator
                 )
             ),
-            BridgeInterceptor(userAgent: configuration.userAgent, decompressionLimit: configuration.decompressionLimit),
+            BridgeInterceptor(
+                userAgent: configuration.userAgent,
+                decompressionLimit: configuration.decompressionLimit,
+                cookieJar: configuration.cookieJar
+            ),
             ConnectInterceptor(
                 pool: pool,
                 connector: Connector(

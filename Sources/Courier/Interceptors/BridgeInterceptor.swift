@@ -3,7 +3,8 @@ import CourierTransport
 
 /// Turns a user's request into what goes on the wire — `Host`, `User-Agent`, the body's
 /// `Content-Type` and framing (`Content-Length` or `Transfer-Encoding: chunked`), each only when
-/// the user did not set it — and the response back into what the user asked for.
+/// the user did not set it; the cookie jar's cookies — and the response back into what the user
+/// asked for, storing the cookies it sets.
 ///
 /// Compression is transparent: when the request names no `Accept-Encoding` (and no `Range`,
 /// whose offsets would refer to the encoded bytes), the bridge offers gzip, deflate and br and
@@ -14,6 +15,7 @@ struct BridgeInterceptor: Interceptor {
 
     let userAgent: String
     let decompressionLimit: DecompressionLimit
+    let cookieJar: (any CookieJar)?
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         var request = request
@@ -40,7 +42,19 @@ struct BridgeInterceptor: Interceptor {
         }
         let transparent = !request.headers.contains("Accept-Encoding") && !request.headers.contains("Range")
         if transparent { request.headers["Accept-Encoding"] = BridgeInterceptor.acceptEncoding }
+        if let cookieJar {
+            let cookies = await cookieJar.cookies(for: request.url)
+            if !cookies.isEmpty {
+                let stored = cookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+                request.headers["Cookie"] = request.headers["Cookie"].map { $0 + "; " + stored } ?? stored
+            }
+        }
         let response = try await chain.proceed(request)
+        if let cookieJar {
+            let url = response.request.url
+            let cookies = response.headers.values(for: "Set-Cookie").compactMap { Cookie.parse($0, from: url) }
+            if !cookies.isEmpty { await cookieJar.save(cookies, from: url) }
+        }
         return transparent ? decoded(response) : response
     }
 

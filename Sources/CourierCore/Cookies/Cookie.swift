@@ -1,0 +1,178 @@
+public import FoundationEssentials
+
+/// An HTTP cookie (RFC 6265), as a server set it and a cookie jar keeps it.
+public struct Cookie: Hashable, Sendable, CustomStringConvertible {
+    public enum SameSite: String, Hashable, Sendable {
+        case strict
+        case lax
+        case none
+    }
+
+    public var name: String
+    public var value: String
+    /// Lowercase, without a leading dot: the host for a host-only cookie.
+    public var domain: String
+    public var path: String
+    /// nil for a session cookie, which lives as long as its jar.
+    public var expires: Date?
+    public var secure: Bool
+    public var httpOnly: Bool
+    /// Sent only to exactly `domain`, not to its subdomains: the server gave no `Domain`.
+    public var hostOnly: Bool
+    public var sameSite: SameSite?
+    /// When the jar first stored a cookie of this name, domain and path; it orders the `Cookie` header.
+    public var creation: Date
+
+    public init(
+        name: String,
+        value: String,
+        domain: String,
+        path: String = "/",
+        expires: Date? = nil,
+        secure: Bool = false,
+        httpOnly: Bool = false,
+        hostOnly: Bool = true,
+        sameSite: SameSite? = nil,
+        creation: Date = Date()
+    ) {
+        self.name = name
+        self.value = value
+        self.domain = domain
+        self.path = path
+        self.expires = expires
+        self.secure = secure
+        self.httpOnly = httpOnly
+        self.hostOnly = hostOnly
+        self.sameSite = sameSite
+        self.creation = creation
+    }
+
+    public var description: String { "\(name)=\(value); domain=\(domain); path=\(path)" }
+
+    public func isExpired(at now: Date) -> Bool {
+        expires.map { $0 <= now } ?? false
+    }
+
+    /// Whether this cookie goes with a request to `url` (RFC 6265 §5.4 step 1): domain, path and
+    /// scheme match, and it has not expired.
+    public func matches(_ url: URL, at now: Date = Date()) -> Bool {
+        guard let host = CookieRules.canonicalHost(url), !isExpired(at: now) else { return false }
+        let domainMatches = hostOnly ? host == domain : CookieRules.domainMatches(host, domain)
+        let scheme = url.scheme?.lowercased()
+        return domainMatches && CookieRules.pathMatches(CookieRules.requestPath(url), path)
+            && (!secure || scheme == "https" || scheme == "wss")
+    }
+
+    /// Parses a `Set-Cookie` value received in a response to `url`, applying RFC 6265 §5.2 and
+    /// the storage rules of §5.3 that need no other cookie: the domain must match the request
+    /// host and must not be a public suffix, and path and host-only are settled. Returns nil for
+    /// a cookie the rules reject.
+    public static func parse(_ header: String, from url: URL, now: Date = Date()) -> Cookie? {
+        guard let host = CookieRules.canonicalHost(url) else { return nil }
+        let pieces = header.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let equals = pieces[0].firstIndex(of: "=") else { return nil }
+        let name = String(pieces[0][..<equals].trimmingWhitespace())
+        let value = String(pieces[0][pieces[0].index(after: equals)...].trimmingWhitespace())
+        guard !name.isEmpty else { return nil }
+
+        var expires: Date?
+        var maxAge: Date?
+        var domainAttribute: String?
+        var path: String?
+        var secure = false
+        var httpOnly = false
+        var sameSite: SameSite?
+        let attributes = pieces.count > 1 ? pieces[1].split(separator: ";", omittingEmptySubsequences: false) : []
+        for attribute in attributes {
+            let parts = attribute.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts[0].trimmingWhitespace().lowercased()
+            let argument = parts.count > 1 ? String(parts[1].trimmingWhitespace()) : ""
+            switch key {
+            case "expires":
+                if let date = CookieDate.parse(argument) { expires = date }
+            case "max-age":
+                guard let first = argument.first, first == "-" || first.isASCII && first.isNumber,
+                    argument.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(argument)
+                else { continue }
+                maxAge = seconds <= 0 ? Date(timeIntervalSince1970: 0) : now.addingTimeInterval(TimeInterval(seconds))
+            case "domain":
+                guard !argument.isEmpty else { continue }
+                // Only one leading dot goes (§5.2.3): "..example.org" stays invalid.
+                domainAttribute = String(argument.hasPrefix(".") ? argument.dropFirst() : argument[...]).lowercased()
+            case "path":
+                path = argument.hasPrefix("/") ? argument : nil
+            case "secure":
+                secure = true
+            case "httponly":
+                httpOnly = true
+            case "samesite":
+                sameSite = SameSite(rawValue: argument.lowercased())
+            default:
+                continue
+            }
+        }
+
+        var domain = host
+        var hostOnly = true
+        if let attribute = domainAttribute, !attribute.isEmpty {
+            if PublicSuffixList.isPublicSuffix(attribute) {
+                // A public suffix is acceptable only as the request's own host (then host-only).
+                guard attribute == host else { return nil }
+            } else {
+                guard CookieRules.domainMatches(host, attribute) else { return nil }
+                domain = attribute
+                hostOnly = false
+            }
+        }
+        return Cookie(
+            name: name,
+            value: value,
+            domain: domain,
+            path: path ?? CookieRules.defaultPath(url),
+            expires: maxAge ?? expires,
+            secure: secure,
+            httpOnly: httpOnly,
+            hostOnly: hostOnly,
+            sameSite: sameSite,
+            creation: now
+        )
+    }
+}
+
+/// RFC 6265 §5.1: canonical hosts, domain matching, paths.
+package enum CookieRules {
+    /// The URL's host, lowercased, without a trailing dot or IPv6 brackets.
+    package static func canonicalHost(_ url: URL) -> String? {
+        guard var host = url.host(percentEncoded: false)?.lowercased(), !host.isEmpty else { return nil }
+        if host.hasSuffix(".") { host.removeLast() }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host
+    }
+
+    /// §5.1.3: identical, or `domain` is a suffix of `host` after a dot and `host` is a name, not an IP.
+    package static func domainMatches(_ host: String, _ domain: String) -> Bool {
+        if host == domain { return true }
+        let isAddress =
+            host.contains(":") || host.split(separator: ".").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+        return !isAddress && host.hasSuffix("." + domain)
+    }
+
+    /// §5.1.4: identical, or a prefix that ends with `/` or is followed by `/`.
+    package static func pathMatches(_ requestPath: String, _ cookiePath: String) -> Bool {
+        if requestPath == cookiePath { return true }
+        guard requestPath.hasPrefix(cookiePath) else { return false }
+        return cookiePath.hasSuffix("/") || requestPath.dropFirst(cookiePath.count).first == "/"
+    }
+
+    package static func requestPath(_ url: URL) -> String {
+        let path = url.path(percentEncoded: true)
+        return path.isEmpty ? "/" : path
+    }
+
+    /// §5.1.4 default-path: the request path up to, not including, its last `/`; `/` at least.
+    package static func defaultPath(_ url: URL) -> String {
+        let path = requestPath(url)
+        guard path.hasPrefix("/"), let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+}

@@ -1,0 +1,58 @@
+public import FoundationEssentials
+import Synchronization
+
+/// Where a client keeps cookies between calls. The default client has none, as OkHttp's.
+///
+/// ```swift
+/// config.cookieJar = InMemoryCookieJar()
+/// ```
+public protocol CookieJar: Sendable {
+    /// The cookies to send with a request to `url`, in the order they go in the `Cookie` header.
+    func cookies(for url: URL) async -> [Cookie]
+    /// Cookies that a response to a request for `url` set, already parsed and checked by
+    /// `Cookie.parse(_:from:)`.
+    func save(_ cookies: [Cookie], from url: URL) async
+}
+
+/// RFC 6265's cookie store, in memory: a cookie replaces one with the same name, domain and path
+/// (keeping its creation time), expired cookies are dropped, and cookies for a request are
+/// ordered longest path first, then oldest first.
+public final class InMemoryCookieJar: CookieJar {
+    private struct Key: Hashable {
+        let name: String
+        let domain: String
+        let path: String
+    }
+
+    private let store = Mutex<[Key: Cookie]>([:])
+
+    public init() {}
+
+    public func cookies(for url: URL) async -> [Cookie] {
+        let now = Date()
+        return store.withLock { store in
+            store = store.filter { !$0.value.isExpired(at: now) }
+            return store.values.filter { $0.matches(url, at: now) }.sorted { a, b in
+                a.path.count != b.path.count ? a.path.count > b.path.count : a.creation < b.creation
+            }
+        }
+    }
+
+    public func save(_ cookies: [Cookie], from url: URL) async {
+        let now = Date()
+        store.withLock { store in
+            for var cookie in cookies {
+                let key = Key(name: cookie.name, domain: cookie.domain, path: cookie.path)
+                if let existing = store[key] { cookie.creation = existing.creation }
+                store[key] = cookie.isExpired(at: now) ? nil : cookie
+            }
+        }
+    }
+
+    /// Every cookie held, expired or not.
+    public var all: [Cookie] { store.withLock { Array($0.values) } }
+
+    public func removeAll() {
+        store.withLock { $0.removeAll() }
+    }
+}

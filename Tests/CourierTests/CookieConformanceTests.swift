@@ -1,0 +1,179 @@
+import Courier
+import CourierTestServer
+import Testing
+
+/// The http-state parser tests (shared/conformance/cookies, see its README), run over loopback the
+/// way the upstream harness runs them: GET /cookie-parser?NAME answers 302 with the test's
+/// headers, the client follows with its jar, and /cookie-parser-result shows the Cookie header.
+@Suite("http-state cookie tests")
+struct CookieConformanceTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/conformance/cookies")
+
+    static let names: [String] = {
+        let listing =
+            (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("parser").path))
+            ?? []
+        return listing.filter { $0.hasSuffix("-test") }.map { String($0.dropLast(5)) }.sorted()
+    }()
+
+    /// Where Courier knowingly differs from the expected header, and why.
+    static let deviations: [String: String] = [
+        "0002": "its Expires (2019) was in the future when the suite was written; the cookie has expired since",
+        "comma0006": "its Expires (2019) was in the future when the suite was written; the cookie has expired since",
+        "comma0007": "its Expires (2019) was in the future when the suite was written; the cookie has expired since",
+        "0028": "the upstream expectation file is malformed (it holds Set-Cookie lines, not a Cookie header)",
+    ]
+
+    @Test("The suite is present")
+    func corpus() {
+        #expect(CookieConformanceTests.names.count >= 200, "found \(CookieConformanceTests.names.count) tests")
+    }
+
+    @Test("Each test sends the expected Cookie header", arguments: names.filter { !$0.hasPrefix("disabled-") })
+    func parser(name: String) async throws {
+        let test = try String(
+            decoding: Data(contentsOf: CookieConformanceTests.directory.appendingPathComponent("parser/\(name)-test")),
+            as: UTF8.self)
+        let expectedFile = try String(
+            decoding: Data(
+                contentsOf: CookieConformanceTests.directory.appendingPathComponent("parser/\(name)-expected")),
+            as: UTF8.self
+        )
+        let expected =
+            expectedFile.split(whereSeparator: \.isNewline).first.map { String($0.dropFirst("Cookie: ".count)) } ?? ""
+        let actual = try await withTimeout { try await CookieConformanceTests.run(name: name, test: test) }
+        if let reason = CookieConformanceTests.deviations[name] {
+            #expect(actual != expected, "deviation no longer needed: \(reason)")
+        } else {
+            #expect(
+                actual == expected, "\(name): got \(actual.debugDescription), expected \(expected.debugDescription)")
+        }
+    }
+
+    /// Runs one test and returns the Cookie header the client sent to the result page.
+    static func run(name: String, test: String) async throws -> String {
+        let server = try await TestServer { request in
+            if request.path == "/cookie-parser" {
+                var headers = HTTPHeaders()
+                var hasLocation = false
+                for line in test.split(whereSeparator: \.isNewline) {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    let field = String(line[..<colon])
+                    let value = String(line[line.index(after: colon)...].drop { $0 == " " })
+                    hasLocation = hasLocation || field.lowercased() == "location"
+                    headers.add(field, value)
+                }
+                if !hasLocation { headers.add("Location", "/cookie-parser-result?\(name)") }
+                return MockResponse(status: HTTPStatus(code: 302), headers: headers)
+            }
+            return MockResponse(body: request.headers["Cookie"] ?? "")
+        }
+        let port = server.port
+        // The suite's absolute Locations name port 8888; every host of the suite is this server.
+        let rewrite = RewritePort(from: 8888, to: port)
+        let client = HTTPClient().with {
+            $0.cookieJar = InMemoryCookieJar()
+            $0.dnsResolver = ScriptedResolver { _, _ in [ResolvedAddress(ip: "127.0.0.1", port: port)] }
+            $0.interceptors = [rewrite]
+        }
+        let url = URL(string: "http://home.example.org:\(port)/cookie-parser?\(name)")!
+        let body = try await client.send(HTTPRequest(url: url)).body.string()
+        await server.shutdown()
+        return body
+    }
+}
+
+/// Points requests for port `from` at port `to`, so the suite's fixed port reaches the test server.
+struct RewritePort: Interceptor {
+    let from: Int
+    let to: Int
+
+    func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+        var request = request
+        if request.url.port == from {
+            var components = URLComponents(url: request.url, resolvingAgainstBaseURL: false)!
+            components.port = to
+            request.url = components.url!
+        }
+        return try await chain.proceed(request)
+    }
+}
+
+@Suite("Cookie dates and rules")
+struct CookieDateTests {
+    struct Example: Decodable, Sendable {
+        let test: String
+        let expected: String?
+    }
+
+    static func examples(_ file: String) -> [Example] {
+        let url = CookieConformanceTests.directory.appendingPathComponent("dates/\(file)")
+        guard let data = try? Data(contentsOf: url) else { return [] }
+        let json = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).filter {
+            !$0.trimmingPrefix(while: \.isWhitespace).hasPrefix("//")
+        }
+        .joined(separator: "\n")
+        return (try? JSONDecoder().decode([Example].self, from: Data(json.utf8))) ?? []
+    }
+
+    @Test("The cookie-date algorithm matches the http-state date vectors")
+    func dates() {
+        let cases = CookieDateTests.examples("examples.json") + CookieDateTests.examples("bsd-examples.json")
+        #expect(cases.count >= 60)
+        for example in cases {
+            #expect(
+                CookieDate.parse(example.test).map(CookieDate.format) == example.expected,
+                "\(example.test.debugDescription)")
+        }
+    }
+
+    @Test("Public suffixes cannot be cookie domains, except as the request's own host")
+    func publicSuffix() {
+        let url = URL(string: "http://www.example.co.uk/")!
+        #expect(Cookie.parse("a=1; Domain=co.uk", from: url) == nil)
+        #expect(Cookie.parse("a=1; Domain=uk", from: url) == nil)
+        #expect(Cookie.parse("a=1; Domain=example.co.uk", from: url)?.domain == "example.co.uk")
+        #expect(Cookie.parse("a=1; Domain=github.io", from: URL(string: "http://x.github.io/")!) == nil)
+        let own = Cookie.parse("a=1; Domain=github.io", from: URL(string: "http://github.io/")!)
+        #expect(own?.hostOnly == true)
+        #expect(Cookie.parse("a=1; Domain=other.example", from: url) == nil, "a domain the host is not in")
+    }
+
+    @Test("Attributes: Max-Age beats Expires, Secure, HttpOnly, SameSite, default path")
+    func attributes() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let url = URL(string: "https://example.com/docs/page")!
+        let cookie = try #require(
+            Cookie.parse(
+                "id=7; Max-Age=60; Expires=Wed, 09 Jun 2021 10:18:14 GMT; Secure; HttpOnly; SameSite=Lax", from: url,
+                now: now)
+        )
+        #expect(cookie.expires == now.addingTimeInterval(60))
+        #expect(cookie.secure && cookie.httpOnly && cookie.sameSite == .lax && cookie.hostOnly)
+        #expect(cookie.path == "/docs")
+        #expect(!cookie.matches(URL(string: "http://example.com/docs")!, at: now), "secure cookies stay off http")
+        #expect(cookie.matches(URL(string: "https://example.com/docs/x")!, at: now))
+        #expect(!cookie.matches(URL(string: "https://example.com/docsx")!, at: now))
+        #expect(!cookie.matches(URL(string: "https://sub.example.com/docs")!, at: now), "host-only")
+    }
+
+    @Test("A cookie round trip across requests, replacement and deletion")
+    func roundTrip() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Set-Cookie": "session=abc; Path=/"], body: "1"))
+            server.enqueue(MockResponse(headers: ["Set-Cookie": "session=def; Path=/"], body: "2"))
+            server.enqueue(MockResponse(headers: ["Set-Cookie": "session=; Max-Age=0"], body: "3"))
+            server.enqueue(MockResponse(body: "4"))
+            let jar = InMemoryCookieJar()
+            let client = HTTPClient().with { $0.cookieJar = jar }
+            for _ in 0..<4 { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string() }
+            var sent: [String?] = []
+            for _ in 0..<4 { sent.append(await server.takeRequest().headers["Cookie"]) }
+            #expect(sent == [nil, "session=abc", "session=def", nil])
+            #expect(jar.all.isEmpty)
+            await server.shutdown()
+        }
+    }
+}
