@@ -177,3 +177,44 @@ struct CookieDateTests {
         }
     }
 }
+
+@Suite("RFC 6265's own examples")
+struct RFC6265ExampleTests {
+    /// §3.1's examples, replayed in order against one jar: each step's Set-Cookie headers, then
+    /// the Cookie header the next request to each URL carries.
+    @Test("§3.1 examples")
+    func examples() async throws {
+        let jar = InMemoryCookieJar()
+        let origin = URL(string: "http://www.example.com/")!
+        func set(_ headers: [String], from url: URL = origin) async {
+            await jar.save(headers.compactMap { Cookie.parse($0, from: url) }, from: url)
+        }
+        func header(_ url: URL) async -> String {
+            await jar.cookies(for: url).map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+        }
+        await set(["SID=31d4d96e407aad42"])
+        #expect(await header(origin) == "SID=31d4d96e407aad42")
+        await set(["SID=31d4d96e407aad42; Path=/; Secure; HttpOnly", "lang=en-US; Path=/; Domain=example.com"])
+        #expect(await header(URL(string: "https://www.example.com/")!) == "SID=31d4d96e407aad42; lang=en-US")
+        #expect(await header(origin) == "lang=en-US", "the Secure cookie stays off plain http")
+        #expect(await header(URL(string: "http://docs.example.com/")!) == "lang=en-US", "Domain reaches subdomains")
+        await set(["lang=en-US; Expires=Wed, 09 Jun 2121 10:18:14 GMT"])
+        #expect(await jar.all.filter { $0.name == "lang" }.count == 2, "a host-only lang beside the domain one")
+        await set(["lang=; Expires=Sun, 06 Nov 1994 08:49:37 GMT"])
+        await set(["lang=; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Domain=example.com"])
+        #expect(
+            await header(URL(string: "https://www.example.com/")!) == "SID=31d4d96e407aad42",
+            "expired cookies are removed")
+    }
+
+    @Test("Longer paths come first, then older cookies")
+    func ordering() async throws {
+        let jar = InMemoryCookieJar()
+        let url = URL(string: "http://example.com/a/b/c")!
+        for (index, header) in ["x=1; Path=/", "y=2; Path=/a/b", "z=3; Path=/a", "w=4; Path=/"].enumerated() {
+            let cookie = Cookie.parse(header, from: url, now: Date(timeIntervalSince1970: Double(1_000 + index)))!
+            await jar.save([cookie], from: url)
+        }
+        #expect(await jar.cookies(for: url).map(\.name) == ["y", "z", "x", "w"])
+    }
+}

@@ -1,0 +1,106 @@
+import CourierTestServer
+import CourierTransport
+import Testing
+
+@testable import Courier
+
+@Suite("Digest authentication (RFC 7616)")
+struct DigestAuthenticationTests {
+    /// RFC 7616 §3.9.1: Mufasa's request for /dir/index.html.
+    @Test(
+        "The RFC's worked example, MD5 and SHA-256",
+        arguments: [
+            (MessageDigest.md5, "8ca523f5e9506fed4657c9700eebdbec"),
+            (MessageDigest.sha256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+        ])
+    func rfcExample(algorithm: MessageDigest, expected: String) {
+        let credentials = DigestAuthenticator.Credentials(
+            username: "Mufasa", password: "Circle of Life", realm: "http-auth@example.org", method: "GET",
+            uri: "/dir/index.html", nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", nc: "00000001", qop: "auth",
+            algorithm: algorithm, session: false
+        )
+        #expect(credentials.response == expected)
+    }
+
+    @Test("Challenges with quoted commas and several schemes parse")
+    func challenges() {
+        let parsed = AuthChallenge.parse(
+            #"Digest realm="a, b", qop="auth, auth-int", algorithm=SHA-256, nonce="n", Basic realm="r""#)
+        #expect(parsed.map(\.scheme) == ["Digest", "Basic"])
+        #expect(parsed[0].parameters["realm"] == "a, b")
+        #expect(parsed[0].parameters["qop"] == "auth, auth-int")
+        #expect(parsed[0].parameters["algorithm"] == "SHA-256")
+        #expect(parsed[1].parameters["realm"] == "r")
+    }
+
+    /// A server that checks Digest responses itself, with a fresh nonce per challenge.
+    private func server(password: String, staleFirst: Bool = false) async throws -> TestServer {
+        let stale = Tally()
+        return try await TestServer { request in
+            let challenge: HTTPHeaders = [
+                "WWW-Authenticate":
+                    #"Digest realm="courier", qop="auth", algorithm=MD5, nonce="n\#(request.sequenceNumber)", opaque="o""#
+            ]
+            guard let authorization = request.headers["Authorization"], authorization.hasPrefix("Digest ") else {
+                var headers = challenge
+                headers.add(
+                    "WWW-Authenticate",
+                    #"Digest realm="courier", qop="auth", algorithm=SHA-256, nonce="n\#(request.sequenceNumber)", opaque="o""#
+                )
+                return MockResponse(status: HTTPStatus(code: 401), headers: headers)
+            }
+            let fields = AuthChallenge.parse(authorization)[0].parameters
+            if staleFirst && stale.all.isEmpty {
+                stale.record("stale")
+                return MockResponse(
+                    status: HTTPStatus(code: 401),
+                    headers: [
+                        "WWW-Authenticate":
+                            #"Digest realm="courier", qop="auth", algorithm=SHA-256, nonce="fresh", stale=true"#
+                    ]
+                )
+            }
+            let h = MessageDigest.sha256.hex
+            let ha1 = h("\(fields["username"]!):courier:\(password)")
+            let ha2 = h("\(request.method.rawValue):\(fields["uri"]!)")
+            let expected = h("\(ha1):\(fields["nonce"]!):\(fields["nc"]!):\(fields["cnonce"]!):auth:\(ha2)")
+            guard fields["algorithm"] == "SHA-256", fields["response"] == expected,
+                fields["opaque"] != nil || staleFirst
+            else {
+                return MockResponse(status: HTTPStatus(code: 401), headers: challenge)
+            }
+            return MockResponse(body: "hello \(fields["username"]!)")
+        }
+    }
+
+    @Test("SHA-256 is chosen over MD5 and the server accepts the response")
+    func endToEnd() async throws {
+        try await withTimeout {
+            let server = try await server(password: "Circle of Life")
+            let client = HTTPClient().with {
+                $0.authenticator = DigestAuthenticator(username: "Mufasa", password: "Circle of Life")
+            }
+            let response = try await client.send(HTTPRequest(url: server.url("/dir/index.html?x=1")))
+            #expect(try await response.body.string() == "hello Mufasa")
+            await server.shutdown()
+        }
+    }
+
+    @Test("A wrong password gets one try; a stale nonce gets another")
+    func retries() async throws {
+        try await withTimeout {
+            let wrong = try await server(password: "other")
+            let client = HTTPClient().with {
+                $0.authenticator = DigestAuthenticator(username: "Mufasa", password: "Circle of Life")
+            }
+            #expect(try await client.send(HTTPRequest(url: wrong.url("/"))).status.code == 401)
+            #expect(wrong.requestCount == 2)
+            let stale = try await server(password: "Circle of Life", staleFirst: true)
+            #expect(try await client.send(HTTPRequest(url: stale.url("/"))).body.string() == "hello Mufasa")
+            #expect(stale.requestCount == 3)
+            await wrong.shutdown()
+            await stale.shutdown()
+        }
+    }
+}
