@@ -9,6 +9,12 @@ struct Greeting: Codable, Sendable {
 }
 
 let downloadSize = 50 << 20
+/// "Decoded by Courier, chunk by chunk.", gzip-compressed.
+let demoGzip: [UInt8] = [
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x73, 0x49, 0x4d, 0xce, 0x4f, 0x49, 0x4d, 0x51, 0x48,
+    0xaa, 0x54, 0x70, 0xce, 0x2f, 0x2d, 0xca, 0x4c, 0x2d, 0xd2, 0x51, 0x48, 0xce, 0x28, 0xcd, 0xcb, 0x06, 0x89, 0x80,
+    0x19, 0x7a, 0x00, 0x5e, 0x16, 0xb1, 0x44, 0x23, 0x00, 0x00, 0x00,
+]
 let block = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
 
 let server = try await TestServer { request in
@@ -72,7 +78,37 @@ print(
     "Server saw \(server.requestCount) requests on \(server.connectionCount) connection(s); client pool holds \(await client.openConnectionCount) open."
 )
 
-// 5. A malformed response becomes a precise error.
+// 5. HTTPS: a test server with a throwaway CA, verified, with the handshake reported.
+let authority = try HeldCertificate.authority()
+let leaf = try HeldCertificate.leaf(hosts: ["127.0.0.1"], issuedBy: authority)
+let secure = try await TestServer(tls: .init(identity: leaf.identity)) { request in
+    MockResponse(headers: ["Set-Cookie": "visits=\(request.sequenceNumber + 1); Path=/"], body: "Hello over TLS")
+}
+var secureConfiguration = HTTPClient.Configuration()
+secureConfiguration.tls.trustRoots = [authority.certificate]
+secureConfiguration.cookieJar = InMemoryCookieJar()
+let secureClient = HTTPClient(configuration: secureConfiguration)
+for _ in 0..<2 {
+    let response = try await secureClient.send(HTTPRequest(url: secure.url("/secure")))
+    let handshake = response.tlsHandshake
+    print(
+        "GET \(secure.url("/secure")) → \(response.status), \(handshake?.version.description ?? "-") "
+            + "\(handshake?.cipherSuite ?? "-"), ALPN \(handshake?.applicationProtocol ?? "-"), "
+            + "body: \(try await response.body.string().debugDescription), "
+            + "sent cookie: \(response.request.headers["Cookie"] ?? "none")"
+    )
+}
+await secure.shutdown()
+
+// 6. A gzip-encoded response is decoded as it streams.
+let compressed = try await TestServer { _ in
+    MockResponse(headers: ["Content-Encoding": "gzip"], body: demoGzip)
+}
+let inflated = try await client.send(HTTPRequest(url: compressed.url("/gzip")))
+print("GET /gzip (Content-Encoding: gzip) → \(try await inflated.body.string().debugDescription)")
+await compressed.shutdown()
+
+// 7. A malformed response becomes a precise error.
 let broken = try await TestServer { _ in MockResponse(raw: "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n") }
 do {
     _ = try await client.send(HTTPRequest(url: broken.url("/broken")))
