@@ -1,7 +1,6 @@
 import CourierCore
 import Dispatch
 import Glibc
-import Synchronization
 
 /// Logs calls, OkHttp's `HttpLoggingInterceptor` style.
 ///
@@ -120,7 +119,7 @@ func isText(_ contentType: String?) -> Bool {
 }
 
 /// A response body that logs itself when it ends: its size, and its first bytes if it is text.
-/// `busy` admits one reader at a time, which makes the `@unchecked Sendable` safe.
+/// `reader` admits one reader at a time, which makes the `@unchecked Sendable` safe.
 private final class LoggedBody: HTTPBodySource, @unchecked Sendable {
     private let inner: any HTTPBodySource
     private let logText: Bool
@@ -128,7 +127,7 @@ private final class LoggedBody: HTTPBodySource, @unchecked Sendable {
     private let sink: @Sendable (String) -> Void
     private var captured: [UInt8] = []
     private var total = 0
-    private let busy = Atomic<Bool>(false)
+    private let reader = SingleReader()
 
     init(inner: any HTTPBodySource, logText: Bool, limit: Int, sink: @escaping @Sendable (String) -> Void) {
         self.inner = inner
@@ -138,10 +137,8 @@ private final class LoggedBody: HTTPBodySource, @unchecked Sendable {
     }
 
     func read() async throws -> ByteBuffer? {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            throw HTTPClientError(.bodyAlreadyConsumed, "The response body is being read by another task.")
-        }
-        defer { busy.store(false, ordering: .releasing) }
+        try reader.enter()
+        defer { reader.leave() }
         do {
             guard let chunk = try await inner.read() else {
                 let text = logText ? String(decoding: captured, as: UTF8.self) + (total > limit ? "…" : "") + "\n" : ""

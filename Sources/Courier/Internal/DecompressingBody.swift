@@ -1,11 +1,10 @@
 import CourierCore
 import CourierTransport
-import Synchronization
 
 /// A response body decoded as it streams: each encoded chunk pulled from the connection is
 /// decoded into one or more chunks for the consumer, within the `DecompressionLimit`.
 ///
-/// `busy` admits one reader at a time, which makes the `@unchecked Sendable` safe.
+/// `reader` admits one reader at a time, which makes the `@unchecked Sendable` safe.
 final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     private let inner: any HTTPBodySource
     private let decompressor: any Decompressor
@@ -14,7 +13,7 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     private var encoded = 0
     private var decoded = 0
     private var finished = false
-    private let busy = Atomic<Bool>(false)
+    private let reader = SingleReader()
 
     init(inner: any HTTPBodySource, coding: ContentCoding, limit: DecompressionLimit) {
         self.inner = inner
@@ -23,10 +22,8 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     }
 
     func read() async throws -> ByteBuffer? {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            throw HTTPClientError(.bodyAlreadyConsumed, "The response body is being read by another task.")
-        }
-        defer { busy.store(false, ordering: .releasing) }
+        try reader.enter()
+        defer { reader.leave() }
         while pending.isEmpty && !finished {
             guard let chunk = try await inner.read() else {
                 finished = true

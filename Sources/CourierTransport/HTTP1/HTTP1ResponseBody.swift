@@ -1,5 +1,4 @@
 import CourierCore
-import Synchronization
 
 /// The body of an HTTP/1.1 response, read from the connection only when the consumer asks.
 ///
@@ -7,7 +6,7 @@ import Synchronization
 /// a failure, a cancellation, `abandon()` or dropping the body early closes the connection,
 /// since unread bytes would corrupt the next exchange.
 ///
-/// One consumer at a time: `busy` turns a second concurrent reader into an error instead of a
+/// One consumer at a time: `reader` turns a second concurrent reader into an error instead of a
 /// data race, and is what makes the `@unchecked Sendable` safe.
 final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     private enum State {
@@ -22,7 +21,7 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     private let call: CallContext
     private var state = State.streaming
     private var byteCount = 0
-    private let busy = Atomic<Bool>(false)
+    private let reader = SingleReader()
 
     init(exchange: HTTP1Exchange, decoder: HTTP1BodyDecoder, reusable: Bool, call: CallContext) {
         self.exchange = exchange
@@ -41,10 +40,8 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     }
 
     func read() async throws -> ByteBuffer? {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            throw HTTPClientError(.bodyAlreadyConsumed, "The response body is being read by another task.")
-        }
-        defer { busy.store(false, ordering: .releasing) }
+        try reader.enter()
+        defer { reader.leave() }
         switch state {
         case .finished: return nil
         case .failed(let error): throw error
@@ -80,8 +77,8 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     }
 
     func abandon() async {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
-        defer { busy.store(false, ordering: .releasing) }
+        guard reader.tryEnter() else { return }
+        defer { reader.leave() }
         guard case .streaming = state else { return }
         state = .failed(HTTPClientError(.bodyAlreadyConsumed, "The response body was abandoned before its end."))
         connection.close()
