@@ -17,6 +17,24 @@ enum ProcessProbe {
         return count - 1  // the directory stream's own descriptor
     }
 
+    /// Open descriptors and what each one is (`socket:[inode]`, `anon_inode:[eventfd]`, a path).
+    static func openDescriptors() -> [Int32: String] {
+        guard let directory = opendir("/proc/self/fd") else { return [:] }
+        defer { closedir(directory) }
+        var result: [Int32: String] = [:]
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let fd = Int32(name) else { continue }
+            var target = [CChar](repeating: 0, count: 256)
+            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+            result[fd] =
+                length > 0 ? String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        }
+        return result
+    }
+
     /// Resident set size now and its peak since the last `resetPeakResident()`, in bytes.
     static func residentSet() -> (current: Int, peak: Int) {
         guard let file = fopen("/proc/self/status", "r") else { return (-1, -1) }
