@@ -135,6 +135,19 @@ struct TLSFailureTests {
         }
     }
 
+    @Test("A server that never answers the ClientHello: the connect timeout covers the handshake")
+    func handshakeTimeout() async throws {
+        try await withTimeout {
+            let silent = try StalledReader()
+            let client = TLSTests.client().with { $0.connectTimeout = .milliseconds(200) }
+            let url = URL(string: "https://127.0.0.1:\(silent.port)/")!
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
+            #expect(error?.kind == .timeout(.connect))
+            #expect(error?.message.contains("TLS handshake") == true)
+            #expect(await client.openConnectionCount == 0)
+        }
+    }
+
     @Test("https:// to a server that does not speak TLS: handshakeFailed")
     func notTLS() async throws {
         try await withTimeout {
