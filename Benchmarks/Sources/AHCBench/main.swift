@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BenchSupport
+import NIOCore
 import NIOSSL
 
 let arguments = BenchArguments()
@@ -16,6 +17,13 @@ if let path = arguments.certificateAuthorityPath {
 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 var request = HTTPClientRequest(url: arguments.url)
 if arguments.closesConnections { request.headers.add(name: "Connection", value: "close") }
+if arguments.mode == "upload" {
+    request.method = .POST
+    request.body = .stream(
+        UploadChunks().map { ByteBuffer(bytes: $0) },
+        length: .known(Int64(BenchArguments.uploadSize))
+    )
+}
 
 let measurement = try await Runner.measure(arguments) { [client, request] in
     let response = try await client.execute(request, timeout: .seconds(30))

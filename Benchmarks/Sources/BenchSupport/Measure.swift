@@ -63,8 +63,9 @@ public func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-/// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent` or `handshake`
-/// (sequential, each request on a new connection: `Connection: close`). `BENCH_CA` names a PEM
+/// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent`, `handshake`
+/// (sequential, each request on a new connection: `Connection: close`), `download` (GETs of a
+/// large body, streamed and counted) or `upload` (POSTs of a 256 MiB streamed body). `BENCH_CA` names a PEM
 /// file of the root to trust for https URLs.
 public struct BenchArguments: Sendable {
     public let url: String
@@ -73,6 +74,11 @@ public struct BenchArguments: Sendable {
     public let concurrency: Int
     /// The trust root for https, from `BENCH_CA`.
     public let certificateAuthorityPath: String?
+
+    /// The size of each upload.
+    public static let uploadSize = 256 << 20
+    /// What an upload is made of: this chunk, repeated.
+    public static let uploadChunk = [UInt8](repeating: 0x55, count: 64 << 10)
 
     /// Whether every request asks for its own connection.
     public var closesConnections: Bool { mode == "handshake" }

@@ -1,6 +1,7 @@
 /// Runs the timed part of a benchmark off the main actor, so that no iteration pays a hop to it.
 public enum Runner {
-    /// Warms up with one request, then runs `arguments.count` requests and returns the measurement.
+    /// Warms up with one request (a short one for downloads and uploads: the same URL, which the
+    /// fetch closure treats as it likes), then runs `arguments.count` requests and returns the measurement.
     public static func measure(
         _ arguments: BenchArguments,
         fetch: @escaping @Sendable () async throws -> Int
@@ -26,6 +27,7 @@ public enum Runner {
         } else {
             for _ in 0..<arguments.count { bytes += try await fetch() }
         }
+        if arguments.mode == "upload" { bytes = arguments.count * BenchArguments.uploadSize }
         return Measurement(
             requests: arguments.count,
             bytes: bytes,

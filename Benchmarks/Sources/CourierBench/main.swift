@@ -14,6 +14,10 @@ if let path = arguments.certificateAuthorityPath {
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)
 if arguments.closesConnections { request.headers["Connection"] = "close" }
+if arguments.mode == "upload" {
+    request.method = .post
+    request.body = .stream(UploadChunks(), length: BenchArguments.uploadSize)
+}
 
 let measurement = try await Runner.measure(arguments) { [client, request] in
     let response = try await client.send(request)
