@@ -69,6 +69,23 @@ struct TimeoutTests {
         }
     }
 
+    @Test("A streamed upload to a peer that stops reading hits writeTimeout once the kernel pushes back")
+    func streamedWriteTimeout() async throws {
+        try await withTimeout {
+            let stalled = try StalledReader()
+            let client = HTTPClient().with { $0.writeTimeout = .milliseconds(200) }
+            let chunks = [[UInt8]](repeating: [UInt8](repeating: 2, count: 1 << 20), count: 64)
+            let request = HTTPRequest(
+                method: .put,
+                url: URL(string: "http://127.0.0.1:\(stalled.port)/")!,
+                body: .stream(AsyncChunks(chunks), length: 64 << 20)
+            )
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(request) }
+            #expect(error?.kind == .timeout(.write))
+            #expect(await client.openConnectionCount == 0)
+        }
+    }
+
     @Test("Expect: 100-continue sends the body after the interim response")
     func expectContinue() async throws {
         try await withTimeout {

@@ -59,6 +59,27 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         }
     }
 
+    /// Writes `first` then `second` from the caller's thread as far as the kernel takes them now,
+    /// and hops onto the reactor only for the rest. Most request-body chunks then need no hop at
+    /// all; waits still happen on the reactor. TLS always goes through the reactor.
+    func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: Duration?) async throws {
+        var sent = 0
+        if let socket = stream as? Socket {
+            do {
+                sent = try socket.writeWithoutWaiting(first, second)
+            } catch {
+                throw mapError(error, phase: .request)
+            }
+        }
+        guard sent < first.count + second.count else { return }
+        let firstRest = first.slice(from: min(sent, first.count), count: first.count - min(sent, first.count))
+        let secondSent = max(0, sent - first.count)
+        let secondRest = second.slice(from: secondSent, count: second.count - secondSent)
+        try await withTaskExecutorPreference(reactor) {
+            try await write(firstRest, secondRest, timeout: timeout)
+        }
+    }
+
     /// Reads response heads until a final one, skipping 1xx interim responses (but returning a
     /// 100 Continue when `returningContinue`); on the reactor.
     func readResponseHead(timeout: Duration?, returningContinue: Bool = false) async throws -> HTTP1Head {

@@ -1,7 +1,8 @@
 import CourierCore
 
 /// Streams a request body that is not in memory: chunks are pulled off the reactor (they may
-/// come from user code) and written on it, chunk-framed when the length is unknown.
+/// come from user code) and written from the same task as far as the socket takes them, the
+/// reactor finishing any write the kernel pushes back on; chunk-framed when the length is unknown.
 struct RequestBodyWriter {
     let connection: HTTP1Connection
     let declaredLength: Int?
@@ -29,14 +30,11 @@ struct RequestBodyWriter {
                     .invalidRequest,
                     "The request body produced more than its declared length of \(declaredLength) bytes.")
             }
-            let framed = declaredLength == nil
-            try await withTaskExecutorPreference(connection.reactor) {
-                if framed {
-                    try await connection.write(HTTP1Serializer.chunkHeader(count: chunk.count), chunk, timeout: timeout)
-                    try await connection.write(HTTP1Serializer.chunkEnd, timeout: timeout)
-                } else {
-                    try await connection.write(chunk, timeout: timeout)
-                }
+            if declaredLength == nil {
+                try await connection.writeSoon(HTTP1Serializer.chunkHeader(count: chunk.count), chunk, timeout: timeout)
+                try await connection.writeSoon(HTTP1Serializer.chunkEnd, ByteBuffer(), timeout: timeout)
+            } else {
+                try await connection.writeSoon(chunk, ByteBuffer(), timeout: timeout)
             }
         }
         if let declaredLength, sent != declaredLength {
@@ -46,9 +44,7 @@ struct RequestBodyWriter {
             )
         }
         if declaredLength == nil {
-            try await withTaskExecutorPreference(connection.reactor) {
-                try await connection.write(HTTP1Serializer.lastChunk, timeout: timeout)
-            }
+            try await connection.writeSoon(HTTP1Serializer.lastChunk, ByteBuffer(), timeout: timeout)
         }
         return sent
     }

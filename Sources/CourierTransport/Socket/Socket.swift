@@ -81,38 +81,50 @@ package final class Socket: @unchecked Sendable {
     package func write(
         _ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?
     ) async throws {
-        var firstOffset = 0
-        var secondOffset = 0
-        while firstOffset < first.count || secondOffset < second.count {
-            let sent = try first.withUnsafeBytes { (a) throws(SocketError) -> Int in
-                try second.withUnsafeBytes { (b) throws(SocketError) -> Int in
-                    var vectors = (
-                        iovec(
-                            iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress?.advanced(by: firstOffset)),
-                            iov_len: a.count - firstOffset),
-                        iovec(
-                            iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress?.advanced(by: secondOffset)),
-                            iov_len: b.count - secondOffset)
-                    )
-                    return try withUnsafeMutableBytes(of: &vectors) { (raw) throws(SocketError) -> Int in
-                        let base = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
-                        var message = msghdr()
-                        message.msg_iov = firstOffset < a.count ? base : base + 1
-                        message.msg_iovlen = firstOffset < a.count ? 2 : 1
-                        let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                        if n >= 0 { return n }
-                        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
-                        throw SocketError(errno: errno, operation: "send")
-                    }
-                }
-            }
-            if sent < 0 {
+        var sent = 0
+        let total = first.count + second.count
+        while sent < total {
+            let count = try send(first, second, from: sent)
+            if count < 0 {
                 try await reactor.wait(token, for: .write, deadline: deadline)
                 continue
             }
-            let fromFirst = min(sent, first.count - firstOffset)
-            firstOffset += fromFirst
-            secondOffset += sent - fromFirst
+            sent += count
+        }
+    }
+
+    /// Sends what the kernel takes right now, without waiting; callable from any thread by the
+    /// socket's owner. Returns how many bytes of `first` then `second` went out.
+    package func writeWithoutWaiting(_ first: ByteBuffer, _ second: ByteBuffer) throws(SocketError) -> Int {
+        max(0, try send(first, second, from: 0))
+    }
+
+    /// One gathered `sendmsg` of `first` then `second`, skipping the first `offset` bytes;
+    /// -1 if the socket would block.
+    private func send(_ first: ByteBuffer, _ second: ByteBuffer, from offset: Int) throws(SocketError) -> Int {
+        let firstOffset = min(offset, first.count)
+        let secondOffset = offset - firstOffset
+        return try first.withUnsafeBytes { (a) throws(SocketError) -> Int in
+            try second.withUnsafeBytes { (b) throws(SocketError) -> Int in
+                var vectors = (
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress?.advanced(by: firstOffset)),
+                        iov_len: a.count - firstOffset),
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress?.advanced(by: secondOffset)),
+                        iov_len: b.count - secondOffset)
+                )
+                return try withUnsafeMutableBytes(of: &vectors) { (raw) throws(SocketError) -> Int in
+                    let base = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+                    var message = msghdr()
+                    message.msg_iov = firstOffset < a.count ? base : base + 1
+                    message.msg_iovlen = firstOffset < a.count ? 2 : 1
+                    let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                    if n >= 0 { return n }
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
+                    throw SocketError(errno: errno, operation: "send")
+                }
+            }
         }
     }
 
