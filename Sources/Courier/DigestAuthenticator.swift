@@ -30,7 +30,7 @@ public struct DigestAuthenticator: Authenticator {
         guard qops.isEmpty || qops.contains("auth") else { return nil }
 
         var request = response.request
-        let uri = (try? RequestTarget(request.url).path) ?? "/"
+        let uri = (try? request.target.path) ?? "/"
         let cnonce = DigestAuthenticator.clientNonce()
         let credentials = DigestAuthenticator.Credentials(
             username: username, password: password, realm: realm, method: request.method.rawValue, uri: uri,

@@ -115,7 +115,7 @@ public final class HTTPClient: Sendable {
         let call = CallContext(request: request, listener: configuration.eventListener, settings: settings)
         call.emit { $0.callStart($1) }
         do {
-            let target = try RequestTarget(request.url)
+            let target = try request.target
             let response: HTTPResponse
             if let callTimeout = configuration.callTimeout {
                 response = try await CallTimeout.run(limit: callTimeout, request: request) {

@@ -12,22 +12,45 @@ public import FoundationEssentials
 /// ```
 public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
-    public var url: URL
+    public var url: URL {
+        didSet { parsedTarget = ParsedTarget(url) }
+    }
     public var headers: HTTPHeaders
     public var body: Body?
+    /// The URL's wire parts, parsed once when the URL is set: every stage of a call needs them.
+    private var parsedTarget: ParsedTarget
 
     public init(method: HTTPMethod = .get, url: URL, headers: HTTPHeaders = [:], body: Body? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.parsedTarget = ParsedTarget(url)
+    }
+
+    /// Scheme, host, port and request-target of `url`, or why they are unusable.
+    package var target: RequestTarget {
+        get throws(HTTPClientError) { try parsedTarget.result.get() }
     }
 
     /// Checks what can be checked before any I/O: the URL and the header fields.
     public func validate() throws(HTTPClientError) {
-        _ = try RequestTarget(url)
+        _ = try target
         try headers.validate()
         if case .failed(let error) = body?.storage { throw error }
+    }
+}
+
+/// A parsed URL, shared by the copies of a request; immutable, so safe to share.
+private final class ParsedTarget: Sendable {
+    let result: Result<RequestTarget, HTTPClientError>
+
+    init(_ url: URL) {
+        do throws(HTTPClientError) {
+            result = .success(try RequestTarget(url))
+        } catch {
+            result = .failure(error)
+        }
     }
 }
 

@@ -19,7 +19,7 @@ struct BridgeInterceptor: Interceptor {
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         var request = request
-        let target = try RequestTarget(request.url)
+        let target = try request.target
         if !request.headers.contains("Host") {
             request.headers["Host"] = target.authority
         }

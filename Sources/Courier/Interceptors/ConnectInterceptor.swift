@@ -9,7 +9,7 @@ struct ConnectInterceptor: Interceptor {
     let tls: TLSConfiguration
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
-        let target = try RequestTarget(request.url)
+        let target = try request.target
         let address = Address(
             scheme: target.scheme, host: target.host, port: target.port, tls: target.isSecure ? tls : nil)
         let connection: HTTP1Connection

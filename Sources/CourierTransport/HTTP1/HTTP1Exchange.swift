@@ -26,7 +26,7 @@ package struct HTTP1Exchange: HTTPExchange {
         let framing: HTTP1Framing
         let bodyUnsent: Bool
         do {
-            let target = try RequestTarget(request.url)
+            let target = try request.target
             let requestHead = try HTTP1Serializer.requestHead(
                 method: request.method, target: target.path, headers: request.headers)
             (head, bodyUnsent) = try await exchange(request, head: requestHead, call: call)
