@@ -105,7 +105,8 @@ struct ConnectionReuseTests {
             let server = try await TestServer()
             server.enqueue(MockResponse(body: "one"))
             server.enqueue(MockResponse(body: "two"))
-            let client = HTTPClient()
+            // Retries off: only the health check can keep the second call off the dead connection.
+            let client = HTTPClient().with { $0.retryOnConnectionFailure = false }
             #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "one")
             await server.closeConnections()
             #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "two")
