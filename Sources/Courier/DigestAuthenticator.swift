@@ -17,9 +17,7 @@ public struct DigestAuthenticator: Authenticator {
 
     public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
         let header = response.status.code == 407 ? "Proxy-Authorization" : "Authorization"
-        let challengeHeader = response.status.code == 407 ? "Proxy-Authenticate" : "WWW-Authenticate"
-        let challenges = response.headers.values(for: challengeHeader).flatMap(AuthChallenge.parse)
-            .filter { $0.scheme.lowercased() == "digest" }
+        let challenges = AuthChallenge.challenges(in: response).filter { $0.scheme.lowercased() == "digest" }
         guard let (challenge, algorithm, session) = DigestAuthenticator.strongest(challenges) else { return nil }
         let alreadyTried = response.request.headers[header]?.lowercased().hasPrefix("digest ") ?? false
         if alreadyTried && challenge.parameters["stale"]?.lowercased() != "true" { return nil }
@@ -89,47 +87,5 @@ public struct DigestAuthenticator: Authenticator {
             guard let qop else { return h("\(ha1):\(nonce):\(ha2)") }
             return h("\(ha1):\(nonce):\(nc):\(cnonce):\(qop):\(ha2)")
         }
-    }
-}
-
-/// One challenge of `WWW-Authenticate`: a scheme and its auth-params (RFC 9110 §11.2).
-struct AuthChallenge {
-    let scheme: String
-    var parameters: [String: String]
-
-    /// Every challenge in one header value; quoted strings may hold commas.
-    static func parse(_ value: String) -> [AuthChallenge] {
-        var challenges: [AuthChallenge] = []
-        var scanner = Substring(value)
-        while !scanner.isEmpty {
-            scanner = scanner.drop { $0 == " " || $0 == "," }
-            let token = scanner.prefix { $0 != " " && $0 != "," && $0 != "=" }
-            guard !token.isEmpty else { break }
-            let after = scanner.dropFirst(token.count)
-            let rest = after.drop { $0 == " " }
-            if rest.first == "=", !challenges.isEmpty {
-                // A parameter of the current challenge.
-                var remainder = rest.dropFirst().drop { $0 == " " }
-                var parameter = ""
-                if remainder.first == "\"" {
-                    remainder = remainder.dropFirst()
-                    while let character = remainder.first, character != "\"" {
-                        if character == "\\" { remainder = remainder.dropFirst() }
-                        if let next = remainder.first { parameter.append(next) }
-                        remainder = remainder.dropFirst()
-                    }
-                    remainder = remainder.dropFirst()
-                } else {
-                    parameter = String(remainder.prefix { $0 != "," && $0 != " " })
-                    remainder = remainder.dropFirst(parameter.count)
-                }
-                challenges[challenges.count - 1].parameters[token.lowercased()] = parameter
-                scanner = remainder
-            } else {
-                challenges.append(AuthChallenge(scheme: String(token), parameters: [:]))
-                scanner = after
-            }
-        }
-        return challenges
     }
 }

@@ -31,7 +31,7 @@ public struct BasicAuthenticator: Authenticator {
 
     public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
         let header = response.status.code == 407 ? "Proxy-Authorization" : "Authorization"
-        guard Challenge.offers("Basic", in: response) else { return nil }
+        guard AuthChallenge.offers("Basic", in: response) else { return nil }
         var request = response.request
         request.headers[header] = credentials
         return request
@@ -48,26 +48,12 @@ public struct BearerAuthenticator: Authenticator {
     }
 
     public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
-        guard response.status.code == 401, Challenge.offers("Bearer", in: response) else { return nil }
+        guard response.status.code == 401, AuthChallenge.offers("Bearer", in: response) else { return nil }
         let sent = response.request.headers["Authorization"]
         let rejected = sent.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         guard let fresh = try await token(rejected) else { return nil }
         var request = response.request
         request.headers["Authorization"] = "Bearer " + fresh
         return request
-    }
-}
-
-/// Reading `WWW-Authenticate` / `Proxy-Authenticate` (RFC 9110 §11.6.1).
-package enum Challenge {
-    /// Whether any challenge in the response uses `scheme` (case-insensitive).
-    package static func offers(_ scheme: String, in response: HTTPResponse) -> Bool {
-        let header = response.status.code == 407 ? "Proxy-Authenticate" : "WWW-Authenticate"
-        return response.headers.values(for: header).contains { value in
-            value.split(separator: ",").contains { part in
-                part.trimmingWhitespace().split(separator: " ").first.map { String($0).equalsIgnoringASCIICase(scheme) }
-                    ?? false
-            }
-        }
     }
 }

@@ -58,6 +58,17 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("A quoted \"Basic\" inside a Digest challenge is not a Basic challenge: no password in clear")
+    func quotedSchemeName() async throws {
+        try await withTimeout {
+            let tricky = try await server(expecting: "x", scheme: #"Digest realm="a, Basic b", nonce="n""#)
+            let basic = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "secret") }
+            #expect(try await basic.send(HTTPRequest(url: tricky.url("/"))).status.code == 401)
+            #expect(tricky.requestCount == 1, "no second request carrying Basic credentials")
+            await tricky.shutdown()
+        }
+    }
+
     @Test("Bearer: a rejected token is refreshed through the provider")
     func bearerRefresh() async throws {
         try await withTimeout {
