@@ -72,6 +72,15 @@ public struct HTTPHeaders: Sendable, Hashable {
         fields.lazy.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 
+    /// Whether the comma-separated lists of the fields named `name` contain `token`, compared
+    /// case-insensitively (`Connection: keep-alive, Close` contains `close`). Allocates nothing.
+    package func containsToken(_ token: String, in name: String) -> Bool {
+        fields.contains { field in
+            field.name.equalsIgnoringASCIICase(name)
+                && field.value.split(separator: ",").contains { $0.trimmingWhitespace().equalsIgnoringASCIICase(token) }
+        }
+    }
+
     /// Whether a field named `name` is present.
     public func contains(_ name: String) -> Bool {
         fields.contains { $0.name.equalsIgnoringASCIICase(name) }
@@ -139,9 +148,9 @@ extension HTTPHeaders: CustomStringConvertible {
     }
 }
 
-extension String {
+extension StringProtocol {
     /// ASCII case-insensitive comparison without allocating lowercased copies.
-    package func equalsIgnoringASCIICase(_ other: String) -> Bool {
+    package func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
         let lhs = utf8
         let rhs = other.utf8
         guard lhs.count == rhs.count else { return false }

@@ -14,6 +14,17 @@ struct HTTPHeadersTests {
         #expect(headers.contains("accept"))
     }
 
+    @Test("Token lists are matched per token, case-insensitively, across repeated fields")
+    func tokens() {
+        var headers: HTTPHeaders = ["Connection": "keep-alive, Close"]
+        headers.add("Expect", "100-Continue")
+        #expect(headers.containsToken("close", in: "connection"))
+        #expect(headers.containsToken("KEEP-ALIVE", in: "Connection"))
+        #expect(headers.containsToken("100-continue", in: "expect"))
+        #expect(!headers.containsToken("clos", in: "Connection"))
+        #expect(!headers.containsToken("close", in: "Expect"))
+    }
+
     @Test("Setting replaces every field of that name in place; nil removes")
     func set() {
         var headers = HTTPHeaders([("A", "1"), ("B", "2"), ("a", "3")])

@@ -36,7 +36,7 @@ final class ServerConnection: @unchecked Sendable {
             }
             while let head = try await readHead() {
                 guard case .request(let method, let target) = head.startLine else { return }
-                if head.headers.values(for: "Expect").contains(where: { $0.lowercased() == "100-continue" }) {
+                if head.headers.containsToken("100-continue", in: "Expect") {
                     switch server.expectContinueBehaviour() {
                     case .sendContinue:
                         try await stream.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), deadline: nil)
@@ -180,7 +180,7 @@ final class ServerConnection: @unchecked Sendable {
         }
         let closes =
             response.socketPolicy != .keepOpen
-            || headers.values(for: "Connection").contains { $0.lowercased() == "close" }
+            || headers.containsToken("close", in: "Connection")
         return !closes
     }
 }

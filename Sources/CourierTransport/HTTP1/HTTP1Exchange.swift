@@ -39,7 +39,7 @@ package struct HTTP1Exchange: HTTPExchange {
             preconditionFailure("response parser returned a request line")
         }
         // A final response that came before a 100-continue body leaves the server expecting it.
-        let reusable = head.keepAlive && !HTTP1Exchange.asksToClose(request.headers) && !bodyUnsent
+        let reusable = head.keepAlive && !request.headers.containsToken("close", in: "Connection") && !bodyUnsent
         let decoder = HTTP1BodyDecoder(framing: framing, limits: connection.limits)
         var response = HTTPResponse(status: status, headers: head.headers, version: head.version, request: request)
         response.tlsHandshake = connection.info.tlsHandshake
@@ -76,7 +76,7 @@ package struct HTTP1Exchange: HTTPExchange {
         let settings = call.settings
         let expectsContinue =
             request.body != nil
-            && request.headers.values(for: "Expect").contains { $0.lowercasedToken == "100-continue" }
+            && request.headers.containsToken("100-continue", in: "Expect")
         switch request.body?.storage {
         case .none:
             let response = try await withTaskExecutorPreference(connection.reactor) {
@@ -159,17 +159,5 @@ package struct HTTP1Exchange: HTTPExchange {
         case .failed(let error):
             throw error
         }
-    }
-
-    private static func asksToClose(_ headers: HTTPHeaders) -> Bool {
-        headers.values(for: "Connection").contains { value in
-            value.split(separator: ",").contains { $0.trimmingWhitespace().lowercased() == "close" }
-        }
-    }
-}
-
-extension String {
-    fileprivate var lowercasedToken: String {
-        String(Substring(self).trimmingWhitespace()).lowercased()
     }
 }

@@ -19,11 +19,9 @@ package struct HTTP1Head: Sendable, Equatable {
 
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
     package var keepAlive: Bool {
-        let tokens = headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingWhitespace().lowercased() }
         switch version {
-        case .http1_0: return tokens.contains("keep-alive")
-        case .http1_1, .http2: return !tokens.contains("close")
+        case .http1_0: headers.containsToken("keep-alive", in: "Connection")
+        case .http1_1, .http2: !headers.containsToken("close", in: "Connection")
         }
     }
 }
