@@ -8,18 +8,8 @@ final class FullBacklogListener: Sendable {
     private let descriptors: [Int32]
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        let address = SocketAddress(numericHost: "127.0.0.1", port: 0)!
-        guard address.withSockAddr({ bind(listener, $0, $1) }) == 0, listen(listener, 0) == 0 else {
-            close(listener)
-            throw NginxError(message: "cannot listen for the full-backlog test")
-        }
-        var bound = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &bound) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(listener, $0, &length) }
-        }
-        let port = Int(UInt16(bigEndian: bound.sin_port))
+        let bound = try LoopbackListener(backlog: 0)
+        let (listener, port) = (bound.fd, bound.port)
         var descriptors = [listener]
         // Backlog 0 admits one completed connection; the next ones fill the SYN side.
         let target = SocketAddress(numericHost: "127.0.0.1", port: port)!

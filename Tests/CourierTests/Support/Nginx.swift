@@ -106,17 +106,11 @@ final class Nginx: Sendable {
         return address.withSockAddr { connect(fd, $0, $1) } == 0
     }
 
+    /// A port free right now (a small race with other binders remains, as with any such probe).
     private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        let address = SocketAddress(numericHost: "127.0.0.1", port: 0)!
-        guard address.withSockAddr({ bind(fd, $0, $1) }) == 0 else { throw NginxError(message: "bind failed") }
-        var storage = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: storage.sin_port))
+        let probe = try LoopbackListener(backlog: nil)
+        close(probe.fd)
+        return probe.port
     }
 
     private static func write(_ text: String, to path: String) throws {
