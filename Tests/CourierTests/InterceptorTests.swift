@@ -1,18 +1,10 @@
 import Courier
 import CourierTestServer
-import Synchronization
 import Testing
-
-/// Records the order in which stages run.
-final class Trace: Sendable {
-    private let entries = Mutex<[String]>([])
-    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
-    var all: [String] { entries.withLock { $0 } }
-}
 
 struct Tagging: Interceptor {
     let name: String
-    let trace: Trace
+    let trace: Lines
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         trace.add("\(name) >")
@@ -32,7 +24,7 @@ struct InterceptorTests {
         try await withTimeout {
             let server = try await TestServer()
             server.enqueue(MockResponse(body: "ok"))
-            let trace = Trace()
+            let trace = Lines()
             var configuration = HTTPClient.Configuration()
             configuration.interceptors = [Tagging(name: "app1", trace: trace), Tagging(name: "app2", trace: trace)]
             configuration.networkInterceptors = [NetworkProbe(trace: trace)]
@@ -50,7 +42,7 @@ struct InterceptorTests {
     }
 
     struct NetworkProbe: Interceptor {
-        let trace: Trace
+        let trace: Lines
         func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
             // Network interceptors see the request as the bridge made it, and the connection.
             trace.add(

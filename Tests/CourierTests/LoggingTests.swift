@@ -1,14 +1,6 @@
 import Courier
 import CourierTestServer
-import Synchronization
 import Testing
-
-/// Collects log lines.
-final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-    var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
-}
 
 @Suite("LoggingInterceptor")
 struct LoggingTests {
@@ -18,7 +10,7 @@ struct LoggingTests {
             let server = try await TestServer { _ in
                 MockResponse(headers: ["Content-Type": "text/plain", "X-Reply": "yes"], body: "pong")
             }
-            let log = LogLines()
+            let log = Lines()
             let client = HTTPClient().with { $0.interceptors = [LoggingInterceptor(level: .headers, sink: log.sink)] }
             var request = HTTPRequest(method: .post, url: server.url("/ping"), body: .string("ping"))
             request.headers["Authorization"] = "Bearer secret-token"
@@ -46,7 +38,7 @@ struct LoggingTests {
                     ? MockResponse(headers: ["Content-Type": "application/octet-stream"], body: [0, 1, 2, 3])
                     : MockResponse(headers: ["Content-Type": "application/json"], body: "{\"long\":\"\(long)\"}")
             }
-            let log = LogLines()
+            let log = Lines()
             let client = HTTPClient().with {
                 $0.interceptors = [LoggingInterceptor(level: .body, maxBodyBytes: 20, sink: log.sink)]
             }
@@ -69,7 +61,7 @@ struct LoggingTests {
             let server = try await TestServer()
             let url = server.url("/")
             await server.shutdown()
-            let log = LogLines()
+            let log = Lines()
             let client = HTTPClient().with { $0.interceptors = [LoggingInterceptor(level: .basic, sink: log.sink)] }
             await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
             #expect(log.text.contains("<-- HTTP FAILED:"))
