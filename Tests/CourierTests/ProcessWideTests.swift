@@ -72,6 +72,30 @@ extension ProcessWide {
             #expect(ProcessProbe.openDescriptorCount() == baseline)
         }
 
+        @Test("Cancelling during the TLS handshake throws CancellationError and leaks nothing")
+        func cancelWhileHandshaking() async throws {
+            try await ProcessWide.warmUp()
+            let baseline = ProcessProbe.openDescriptorCount()
+            try await withTimeout {
+                let silent = try StalledReader()
+                let handshaking = ConnectStartSignal(secure: true)
+                var configuration = HTTPClient.Configuration()
+                configuration.connectTimeout = .seconds(60)
+                configuration.tls.trustRoots = [TLSTests.authority.certificate]
+                configuration.eventListener = handshaking
+                let client = HTTPClient(configuration: configuration)
+                let call = Task {
+                    try await client.send(HTTPRequest(url: URL(string: "https://127.0.0.1:\(silent.port)/")!))
+                }
+                await handshaking.started()
+                call.cancel()
+                await #expect(throws: CancellationError.self) { try await call.value }
+                #expect(!handshaking.connected)
+                #expect(await client.openConnectionCount == 0)
+            }
+            #expect(ProcessProbe.openDescriptorCount() == baseline)
+        }
+
         @Test("Cancelling while waiting for the response head throws CancellationError and leaks nothing")
         func cancelWhileWaitingForHeaders() async throws {
             try await ProcessWide.warmUp()
@@ -149,15 +173,23 @@ extension ProcessWide {
     }
 }
 
-/// Reports the first `connectStart`, so a test can cancel exactly while a connection is being made.
+/// Signals when a connection attempt (or its TLS handshake) starts, so a test can cancel exactly
+/// in that phase, and records whether the connection was ever established.
 final class ConnectStartSignal: EventListener {
     private let stream = AsyncStream<Void>.makeStream()
     private let connectEnds = Mutex(0)
+    private let secure: Bool
 
-    func connectStart(_ call: CallInfo, route: Route) { stream.continuation.yield() }
+    /// `secure`: signal at `secureConnectStart` instead of `connectStart`.
+    init(secure: Bool = false) {
+        self.secure = secure
+    }
+
+    func connectStart(_ call: CallInfo, route: Route) { if !secure { stream.continuation.yield() } }
+    func secureConnectStart(_ call: CallInfo) { if secure { stream.continuation.yield() } }
     func connectEnd(_ call: CallInfo, route: Route, version: HTTPVersion) { connectEnds.withLock { $0 += 1 } }
 
-    /// Returns once a connection attempt has started.
+    /// Returns once the phase has started.
     func started() async {
         var iterator = stream.stream.makeAsyncIterator()
         await iterator.next()
