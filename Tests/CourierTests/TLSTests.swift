@@ -51,6 +51,21 @@ struct TLSFailureTests {
         }
     }
 
+    @Test("An unusable TLS configuration is invalidConfiguration, before any handshake")
+    func invalidConfiguration() async throws {
+        #expect(throws: HTTPClientError.self) { try TLSCertificate(pem: "not a certificate") }
+        try await withTimeout {
+            let server = try await TLSTests.server()
+            let one = try HeldCertificate.leaf(hosts: [], issuedBy: TLSTests.authority)
+            let other = try HeldCertificate.leaf(hosts: [], issuedBy: TLSTests.authority)
+            let mismatched = try TLSIdentity(certificatePEM: one.certificatePEM, privateKeyPEM: other.privateKeyPEM)
+            let error = await failure(TLSTests.client { $0.clientIdentity = mismatched }, server)
+            #expect(error?.kind == .tls(.invalidConfiguration))
+            #expect(error?.message.contains("does not match") == true)
+            await server.shutdown()
+        }
+    }
+
     @Test("A server whose chain the client does not trust: untrustedCertificate, naming the host")
     func untrusted() async throws {
         try await withTimeout {
