@@ -10,6 +10,10 @@ let courierIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
 let package = Package(
     name: "CourierBenchmarks",
     platforms: [.macOS(.v15)],
+    products: [
+        // Preloaded into a client to count its allocations; never linked.
+        .library(name: "MallocCounter", type: .dynamic, targets: ["MallocCounter"])
+    ],
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
@@ -18,6 +22,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MallocCounter"),
         .executableTarget(
             name: "CourierBench",
             dependencies: ["BenchSupport", .product(name: "Courier", package: courierIdentity)],
@@ -31,6 +36,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "URLSessionBench",
+            dependencies: ["BenchSupport"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -8,7 +8,7 @@ var configuration = HTTPClient.Configuration()
 // AHC allows 8 HTTP/1.1 connections per host by default; match the concurrency for a fair comparison.
 configuration.connectionPool = .init(
     idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: arguments.concurrency)
-configuration.httpVersion = .http1Only
+configuration.httpVersion = arguments.allowsHTTP2 ? .automatic : .http1Only
 if let path = arguments.certificateAuthorityPath {
     var tls = TLSConfiguration.makeClientConfiguration()
     tls.trustRoots = .file(path)
@@ -32,4 +32,4 @@ let measurement = try await Runner.measure(arguments) { [client, request] in
     return bytes
 }
 print(measurement.line)
-try await client.shutdown()
+try await client.shutdown().get()

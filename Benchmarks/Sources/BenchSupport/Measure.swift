@@ -6,25 +6,34 @@ public struct Measurement {
     public let requests: Int
     public let bytes: Int
     public let wallSeconds: Double
-    public let cpuSeconds: Double
+    /// The process's counters before and after the timed part.
+    public let start: ProcessSample
+    public let end: ProcessSample
     public let peakRSSBytes: Int
 
-    public init(requests: Int, bytes: Int, wallSeconds: Double, cpuSeconds: Double, peakRSSBytes: Int) {
+    public init(requests: Int, bytes: Int, wallSeconds: Double, start: ProcessSample, end: ProcessSample) {
         self.requests = requests
         self.bytes = bytes
         self.wallSeconds = wallSeconds
-        self.cpuSeconds = cpuSeconds
-        self.peakRSSBytes = peakRSSBytes
+        self.start = start
+        self.end = end
+        self.peakRSSBytes = BenchSupport.peakRSSBytes()
     }
 
     public var line: String {
+        let requestCount = Double(max(requests, 1))
+        let cpuSeconds = end.cpuSeconds - start.cpuSeconds
         let rate = Double(requests) / wallSeconds
-        let cpuMicros = cpuSeconds * 1e6 / Double(max(requests, 1))
+        let cpuMicros = cpuSeconds * 1e6 / requestCount
         let megabytesPerSecond = Double(bytes) / wallSeconds / 1e6
         let cpuPerGiB = cpuSeconds / (Double(bytes) / Double(1 << 30))
+        let switches = Double(end.contextSwitches - start.contextSwitches) / requestCount
+        let allocations = end.allocations.flatMap { end in start.allocations.map { Double(end - $0) } }
         return "RESULT requests=\(requests) bytes=\(bytes) wall=\(rounded(wallSeconds)) cpu=\(rounded(cpuSeconds))"
             + " rps=\(Int(rate)) cpu_us_per_req=\(rounded(cpuMicros)) mb_per_s=\(Int(megabytesPerSecond))"
             + " cpu_s_per_gib=\(rounded(bytes > 0 ? cpuPerGiB : 0)) peak_rss_mib=\(peakRSSBytes >> 20)"
+            + " switches_per_req=\(rounded(switches))"
+            + " allocs_per_req=\(allocations.map { rounded($0 / requestCount) } ?? "nan")"
     }
 }
 
@@ -33,14 +42,35 @@ func rounded(_ value: Double) -> String {
     return "\(scaled)"
 }
 
-/// Process CPU time (user + system) in seconds, from getrusage.
-public func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    return user + system
+/// Counters of the whole process (every thread) at one moment.
+public struct ProcessSample: Sendable {
+    /// User + system CPU time, from getrusage.
+    public let cpuSeconds: Double
+    /// Voluntary and involuntary context switches: each time one of the process's threads
+    /// went to sleep or was descheduled. Thread hand-offs (a hop to another thread that was
+    /// asleep) show up here, so per request it counts hops.
+    public let contextSwitches: Int
+    /// Heap allocations so far, when `MallocCounter` is preloaded.
+    public let allocations: UInt64?
+
+    public static func now() -> ProcessSample {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return ProcessSample(
+            cpuSeconds: user + system,
+            contextSwitches: usage.ru_nvcsw + usage.ru_nivcsw,
+            allocations: allocationCounter.map { $0() }
+        )
+    }
 }
+
+/// `bench_allocation_count` from a preloaded `libMallocCounter.so`, if there is one.
+private let allocationCounter: (@convention(c) () -> UInt64)? = {
+    guard let symbol = dlsym(nil, "bench_allocation_count") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) () -> UInt64).self)
+}()
 
 /// Peak resident set size in bytes: VmHWM, which starts afresh at exec. (`ru_maxrss` would
 /// include the launching process's memory, copied in by fork.)
@@ -66,7 +96,7 @@ public func monotonicSeconds() -> Double {
 /// Arguments: URL MODE COUNT [CONCURRENCY]; MODE is `sequential`, `concurrent`, `handshake`
 /// (sequential, each request on a new connection: `Connection: close`), `download` (GETs of a
 /// large body, streamed and counted) or `upload` (POSTs of a 256 MiB streamed body). `BENCH_CA` names a PEM
-/// file of the root to trust for https URLs.
+/// file of the root to trust for https URLs; `BENCH_HTTP2=1` lets a client negotiate HTTP/2.
 public struct BenchArguments: Sendable {
     public let url: String
     public let mode: String
@@ -74,6 +104,8 @@ public struct BenchArguments: Sendable {
     public let concurrency: Int
     /// The trust root for https, from `BENCH_CA`.
     public let certificateAuthorityPath: String?
+    /// Whether the client may use HTTP/2 (otherwise it is held to HTTP/1.1 where it can be).
+    public let allowsHTTP2: Bool
 
     /// The size of each upload.
     public static let uploadSize = 256 << 20
@@ -94,6 +126,7 @@ public struct BenchArguments: Sendable {
         count = Int(arguments[3]) ?? 1
         concurrency = arguments.count > 4 ? Int(arguments[4]) ?? 64 : 64
         certificateAuthorityPath = getenv("BENCH_CA").map { String(cString: $0) }
+        allowsHTTP2 = getenv("BENCH_HTTP2").map { String(cString: $0) } == "1"
     }
 }
 

@@ -7,7 +7,7 @@ public enum Runner {
         fetch: @escaping @Sendable () async throws -> Int
     ) async throws -> Measurement {
         _ = try await fetch()
-        let cpuStart = processCPUSeconds()
+        let start = ProcessSample.now()
         let wallStart = monotonicSeconds()
         var bytes = 0
         if arguments.mode == "concurrent" {
@@ -32,8 +32,8 @@ public enum Runner {
             requests: arguments.count,
             bytes: bytes,
             wallSeconds: monotonicSeconds() - wallStart,
-            cpuSeconds: processCPUSeconds() - cpuStart,
-            peakRSSBytes: peakRSSBytes()
+            start: start,
+            end: ProcessSample.now()
         )
     }
 }
