@@ -77,13 +77,18 @@ public struct HTTPHeaders: Sendable, Hashable {
     package func containsToken(_ token: String, in name: String) -> Bool {
         fields.contains { field in
             field.name.equalsIgnoringASCIICase(name)
-                && field.value.split(separator: ",").contains { $0.trimmingWhitespace().equalsIgnoringASCIICase(token) }
+                && ListElements(field.value).contains { $0.equalsIgnoringASCIICase(token) }
         }
     }
 
     /// Whether a field named `name` is present.
     public func contains(_ name: String) -> Bool {
         fields.contains { $0.name.equalsIgnoringASCIICase(name) }
+    }
+
+    /// Makes room for `count` fields in all, so that adding them one by one does not regrow the storage.
+    package mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
     }
 
     /// Appends a field, keeping any existing fields with the same name.
@@ -154,6 +159,16 @@ extension StringProtocol {
         let lhs = utf8
         let rhs = other.utf8
         guard lhs.count == rhs.count else { return false }
+        // Native strings are contiguous UTF-8: compare the buffers directly.
+        let contiguous = lhs.withContiguousStorageIfAvailable { a in
+            rhs.withContiguousStorageIfAvailable { b in
+                for index in a.indices where a[index] != b[index] {
+                    guard HTTPSyntax.lowercased(a[index]) == HTTPSyntax.lowercased(b[index]) else { return false }
+                }
+                return true
+            }
+        }
+        if let contiguous = contiguous ?? nil { return contiguous }
         for (a, b) in zip(lhs, rhs) where a != b {
             guard HTTPSyntax.lowercased(a) == HTTPSyntax.lowercased(b) else { return false }
         }

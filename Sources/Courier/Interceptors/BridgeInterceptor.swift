@@ -20,11 +20,13 @@ struct BridgeInterceptor: Interceptor {
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         var request = request
         let target = try request.target
+        // Room for the fields added below, so the list grows once.
+        request.headers.reserveCapacity(request.headers.count + 6)
         if !request.headers.contains("Host") {
-            request.headers["Host"] = target.authority
+            request.headers.add("Host", target.authority)
         }
         if !request.headers.contains("User-Agent") {
-            request.headers["User-Agent"] = userAgent
+            request.headers.add("User-Agent", userAgent)
         }
         if let body = request.body {
             if let contentType = body.contentType, !request.headers.contains("Content-Type") {
@@ -41,7 +43,7 @@ struct BridgeInterceptor: Interceptor {
             request.headers["Content-Length"] = "0"
         }
         let transparent = !request.headers.contains("Accept-Encoding") && !request.headers.contains("Range")
-        if transparent { request.headers["Accept-Encoding"] = BridgeInterceptor.acceptEncoding }
+        if transparent { request.headers.add("Accept-Encoding", BridgeInterceptor.acceptEncoding) }
         if let cookieJar {
             let cookies = await cookieJar.cookies(for: request.url)
             if !cookies.isEmpty {

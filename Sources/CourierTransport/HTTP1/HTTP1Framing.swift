@@ -32,47 +32,67 @@ package enum HTTP1Framing: Sendable, Equatable {
         try framing(of: head.headers, otherwise: .none)
     }
 
+    /// One pass over the fields, allocating nothing unless the message is refused.
     private static func framing(
         of headers: HTTPHeaders, otherwise fallback: HTTP1Framing
     ) throws(HTTPClientError) -> HTTP1Framing {
-        let transferEncodings = headers.values(for: "Transfer-Encoding")
-        let contentLengths = headers.values(for: "Content-Length")
-        if !transferEncodings.isEmpty {
-            guard contentLengths.isEmpty else {
+        var hasTransferEncoding = false
+        var hasContentLength = false
+        for field in headers.fields {
+            if field.name.equalsIgnoringASCIICase("Transfer-Encoding") {
+                hasTransferEncoding = true
+            } else if field.name.equalsIgnoringASCIICase("Content-Length") {
+                hasContentLength = true
+            }
+        }
+        if hasTransferEncoding {
+            guard !hasContentLength else {
                 throw HTTPClientError.protocolViolation(
                     .conflictingFraming,
                     "The message has both Transfer-Encoding and Content-Length, a sign of request smuggling; it is rejected."
                 )
             }
-            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map {
-                $0.trimmingWhitespace().lowercased()
-            }
-            guard codings == ["chunked"] else {
-                throw HTTPClientError.protocolViolation(
-                    .unsupportedTransferEncoding,
-                    "Transfer-Encoding \(transferEncodings.joined(separator: ", ").debugDescription) is not supported; only chunked is."
-                )
-            }
-            return .chunked
+            return try transferCoding(of: headers)
         }
-        guard !contentLengths.isEmpty else { return fallback }
+        guard hasContentLength else { return fallback }
         var length: Int?
-        for value in contentLengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-            let text = value.trimmingWhitespace()
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
-                throw HTTPClientError.protocolViolation(
-                    .invalidContentLength,
-                    "Content-Length \(String(text).debugDescription) is not a non-negative integer."
-                )
+        for field in headers.fields where field.name.equalsIgnoringASCIICase("Content-Length") {
+            for text in ListElements(field.value, omittingEmpty: false) {
+                guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
+                    throw HTTPClientError.protocolViolation(
+                        .invalidContentLength,
+                        "Content-Length \(String(text).debugDescription) is not a non-negative integer."
+                    )
+                }
+                if let length, length != parsed {
+                    throw HTTPClientError.protocolViolation(
+                        .invalidContentLength,
+                        "The message has conflicting Content-Length values \(length) and \(parsed)."
+                    )
+                }
+                length = parsed
             }
-            if let length, length != parsed {
-                throw HTTPClientError.protocolViolation(
-                    .invalidContentLength,
-                    "The message has conflicting Content-Length values \(length) and \(parsed)."
-                )
-            }
-            length = parsed
         }
         return .contentLength(length!)
+    }
+
+    /// Chunked, the only transfer coding a client can decode, must be the one and only coding.
+    private static func transferCoding(of headers: HTTPHeaders) throws(HTTPClientError) -> HTTP1Framing {
+        var codings = 0
+        var chunked = false
+        for field in headers.fields where field.name.equalsIgnoringASCIICase("Transfer-Encoding") {
+            for coding in ListElements(field.value) {
+                codings += 1
+                chunked = coding.equalsIgnoringASCIICase("chunked")
+            }
+        }
+        guard codings == 1, chunked else {
+            let transferEncodings = headers.values(for: "Transfer-Encoding")
+            throw HTTPClientError.protocolViolation(
+                .unsupportedTransferEncoding,
+                "Transfer-Encoding \(transferEncodings.joined(separator: ", ").debugDescription) is not supported; only chunked is."
+            )
+        }
+        return .chunked
     }
 }

@@ -27,6 +27,8 @@ package struct HTTP1HeadParser {
     package init(role: Role, limits: HTTP1Limits = HTTP1Limits()) {
         self.role = role
         self.limits = limits
+        // Room for a typical head at once rather than regrowing field by field.
+        headers.reserveCapacity(16)
     }
 
     /// Returns the head and the bytes it used once `bytes` holds all of it, nil if more are needed.

@@ -18,7 +18,7 @@ package enum HTTP1Serializer {
             )
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + target.utf8.count + headers.count * 32)
+        bytes.reserveCapacity(method.rawValue.utf8.count + target.utf8.count + 11 + fieldsSize(headers))
         bytes.append(contentsOf: method.rawValue.utf8)
         bytes.append(0x20)
         bytes.append(contentsOf: target.utf8)
@@ -30,7 +30,7 @@ package enum HTTP1Serializer {
     /// "HTTP/1.1 code reason", the fields, and the blank line.
     package static func responseHead(status: HTTPStatus, headers: HTTPHeaders) throws(HTTPClientError) -> ByteBuffer {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + headers.count * 32)
+        bytes.reserveCapacity(32 + status.reasonPhrase.utf8.count + fieldsSize(headers))
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
         bytes.append(contentsOf: String(status.code).utf8)
         bytes.append(0x20)
@@ -38,6 +38,11 @@ package enum HTTP1Serializer {
         bytes.append(contentsOf: "\r\n".utf8)
         try appendFields(headers, to: &bytes)
         return ByteBuffer(bytes)
+    }
+
+    /// The bytes `appendFields` writes, so a head is built in one allocation.
+    private static func fieldsSize(_ headers: HTTPHeaders) -> Int {
+        headers.fields.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
     }
 
     private static func appendFields(_ headers: HTTPHeaders, to bytes: inout [UInt8]) throws(HTTPClientError) {

@@ -54,6 +54,10 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
     private var slots: [Slot] = []
     private var freeSlots: [UInt32] = []
     private var localJobs: [UnownedJob] = []
+    /// What the loop is draining, swapped with `localJobs` and the inbox's queues so that the
+    /// arrays keep their capacity and a drain allocates nothing.
+    private var drainingJobs: [UnownedJob] = []
+    private var drainingMessages: [Message] = []
     private var timers = TimerHeap()
     private var nextWaiterID: UInt64 = 0
 
@@ -277,19 +281,24 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
     private func runJobs() {
         var rounds = 0
         repeat {
-            let (remoteJobs, messages) = inbox.withLock { inbox in
-                defer { inbox = Inbox() }
-                return (inbox.jobs, inbox.messages)
+            inbox.withLock { inbox in
+                swap(&inbox.jobs, &drainingJobs)
+                swap(&inbox.messages, &drainingMessages)
             }
-            for message in messages { handle(message) }
-            for job in remoteJobs { run(job) }
+            for message in drainingMessages { handle(message) }
+            drainingMessages.removeAll(keepingCapacity: true)
+            runDrainingJobs()
             while !localJobs.isEmpty {
-                let batch = localJobs
-                localJobs.removeAll(keepingCapacity: true)
-                for job in batch { run(job) }
+                swap(&localJobs, &drainingJobs)
+                runDrainingJobs()
             }
             rounds += 1
         } while rounds < 4 && inbox.withLock({ !$0.jobs.isEmpty || !$0.messages.isEmpty })
+    }
+
+    private func runDrainingJobs() {
+        for job in drainingJobs { run(job) }
+        drainingJobs.removeAll(keepingCapacity: true)
     }
 
     private func run(_ job: UnownedJob) {
