@@ -155,13 +155,22 @@ extension HTTPHeaders: CustomStringConvertible {
 
 extension StringProtocol {
     /// ASCII case-insensitive comparison without allocating lowercased copies.
+    ///
+    /// Inlinable so callers in other modules get it specialized: unspecialized, each call looked
+    /// up generic metadata at run time, which showed up in profiles of the framing checks.
+    @inlinable
     package func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        let lhs = utf8
-        let rhs = other.utf8
-        guard lhs.count == rhs.count else { return false }
+        Substring(self).utf8.equalsIgnoringASCIICase(Substring(other).utf8)
+    }
+}
+
+extension Substring.UTF8View {
+    @usableFromInline
+    package func equalsIgnoringASCIICase(_ other: Substring.UTF8View) -> Bool {
+        guard count == other.count else { return false }
         // Native strings are contiguous UTF-8: compare the buffers directly.
-        let contiguous = lhs.withContiguousStorageIfAvailable { a in
-            rhs.withContiguousStorageIfAvailable { b in
+        let contiguous = withContiguousStorageIfAvailable { a in
+            other.withContiguousStorageIfAvailable { b in
                 for index in a.indices where a[index] != b[index] {
                     guard HTTPSyntax.lowercased(a[index]) == HTTPSyntax.lowercased(b[index]) else { return false }
                 }
@@ -169,7 +178,7 @@ extension StringProtocol {
             }
         }
         if let contiguous = contiguous ?? nil { return contiguous }
-        for (a, b) in zip(lhs, rhs) where a != b {
+        for (a, b) in zip(self, other) where a != b {
             guard HTTPSyntax.lowercased(a) == HTTPSyntax.lowercased(b) else { return false }
         }
         return true

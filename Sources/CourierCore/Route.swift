@@ -16,6 +16,15 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    /// Hashes the origin only: the pool looks addresses up twice per request, and hashing a TLS
+    /// configuration means hashing its certificates. Equal addresses still hash equally, and the
+    /// rare origins that differ only in TLS settings are told apart by `==`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(scheme)
+        hasher.combine(host)
+        hasher.combine(port)
+    }
 }
 
 /// One address of a host, as text: an IPv4 dotted quad or an IPv6 address without brackets.

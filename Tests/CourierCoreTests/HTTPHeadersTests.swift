@@ -76,3 +76,21 @@ struct ByteBufferTests {
         #expect(world.withUnsafeBytes { $0.count } == 5)
     }
 }
+
+@Suite("List elements")
+struct ListElementsTests {
+    @Test("Elements are trimmed of spaces and tabs; empty ones are skipped unless asked for")
+    func elements() {
+        #expect(Array(ListElements(" a, b\t,,c ,")) == ["a", "b", "c"])
+        #expect(Array(ListElements("a,, b,", omittingEmpty: false)) == ["a", "", "b", ""])
+        #expect(Array(ListElements("")) == [])
+        #expect(Array(ListElements("", omittingEmpty: false)) == [""])
+    }
+
+    @Test("Trimming works on bytes but keeps multi-byte characters whole")
+    func nonASCII() {
+        #expect(Array(ListElements(" é ,\tnaïve\t, 日本 ")) == ["é", "naïve", "日本"])
+        #expect("\t Straße ".equalsIgnoringASCIICase("STRAßE") == false)
+        #expect("\t Straße "[...].trimmingWhitespace().equalsIgnoringASCIICase("STRAße"))
+    }
+}

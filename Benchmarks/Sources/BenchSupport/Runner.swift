@@ -1,12 +1,19 @@
 /// Runs the timed part of a benchmark off the main actor, so that no iteration pays a hop to it.
 public enum Runner {
-    /// Warms up with one request (a short one for downloads and uploads: the same URL, which the
-    /// fetch closure treats as it likes), then runs `arguments.count` requests and returns the measurement.
+    /// Warms up with one untimed request (`concurrency` at once in the concurrent mode), then runs
+    /// `arguments.count` requests and returns the measurement.
     public static func measure(
         _ arguments: BenchArguments,
         fetch: @escaping @Sendable () async throws -> Int
     ) async throws -> Measurement {
-        _ = try await fetch()
+        // With requests in flight, as many at once: every client has then opened its connections
+        // (and done its handshakes) before the clock starts.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<(arguments.mode == "concurrent" ? arguments.concurrency : 1) {
+                group.addTask { try await fetch() }
+            }
+            try await group.waitForAll()
+        }
         let start = ProcessSample.now()
         let wallStart = monotonicSeconds()
         var bytes = 0

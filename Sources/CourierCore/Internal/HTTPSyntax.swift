@@ -42,9 +42,12 @@ package enum HTTPSyntax {
 extension Substring {
     /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
     package func trimmingWhitespace() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
+        // Byte-wise: spaces and tabs are ASCII, and walking Characters costs grapheme breaking.
+        let bytes = utf8
+        let isWhitespace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let start = bytes.firstIndex(where: { !isWhitespace($0) }) else { return self[endIndex...] }
+        // After the last other byte comes whitespace or the end, so both bounds fall on scalars.
+        let end = bytes.index(after: bytes.lastIndex(where: { !isWhitespace($0) })!)
+        return self[start..<end]
     }
 }

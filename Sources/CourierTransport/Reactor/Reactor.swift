@@ -18,7 +18,7 @@ import Synchronization
 ///   is skipped unless the loop is about to sleep (`needsWake`).
 /// - Only the reactor thread resumes I/O continuations, which is what makes "exactly once" hold:
 ///   cancellation handlers post a message instead of resuming.
-package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
+package final class Reactor: TaskExecutor, @unchecked Sendable {
     private enum Message {
         case cancel(ReactorToken, Interest, waiterID: UInt64)
         case release(ReactorToken)
@@ -95,16 +95,8 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
         }
     }
 
-    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
-        UnownedSerialExecutor(ordinary: self)
-    }
-
     package func asUnownedTaskExecutor() -> UnownedTaskExecutor {
         UnownedTaskExecutor(ordinary: self)
-    }
-
-    package func checkIsolated() {
-        precondition(isCurrent, "expected to run on the reactor thread")
     }
 
     /// Deadlines of waits in progress; on the reactor thread.
@@ -302,7 +294,10 @@ package final class Reactor: TaskExecutor, SerialExecutor, @unchecked Sendable {
     }
 
     private func run(_ job: UnownedJob) {
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        // As a task executor only: run isolated to a serial executor, every call into a
+        // nonisolated async function would count as leaving it and be enqueued again here
+        // (measured: 13 extra enqueues per exchange).
+        job.runSynchronously(on: asUnownedTaskExecutor())
     }
 
     /// Milliseconds `epoll_wait` may sleep: 0 when work is pending, else until the next deadline.

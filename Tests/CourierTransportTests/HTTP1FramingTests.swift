@@ -1,0 +1,57 @@
+import CourierCore
+import Testing
+
+@testable import CourierTransport
+
+@Suite("HTTP/1.1 response framing")
+struct HTTP1FramingTests {
+    private func framing(_ fields: [(String, String)]) throws(HTTPClientError) -> HTTP1Framing {
+        let head = HTTP1Head(startLine: .status(.ok), version: .http1_1, headers: HTTPHeaders(fields))
+        return try HTTP1Framing.response(to: .get, head: head)
+    }
+
+    @Test("Chunked is recognised in any case, across repeated fields, with empty list elements ignored")
+    func chunked() throws {
+        #expect(try framing([("Transfer-Encoding", "chunked")]) == .chunked)
+        #expect(try framing([("transfer-encoding", " Chunked ")]) == .chunked)
+        // RFC 9110 §5.6.1: recipients accept and ignore empty list elements.
+        #expect(try framing([("Transfer-Encoding", "chunked, ")]) == .chunked)
+        #expect(try framing([("Transfer-Encoding", ""), ("Transfer-Encoding", "chunked")]) == .chunked)
+    }
+
+    @Test(
+        "Codings other than a lone chunked are refused",
+        arguments: [["gzip, chunked"], ["chunked, chunked"], ["gzip"], ["chunked", "gzip"], [" , "]]
+    )
+    func unsupportedCodings(values: [String]) {
+        let error = #expect(throws: HTTPClientError.self) {
+            try framing(values.map { ("Transfer-Encoding", $0) })
+        }
+        #expect(error?.kind == .protocolViolation(.unsupportedTransferEncoding))
+    }
+
+    @Test("Content-Length: repeated equal values agree; whitespace around a value is optional")
+    func contentLength() throws {
+        #expect(try framing([("Content-Length", "13")]) == .contentLength(13))
+        #expect(try framing([("Content-Length", " 7 ")]) == .contentLength(7))
+        #expect(try framing([("Content-Length", "5, 5"), ("content-length", "5")]) == .contentLength(5))
+        #expect(try framing([]) == .untilClose)
+    }
+
+    @Test(
+        "Content-Length that is empty, signed, not a number or in conflict is refused",
+        arguments: ["", "5,", "-1", "+5", "0x10", "5, 6", "1 2", "٣"]
+    )
+    func invalidContentLength(value: String) {
+        let error = #expect(throws: HTTPClientError.self) { try framing([("Content-Length", value)]) }
+        #expect(error?.kind == .protocolViolation(.invalidContentLength))
+    }
+
+    @Test("Both Transfer-Encoding and Content-Length is refused as smuggling")
+    func conflicting() {
+        let error = #expect(throws: HTTPClientError.self) {
+            try framing([("Content-Length", "3"), ("Transfer-Encoding", "chunked")])
+        }
+        #expect(error?.kind == .protocolViolation(.conflictingFraming))
+    }
+}
