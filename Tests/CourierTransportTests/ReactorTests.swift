@@ -21,6 +21,14 @@ struct ReactorTests {
         }
     }
 
+    /// Starts a task on the global executor that reads once from `socket`: its wait is posted to the loop.
+    private func unpinnedReadTask(_ socket: Socket, deadline: ContinuousClock.Instant? = nil) -> Task<Int, any Error> {
+        Task(executorPreference: globalConcurrentExecutor) {
+            var buffer = ReceiveBuffer()
+            return try await socket.read(into: &buffer, deadline: deadline)
+        }
+    }
+
     @Test("Pinned tasks run on the reactor thread")
     func pinned() async {
         let reactor = ReactorGroup.shared.nextReactor()
@@ -117,6 +125,65 @@ struct ReactorTests {
         }
         let pending = await withTaskExecutorPreference(reactor) { reactor.pendingDeadlineCount }
         #expect(pending == 0)
+        socket.close()
+    }
+
+    @Test("A read from an unpinned task parks in the loop and is resumed by readiness, end of stream included")
+    func unpinnedReadiness() async throws {
+        let reactor = ReactorGroup.shared.nextReactor()
+        let (socket, peer) = try await pair(on: reactor)
+        let reader = unpinnedReadTask(socket)
+        await Task.yield()
+        #expect(write(peer, "ping", 4) == 4)
+        #expect(try await reader.value == 4)
+        let end = unpinnedReadTask(socket)
+        close(peer)
+        #expect(try await end.value == 0)
+        socket.close()
+    }
+
+    @Test(
+        "An unpinned wait past its deadline fails with timedOut, though the deadline is sooner than the loop's idle tick"
+    )
+    func unpinnedDeadline() async throws {
+        let reactor = Reactor(name: "courier-test-tick", idleTick: .seconds(3600))
+        let (socket, peer) = try await pair(on: reactor)
+        defer { close(peer) }
+        await #expect(throws: ReactorError.timedOut) {
+            try await unpinnedReadTask(socket, deadline: .now + .milliseconds(50)).value
+        }
+        socket.close()
+    }
+
+    @Test("Cancelling an unpinned wait resumes it once with CancellationError; the socket stays usable")
+    func unpinnedCancellation() async throws {
+        let reactor = ReactorGroup.shared.nextReactor()
+        let (socket, peer) = try await pair(on: reactor)
+        defer { close(peer) }
+        let reader = unpinnedReadTask(socket)
+        reader.cancel()
+        await #expect(throws: CancellationError.self) { try await reader.value }
+        let again = unpinnedReadTask(socket)
+        #expect(write(peer, "x", 1) == 1)
+        #expect(try await again.value == 1)
+        socket.close()
+    }
+
+    /// The race the `poll` after posting exists for: the readiness edge came, and the loop took
+    /// it while nobody waited, before the wait was posted. No further event will wake the loop,
+    /// and its idle tick here is an hour: without the check the wait would hang.
+    @Test("A wait posted after its edge was consumed still resumes at once", .timeLimit(.minutes(1)))
+    func unpinnedWaitAfterEdge() async throws {
+        let reactor = Reactor(name: "courier-test-edge", idleTick: .seconds(3600))
+        let (socket, peer) = try await pair(on: reactor)
+        defer { close(peer) }
+        #expect(write(peer, "ping", 4) == 4)
+        // The data was queued (and epoll told) before this job's wake-up, so the loop has
+        // dispatched the edge to the idle socket by the time the job runs.
+        #expect(await withTaskExecutorPreference(reactor) { reactor.isCurrent })
+        try await reactor.wait(socket.token, fd: socket.fd, for: .read, deadline: nil)
+        var buffer = ReceiveBuffer()
+        #expect(try await socket.read(into: &buffer, deadline: nil) == 4)
         socket.close()
     }
 }

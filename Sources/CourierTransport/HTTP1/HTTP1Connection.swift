@@ -3,9 +3,9 @@ import Synchronization
 
 /// A client HTTP/1.1 connection: a socket, the bytes read from it, and the rules for reuse.
 ///
-/// Its methods run pinned to the socket's reactor. One exchange uses it at a time; the pool
-/// (an actor) hands it from one exchange to the next, which orders all accesses and makes the
-/// `@unchecked Sendable` safe.
+/// Its methods run pinned to the socket's reactor, or on the caller's thread over plain TCP (see
+/// `HTTP1Exchange`). One exchange uses it at a time; the pool (an actor) hands it from one
+/// exchange to the next, which orders all accesses and makes the `@unchecked Sendable` safe.
 package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
     private static let ids = Atomic<Int>(0)
 
@@ -81,7 +81,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     }
 
     /// Reads response heads until a final one, skipping 1xx interim responses (but returning a
-    /// 100 Continue when `returningContinue`); on the reactor.
+    /// 100 Continue when `returningContinue`).
     func readResponseHead(timeout: Duration?, returningContinue: Bool = false) async throws -> HTTP1Head {
         var parser = HTTP1HeadParser(role: .response, limits: limits)
         while true {

@@ -2,10 +2,10 @@ package import CourierCore
 
 /// One request and response over a pooled HTTP/1.1 connection.
 ///
-/// Runs on the caller's task and hops onto the connection's reactor only for the socket work:
-/// once for a request held in memory (head and body in one gathered write, then the response
-/// head), and once per chunk for a streamed or file body, whose chunks are pulled from user code
-/// off the reactor. The connection goes back to the pool when the body has been read (see
+/// Runs on the caller's task. A request held in memory goes out and its response head comes
+/// back either from the caller's thread (plain TCP, idle reactor) or in one hop onto the
+/// reactor; a streamed or file body is written from the caller's thread as far as the kernel
+/// takes it, hopping only when it pushes back. The connection goes back to the pool when the body has been read (see
 /// `HTTP1ResponseBody`), or is closed on any failure or cancellation.
 package struct HTTP1Exchange: HTTPExchange {
     package let http1Connection: HTTP1Connection
@@ -79,27 +79,9 @@ package struct HTTP1Exchange: HTTPExchange {
             && request.headers.containsToken("100-continue", in: "Expect")
         switch request.body?.storage {
         case .none:
-            let response = try await withTaskExecutorPreference(connection.reactor) {
-                call.emit { $0.requestHeadersStart($1) }
-                try await connection.write(head, timeout: settings.writeTimeout)
-                call.emit { $0.requestHeadersEnd($1, request: request) }
-                call.requestFullySent()
-                call.emit { $0.responseHeadersStart($1) }
-                return try await connection.readResponseHead(timeout: settings.readTimeout)
-            }
-            return (response, false)
+            return (try await exchangeInMemory(request, head: head, body: nil, call: call), false)
         case .bytes(let body) where !expectsContinue:
-            let response = try await withTaskExecutorPreference(connection.reactor) {
-                call.emit { $0.requestHeadersStart($1) }
-                try await connection.write(head, body, timeout: settings.writeTimeout)
-                call.emit { $0.requestHeadersEnd($1, request: request) }
-                call.emit { $0.requestBodyStart($1) }
-                call.emit { $0.requestBodyEnd($1, byteCount: body.count) }
-                call.requestFullySent()
-                call.emit { $0.responseHeadersStart($1) }
-                return try await connection.readResponseHead(timeout: settings.readTimeout)
-            }
-            return (response, false)
+            return (try await exchangeInMemory(request, head: head, body: body, call: call), false)
         case .failed(let error):
             throw error
         case .bytes, .stream, .file:
@@ -121,6 +103,40 @@ package struct HTTP1Exchange: HTTPExchange {
             }
             return (response, false)
         }
+    }
+
+    /// Writes a request held in memory (head and body in one gathered write) and reads the
+    /// response head.
+    ///
+    /// Over plain TCP, when the reactor is idle, this runs on the caller's thread: the syscalls
+    /// are non-blocking, and a wait for the response parks the task in the reactor without
+    /// waking it, so an exchange costs one thread hand-off (the reactor resuming the caller)
+    /// instead of a hop there and back. A busy reactor takes the hop for free (no wake-up) and
+    /// handles many connections' readiness in one pass, so then the exchange runs pinned, as
+    /// TLS always does (the reactor owns the OpenSSL state).
+    private func exchangeInMemory(
+        _ request: HTTPRequest, head: ByteBuffer, body: ByteBuffer?, call: CallContext
+    ) async throws -> HTTP1Head {
+        let connection = http1Connection
+        let settings = call.settings
+        @Sendable func run(writing write: (ByteBuffer, ByteBuffer) async throws -> Void) async throws -> HTTP1Head {
+            call.emit { $0.requestHeadersStart($1) }
+            try await write(head, body ?? ByteBuffer())
+            call.emit { $0.requestHeadersEnd($1, request: request) }
+            if let body {
+                call.emit { $0.requestBodyStart($1) }
+                call.emit { $0.requestBodyEnd($1, byteCount: body.count) }
+            }
+            call.requestFullySent()
+            call.emit { $0.responseHeadersStart($1) }
+            return try await connection.readResponseHead(timeout: settings.readTimeout)
+        }
+        guard connection.stream is Socket, connection.reactor.isIdle else {
+            return try await withTaskExecutorPreference(connection.reactor) {
+                try await run { try await connection.write($0, $1, timeout: settings.writeTimeout) }
+            }
+        }
+        return try await run { try await connection.writeSoon($0, $1, timeout: settings.writeTimeout) }
     }
 
     /// Waits up to `expectContinueTimeout` for the server's verdict on an `Expect: 100-continue`

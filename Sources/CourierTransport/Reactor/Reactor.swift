@@ -11,15 +11,18 @@ import Synchronization
 /// `Shared/research/io-design.md`: ≈0.5–0.9 µs against 3–8 µs for a cross-thread resume).
 ///
 /// Threading contract:
-/// - `slots`, `localJobs`, `timers` and `nextWaiterID` are confined to the reactor thread. The
-///   socket API that touches them (`register`, `wait`, `deregister`) must be called from a task
-///   pinned to this reactor; it checks that in debug builds.
+/// - `slots`, `localJobs` and `timers` are confined to the reactor thread. `register` must be
+///   called from a task pinned to this reactor (checked in debug builds).
 /// - Other threads reach the loop only through `inbox` (a `Mutex`) plus an eventfd write, which
-///   is skipped unless the loop is about to sleep (`needsWake`).
+///   is skipped unless the loop is about to sleep (`needsWake`). A wait from another thread is
+///   such a message, and it does not even wake a sleeping loop unless its deadline comes before
+///   the loop's next planned wake-up (`plannedWake`): the readiness event it waits for will
+///   wake the loop anyway, and the loop installs pending waits before it sleeps again.
 /// - Only the reactor thread resumes I/O continuations, which is what makes "exactly once" hold:
 ///   cancellation handlers post a message instead of resuming.
 package final class Reactor: TaskExecutor, @unchecked Sendable {
     private enum Message {
+        case install(Waiter, ReactorToken, Interest, deadline: ContinuousClock.Instant?)
         case cancel(ReactorToken, Interest, waiterID: UInt64)
         case release(ReactorToken)
     }
@@ -48,6 +51,13 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     private let wakeFD: Int32
     private let inbox = Mutex(Inbox())
     private let needsWake = Atomic<Bool>(false)
+    /// When the loop will wake by itself, in nanoseconds after `epoch`; `Int64.max` for never.
+    private let plannedWake = Atomic<Int64>(.max)
+    private let epoch = ContinuousClock.now
+    private let waiterIDs = Atomic<UInt64>(0)
+    /// The longest the loop sleeps while sockets are registered, so that a wait posted from
+    /// another thread with a deadline further away than this never needs to wake it.
+    private let idleTick: Duration
     private let thread = Atomic<UInt>(0)
 
     // Reactor-thread state.
@@ -59,10 +69,10 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     private var drainingJobs: [UnownedJob] = []
     private var drainingMessages: [Message] = []
     private var timers = TimerHeap()
-    private var nextWaiterID: UInt64 = 0
 
     /// Creates the epoll instance and starts the loop's thread.
-    package init(name: String) {
+    package init(name: String, idleTick: Duration = .seconds(1)) {
+        self.idleTick = idleTick
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epollFD >= 0, "epoll_create1 failed: errno \(errno)")
         wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
@@ -76,6 +86,12 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
             thread.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .releasing)
             run()
         }
+    }
+
+    /// Whether the loop is asleep or about to sleep, so that handing it a job now would cost a
+    /// wake-up. A hint: it may change at any moment.
+    package var isIdle: Bool {
+        needsWake.load(ordering: .relaxed)
     }
 
     /// Whether the caller runs on this reactor's thread.
@@ -134,19 +150,58 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
 
     /// Suspends until the socket is ready for `interest`, the deadline passes, or the task is cancelled.
     ///
-    /// Call only after the syscall returned `EAGAIN`: readiness is edge-triggered.
-    package func wait(_ token: ReactorToken, for interest: Interest, deadline: ContinuousClock.Instant?) async throws {
-        assert(isCurrent, "wait must run on the reactor thread")
-        let id = nextWaiterID
-        nextWaiterID &+= 1
+    /// Call only after the syscall returned `EAGAIN`: readiness is edge-triggered. From a task
+    /// pinned to this reactor the wait is installed at once; from any other thread it is posted
+    /// to the loop (see the type's threading contract), and the task resumes on its own executor.
+    package func wait(
+        _ token: ReactorToken, fd: Int32, for interest: Interest, deadline: ContinuousClock.Instant?
+    ) async throws {
+        let id = waiterIDs.wrappingAdd(1, ordering: .relaxed).oldValue
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                install(
-                    Waiter(id: id, continuation: continuation), token: token, interest: interest, deadline: deadline)
+                let waiter = Waiter(id: id, continuation: continuation)
+                if isCurrent {
+                    guard !Task.isCancelled else { return continuation.resume(throwing: CancellationError()) }
+                    install(waiter, token: token, interest: interest, deadline: deadline)
+                } else {
+                    postInstall(waiter, token: token, fd: fd, interest: interest, deadline: deadline)
+                }
             }
         } onCancel: {
             post(.cancel(token, interest, waiterID: id))
         }
+    }
+
+    /// Hands a wait to the loop from another thread. Checking for cancellation under the inbox
+    /// lock orders it against the cancellation handler's message: either the task was already
+    /// cancelled (and nothing is posted), or the cancel message comes after the install.
+    ///
+    /// The loop is woken only when it must be: when the deadline comes before its planned
+    /// wake-up, or when the socket is ready already. In that last case the edge may have come
+    /// and gone before the install was posted, and no further event would wake the loop; a
+    /// zero-timeout `poll` after posting closes that window, since any later edge wakes a loop
+    /// that will then find the install.
+    private func postInstall(
+        _ waiter: Waiter, token: ReactorToken, fd: Int32, interest: Interest, deadline: ContinuousClock.Instant?
+    ) {
+        let posted = inbox.withLock { inbox in
+            guard !Task.isCancelled else { return false }
+            inbox.messages.append(.install(waiter, token, interest, deadline: deadline))
+            return true
+        }
+        guard posted else { return waiter.continuation.resume(throwing: CancellationError()) }
+        var probe = pollfd(fd: fd, events: Int16(interest == .read ? POLLIN : POLLOUT), revents: 0)
+        if poll(&probe, 1, 0) != 0 {
+            wake()
+        } else if let deadline, nanoseconds(at: deadline) < plannedWake.load(ordering: .relaxed) {
+            wake()
+        }
+    }
+
+    private func nanoseconds(at instant: ContinuousClock.Instant) -> Int64 {
+        let (seconds, attoseconds) = epoch.duration(to: instant).components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).0
     }
 
     private func install(_ waiter: Waiter, token: ReactorToken, interest: Interest, deadline: ContinuousClock.Instant?)
@@ -154,10 +209,6 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
         let index = Int(token.slot)
         guard index < slots.count, slots[index].inUse, slots[index].generation == token.generation else {
             waiter.continuation.resume(throwing: ReactorError.closed)
-            return
-        }
-        if Task.isCancelled {
-            waiter.continuation.resume(throwing: CancellationError())
             return
         }
         switch interest {
@@ -225,6 +276,8 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
 
     private func handle(_ message: Message) {
         switch message {
+        case .install(let waiter, let token, let interest, let deadline):
+            install(waiter, token: token, interest: interest, deadline: deadline)
         case .cancel(let token, let interest, let waiterID):
             resume(token, interest, waiterID: waiterID, throwing: CancellationError())
         case .release(let token):
@@ -304,13 +357,17 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     /// Publishing `needsWake` before the final inbox check is what prevents a lost wakeup.
     private func sleepTimeout() -> Int32 {
         if !localJobs.isEmpty { return 0 }
+        let now = ContinuousClock.now
+        var sleep = timers.earliest.map { now.duration(to: $0) }
+        if slots.count > freeSlots.count { sleep = min(sleep ?? idleTick, idleTick) }
+        // Published before the inbox check below, which orders it before any poster's read.
+        plannedWake.store(sleep.map { nanoseconds(at: now + $0) } ?? .max, ordering: .relaxed)
         needsWake.store(true, ordering: .sequentiallyConsistent)
         if inbox.withLock({ !$0.jobs.isEmpty || !$0.messages.isEmpty }) {
             needsWake.store(false, ordering: .relaxed)
             return 0
         }
-        guard let deadline = timers.earliest else { return -1 }
-        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard let remaining = sleep else { return -1 }
         if remaining <= .zero { return 0 }
         let (seconds, attoseconds) = remaining.components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000

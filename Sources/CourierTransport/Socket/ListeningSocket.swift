@@ -58,7 +58,7 @@ package final class ListeningSocket: @unchecked Sendable {
             if client >= 0 { return try Socket.adopt(client, on: reactor) }
             switch errno {
             case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED:
-                try await reactor.wait(token, for: .read, deadline: nil)
+                try await reactor.wait(token, fd: fd, for: .read, deadline: nil)
             default:
                 throw SocketError(errno: errno, operation: "accept")
             }

@@ -3,9 +3,9 @@ import Glibc
 
 /// A non-blocking TCP socket registered with one reactor.
 ///
-/// I/O methods run on the reactor thread: the caller's task must be pinned to `reactor`
-/// (`withTaskExecutorPreference(socket.reactor)`). Each one tries the syscall first and waits
-/// for readiness only on `EAGAIN`.
+/// Connecting and registering run on the reactor thread (`withTaskExecutorPreference(socket.reactor)`).
+/// Reads and writes run on any thread: each tries the syscall first and waits for readiness
+/// only on `EAGAIN`, on the reactor when pinned to it and otherwise parked there (see `Reactor.wait`).
 ///
 /// A socket has one owner at a time (a connection in an exchange, or the pool while idle);
 /// the hand-over between owners goes through an actor, which orders the accesses. That is what
@@ -13,7 +13,7 @@ import Glibc
 package final class Socket: @unchecked Sendable {
     package let reactor: Reactor
     package let fd: Int32
-    private let token: ReactorToken
+    let token: ReactorToken
     private var isClosed = false
 
     private init(reactor: Reactor, fd: Int32, token: ReactorToken) {
@@ -73,7 +73,7 @@ package final class Socket: @unchecked Sendable {
                 throw SocketError(errno: errno, operation: "recv")
             }
             if count >= 0 { return count }
-            try await reactor.wait(token, for: .read, deadline: deadline)
+            try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
         }
     }
 
@@ -86,7 +86,7 @@ package final class Socket: @unchecked Sendable {
         while sent < total {
             let count = try send(first, second, from: sent)
             if count < 0 {
-                try await reactor.wait(token, for: .write, deadline: deadline)
+                try await reactor.wait(token, fd: fd, for: .write, deadline: deadline)
                 continue
             }
             sent += count
@@ -129,7 +129,7 @@ package final class Socket: @unchecked Sendable {
     }
 
     private func waitWritable(deadline: ContinuousClock.Instant?) async throws {
-        try await reactor.wait(token, for: .write, deadline: deadline)
+        try await reactor.wait(token, fd: fd, for: .write, deadline: deadline)
     }
 
     /// Whether an idle connection is still usable: no end of stream and no unexpected bytes
