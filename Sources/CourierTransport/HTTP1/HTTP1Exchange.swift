@@ -108,12 +108,13 @@ package struct HTTP1Exchange: HTTPExchange {
     /// Writes a request held in memory (head and body in one gathered write) and reads the
     /// response head.
     ///
-    /// Over plain TCP, when the reactor is idle, this runs on the caller's thread: the syscalls
-    /// are non-blocking, and a wait for the response parks the task in the reactor without
-    /// waking it, so an exchange costs one thread hand-off (the reactor resuming the caller)
-    /// instead of a hop there and back. A busy reactor takes the hop for free (no wake-up) and
-    /// handles many connections' readiness in one pass, so then the exchange runs pinned, as
-    /// TLS always does (the reactor owns the OpenSSL state).
+    /// Over plain TCP, when no other exchange is in progress on the reactor, this runs on the
+    /// caller's thread: the syscalls are non-blocking, and a wait for the response parks the task
+    /// in the reactor without waking it, so an exchange costs one thread hand-off (the reactor
+    /// resuming the caller) instead of a hop there and back. With other exchanges in progress the
+    /// reactor is busy: it takes the hop without a wake-up and handles many connections'
+    /// readiness in one pass, so then the exchange runs pinned, as TLS always does (the reactor
+    /// owns the OpenSSL state).
     private func exchangeInMemory(
         _ request: HTTPRequest, head: ByteBuffer, body: ByteBuffer?, call: CallContext
     ) async throws -> HTTP1Head {
@@ -131,7 +132,9 @@ package struct HTTP1Exchange: HTTPExchange {
             call.emit { $0.responseHeadersStart($1) }
             return try await connection.readResponseHead(timeout: settings.readTimeout)
         }
-        guard connection.stream is Socket, connection.reactor.isIdle else {
+        let alone = connection.reactor.exchangeStarted()
+        defer { connection.reactor.exchangeEnded() }
+        guard connection.stream is Socket, alone else {
             return try await withTaskExecutorPreference(connection.reactor) {
                 try await run { try await connection.write($0, $1, timeout: settings.writeTimeout) }
             }

@@ -88,10 +88,18 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Whether the loop is asleep or about to sleep, so that handing it a job now would cost a
-    /// wake-up. A hint: it may change at any moment.
-    package var isIdle: Bool {
-        needsWake.load(ordering: .relaxed)
+    /// Exchanges in progress on this reactor's connections: a hint for choosing between
+    /// caller-thread I/O (worth it when an exchange is alone) and pinned I/O (cheaper when the
+    /// loop serves many connections per pass). See `HTTP1Exchange`.
+    private let exchangesInProgress = Atomic<Int>(0)
+
+    /// Counts an exchange in; returns whether no other was in progress. Pair with `exchangeEnded()`.
+    package func exchangeStarted() -> Bool {
+        exchangesInProgress.wrappingAdd(1, ordering: .relaxed).oldValue == 0
+    }
+
+    package func exchangeEnded() {
+        exchangesInProgress.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Whether the caller runs on this reactor's thread.
