@@ -160,26 +160,26 @@ extension StringProtocol {
     /// up generic metadata at run time, which showed up in profiles of the framing checks.
     @inlinable
     package func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        Substring(self).utf8.equalsIgnoringASCIICase(Substring(other).utf8)
+        let lhs = utf8
+        let rhs = other.utf8
+        guard lhs.count == rhs.count else { return false }
+        // Native strings (all of them on Linux) are contiguous UTF-8: compare the buffers.
+        let contiguous = lhs.withContiguousStorageIfAvailable { a in
+            rhs.withContiguousStorageIfAvailable { b in a.equalsIgnoringASCIICase(b) }
+        }
+        if let contiguous = contiguous ?? nil { return contiguous }
+        return Array(lhs).withUnsafeBufferPointer { a in
+            Array(rhs).withUnsafeBufferPointer { b in a.equalsIgnoringASCIICase(b) }
+        }
     }
 }
 
-extension Substring.UTF8View {
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether `other`, of the same length, differs at most in the case of ASCII letters.
     @usableFromInline
-    package func equalsIgnoringASCIICase(_ other: Substring.UTF8View) -> Bool {
-        guard count == other.count else { return false }
-        // Native strings are contiguous UTF-8: compare the buffers directly.
-        let contiguous = withContiguousStorageIfAvailable { a in
-            other.withContiguousStorageIfAvailable { b in
-                for index in a.indices where a[index] != b[index] {
-                    guard HTTPSyntax.lowercased(a[index]) == HTTPSyntax.lowercased(b[index]) else { return false }
-                }
-                return true
-            }
-        }
-        if let contiguous = contiguous ?? nil { return contiguous }
-        for (a, b) in zip(self, other) where a != b {
-            guard HTTPSyntax.lowercased(a) == HTTPSyntax.lowercased(b) else { return false }
+    package func equalsIgnoringASCIICase(_ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in indices where self[index] != other[index] {
+            guard HTTPSyntax.lowercased(self[index]) == HTTPSyntax.lowercased(other[index]) else { return false }
         }
         return true
     }
