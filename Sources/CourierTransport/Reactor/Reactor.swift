@@ -55,6 +55,10 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     private let plannedWake = Atomic<Int64>(.max)
     private let epoch = ContinuousClock.now
     private let waiterIDs = Atomic<UInt64>(0)
+    /// Exchanges in progress on this reactor's connections: a hint for choosing between
+    /// caller-thread I/O (worth it when an exchange is alone) and pinned I/O (cheaper when the
+    /// loop serves many connections per pass). See `HTTP1Exchange`.
+    private let exchangesInProgress = Atomic<Int>(0)
     /// The longest the loop sleeps while sockets are registered, so that a wait posted from
     /// another thread with a deadline further away than this never needs to wake it.
     private let idleTick: Duration
@@ -87,11 +91,6 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
             run()
         }
     }
-
-    /// Exchanges in progress on this reactor's connections: a hint for choosing between
-    /// caller-thread I/O (worth it when an exchange is alone) and pinned I/O (cheaper when the
-    /// loop serves many connections per pass). See `HTTP1Exchange`.
-    private let exchangesInProgress = Atomic<Int>(0)
 
     /// Counts an exchange in; returns whether no other was in progress. Pair with `exchangeEnded()`.
     package func exchangeStarted() -> Bool {
