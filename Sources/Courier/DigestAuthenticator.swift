@@ -22,9 +22,7 @@ public struct DigestAuthenticator: Authenticator {
         let alreadyTried = response.request.headers[header]?.lowercased().hasPrefix("digest ") ?? false
         if alreadyTried && challenge.parameters["stale"]?.lowercased() != "true" { return nil }
         guard let realm = challenge.parameters["realm"], let nonce = challenge.parameters["nonce"] else { return nil }
-        let qops = (challenge.parameters["qop"] ?? "").split(separator: ",").map {
-            $0.trimmingWhitespace().lowercased()
-        }
+        let qops = ListElements(challenge.parameters["qop"] ?? "").map { $0.lowercased() }
         guard qops.isEmpty || qops.contains("auth") else { return nil }
 
         var request = response.request

@@ -142,15 +142,20 @@ struct ReactorTests {
         socket.close()
     }
 
+    /// The loop's idle tick is an hour here: only the wake-up for a deadline sooner than the
+    /// loop's planned wake-up makes this end in time.
     @Test(
-        "An unpinned wait past its deadline fails with timedOut, though the deadline is sooner than the loop's idle tick"
+        "An unpinned wait past its deadline fails with timedOut, though the deadline is sooner than the loop's idle tick",
+        .timeLimit(.minutes(1))
     )
     func unpinnedDeadline() async throws {
         let reactor = Reactor(name: "courier-test-tick", idleTick: .seconds(3600))
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
+        // Read from the test's own (unpinned) task, so that the time limit's cancellation reaches it.
+        var buffer = ReceiveBuffer()
         await #expect(throws: ReactorError.timedOut) {
-            try await unpinnedReadTask(socket, deadline: .now + .milliseconds(50)).value
+            _ = try await socket.read(into: &buffer, deadline: .now + .milliseconds(50))
         }
         socket.close()
     }
@@ -185,5 +190,16 @@ struct ReactorTests {
         var buffer = ReceiveBuffer()
         #expect(try await socket.read(into: &buffer, deadline: nil) == 4)
         socket.close()
+    }
+
+    @Test("An unpinned wait on a socket already closed fails with closed", .timeLimit(.minutes(1)))
+    func unpinnedWaitAfterClose() async throws {
+        let reactor = ReactorGroup.shared.nextReactor()
+        let (socket, peer) = try await pair(on: reactor)
+        defer { close(peer) }
+        socket.close()
+        await #expect(throws: ReactorError.closed) {
+            try await reactor.wait(socket.token, fd: socket.fd, for: .read, deadline: nil)
+        }
     }
 }

@@ -20,25 +20,26 @@ package struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = in_port_t(UInt16(port).bigEndian)
-            self = withUnsafePointer(to: &v4) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    SocketAddress(copying: $0, length: socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            self = SocketAddress(copying: v4)
             return
         }
         var v6 = sockaddr_in6()
         if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-            self = withUnsafePointer(to: &v6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    SocketAddress(copying: $0, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            self = SocketAddress(copying: v6)
             return
         }
         return nil
+    }
+
+    /// A copy of a `sockaddr_in` or `sockaddr_in6`.
+    private init<Address>(copying address: Address) {
+        self = withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                SocketAddress(copying: $0, length: socklen_t(MemoryLayout<Address>.size))
+            }
+        }
     }
 
     package var family: Int32 { Int32(storage.ss_family) }

@@ -146,13 +146,18 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     package func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
-        for bytes in [first, second] where !bytes.isEmpty {
-            ERR_clear_error()
-            let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
-            // Memory BIOs grow as needed, so a write is whole or an error.
-            guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
-        }
+        try encrypt(first)
+        try encrypt(second)
         try await flush(deadline: deadline)
+    }
+
+    /// Hands plaintext to OpenSSL; the records land in the output BIO for `flush`.
+    private func encrypt(_ bytes: ByteBuffer) throws {
+        guard !bytes.isEmpty else { return }
+        ERR_clear_error()
+        let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        // Memory BIOs grow as needed, so a write is whole or an error.
+        guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
     }
 
     /// Sends the ciphertext OpenSSL produced.
