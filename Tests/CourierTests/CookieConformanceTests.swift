@@ -2,13 +2,13 @@ import Courier
 import CourierTestServer
 import Testing
 
-/// The http-state parser tests (shared/conformance/cookies, see its README), run over loopback the
+/// The http-state parser tests (Tests/Conformance/cookies, see its README), run over loopback the
 /// way the upstream harness runs them: GET /cookie-parser?NAME answers 302 with the test's
 /// headers, the client follows with its jar, and /cookie-parser-result shows the Cookie header.
 @Suite("http-state cookie tests")
 struct CookieConformanceTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/conformance/cookies")
+        .appendingPathComponent("Conformance/cookies")
 
     static let names: [String] = {
         let listing =

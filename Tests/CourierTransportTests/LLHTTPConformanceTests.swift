@@ -4,7 +4,7 @@ import Testing
 
 @testable import CourierTransport
 
-/// Runs the llhttp response-parsing vectors from `shared/conformance/llhttp-response` (see its
+/// Runs the llhttp response-parsing vectors from `Tests/Conformance/llhttp-response` (see its
 /// README) through our head parser, framing rules and body decoder, fed whole and split at
 /// every byte. Strict-mode vectors only; leniency modes describe what llhttp tolerates on request.
 @Suite("llhttp response vectors")
@@ -150,8 +150,7 @@ struct LLHTTPVector: Sendable, CustomTestStringConvertible {
 
     static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/conformance/llhttp-response")
+            .appendingPathComponent("Conformance/llhttp-response")
     }
 
     static func load() -> [LLHTTPVector] {
