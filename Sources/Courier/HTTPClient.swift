@@ -112,13 +112,16 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPClientError` for every failure (`.timeout(.call)` when `callTimeout`
     ///   elapses), `CancellationError` when the task is cancelled.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let call = CallContext(request: request, listener: configuration.eventListener, settings: settings)
+        let deadline = configuration.callTimeout.map { ContinuousClock.now + $0 }
+        let call = CallContext(
+            request: request, listener: configuration.eventListener, settings: settings, deadline: deadline)
         call.emit { $0.callStart($1) }
         do {
+            try request.validate()
             let target = try request.target
             let response: HTTPResponse
-            if let callTimeout = configuration.callTimeout {
-                response = try await CallTimeout.run(limit: callTimeout, request: request) {
+            if let callTimeout = configuration.callTimeout, let deadline {
+                response = try await CallTimeout.run(limit: callTimeout, deadline: deadline, request: request) {
                     try await self.admitAndProceed(request, host: target.host, call: call)
                 }
             } else {

@@ -17,12 +17,19 @@ package final class CallContext: Sendable {
     package let info: CallInfo
     package let listener: (any EventListener)?
     package let settings: CallSettings
+    /// When `callTimeout` ends the call, whatever it is doing: fixed at the start, so redirects,
+    /// retries and reading the body all count against it.
+    package let deadline: ContinuousClock.Instant?
     private let facts = Mutex(ExchangeFacts())
 
-    package init(request: HTTPRequest, listener: (any EventListener)?, settings: CallSettings) {
+    package init(
+        request: HTTPRequest, listener: (any EventListener)?, settings: CallSettings,
+        deadline: ContinuousClock.Instant? = nil
+    ) {
         self.info = CallInfo(id: CallContext.ids.wrappingAdd(1, ordering: .relaxed).oldValue, request: request)
         self.listener = listener
         self.settings = settings
+        self.deadline = deadline
     }
 
     /// Reports an event to the listener, if there is one.

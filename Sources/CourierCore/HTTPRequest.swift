@@ -33,8 +33,11 @@ public struct HTTPRequest: Sendable {
         get throws(HTTPClientError) { try parsedTarget.result.get() }
     }
 
-    /// Checks what can be checked before any I/O: the URL and the header fields.
+    /// Checks what can be checked before any I/O: the method, the URL and the header fields.
+    /// `HTTPClient.send` calls it first, so a bad request fails as `.invalidRequest` even when
+    /// the host is down, without a DNS lookup, connect or handshake.
     public func validate() throws(HTTPClientError) {
+        try method.validate()
         _ = try target
         try headers.validate()
         if case .failed(let error) = body?.storage { throw error }

@@ -35,6 +35,9 @@ public struct MockResponse: Sendable {
         /// Write the response, then shut down the sending direction (the client reads end of
         /// stream) while still reading; the connection cannot carry another response.
         case shutdownOutputAtEnd
+        /// Write the response, then end TCP (a FIN) without TLS's `close_notify`, as a
+        /// truncation attack would (RFC 9112 §9.8); over plain TCP the same as `shutdownOutputAtEnd`.
+        case finWithoutCloseNotify
     }
 
     /// How the server answers a request that says `Expect: 100-continue`.
@@ -52,6 +55,9 @@ public struct MockResponse: Sendable {
     public var body: Body
     /// Bytes sent verbatim instead of a formatted head and body, for malformed responses.
     public var raw: [UInt8]?
+    /// Bytes written verbatim as `rawProducer` produces them (off the reactor), instead of a
+    /// formatted head and body: for responses that never end, such as endless interim responses.
+    public var rawProducer: (@Sendable (BodyWriter) async throws -> Void)?
     /// Body chunk size when sent with chunked transfer coding; nil sends Content-Length.
     public var chunkSize: Int?
     /// Write at most `bytes` of the body per `period`.
@@ -88,6 +94,12 @@ public struct MockResponse: Sendable {
     public init(rawBytes: [UInt8]) {
         self.init()
         self.raw = rawBytes
+    }
+
+    /// Whatever `producer` writes, verbatim, for as long as it writes.
+    public init(rawProducer producer: @escaping @Sendable (BodyWriter) async throws -> Void) {
+        self.init()
+        self.rawProducer = producer
     }
 
     /// This response with a chunked body cut into chunks of `size` bytes.

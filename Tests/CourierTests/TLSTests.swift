@@ -270,6 +270,35 @@ struct TLSConnectionTests {
             await server.shutdown()
         }
     }
+
+    /// RFC 9112 §9.8: without `close_notify`, the end of a close-delimited body over TLS cannot be
+    /// told from an attacker cutting the connection.
+    @Test(
+        "A close-delimited body over TLS is complete only with close_notify",
+        arguments: [
+            (MockResponse.SocketPolicy.closeAfterResponse, true, nil),
+            (.finWithoutCloseNotify, true, HTTPClientError.ProtocolViolation.truncatedBody),
+            (.finWithoutCloseNotify, false, nil),
+        ] as [(MockResponse.SocketPolicy, Bool, HTTPClientError.ProtocolViolation?)]
+    )
+    func closeDelimitedTruncation(
+        policy: MockResponse.SocketPolicy, tls: Bool, expected: HTTPClientError.ProtocolViolation?
+    ) async throws {
+        try await withTimeout {
+            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
+            let server = try await TestServer(tls: tls ? .init(identity: identity) : nil) { _ in
+                MockResponse(raw: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nclose-delimited").policy(policy)
+            }
+            let response = try await TLSTests.client().send(HTTPRequest(url: server.url("/")))
+            if let expected {
+                let error = await #expect(throws: HTTPClientError.self) { try await response.body.string() }
+                #expect(error?.kind == .protocolViolation(expected))
+            } else {
+                #expect(try await response.body.string() == "close-delimited")
+            }
+            await server.shutdown()
+        }
+    }
 }
 
 /// Counts completed TLS handshakes.

@@ -67,6 +67,28 @@ struct HTTP1BodyDecoderTests {
         #expect(untilClose.isComplete)
     }
 
+    @Test(
+        "A truncated chunked body says where it was cut",
+        arguments: [
+            ("5\r\nhel", "2 bytes before the end of a chunk"),
+            ("5\r\nhello\r\n", "before the last chunk"),
+            ("5\r\nhello\r\n0\r\n", "after the last chunk of the body but before the end of its trailer section"),
+            (
+                "5\r\nhello\r\n0\r\nX: y\r\n",
+                "after the last chunk of the body but before the end of its trailer section"
+            ),
+        ]
+    )
+    func chunkedTruncation(wire: String, place: String) throws {
+        var decoder = HTTP1BodyDecoder(framing: .chunked)
+        var buffer = ReceiveBuffer()
+        buffer.append(Array(wire.utf8))
+        while case .data = try decoder.next(&buffer) {}
+        let error = #expect(throws: HTTPClientError.self) { try decoder.endOfStream() }
+        #expect(error?.kind == .protocolViolation(.truncatedBody))
+        #expect(error?.message.contains(place) == true, "\(error?.message ?? "")")
+    }
+
     @Test("Oversized trailers are headersTooLarge")
     func trailerLimit() {
         let trailers = String(repeating: "X: \(String(repeating: "a", count: 100))\r\n", count: 3000)

@@ -1,12 +1,15 @@
 import CourierCore
 import Synchronization
 
-/// Bounds a call with `callTimeout` by racing it against a timer in a task group. When the timer
-/// wins, the call's task is cancelled — the same mechanism as a caller's cancellation, so every
-/// phase stops and frees what it holds — and the cancellation becomes `.timeout(.call)`.
+/// Bounds a call up to its response head with `callTimeout` by racing it against a timer in a
+/// task group. When the timer wins, the call's task is cancelled — the same mechanism as a
+/// caller's cancellation, so every phase stops and frees what it holds — and the cancellation
+/// becomes `.timeout(.call)`. The body, read after `send` returns, is bounded by the same
+/// deadline through the call context: every read checks it.
 enum CallTimeout {
     static func run(
         limit: Duration,
+        deadline: ContinuousClock.Instant,
         request: HTTPRequest,
         _ body: @escaping @Sendable () async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
@@ -14,7 +17,7 @@ enum CallTimeout {
         return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: limit)
+                try await Task.sleep(until: deadline)
                 expired.set()
                 return nil
             }

@@ -121,12 +121,21 @@ final class ServerConnection: @unchecked Sendable {
         case .noResponse:
             try await Task.sleep(for: .seconds(86_400))
             return false
-        case .keepOpen, .closeAfterResponse, .disconnectDuringBody, .stallAfterHead, .shutdownOutputAtEnd:
+        case .keepOpen, .closeAfterResponse, .disconnectDuringBody, .stallAfterHead, .shutdownOutputAtEnd,
+            .finWithoutCloseNotify:
             break
         }
         if let raw = response.raw {
             try await stream.write(ByteBuffer(raw), deadline: nil)
-            return response.socketPolicy == .keepOpen
+            return try await end(response.socketPolicy, closing: response.socketPolicy != .keepOpen)
+        }
+        if let producer = response.rawProducer {
+            let (stream, reactor) = (self.stream, self.stream.reactor)
+            let sink = BodyWriter { chunk in
+                try await withTaskExecutorPreference(reactor) { try await stream.write(chunk, deadline: nil) }
+            }
+            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
+            return try await end(response.socketPolicy, closing: response.socketPolicy != .keepOpen)
         }
         var headers = response.headers
         let hasBody = request.method != .head && response.status.code != 204 && response.status.code != 304
@@ -172,16 +181,25 @@ final class ServerConnection: @unchecked Sendable {
             }
             try await writer.finish()
         }
-        if response.socketPolicy == .shutdownOutputAtEnd {
-            stream.shutdownOutput()
-            // Keep reading until the client gives up on the connection.
-            while try await stream.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
-            return false
-        }
         let closes =
             response.socketPolicy != .keepOpen
             || headers.containsToken("close", in: "Connection")
-        return !closes
+        return try await end(response.socketPolicy, closing: closes)
+    }
+
+    /// Acts out how `policy` ends a response; returns whether the connection stays open.
+    private func end(_ policy: MockResponse.SocketPolicy, closing: Bool) async throws -> Bool {
+        switch policy {
+        case .shutdownOutputAtEnd:
+            stream.shutdownOutput()
+        case .finWithoutCloseNotify:
+            socket.shutdownOutput()
+        default:
+            return !closing
+        }
+        // Keep reading until the client gives up on the connection.
+        while try await stream.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
+        return false
     }
 }
 

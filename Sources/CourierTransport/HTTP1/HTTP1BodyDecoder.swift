@@ -96,9 +96,16 @@ package struct HTTP1BodyDecoder {
                 .truncatedBody,
                 "The connection closed \(remaining) bytes before the end of the body declared by Content-Length."
             )
-        case .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .chunkData(let remaining):
+            throw HTTPClientError.protocolViolation(
+                .truncatedBody, "The connection closed \(remaining) bytes before the end of a chunk of the body.")
+        case .chunkSize, .chunkDataEnd:
             throw HTTPClientError.protocolViolation(
                 .truncatedBody, "The connection closed before the last chunk of the body.")
+        case .trailers:
+            throw HTTPClientError.protocolViolation(
+                .truncatedBody,
+                "The connection closed after the last chunk of the body but before the end of its trailer section.")
         }
     }
 

@@ -51,24 +51,26 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     }
 
     /// Writes `first` and `second` back to back; on the reactor.
-    func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), timeout: Duration?) async throws {
+    func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), timeout: IOTimeout) async throws {
         do {
-            try await stream.write(first, second, deadline: timeout.map { .now + $0 })
+            try timeout.check()
+            try await stream.write(first, second, deadline: timeout.deadline)
         } catch {
-            throw mapError(error, phase: .request)
+            throw mapError(error, phase: .request, timeout: timeout)
         }
     }
 
     /// Writes `first` then `second` from the caller's thread as far as the kernel takes them now,
     /// and hops onto the reactor only for the rest. Most request-body chunks then need no hop at
     /// all; waits still happen on the reactor. TLS always goes through the reactor.
-    func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: Duration?) async throws {
+    func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
         var sent = 0
         if let socket = stream as? Socket {
             do {
+                try timeout.check()
                 sent = try socket.writeWithoutWaiting(first, second)
             } catch {
-                throw mapError(error, phase: .request)
+                throw mapError(error, phase: .request, timeout: timeout)
             }
         }
         guard sent < first.count + second.count else { return }
@@ -82,23 +84,37 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
 
     /// Reads response heads until a final one, skipping 1xx interim responses (but returning a
     /// 100 Continue when `returningContinue`).
-    func readResponseHead(timeout: Duration?, returningContinue: Bool = false) async throws -> HTTP1Head {
+    ///
+    /// Interim responses are bounded: together they may take at most `maxHeadBytes`, as one head
+    /// may, so a server cannot keep a call busy (or a core spinning) with an endless run of
+    /// `100 Continue`; that still leaves room for thousands of `102 Processing` in a long call.
+    func readResponseHead(timeout: IOTimeout, returningContinue: Bool = false) async throws -> HTTP1Head {
         var parser = HTTP1HeadParser(role: .response, limits: limits)
+        var interimBytes = 0
         while true {
+            try check(timeout, phase: .responseHead)
             let parsed = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) in try parser.parse(bytes) }
             if let (head, used) = parsed {
                 buffer.skip(used)
-                guard case .status(let status) = head.startLine, status.isInformational, status.code != 101 else {
+                guard case .status(let status) = head.startLine, status.isInformational, status.code != 101,
+                    !(returningContinue && status.code == 100)
+                else {
                     return head
+                }
+                interimBytes += used
+                if interimBytes > limits.maxHeadBytes {
+                    throw HTTPClientError.protocolViolation(
+                        .headersTooLarge,
+                        "\(peer) sent more than \(limits.maxHeadBytes) bytes of interim (1xx) responses.")
                 }
                 continue
             }
             let unread = buffer.readableCount
             let count: Int
             do {
-                count = try await stream.read(into: &buffer, deadline: timeout.map { .now + $0 })
+                count = try await stream.read(into: &buffer, deadline: timeout.deadline)
             } catch {
-                throw mapError(error, phase: .responseHead)
+                throw mapError(error, phase: .responseHead, timeout: timeout)
             }
             if count == 0 {
                 throw HTTPClientError(
@@ -112,7 +128,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     }
 
     /// Reads until `decoder` yields data or the end; on the reactor.
-    func readBody(_ decoder: inout HTTP1BodyDecoder, timeout: Duration?) async throws -> ByteBuffer? {
+    func readBody(_ decoder: inout HTTP1BodyDecoder, timeout: IOTimeout) async throws -> ByteBuffer? {
         while true {
             switch try decoder.next(&buffer) {
             case .data(let chunk): return chunk
@@ -121,14 +137,30 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             }
             let count: Int
             do {
-                count = try await stream.read(into: &buffer, deadline: timeout.map { .now + $0 })
+                try timeout.check()
+                count = try await stream.read(into: &buffer, deadline: timeout.deadline)
             } catch {
-                throw mapError(error, phase: .responseBody)
+                throw mapError(error, phase: .responseBody, timeout: timeout)
             }
             if count == 0 {
+                if decoder.isCloseDelimited && stream.isTruncated {
+                    throw HTTPClientError.protocolViolation(
+                        .truncatedBody,
+                        "\(peer) ended a close-delimited body without a TLS close_notify: the body may be cut short."
+                    )
+                }
                 try decoder.endOfStream()
                 return nil
             }
+        }
+    }
+
+    /// Throws, with its HTTP meaning, if the task was cancelled or the call's deadline passed.
+    func check(_ timeout: IOTimeout, phase: Phase) throws {
+        do {
+            try timeout.check()
+        } catch {
+            throw mapError(error, phase: phase, timeout: timeout)
         }
     }
 
@@ -152,16 +184,19 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// The kind follows the phase, not the TCP details: before a response head, a reset and a
     /// close both mean the server went away without answering (`.connectionClosed`; which one
     /// it was depends on timing the caller cannot control), and the message says which.
-    func mapError(_ error: any Error, phase: Phase) -> any Error {
+    func mapError(_ error: any Error, phase: Phase, timeout: IOTimeout) -> any Error {
         let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
         switch error {
         case let error as SocketError where error.isConnectionReset:
             return HTTPClientError(gone, "\(peer) reset the connection while \(phase.description).")
         case let error as SocketError:
             return HTTPClientError(gone, "The connection to \(peer) failed while \(phase.description): \(error).")
+        case ReactorError.timedOut where timeout.callDeadlinePassed:
+            return HTTPClientError(
+                .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer).")
         case ReactorError.timedOut:
-            let timeout: HTTPClientError.Timeout = phase == .request ? .write : .read
-            return HTTPClientError(.timeout(timeout), "Timed out \(phase.description) from \(peer).")
+            let which: HTTPClientError.Timeout = phase == .request ? .write : .read
+            return HTTPClientError(.timeout(which), "Timed out \(phase.description) from \(peer).")
         case ReactorError.closed:
             return HTTPClientError(gone, "The connection to \(peer) was closed while \(phase.description).")
         default:

@@ -73,7 +73,6 @@ package struct HTTP1Exchange: HTTPExchange {
         _ request: HTTPRequest, head: ByteBuffer, call: CallContext
     ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
         let connection = http1Connection
-        let settings = call.settings
         let expectsContinue =
             request.body != nil
             && request.headers.containsToken("100-continue", in: "Expect")
@@ -87,7 +86,7 @@ package struct HTTP1Exchange: HTTPExchange {
         case .bytes, .stream, .file:
             try await withTaskExecutorPreference(connection.reactor) {
                 call.emit { $0.requestHeadersStart($1) }
-                try await connection.write(head, timeout: settings.writeTimeout)
+                try await connection.write(head, timeout: call.writeTimeout)
                 call.emit { $0.requestHeadersEnd($1, request: request) }
             }
             if expectsContinue, let early = try await awaitContinue(call: call) {
@@ -99,7 +98,7 @@ package struct HTTP1Exchange: HTTPExchange {
             call.requestFullySent()
             let response = try await withTaskExecutorPreference(connection.reactor) {
                 call.emit { $0.responseHeadersStart($1) }
-                return try await connection.readResponseHead(timeout: settings.readTimeout)
+                return try await connection.readResponseHead(timeout: call.readTimeout)
             }
             return (response, false)
         }
@@ -119,7 +118,6 @@ package struct HTTP1Exchange: HTTPExchange {
         _ request: HTTPRequest, head: ByteBuffer, body: ByteBuffer?, call: CallContext
     ) async throws -> HTTP1Head {
         let connection = http1Connection
-        let settings = call.settings
         @Sendable func run(writing write: (ByteBuffer, ByteBuffer) async throws -> Void) async throws -> HTTP1Head {
             call.emit { $0.requestHeadersStart($1) }
             try await write(head, body ?? ByteBuffer())
@@ -130,16 +128,16 @@ package struct HTTP1Exchange: HTTPExchange {
             }
             call.requestFullySent()
             call.emit { $0.responseHeadersStart($1) }
-            return try await connection.readResponseHead(timeout: settings.readTimeout)
+            return try await connection.readResponseHead(timeout: call.readTimeout)
         }
         let alone = connection.reactor.exchangeStarted()
         defer { connection.reactor.exchangeEnded() }
         guard connection.stream is Socket, alone else {
             return try await withTaskExecutorPreference(connection.reactor) {
-                try await run { try await connection.write($0, $1, timeout: settings.writeTimeout) }
+                try await run { try await connection.write($0, $1, timeout: call.writeTimeout) }
             }
         }
-        return try await run { try await connection.writeSoon($0, $1, timeout: settings.writeTimeout) }
+        return try await run { try await connection.writeSoon($0, $1, timeout: call.writeTimeout) }
     }
 
     /// Waits up to `expectContinueTimeout` for the server's verdict on an `Expect: 100-continue`
@@ -147,7 +145,7 @@ package struct HTTP1Exchange: HTTPExchange {
     /// final response that makes the body unnecessary.
     private func awaitContinue(call: CallContext) async throws -> HTTP1Head? {
         let connection = http1Connection
-        let timeout = call.settings.expectContinueTimeout
+        let timeout = IOTimeout(call.settings.expectContinueTimeout, callDeadline: call.deadline)
         return try await withTaskExecutorPreference(connection.reactor) {
             call.emit { $0.responseHeadersStart($1) }
             do {
@@ -164,11 +162,11 @@ package struct HTTP1Exchange: HTTPExchange {
     private func writeBody(_ body: HTTPRequest.Body, call: CallContext) async throws -> Int {
         let connection = http1Connection
         let writer = RequestBodyWriter(
-            connection: connection, declaredLength: body.length, timeout: call.settings.writeTimeout)
+            connection: connection, declaredLength: body.length, timeout: call.writeTimeout)
         switch body.storage {
         case .bytes(let bytes):
             try await withTaskExecutorPreference(connection.reactor) {
-                try await connection.write(bytes, timeout: call.settings.writeTimeout)
+                try await connection.write(bytes, timeout: call.writeTimeout)
             }
             return bytes.count
         case .stream(let stream):

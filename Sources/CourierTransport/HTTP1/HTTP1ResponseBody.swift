@@ -48,6 +48,9 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         case .streaming: break
         }
         do {
+            // Checked before every chunk, buffered or not: a consumer reading a body that arrives
+            // faster than it is read would otherwise never reach a wait that notices.
+            try connection.check(call.readTimeout, phase: .responseBody)
             let chunk: ByteBuffer?
             // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
             switch try decoder.next(&connection.buffer) {
@@ -73,7 +76,7 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
 
     /// Reads from the socket until a chunk or the end; on the reactor.
     private func fill() async throws -> ByteBuffer? {
-        try await connection.readBody(&decoder, timeout: call.settings.readTimeout)
+        try await connection.readBody(&decoder, timeout: call.readTimeout)
     }
 
     func abandon() async {

@@ -9,9 +9,7 @@ package enum HTTP1Serializer {
     package static func requestHead(
         method: HTTPMethod, target: String, headers: HTTPHeaders
     ) throws(HTTPClientError) -> ByteBuffer {
-        guard !method.rawValue.isEmpty, method.rawValue.utf8.allSatisfy(HTTPSyntax.isTokenCharacter) else {
-            throw HTTPClientError(.invalidRequest, "Method \(method.rawValue.debugDescription) is not a valid token.")
-        }
+        try method.validate()
         guard target.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
             throw HTTPClientError(
                 .invalidRequest, "Request target \(target.debugDescription) contains whitespace or a control character."

@@ -6,7 +6,7 @@ import CourierCore
 struct RequestBodyWriter {
     let connection: HTTP1Connection
     let declaredLength: Int?
-    let timeout: Duration?
+    let timeout: IOTimeout
 
     /// Writes every chunk and returns the number of body bytes sent.
     func write(_ chunks: any ChunkReader) async throws -> Int {

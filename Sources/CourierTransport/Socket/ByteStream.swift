@@ -11,6 +11,10 @@ package protocol ByteStream: AnyObject, Sendable {
     func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int
     /// Writes every byte of `first` then `second`.
     func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws
+    /// Whether the stream ended without the authenticated end-of-data its protocol has (a TLS
+    /// `close_notify`), so whoever closed it — the peer or someone on the path — may have cut the
+    /// data short (RFC 9112 §9.8). Plain TCP has no such signal: its FIN is the end.
+    var isTruncated: Bool { get }
     /// Whether an idle stream can carry another exchange: open, nothing unexpected pending. Never blocks.
     var isHealthy: Bool { get }
     /// Stops sending (the peer reads end of stream) but keeps receiving.
@@ -25,4 +29,6 @@ extension ByteStream {
     }
 }
 
-extension Socket: ByteStream {}
+extension Socket: ByteStream {
+    package var isTruncated: Bool { false }
+}

@@ -21,6 +21,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     private var ciphertext = ReceiveBuffer()
     private var sessionKey: Unmanaged<SessionKey>?
     private var isClosed = false
+    package private(set) var isTruncated = false
 
     package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
         guard let ssl = SSL_new(context.context), let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem())
@@ -75,6 +76,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         // Handshakes (and their CPU-heavy crypto) belong on the reactor, never the cooperative pool.
         assert(reactor.isCurrent, "TLS handshakes run on the connection's reactor")
         while true {
+            try Self.check(deadline)
             ERR_clear_error()
             let result = SSL_do_handshake(ssl)
             let error = SSL_get_error(ssl, result)
@@ -90,6 +92,13 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
                 throw HTTPClientError(.tls(.handshakeFailed), "\(peer) closed the connection during the TLS handshake.")
             }
         }
+    }
+
+    /// Throws if the task was cancelled or `deadline` passed: loops that never wait (a peer that
+    /// keeps sending) would otherwise notice neither.
+    private static func check(_ deadline: ContinuousClock.Instant?) throws {
+        try Task.checkCancellation()
+        if let deadline, ContinuousClock.now >= deadline { throw ReactorError.timedOut }
     }
 
     private func describeHandshake() -> TLSHandshake {
@@ -124,6 +133,9 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     package func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int {
         while true {
+            // Records that carry no application data (session tickets, key updates, empty
+            // records) make this loop go round without waiting, so it checks for itself.
+            try Self.check(deadline)
             var result: Int32 = 0
             ERR_clear_error()
             let count = buffer.write { space in
@@ -134,7 +146,10 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             switch SSL_get_error(ssl, result) {
             case SSL_ERROR_WANT_READ:
                 try await flush(deadline: deadline)
-                guard try await fill(deadline: deadline) else { return 0 }
+                guard try await fill(deadline: deadline) else {
+                    isTruncated = true
+                    return 0
+                }
             case SSL_ERROR_WANT_WRITE:
                 try await flush(deadline: deadline)
             case SSL_ERROR_ZERO_RETURN:
