@@ -9,10 +9,12 @@ import CourierTransport
 public struct DigestAuthenticator: Authenticator {
     public let username: String
     public let password: String
+    public let scope: AuthenticationScope
 
-    public init(username: String, password: String) {
+    public init(username: String, password: String, scope: AuthenticationScope = .callOrigin) {
         self.username = username
         self.password = password
+        self.scope = scope
     }
 
     public func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {

@@ -8,21 +8,24 @@ extension HTTPClient {
     /// let client = HTTPClient(configuration: config)
     /// ```
     public struct Configuration: Sendable {
-        /// Longest time to resolve and connect to a host, per attempt. nil waits as long as the kernel does.
+        /// Longest time to connect to one address of a host (TCP and TLS), per attempt; DNS is
+        /// bounded by `callTimeout` only. nil waits as long as the kernel does.
         public var connectTimeout: Duration? = .seconds(10)
-        /// Longest wait for the next byte of a response (head or body). nil waits forever.
+        /// Longest wait for the next byte of a response (head or body), counted afresh for each
+        /// wait, so it never ends a response that keeps arriving however slowly. nil waits forever.
         public var readTimeout: Duration? = .seconds(10)
         /// Longest wait for the socket to accept more of a request. nil waits forever.
         public var writeTimeout: Duration? = .seconds(10)
-        /// Longest time `send` may take, from the call until the final response head arrives:
-        /// waiting for admission, DNS, connecting, writing the request, reading the response head,
-        /// and every retry. Reading the body afterwards is bounded by `readTimeout` only.
-        /// nil (the default) sets no limit.
+        /// Longest time the whole call may take, as OkHttp's does: waiting for admission, DNS,
+        /// connecting, writing the request, reading the response head, every redirect and retry,
+        /// and reading the body to its end. Each wait for the socket ends at this deadline or at
+        /// its own `readTimeout`/`writeTimeout`, whichever comes first. nil (the default) sets no limit.
         public var callTimeout: Duration?
         /// How long a request with `Expect: 100-continue` waits for the server's interim response
         /// before sending its body anyway.
         public var expectContinueTimeout: Duration = .seconds(1)
-        /// Answers 401 challenges from servers; nil (the default) returns them to the caller.
+        /// Answers 401 challenges from servers, within its ``AuthenticationScope`` (by default the
+        /// origin the call was sent to); nil (the default) returns them to the caller.
         public var authenticator: (any Authenticator)?
         /// Answers 407 challenges from proxies.
         public var proxyAuthenticator: (any Authenticator)?

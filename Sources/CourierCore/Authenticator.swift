@@ -10,18 +10,41 @@
 ///
 /// Courier never loops: if an authenticator returns a request whose credentials were just
 /// rejected, the challenge response is returned instead.
+///
+/// Credentials stay with the origin they were meant for: by default a challenge is answered
+/// only when it comes from the origin (scheme, host, port) the call was sent to, so a redirect
+/// to another host cannot ask for the password (see ``AuthenticationScope``). Whatever the scope,
+/// a call that has been on https never answers a challenge over cleartext http.
 public protocol Authenticator: Sendable {
     func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest?
+    /// Which origins may receive this authenticator's credentials.
+    var scope: AuthenticationScope { get }
+}
+
+extension Authenticator {
+    public var scope: AuthenticationScope { .callOrigin }
+}
+
+/// Which challenges an ``Authenticator`` is asked to answer.
+public enum AuthenticationScope: Hashable, Sendable {
+    /// Only challenges from the origin of the request the call began with; after a redirect to
+    /// another origin, a 401 is returned to the caller as it is. The default.
+    case callOrigin
+    /// Challenges from any origin the call is redirected to: for credentials valid on several
+    /// hosts. Say so only when every origin a redirect can reach may see them.
+    case anyOrigin
 }
 
 /// HTTP Basic authentication (RFC 7617), answering challenges that offer the Basic scheme.
 public struct BasicAuthenticator: Authenticator {
     public let username: String
     public let password: String
+    public let scope: AuthenticationScope
 
-    public init(username: String, password: String) {
+    public init(username: String, password: String, scope: AuthenticationScope = .callOrigin) {
         self.username = username
         self.password = password
+        self.scope = scope
     }
 
     /// The header value: `Basic` and the UTF-8 `user:password` in base64.
@@ -42,8 +65,13 @@ public struct BasicAuthenticator: Authenticator {
 /// can refresh it; returning nil gives up.
 public struct BearerAuthenticator: Authenticator {
     public let token: @Sendable (_ rejected: String?) async throws -> String?
+    public let scope: AuthenticationScope
 
-    public init(token: @escaping @Sendable (_ rejected: String?) async throws -> String?) {
+    public init(
+        scope: AuthenticationScope = .callOrigin,
+        token: @escaping @Sendable (_ rejected: String?) async throws -> String?
+    ) {
+        self.scope = scope
         self.token = token
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// let server = try await TestServer()
 /// server.enqueue(MockResponse(body: "hello"))
 /// let response = try await client.send(HTTPRequest(url: server.url("/greeting")))
-/// let recorded = await server.takeRequest()    // method, target, headers, body, sequence number
+/// let recorded = try await server.takeRequest()    // method, target, headers, body, sequence number
 /// await server.shutdown()
 /// ```
 public final class TestServer: Sendable {
@@ -70,7 +70,7 @@ public final class TestServer: Sendable {
                 maximumVersion: tls.maximumVersion
             )
         }
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         self.listener = try await withTaskExecutorPreference(reactor) {
             try ListeningSocket(host: host, port: 0, on: reactor)
         }
@@ -96,9 +96,12 @@ public final class TestServer: Sendable {
         queue.withLock { $0.append(response) }
     }
 
-    /// The next recorded request, waiting for one if none has arrived yet.
-    public func takeRequest() async -> RecordedRequest {
-        await log.take()
+    /// The next recorded request, waiting up to `timeout` for one if none has arrived yet.
+    ///
+    /// - Throws: ``RequestWaitTimedOut`` when no request comes in time, `CancellationError` when
+    ///   the waiting task is cancelled: a missing request fails a test, never hangs it.
+    public func takeRequest(timeout: Duration = .seconds(10)) async throws -> RecordedRequest {
+        try await log.take(timeout: timeout)
     }
 
     /// Requests received so far.

@@ -28,8 +28,8 @@ struct AuthenticationTests {
             #expect(try await response.body.string() == "welcome")
             #expect(response.priorResponse?.status.code == 401)
             #expect(server.requestCount == 2)
-            _ = await server.takeRequest()
-            #expect(await server.takeRequest().bodyString == "x")
+            _ = try await server.takeRequest()
+            #expect(try await server.takeRequest().bodyString == "x")
             await server.shutdown()
         }
     }
@@ -43,6 +43,49 @@ struct AuthenticationTests {
             #expect(response.status.code == 401)
             #expect(server.requestCount == 2)
             await server.shutdown()
+        }
+    }
+
+    @Test("A redirect to another origin that challenges gets no credentials, unless the scope is anyOrigin")
+    func otherOriginChallenge() async throws {
+        try await withTimeout {
+            let authenticator = BasicAuthenticator(username: "ada", password: "lovelace")
+            let elsewhere = try await server(expecting: authenticator.credentials)
+            let origin = try await TestServer { _ in
+                MockResponse(status: HTTPStatus(code: 302), headers: ["Location": elsewhere.url("/").absoluteString])
+            }
+            let client = HTTPClient().with { $0.authenticator = authenticator }
+            #expect(try await client.send(HTTPRequest(url: origin.url("/"))).status.code == 401)
+            #expect(elsewhere.requestCount == 1)
+            #expect(try await elsewhere.takeRequest().headers["Authorization"] == nil)
+
+            let trusting = HTTPClient().with {
+                $0.authenticator = BasicAuthenticator(username: "ada", password: "lovelace", scope: .anyOrigin)
+            }
+            #expect(try await trusting.send(HTTPRequest(url: origin.url("/"))).body.string() == "welcome")
+            await origin.shutdown()
+            await elsewhere.shutdown()
+        }
+    }
+
+    @Test("After https, a challenge over cleartext http is never answered, whatever the scope")
+    func noCleartextAfterHTTPS() async throws {
+        try await withTimeout {
+            let authenticator = BasicAuthenticator(username: "ada", password: "lovelace", scope: .anyOrigin)
+            let plain = try await server(expecting: authenticator.credentials)
+            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
+            let secure = try await TestServer(tls: .init(identity: identity)) { _ in
+                MockResponse(status: HTTPStatus(code: 302), headers: ["Location": plain.url("/").absoluteString])
+            }
+            let client = TLSTests.client().with {
+                $0.followSSLRedirects = true
+                $0.authenticator = authenticator
+            }
+            #expect(try await client.send(HTTPRequest(url: secure.url("/"))).status.code == 401)
+            #expect(plain.requestCount == 1)
+            #expect(try await plain.takeRequest().headers["Authorization"] == nil)
+            await secure.shutdown()
+            await plain.shutdown()
         }
     }
 

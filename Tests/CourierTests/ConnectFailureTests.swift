@@ -1,5 +1,7 @@
 import Courier
 import CourierTestServer
+import CourierTransport
+import Dispatch
 import Testing
 
 /// A resolver scripted by the test: no DNS traffic leaves the machine.
@@ -42,6 +44,51 @@ struct ConnectFailureTests {
         }
     }
 
+    @Test(
+        "An invalid method or header fails as invalidRequest before any lookup or connect",
+        arguments: [("GE T", "X-Fine", "ok"), ("GET", "Bad Name", "ok"), ("GET", "X-Bad", "a\r\nInjected: yes")]
+    )
+    func validatedFirst(method: String, name: String, value: String) async throws {
+        try await withTimeout {
+            let lookups = Tally()
+            var configuration = HTTPClient.Configuration()
+            configuration.dnsResolver = ScriptedResolver { host, _ in
+                lookups.record(host)
+                throw HTTPClientError(.dnsFailure, "Could not resolve host \(host).")
+            }
+            let client = HTTPClient(configuration: configuration)
+            let request = HTTPRequest(
+                method: HTTPMethod(rawValue: method), url: URL(string: "https://down.test/")!, headers: [name: value])
+            let error = await #expect(throws: HTTPClientError.self) { try await client.send(request) }
+            #expect(error?.kind == .invalidRequest)
+            #expect(lookups.all.isEmpty)
+        }
+    }
+
+    @Test("A slow getaddrinfo does not hold a call past callTimeout; the lookup finishes off the pool")
+    func slowResolver() async throws {
+        try await withTimeout {
+            let (released, release) = AsyncStream.makeStream(of: Void.self)
+            let gate = DispatchSemaphore(value: 0)
+            var configuration = HTTPClient.Configuration()
+            configuration.callTimeout = .milliseconds(300)
+            configuration.dnsResolver = SystemDNSResolver { _, port in
+                gate.wait()
+                release.yield()
+                return .success([ResolvedAddress(ip: "127.0.0.1", port: port)])
+            }
+            let client = HTTPClient(configuration: configuration)
+            let start = ContinuousClock.now
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "http://slow.test/")!))
+            }
+            #expect(error?.kind == .timeout(.call))
+            #expect(ContinuousClock.now - start < .seconds(3))
+            gate.signal()
+            for await _ in released { break }
+        }
+    }
+
     @Test("The resolver's addresses are tried in order until one accepts")
     func fallsThroughAddresses() async throws {
         try await withTimeout {
@@ -57,7 +104,7 @@ struct ConnectFailureTests {
             let client = HTTPClient(configuration: configuration)
             let response = try await client.send(HTTPRequest(url: URL(string: "http://service.test:\(port)/")!))
             #expect(try await response.body.string() == "reached")
-            #expect(await server.takeRequest().headers["Host"] == "service.test:\(port)")
+            #expect(try await server.takeRequest().headers["Host"] == "service.test:\(port)")
             await server.shutdown()
         }
     }

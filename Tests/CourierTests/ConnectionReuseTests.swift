@@ -16,7 +16,7 @@ struct ConnectionReuseTests {
             var sequence: [Int] = []
             var connections = Set<Int>()
             for _ in 0..<1000 {
-                let recorded = await server.takeRequest()
+                let recorded = try await server.takeRequest()
                 sequence.append(recorded.sequenceNumber)
                 connections.insert(recorded.connectionIndex)
             }
@@ -94,7 +94,7 @@ struct ConnectionReuseTests {
             request.headers["Connection"] = "close"
             #expect(try await client.send(request).body.string() == "x")
             #expect(await client.openConnectionCount == 0)
-            #expect(await server.takeRequest().headers["Connection"] == "close")
+            #expect(try await server.takeRequest().headers["Connection"] == "close")
             await server.shutdown()
         }
     }
@@ -179,7 +179,7 @@ struct PoolLimitTests {
             #expect(server.url("/").absoluteString.hasPrefix("http://[::1]:"))
             let response = try await HTTPClient().send(HTTPRequest(url: server.url("/six")))
             #expect(try await response.body.string() == "over v6")
-            #expect(await server.takeRequest().headers["Host"] == "[::1]:\(server.port)")
+            #expect(try await server.takeRequest().headers["Host"] == "[::1]:\(server.port)")
             await server.shutdown()
         }
     }

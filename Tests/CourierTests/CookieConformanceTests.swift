@@ -170,7 +170,7 @@ struct CookieDateTests {
             let client = HTTPClient().with { $0.cookieJar = jar }
             for _ in 0..<4 { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string() }
             var sent: [String?] = []
-            for _ in 0..<4 { sent.append(await server.takeRequest().headers["Cookie"]) }
+            for _ in 0..<4 { sent.append(try await server.takeRequest().headers["Cookie"]) }
             #expect(sent == [nil, "session=abc", "session=def", nil])
             #expect(jar.all.isEmpty)
             await server.shutdown()

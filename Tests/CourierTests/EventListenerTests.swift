@@ -75,7 +75,7 @@ struct EventListenerTests {
             let events = EventRecorder()
             let client = HTTPClient().with { $0.eventListener = events }
             let call = Task { try await client.send(HTTPRequest(url: server.url("/"))) }
-            _ = await server.takeRequest()
+            _ = try await server.takeRequest()
             call.cancel()
             await #expect(throws: CancellationError.self) { try await call.value }
             #expect(events.events.suffix(3) == ["connectionReleased", "canceled", "callFailed"])

@@ -13,7 +13,7 @@ struct FormAndMultipartTests {
             let response = try await HTTPClient().send(
                 HTTPRequest(method: .post, url: server.url("/"), body: .form(form)))
             #expect(try await response.body.string() == form.encoded)
-            #expect(await server.takeRequest().headers["Content-Type"] == "application/x-www-form-urlencoded")
+            #expect(try await server.takeRequest().headers["Content-Type"] == "application/x-www-form-urlencoded")
             await server.shutdown()
         }
     }
@@ -35,7 +35,7 @@ struct FormAndMultipartTests {
             let response = try await HTTPClient().send(
                 HTTPRequest(method: .post, url: server.url("/upload"), body: upload.body))
             #expect(try await response.body.string() == "stored")
-            let recorded = await server.takeRequest()
+            let recorded = try await server.takeRequest()
             #expect(recorded.headers["Content-Type"] == "multipart/form-data; boundary=\(upload.boundary)")
             let parts = try #require(recorded.multipart)
             #expect(parts.count == 3)
@@ -64,8 +64,8 @@ struct FormAndMultipartTests {
             #expect(
                 try await HTTPClient().send(HTTPRequest(method: .post, url: server.url("/"), body: upload.body)).body
                     .string() == "ok")
-            _ = await server.takeRequest()
-            let replayed = await server.takeRequest()
+            _ = try await server.takeRequest()
+            let replayed = try await server.takeRequest()
             #expect(replayed.headers["Content-Length"] == String(length))
             #expect(replayed.body.count == length)
             #expect(replayed.multipart?.count == 2)

@@ -36,7 +36,7 @@ struct InterceptorTests {
                     "app1 <",
                 ])
             #expect(response.headers.values(for: "X-Seen-By") == ["app2", "app1"])
-            #expect(await server.takeRequest().headers.values(for: "X-Stage") == ["app1", "app2"])
+            #expect(try await server.takeRequest().headers.values(for: "X-Stage") == ["app1", "app2"])
             await server.shutdown()
         }
     }

@@ -105,7 +105,7 @@ extension ProcessWide {
                 server.enqueue(MockResponse().policy(.noResponse))
                 let client = HTTPClient()
                 let call = Task { try await client.send(HTTPRequest(url: server.url("/stall"))) }
-                _ = await server.takeRequest()
+                _ = try await server.takeRequest()
                 call.cancel()
                 await #expect(throws: CancellationError.self) { try await call.value }
                 #expect(await client.openConnectionCount == 0)

@@ -19,8 +19,8 @@ struct RedirectTests {
             )
             #expect(try await response.body.string() == "here")
             #expect(response.priorResponse?.status.code == code)
-            _ = await server.takeRequest()
-            let followed = await server.takeRequest()
+            _ = try await server.takeRequest()
+            let followed = try await server.takeRequest()
             #expect(followed.method == .get)
             #expect(followed.path == "/landed")
             #expect(followed.body.isEmpty)
@@ -38,8 +38,8 @@ struct RedirectTests {
             let response = try await HTTPClient().send(
                 HTTPRequest(method: .put, url: server.url("/"), body: .string("payload")))
             #expect(try await response.body.string() == "kept")
-            _ = await server.takeRequest()
-            let followed = await server.takeRequest()
+            _ = try await server.takeRequest()
+            let followed = try await server.takeRequest()
             #expect(followed.method == .put)
             #expect(followed.bodyString == "payload")
             await server.shutdown()
@@ -70,7 +70,7 @@ struct RedirectTests {
             let response = try await HTTPClient().send(HTTPRequest(url: server.url("/a/start")))
             #expect(try await response.body.string() == "end")
             var targets: [String] = []
-            for _ in 0..<4 { targets.append(await server.takeRequest().target) }
+            for _ in 0..<4 { targets.append(try await server.takeRequest().target) }
             #expect(targets == ["/a/start", "/a/b/c?x=1", "/a/d", "/e"])
             #expect(response.priorResponse?.priorResponse?.priorResponse?.status.code == 302)
             #expect(response.priorResponse?.priorResponse?.priorResponse?.priorResponse == nil)
@@ -107,7 +107,7 @@ struct RedirectTests {
         }
     }
 
-    @Test("Authorization and Cookie stay with their origin")
+    @Test("Authorization, Proxy-Authorization and Cookie stay with their origin")
     func crossOrigin() async throws {
         try await withTimeout {
             let other = try await TestServer { _ in MockResponse(body: "other origin") }
@@ -117,14 +117,17 @@ struct RedirectTests {
             var request = HTTPRequest(url: server.url("/"))
             request.headers["Authorization"] = "Bearer secret"
             request.headers["Cookie"] = "session=1"
+            request.headers["Proxy-Authorization"] = "Basic cHJveHk6c2VjcmV0"
             #expect(try await HTTPClient().send(request).body.string() == "other origin")
-            _ = await server.takeRequest()
-            let sameOrigin = await server.takeRequest()
+            _ = try await server.takeRequest()
+            let sameOrigin = try await server.takeRequest()
             #expect(sameOrigin.headers["Authorization"] == "Bearer secret")
             #expect(sameOrigin.headers["Cookie"] == "session=1")
-            let crossed = await other.takeRequest()
+            #expect(sameOrigin.headers["Proxy-Authorization"] == "Basic cHJveHk6c2VjcmV0")
+            let crossed = try await other.takeRequest()
             #expect(crossed.headers["Authorization"] == nil)
             #expect(crossed.headers["Cookie"] == nil)
+            #expect(crossed.headers["Proxy-Authorization"] == nil)
             #expect(crossed.headers["Host"] == "127.0.0.1:\(other.port)")
             await other.shutdown()
             await server.shutdown()

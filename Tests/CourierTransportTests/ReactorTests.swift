@@ -30,8 +30,8 @@ struct ReactorTests {
     }
 
     @Test("Pinned tasks run on the reactor thread")
-    func pinned() async {
-        let reactor = ReactorGroup.shared.nextReactor()
+    func pinned() async throws {
+        let reactor = try ReactorGroup.shared.nextReactor()
         let onReactor = await withTaskExecutorPreference(reactor) { reactor.isCurrent }
         #expect(onReactor)
         #expect(!reactor.isCurrent)
@@ -39,7 +39,7 @@ struct ReactorTests {
 
     @Test("A read waits for data and is resumed by readiness")
     func readiness() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         let reader = readTask(socket)
@@ -51,7 +51,7 @@ struct ReactorTests {
 
     @Test("A wait past its deadline fails with timedOut")
     func deadline() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         let start = ContinuousClock.now
@@ -67,7 +67,7 @@ struct ReactorTests {
 
     @Test("Cancelling a waiting task resumes it once with CancellationError; the socket stays usable")
     func cancellation() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         let reader = readTask(socket)
@@ -81,7 +81,7 @@ struct ReactorTests {
 
     @Test("End of stream reads as 0 bytes")
     func endOfStream() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         close(peer)
         let count = try await withTaskExecutorPreference(reactor) {
@@ -111,7 +111,7 @@ struct ReactorTests {
     }
 
     /// A reactor of this suite's own: the deadline count is a figure of the whole reactor.
-    static let privateReactor = Reactor(name: "courier-test")
+    static let privateReactor = try! Reactor(name: "courier-test")
 
     @Test("Satisfied waits leave no deadline behind")
     func deadlinesAreRemoved() async throws {
@@ -130,7 +130,7 @@ struct ReactorTests {
 
     @Test("A read from an unpinned task parks in the loop and is resumed by readiness, end of stream included")
     func unpinnedReadiness() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         let reader = unpinnedReadTask(socket)
         await Task.yield()
@@ -149,7 +149,7 @@ struct ReactorTests {
         .timeLimit(.minutes(1))
     )
     func unpinnedDeadline() async throws {
-        let reactor = Reactor(name: "courier-test-tick", idleTick: .seconds(3600))
+        let reactor = try Reactor(name: "courier-test-tick", idleTick: .seconds(3600))
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         // Read from the test's own (unpinned) task, so that the time limit's cancellation reaches it.
@@ -162,7 +162,7 @@ struct ReactorTests {
 
     @Test("Cancelling an unpinned wait resumes it once with CancellationError; the socket stays usable")
     func unpinnedCancellation() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         let reader = unpinnedReadTask(socket)
@@ -179,7 +179,7 @@ struct ReactorTests {
     /// and its idle tick here is an hour: without the check the wait would hang.
     @Test("A wait posted after its edge was consumed still resumes at once", .timeLimit(.minutes(1)))
     func unpinnedWaitAfterEdge() async throws {
-        let reactor = Reactor(name: "courier-test-edge", idleTick: .seconds(3600))
+        let reactor = try Reactor(name: "courier-test-edge", idleTick: .seconds(3600))
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         #expect(write(peer, "ping", 4) == 4)
@@ -194,7 +194,7 @@ struct ReactorTests {
 
     @Test("An unpinned wait on a socket already closed fails with closed", .timeLimit(.minutes(1)))
     func unpinnedWaitAfterClose() async throws {
-        let reactor = ReactorGroup.shared.nextReactor()
+        let reactor = try ReactorGroup.shared.nextReactor()
         let (socket, peer) = try await pair(on: reactor)
         defer { close(peer) }
         socket.close()

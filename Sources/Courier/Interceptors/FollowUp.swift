@@ -13,7 +13,9 @@ import FoundationEssentials
 ///   more, unless the previous response was the same answer.
 ///
 /// Redirects need `followRedirects`, and `followSSLRedirects` when they switch between http and
-/// https. Credentials (`Authorization`, `Cookie`) never travel to another origin.
+/// https. Credentials (`Authorization`, `Proxy-Authorization`, `Cookie`) set on the request
+/// never travel to another origin, and an authenticator answers only the challenges its
+/// ``AuthenticationScope`` allows — never one over cleartext once the call has been on https.
 enum FollowUp {
     struct Policy: Sendable {
         var followRedirects: Bool
@@ -44,18 +46,40 @@ enum FollowUp {
         }
     }
 
-    /// The authenticator's answer, unless it repeats credentials the server just rejected.
+    /// The authenticator's answer, unless the challenge is outside its scope or the answer
+    /// repeats credentials the server just rejected.
     private static func authenticate(
         _ response: HTTPResponse,
         with authenticator: (any Authenticator)?,
         header: String
     ) async throws -> HTTPRequest? {
-        guard let authenticator, response.request.body?.isReplayable ?? true,
+        guard let authenticator, mayAnswer(response, scope: authenticator.scope),
+            response.request.body?.isReplayable ?? true,
             let next = try await authenticator.authenticate(response)
         else { return nil }
         let rejected = response.request.headers[header]
         guard let offered = next.headers[header], offered != rejected else { return nil }
         return next
+    }
+
+    /// Whether credentials may answer the challenge in `response`: it comes from an origin the
+    /// scope allows, and not over cleartext after any request of the call went over https.
+    private static func mayAnswer(_ response: HTTPResponse, scope: AuthenticationScope) -> Bool {
+        let responses = sequence(first: response, next: \.priorResponse)
+        let challenged = response.request.url
+        if !isSecure(challenged) && responses.contains(where: { isSecure($0.request.url) }) { return false }
+        switch scope {
+        case .callOrigin:
+            var first = response
+            while let prior = first.priorResponse { first = prior }
+            return sameOrigin(first.request.url, challenged)
+        case .anyOrigin:
+            return true
+        }
+    }
+
+    private static func isSecure(_ url: URL) -> Bool {
+        url.scheme?.lowercased() == "https"
     }
 
     private static func redirect(_ response: HTTPResponse, policy: Policy) -> HTTPRequest? {
@@ -75,8 +99,7 @@ enum FollowUp {
             for name in ["Content-Length", "Content-Type", "Transfer-Encoding"] { request.headers.remove(name) }
         }
         if !sameOrigin(request.url, target) {
-            request.headers.remove("Authorization")
-            request.headers.remove("Cookie")
+            for name in ["Authorization", "Proxy-Authorization", "Cookie"] { request.headers.remove(name) }
         }
         request.headers.remove("Host")
         request.url = target

@@ -30,6 +30,24 @@ package final class BlockingWorkPool: Sendable {
         }
     }
 
+    /// Like `run`, but a cancelled caller resumes at once with `CancellationError` while `body`
+    /// runs to its end on the pool thread and its result is dropped. For work that cannot be
+    /// interrupted and holds nothing that needs releasing (`getaddrinfo`), so that a slow
+    /// resolver never holds a cancelled or timed-out call.
+    package func runAbandoningOnCancel<Result: Sendable>(
+        _ body: @escaping @Sendable () throws -> Result
+    ) async throws -> Result {
+        let waiter = AbandonableWaiter<Result>()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                guard waiter.install(continuation) else { return }
+                submit { waiter.resume(with: Swift.Result { try body() }) }
+            }
+        } onCancel: {
+            waiter.resume(with: .failure(CancellationError()))
+        }
+    }
+
     private func submit(_ work: @escaping @Sendable () -> Void) {
         let startThreads = queue.withLock { queue in
             queue.work.append(work)
@@ -37,9 +55,11 @@ package final class BlockingWorkPool: Sendable {
             return !queue.started
         }
         if startThreads {
-            for index in 0..<threadCount {
-                ReactorThread.start(name: "courier-block-\(index)") { [self] in workLoop() }
+            let running = (0..<threadCount).count { index in
+                (try? ReactorThread.start(name: "courier-block-\(index)") { [self] in workLoop() }) != nil
             }
+            // Out of threads: the work waits in the queue and the next submission tries again.
+            if running == 0 { queue.withLock { $0.started = false } }
         }
         available.signal()
     }
@@ -50,5 +70,49 @@ package final class BlockingWorkPool: Sendable {
             let work = queue.withLock { $0.work.isEmpty ? nil : $0.work.removeFirst() }
             work?()
         }
+    }
+}
+
+/// The continuation of a caller that may stop waiting: whichever of the work's result and the
+/// caller's cancellation comes first resumes it, exactly once; the lock makes it `Sendable`.
+private final class AbandonableWaiter<Result: Sendable>: Sendable {
+    private enum State {
+        case idle
+        case waiting(UnsafeContinuation<Result, any Error>)
+        case cancelledBeforeWaiting
+        case resumed
+    }
+
+    private let state = Mutex(State.idle)
+
+    /// Stores the continuation; false (after resuming it with `CancellationError`) if the caller
+    /// was cancelled before it got here, in which case the work need not start.
+    func install(_ continuation: UnsafeContinuation<Result, any Error>) -> Bool {
+        let cancelled = state.withLock { state in
+            guard case .cancelledBeforeWaiting = state else {
+                state = .waiting(continuation)
+                return false
+            }
+            state = .resumed
+            return true
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
+    }
+
+    func resume(with result: Swift.Result<Result, any Error>) {
+        let continuation = state.withLock { state -> UnsafeContinuation<Result, any Error>? in
+            switch state {
+            case .waiting(let continuation):
+                state = .resumed
+                return continuation
+            case .idle:
+                state = .cancelledBeforeWaiting
+                return nil
+            case .cancelledBeforeWaiting, .resumed:
+                return nil
+            }
+        }
+        continuation?.resume(with: result)
     }
 }

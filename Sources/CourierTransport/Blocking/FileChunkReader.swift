@@ -11,10 +11,15 @@ package final class FileChunkReader: ChunkReader {
 
     package init(url: URL) async throws {
         let path = url.path(percentEncoded: false)
-        let fd = try await BlockingWorkPool.shared.run { open(path, O_RDONLY | O_CLOEXEC) }
+        // errno is read on the pool thread that failed: after the await this task may be on
+        // another thread, whose errno says nothing about this call.
+        let (fd, failure) = try await BlockingWorkPool.shared.run {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            return (fd, fd < 0 ? errno : 0)
+        }
         guard fd >= 0 else {
             throw HTTPClientError(
-                .requestBodyFailed, "Cannot open request body file \(path): \(String(cString: strerror(errno))).")
+                .requestBodyFailed, "Cannot open request body file \(path): \(String(cString: strerror(failure))).")
         }
         descriptor = FileDescriptor(fd)
     }

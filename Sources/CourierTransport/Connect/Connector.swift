@@ -110,10 +110,14 @@ package struct Connector: Sendable {
                 let route = plan[next]
                 next += 1
                 running += 1
-                let reactor = reactors.nextReactor()
                 call.emit { $0.connectStart($1, route: route) }
-                group.addTask(executorPreference: reactor) {
-                    await Connector.attempt(route, on: reactor, timeout: timeout)
+                do {
+                    let reactor = try reactors.nextReactor()
+                    group.addTask(executorPreference: reactor) {
+                        await Connector.attempt(route, on: reactor, timeout: timeout)
+                    }
+                } catch {
+                    group.addTask { .failed(route, error) }
                 }
                 if next < plan.count {
                     let started = next
@@ -125,24 +129,29 @@ package struct Connector: Sendable {
                 }
             }
             startNext()
-            while let attempt = try await group.next() {
+            while let result = await group.nextResult() {
+                // Only the delay timers throw, and only when the call is cancelled.
+                guard case .success(let attempt) = result else {
+                    await Connector.drain(&group)
+                    throw CancellationError()
+                }
                 switch attempt {
                 case .connected(let socket, let route):
-                    group.cancelAll()
-                    while let loser = try? await group.next() {
-                        if case .connected(let extra, _) = loser { extra.close() }
-                    }
+                    await Connector.drain(&group)
                     return (socket, route)
                 case .failed(let route, let error):
                     running -= 1
-                    if error is CancellationError { throw error }
+                    if error is CancellationError {
+                        await Connector.drain(&group)
+                        throw error
+                    }
                     routes.failed(route)
                     failures.append((route, error))
                     call.emit { $0.connectFailed($1, route: route, error: Connector.describe(error, route: route)) }
                     if next < plan.count {
                         startNext()
                     } else if running == 0 {
-                        group.cancelAll()
+                        await Connector.drain(&group)
                         throw Connector.failure(plan[0].address, failures)
                     }
                 case .delayElapsed(let started):
@@ -151,6 +160,15 @@ package struct Connector: Sendable {
             }
             try Task.checkCancellation()
             throw Connector.failure(plan[0].address, failures)
+        }
+    }
+
+    /// Cancels the attempts and timers still running and closes every connection that
+    /// completed anyway, now rather than whenever its socket is deinitialised.
+    private static func drain(_ group: inout ThrowingTaskGroup<Attempt, any Error>) async {
+        group.cancelAll()
+        while let result = await group.nextResult() {
+            if case .success(.connected(let socket, _)) = result { socket.close() }
         }
     }
 

@@ -75,20 +75,39 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     private var timers = TimerHeap()
 
     /// Creates the epoll instance and starts the loop's thread.
-    package init(name: String, idleTick: Duration = .seconds(1)) {
+    ///
+    /// Throws when the process is out of descriptors (`EMFILE`) or threads: a condition a call
+    /// reports as a connect failure, not a reason to crash the process.
+    package init(name: String, idleTick: Duration = .seconds(1)) throws(SocketError) {
         self.idleTick = idleTick
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        precondition(epollFD >= 0, "epoll_create1 failed: errno \(errno)")
-        wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
+        let epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SocketError(errno: errno, operation: "epoll_create1") }
+        let wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        guard wakeFD >= 0 else {
+            let failure = SocketError(errno: errno, operation: "eventfd")
+            Glibc.close(epollFD)
+            throw failure
+        }
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLET.rawValue
         event.data.u64 = ReactorToken.wakeup.raw
-        let added = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
-        precondition(added == 0, "epoll_ctl(eventfd) failed: errno \(errno)")
-        ReactorThread.start(name: name) { [self] in
-            thread.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .releasing)
-            run()
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else {
+            let failure = SocketError(errno: errno, operation: "epoll_ctl(eventfd)")
+            Glibc.close(wakeFD)
+            Glibc.close(epollFD)
+            throw failure
+        }
+        self.epollFD = epollFD
+        self.wakeFD = wakeFD
+        do {
+            try ReactorThread.start(name: name) { [self] in
+                thread.store(UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))), ordering: .releasing)
+                run()
+            }
+        } catch {
+            Glibc.close(wakeFD)
+            Glibc.close(epollFD)
+            throw error
         }
     }
 
@@ -225,7 +244,9 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
                 waiter.continuation.resume()
                 return
             }
-            assert(slots[index].reader == nil, "two readers on one socket")
+            // One reader at a time is the rule every connection keeps; a second would silently
+            // replace the first, whose task would then never resume.
+            precondition(slots[index].reader == nil, "two readers waiting on one socket")
             slots[index].reader = waiter
         case .write:
             if slots[index].writable {
@@ -233,7 +254,7 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
                 waiter.continuation.resume()
                 return
             }
-            assert(slots[index].writer == nil, "two writers on one socket")
+            precondition(slots[index].writer == nil, "two writers waiting on one socket")
             slots[index].writer = waiter
         }
         if let deadline {

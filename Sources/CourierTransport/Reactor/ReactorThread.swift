@@ -14,7 +14,8 @@ enum ReactorThread {
         }
     }
 
-    static func start(name: String, _ run: @escaping () -> Void) {
+    /// Throws when the system refuses another thread (`EAGAIN`), rather than trapping.
+    static func start(name: String, _ run: @escaping () -> Void) throws(SocketError) {
         let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(
@@ -25,7 +26,10 @@ enum ReactorThread {
                 body.run()
                 return nil
             }, body)
-        precondition(result == 0, "pthread_create failed: \(result)")
+        guard result == 0 else {
+            Unmanaged<Body>.fromOpaque(body).release()
+            throw SocketError(errno: result, operation: "pthread_create")
+        }
         pthread_detach(thread)
     }
 }

@@ -57,7 +57,11 @@ package final class ListeningSocket: @unchecked Sendable {
             let client = accept4(fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
             if client >= 0 { return try Socket.adopt(client, on: reactor) }
             switch errno {
-            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED:
+            case EINTR, ECONNABORTED:
+                // Interrupted, or a connection that died in the backlog: others may be queued
+                // behind it, and an edge-triggered wait would not report them again.
+                continue
+            case EAGAIN, EWOULDBLOCK:
                 try await reactor.wait(token, fd: fd, for: .read, deadline: nil)
             default:
                 throw SocketError(errno: errno, operation: "accept")

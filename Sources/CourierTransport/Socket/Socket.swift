@@ -64,15 +64,24 @@ package final class Socket: @unchecked Sendable {
     }
 
     /// Reads what is available into `buffer`, waiting for at least one byte; returns 0 at end of stream.
+    ///
+    /// An interrupted call (`EINTR`) is retried at once: readiness is edge-triggered, so waiting
+    /// for another edge could wait forever for bytes that are already there.
     package func read(into buffer: inout ReceiveBuffer, deadline: ContinuousClock.Instant?) async throws -> Int {
         while true {
+            var interrupted = false
             let count = try buffer.write { (space) throws(SocketError) -> Int in
                 let n = recv(fd, space.baseAddress, space.count, 0)
                 if n >= 0 { return n }
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
+                if errno == EINTR {
+                    interrupted = true
+                    return -1
+                }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return -1 }
                 throw SocketError(errno: errno, operation: "recv")
             }
             if count >= 0 { return count }
+            if interrupted { continue }
             try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
         }
     }
@@ -119,10 +128,14 @@ package final class Socket: @unchecked Sendable {
                     var message = msghdr()
                     message.msg_iov = firstOffset < a.count ? base : base + 1
                     message.msg_iovlen = firstOffset < a.count ? 2 : 1
-                    let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                    if n >= 0 { return n }
-                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return -1 }
-                    throw SocketError(errno: errno, operation: "send")
+                    while true {
+                        let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                        if n >= 0 { return n }
+                        // Interrupted: try again now; only a full buffer is worth a wait (see `read`).
+                        if errno == EINTR { continue }
+                        if errno == EAGAIN || errno == EWOULDBLOCK { return -1 }
+                        throw SocketError(errno: errno, operation: "send")
+                    }
                 }
             }
         }
