@@ -26,6 +26,10 @@ public struct MockResponse: Sendable {
         case noResponse
         /// Close the connection as soon as it is accepted, before reading anything.
         case disconnectAtStart
+        /// Answer as soon as the request head is read, without reading the body, then close,
+        /// as a server rejecting an upload (413) does; the client's unsent body makes the close
+        /// a reset. Queue mode only.
+        case answerBeforeBody
         /// Read the request, then close without answering.
         case disconnectAfterRequest
         /// Write the head and this many bytes of the body, then close.

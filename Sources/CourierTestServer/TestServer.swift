@@ -178,6 +178,15 @@ public final class TestServer: Sendable {
         return queue.withLock { $0.first?.expectContinue ?? .sendContinue }
     }
 
+    /// The next queued response, taken, if it answers before the request body is read.
+    func takeResponseIfAnswerBeforeBody() -> MockResponse? {
+        guard handler == nil else { return nil }
+        return queue.withLock { queue in
+            guard queue.first?.socketPolicy == .answerBeforeBody else { return nil }
+            return queue.removeFirst()
+        }
+    }
+
     /// The next queued response's policy, if it must act before the request is read.
     func takeResponseIfDisconnectAtStart() -> Bool {
         guard handler == nil else { return false }

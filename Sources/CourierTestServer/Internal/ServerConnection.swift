@@ -36,6 +36,10 @@ final class ServerConnection: @unchecked Sendable {
             }
             while let head = try await readHead() {
                 guard case .request(let method, let target) = head.startLine else { return }
+                if let early = server.takeResponseIfAnswerBeforeBody() {
+                    _ = try await respond(early, to: record(method, target, head, body: []))
+                    return
+                }
                 if head.headers.containsToken("100-continue", in: "Expect") {
                     switch server.expectContinueBehaviour() {
                     case .sendContinue:
@@ -118,6 +122,8 @@ final class ServerConnection: @unchecked Sendable {
         switch response.socketPolicy {
         case .disconnectAfterRequest, .disconnectAtStart:
             return false
+        case .answerBeforeBody:
+            break
         case .noResponse:
             try await Task.sleep(for: .seconds(86_400))
             return false
@@ -156,7 +162,9 @@ final class ServerConnection: @unchecked Sendable {
                 headers["Content-Length"] = String(length)
             }
         }
-        if response.socketPolicy == .closeAfterResponse && !headers.contains("Connection") {
+        if (response.socketPolicy == .closeAfterResponse || response.socketPolicy == .answerBeforeBody)
+            && !headers.contains("Connection")
+        {
             headers["Connection"] = "close"
         }
         var writer = BodyFramer(
