@@ -32,6 +32,36 @@ struct CompressionTests {
         }
     }
 
+    @Test(
+        "Bytes after the compressed data are invalidContentEncoding, never dropped",
+        arguments: [("gzip", "body.gz"), ("deflate", "body.zlib"), ("deflate", "body.rawdeflate"), ("br", "body.br")]
+    )
+    func trailingGarbage(encoding: String, file: String) async throws {
+        let encoded = try CompressionTests.fixture(file) + Array("trailing garbage".utf8)
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: encoded).chunked(size: 1000))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            let error = await #expect(throws: HTTPClientError.self) { try await response.body.collect(upTo: 1 << 20) }
+            #expect(error?.kind == .protocolViolation(.invalidContentEncoding))
+            await server.shutdown()
+        }
+    }
+
+    @Test("A gzip body of several members decodes to their concatenation (RFC 1952 §2.2)")
+    func gzipMembers() async throws {
+        let expected = try CompressionTests.fixture("body.txt")
+        let member = try CompressionTests.fixture("body.gz")
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(
+                MockResponse(headers: ["Content-Encoding": "gzip"], body: member + member).chunked(size: 999))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            #expect(try await response.body.collect(upTo: 1 << 20) == expected + expected)
+            await server.shutdown()
+        }
+    }
+
     @Test("A request that sets Accept-Encoding itself gets the body as sent")
     func passThrough() async throws {
         let encoded = try CompressionTests.fixture("body.gz")

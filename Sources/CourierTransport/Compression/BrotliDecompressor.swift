@@ -1,7 +1,8 @@
 import CCourierBrotli
 import CourierCore
 
-/// Brotli (RFC 7932), through the system's libbrotlidec.
+/// Brotli (RFC 7932), through the system's libbrotlidec. Bytes after the end of the compressed
+/// data are an error, never silently dropped.
 final class BrotliDecompressor: Decompressor {
     private let state: OpaquePointer
     private var ended = false
@@ -15,7 +16,8 @@ final class BrotliDecompressor: Decompressor {
     }
 
     func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws {
-        guard !ended, !input.isEmpty else { return }
+        guard !input.isEmpty else { return }
+        if ended { throw trailing(input.count) }
         try input.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             var nextIn: UnsafePointer<UInt8>? = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var availableIn = bytes.count
@@ -31,6 +33,7 @@ final class BrotliDecompressor: Decompressor {
                 switch result {
                 case BROTLI_DECODER_RESULT_SUCCESS:
                     ended = true
+                    if availableIn > 0 { throw trailing(availableIn) }
                     return
                 case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
                     continue
@@ -46,5 +49,9 @@ final class BrotliDecompressor: Decompressor {
 
     func finish() throws(HTTPClientError) {
         guard ended else { throw ContentCoding.corrupt("br", "the compressed stream ends early") }
+    }
+
+    private func trailing(_ count: Int) -> HTTPClientError {
+        ContentCoding.corrupt("br", "\(count) bytes follow the end of the compressed data")
     }
 }

@@ -3,6 +3,11 @@ import CourierCore
 
 /// gzip (RFC 1952) and deflate. "deflate" is the zlib format (RFC 1950) by the standard, but some
 /// servers send raw deflate (RFC 1951); a zlib header that does not parse switches to raw.
+///
+/// Bytes after the end of the compressed data are an error, never silently dropped: they mean
+/// the body is not what the encoding says. The one exception is what RFC 1952 §2.2 allows, a
+/// gzip body of several members one after another, which decodes to their concatenation (as
+/// browsers, Go and zlib's own `gunzip` decode it).
 final class ZlibDecompressor: Decompressor {
     enum Format {
         case gzip
@@ -33,7 +38,8 @@ final class ZlibDecompressor: Decompressor {
     private var name: String { format == .gzip ? "gzip" : "deflate" }
 
     func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws {
-        guard !ended, !input.isEmpty else { return }
+        guard !input.isEmpty else { return }
+        if ended { try startNextMember(trailing: input.count) }
         try input.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             chunkStart = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
             stream.pointee.next_in = chunkStart
@@ -54,6 +60,11 @@ final class ZlibDecompressor: Decompressor {
             switch status {
             case Z_STREAM_END:
                 ended = true
+                if stream.pointee.avail_in > 0 {
+                    if !output.isEmpty { try emit(ByteBuffer(output)) }
+                    try startNextMember(trailing: Int(stream.pointee.avail_in))
+                    continue
+                }
             case Z_OK:
                 break
             case Z_BUF_ERROR where output.isEmpty:
@@ -71,6 +82,16 @@ final class ZlibDecompressor: Decompressor {
             }
             if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 { return }
         }
+    }
+
+    /// After the end of the compressed data, more input: the next member of a gzip body, or an
+    /// error. A member that is not gzip fails in zlib's header check.
+    private func startNextMember(trailing count: Int) throws {
+        guard format == .gzip else {
+            throw ContentCoding.corrupt(name, "\(count) bytes follow the end of the compressed data")
+        }
+        inflateReset(stream)
+        ended = false
     }
 
     /// Restarts as raw deflate from the first byte, which is still in the current chunk unless

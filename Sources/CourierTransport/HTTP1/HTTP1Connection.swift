@@ -127,6 +127,37 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         }
     }
 
+    /// The complete response a server sent before it stopped reading the request, or nil.
+    ///
+    /// Called after a write failed because the peer closed or reset the connection. The kernel
+    /// keeps what it received before a reset readable, so this reads to the end of the stream
+    /// (at most `maxHeadBytes` plus `maxEarlyBodyBytes`) and answers only if a final head and its
+    /// whole body are there: a response cut short is no answer, and the write's error stands.
+    func earlyResponse(to method: HTTPMethod, timeout: IOTimeout) async -> HTTP1Head? {
+        let limit = limits.maxHeadBytes + HTTP1Connection.maxEarlyBodyBytes
+        while buffer.readableCount < limit {
+            guard (try? timeout.check()) != nil,
+                let count = try? await stream.read(into: &buffer, deadline: timeout.deadline), count > 0
+            else { break }
+        }
+        guard let head = try? await readResponseHead(timeout: timeout),
+            let framing = try? HTTP1Framing.response(to: method, head: head)
+        else { return nil }
+        var decoder = HTTP1BodyDecoder(framing: framing, limits: limits)
+        var rest = buffer
+        while true {
+            switch try? decoder.next(&rest) {
+            case .data: continue
+            case .end: return head
+            case .needMore, nil: return nil
+            }
+        }
+    }
+
+    /// How much of an early response's body is read while deciding whether it arrived whole:
+    /// such answers (413, 401, 400) are short.
+    static let maxEarlyBodyBytes = 1 << 20
+
     /// Reads until `decoder` yields data or the end; on the reactor.
     func readBody(_ decoder: inout HTTP1BodyDecoder, timeout: IOTimeout) async throws -> ByteBuffer? {
         while true {

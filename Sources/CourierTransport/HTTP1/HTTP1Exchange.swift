@@ -68,7 +68,8 @@ package struct HTTP1Exchange: HTTPExchange {
     }
 
     /// Writes the request and reads the final response head. `bodyUnsent` is true when the
-    /// server answered an `Expect: 100-continue` request with a final status before the body.
+    /// server answered with a final status before the whole body was sent: after
+    /// `Expect: 100-continue`, or early and closing (see `answeringEarly`).
     private func exchange(
         _ request: HTTPRequest, head: ByteBuffer, call: CallContext
     ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
@@ -78,22 +79,29 @@ package struct HTTP1Exchange: HTTPExchange {
             && request.headers.containsToken("100-continue", in: "Expect")
         switch request.body?.storage {
         case .none:
-            return (try await exchangeInMemory(request, head: head, body: nil, call: call), false)
+            return try await exchangeInMemory(request, head: head, body: nil, call: call)
         case .bytes(let body) where !expectsContinue:
-            return (try await exchangeInMemory(request, head: head, body: body, call: call), false)
+            return try await exchangeInMemory(request, head: head, body: body, call: call)
         case .failed(let error):
             throw error
         case .bytes, .stream, .file:
-            try await withTaskExecutorPreference(connection.reactor) {
-                call.emit { $0.requestHeadersStart($1) }
-                try await connection.write(head, timeout: call.writeTimeout)
-                call.emit { $0.requestHeadersEnd($1, request: request) }
+            let early = try await answeringEarly(request, call: call) {
+                try await withTaskExecutorPreference(connection.reactor) {
+                    call.emit { $0.requestHeadersStart($1) }
+                    try await connection.write(head, timeout: call.writeTimeout)
+                    call.emit { $0.requestHeadersEnd($1, request: request) }
+                }
             }
+            if let early { return (early, true) }
             if expectsContinue, let early = try await awaitContinue(call: call) {
                 return (early, true)
             }
             call.emit { $0.requestBodyStart($1) }
-            let sent = try await writeBody(request.body!, call: call)
+            var sent = 0
+            let earlyDuringBody = try await answeringEarly(request, call: call) {
+                sent = try await writeBody(request.body!, call: call)
+            }
+            if let earlyDuringBody { return (earlyDuringBody, true) }
             call.emit { $0.requestBodyEnd($1, byteCount: sent) }
             call.requestFullySent()
             let response = try await withTaskExecutorPreference(connection.reactor) {
@@ -116,11 +124,17 @@ package struct HTTP1Exchange: HTTPExchange {
     /// owns the OpenSSL state).
     private func exchangeInMemory(
         _ request: HTTPRequest, head: ByteBuffer, body: ByteBuffer?, call: CallContext
-    ) async throws -> HTTP1Head {
+    ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
         let connection = http1Connection
-        @Sendable func run(writing write: (ByteBuffer, ByteBuffer) async throws -> Void) async throws -> HTTP1Head {
+        @Sendable func run(
+            writing write: (ByteBuffer, ByteBuffer) async throws -> Void
+        ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
             call.emit { $0.requestHeadersStart($1) }
-            try await write(head, body ?? ByteBuffer())
+            if let early = try await answeringEarly(
+                request, call: call, { try await write(head, body ?? ByteBuffer()) })
+            {
+                return (early, true)
+            }
             call.emit { $0.requestHeadersEnd($1, request: request) }
             if let body {
                 call.emit { $0.requestBodyStart($1) }
@@ -128,7 +142,7 @@ package struct HTTP1Exchange: HTTPExchange {
             }
             call.requestFullySent()
             call.emit { $0.responseHeadersStart($1) }
-            return try await connection.readResponseHead(timeout: call.readTimeout)
+            return (try await connection.readResponseHead(timeout: call.readTimeout), false)
         }
         let alone = connection.reactor.exchangeStarted()
         defer { connection.reactor.exchangeEnded() }
@@ -138,6 +152,29 @@ package struct HTTP1Exchange: HTTPExchange {
             }
         }
         return try await run { try await connection.writeSoon($0, $1, timeout: call.writeTimeout) }
+    }
+
+    /// Runs `write`; if the server closed or reset the connection under it, returns the
+    /// server's response when it has already arrived whole.
+    ///
+    /// A server that rejects an upload (413, 401) often answers at once and closes without
+    /// reading the body, and the client's next write then fails. The answer says far more than
+    /// "connection reset", so, as curl and OkHttp do, the caller gets it.
+    private func answeringEarly(
+        _ request: HTTPRequest, call: CallContext, _ write: () async throws -> Void
+    ) async throws -> HTTP1Head? {
+        do {
+            try await write()
+            return nil
+        } catch let error as HTTPClientError where error.kind == .connectionClosed {
+            let connection = http1Connection
+            let early = await withTaskExecutorPreference(connection.reactor) {
+                await connection.earlyResponse(to: request.method, timeout: call.readTimeout)
+            }
+            guard let early else { throw error }
+            call.emit { $0.responseHeadersStart($1) }
+            return early
+        }
     }
 
     /// Waits up to `expectContinueTimeout` for the server's verdict on an `Expect: 100-continue`

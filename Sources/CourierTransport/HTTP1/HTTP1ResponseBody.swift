@@ -6,8 +6,9 @@ import CourierCore
 /// a failure, a cancellation, `abandon()` or dropping the body early closes the connection,
 /// since unread bytes would corrupt the next exchange.
 ///
-/// One consumer at a time: `reader` turns a second concurrent reader into an error instead of a
-/// data race, and is what makes the `@unchecked Sendable` safe.
+/// One consumer at a time: `gate` turns a second concurrent reader into an error instead of a
+/// data race, and is what makes the `@unchecked Sendable` safe; `abandon()` from another task
+/// stops a read in flight through it.
 final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     private enum State {
         case streaming
@@ -21,7 +22,7 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     private let call: CallContext
     private var state = State.streaming
     private var byteCount = 0
-    private let reader = SingleReader()
+    private let gate = BodyReadGate()
 
     init(exchange: HTTP1Exchange, decoder: HTTP1BodyDecoder, reusable: Bool, call: CallContext) {
         self.exchange = exchange
@@ -40,37 +41,34 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     }
 
     func read() async throws -> ByteBuffer? {
-        try reader.enter()
-        defer { reader.leave() }
+        try gate.enterRead()
+        let outcome: Result<ByteBuffer?, any Error>
         switch state {
-        case .finished: return nil
-        case .failed(let error): throw error
-        case .streaming: break
+        case .finished: outcome = .success(nil)
+        case .failed(let error): outcome = .failure(error)
+        case .streaming:
+            do {
+                outcome = .success(try await readChunk())
+            } catch {
+                outcome = .failure(error)
+            }
         }
-        do {
-            // Checked before every chunk, buffered or not: a consumer reading a body that arrives
-            // faster than it is read would otherwise never reach a wait that notices.
-            try connection.check(call.readTimeout, phase: .responseBody)
-            let chunk: ByteBuffer?
-            // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
-            switch try decoder.next(&connection.buffer) {
-            case .data(let data): chunk = data
-            case .end: chunk = nil
-            case .needMore: chunk = try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
-            }
-            guard let chunk else {
-                state = .finished
-                call.emit { $0.responseBodyEnd($1, byteCount: byteCount) }
-                await exchange.release(reusable: reusable && decoder.isComplete, call: call)
-                return nil
-            }
-            byteCount += chunk.count
-            return chunk
-        } catch {
-            state = .failed(error)
-            connection.close()
-            await exchange.release(reusable: false, call: call)
-            throw error
+        let interrupted = gate.endIO()
+        let result = await settle(outcome, interrupted: interrupted)
+        while !gate.leave() { await abandonNow() }
+        return try result.get()
+    }
+
+    /// The next chunk, or nil at the end; I/O only, the connection's fate is left to `settle`.
+    private func readChunk() async throws -> ByteBuffer? {
+        // Checked before every chunk, buffered or not: a consumer reading a body that arrives
+        // faster than it is read would otherwise never reach a wait that notices.
+        try connection.check(call.readTimeout, phase: .responseBody)
+        // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
+        switch try decoder.next(&connection.buffer) {
+        case .data(let data): return data
+        case .end: return nil
+        case .needMore: return try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
         }
     }
 
@@ -79,12 +77,47 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         try await connection.readBody(&decoder, timeout: call.readTimeout)
     }
 
+    /// Acts on a read's outcome: the end releases the connection, a failure or an abandon
+    /// during the read closes it.
+    private func settle(
+        _ outcome: Result<ByteBuffer?, any Error>, interrupted: Bool
+    ) async -> Result<ByteBuffer?, any Error> {
+        guard case .streaming = state else { return outcome }
+        if interrupted {
+            await abandonNow()
+            return .failure(HTTP1ResponseBody.abandoned)
+        }
+        switch outcome {
+        case .success(.some(let chunk)):
+            byteCount += chunk.count
+        case .success(.none):
+            state = .finished
+            call.emit { $0.responseBodyEnd($1, byteCount: byteCount) }
+            await exchange.release(reusable: reusable && decoder.isComplete, call: call)
+        case .failure(let error):
+            state = .failed(error)
+            connection.close()
+            await exchange.release(reusable: false, call: call)
+        }
+        return outcome
+    }
+
+    /// Stops the body here, even while another task is reading it: that read ends at once with
+    /// an error, and the connection is closed.
     func abandon() async {
-        guard reader.tryEnter() else { return }
-        defer { reader.leave() }
+        guard gate.enterAbandon(interrupt: { connection.stream.interrupt() }) else { return }
+        await abandonNow()
+        while !gate.leave() { await abandonNow() }
+    }
+
+    /// Closes the connection unless the body already ended; by the gate's holder.
+    private func abandonNow() async {
         guard case .streaming = state else { return }
-        state = .failed(HTTPClientError(.bodyAlreadyConsumed, "The response body was abandoned before its end."))
+        state = .failed(HTTP1ResponseBody.abandoned)
         connection.close()
         await exchange.release(reusable: false, call: call)
     }
+
+    private static let abandoned = HTTPClientError(
+        .bodyAlreadyConsumed, "The response body was abandoned before its end.")
 }

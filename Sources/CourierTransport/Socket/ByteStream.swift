@@ -17,6 +17,10 @@ package protocol ByteStream: AnyObject, Sendable {
     var isTruncated: Bool { get }
     /// Whether an idle stream can carry another exchange: open, nothing unexpected pending. Never blocks.
     var isHealthy: Bool { get }
+    /// Shuts both directions down without closing the descriptor, so a task reading or writing
+    /// it wakes at once to end of stream or an error. Callable from any thread while the owner
+    /// still holds the stream: the descriptor stays its own until the owner closes it.
+    func interrupt()
     /// Stops sending (the peer reads end of stream) but keeps receiving.
     func shutdownOutput()
     /// Closes now; by the owner only.

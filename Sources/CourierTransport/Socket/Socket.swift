@@ -154,6 +154,10 @@ package final class Socket: @unchecked Sendable {
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
+    package func interrupt() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// Shuts down the sending direction (a half-close); the peer reads end of stream.
     package func shutdownOutput() {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))

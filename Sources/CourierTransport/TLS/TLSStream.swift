@@ -225,6 +225,10 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         return result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_WANT_READ
     }
 
+    package func interrupt() {
+        socket.interrupt()
+    }
+
     /// Sends close_notify (best effort, without waiting) and stops sending.
     package func shutdownOutput() {
         sendCloseNotify()

@@ -1,0 +1,37 @@
+import Courier
+import CourierTestServer
+import Testing
+
+/// `abandon()` from another task stops a read in flight instead of waiting for it.
+@Suite("Abandoning a body")
+struct AbandonTests {
+    @Test("Abandoning a body while another task waits in a read ends that read at once", arguments: [false, true])
+    func abandonDuringRead(tls: Bool) async throws {
+        try await withTimeout {
+            let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
+                tls: tls, { $0.readTimeout = .seconds(60) }
+            ) {
+                MockResponse(length: 100) { writer in
+                    try await writer.write(Array("first".utf8))
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            }
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            let (started, signal) = AsyncStream.makeStream(of: Void.self)
+            let reader = Task {
+                var iterator = response.body.makeAsyncIterator()
+                _ = try await iterator.next()
+                signal.yield()
+                _ = try await iterator.next()
+            }
+            for await _ in started { break }
+            let abandoned = ContinuousClock.now
+            await response.body.source?.abandon()
+            let error = await #expect(throws: HTTPClientError.self) { try await reader.value }
+            #expect(error?.kind == .bodyAlreadyConsumed)
+            #expect(ContinuousClock.now - abandoned < .seconds(5))
+            #expect(await client.openConnectionCount == 0)
+            await server.shutdown()
+        }
+    }
+}

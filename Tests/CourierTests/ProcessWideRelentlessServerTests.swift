@@ -1,0 +1,115 @@
+import Courier
+import CourierTestServer
+import Synchronization
+import Testing
+
+extension ProcessWide {
+    /// Servers that never let the socket run dry: cancellation, `callTimeout` and the
+    /// interim-response bound must win even though no read ever has to wait. Each runs over
+    /// HTTP/1.1 and HTTPS. In the ProcessWide run because an endless body keeps a core busy, which
+    /// would skew the timing of tests running beside it.
+    @Suite("Cancellation and callTimeout against a server that keeps sending")
+    struct RelentlessServerTests {
+        /// A server answering with `response` and a client that trusts it.
+        static func endpoints(
+            tls: Bool, _ configure: (inout HTTPClient.Configuration) -> Void = { _ in },
+            _ response: @escaping @Sendable () -> MockResponse
+        ) async throws -> (TestServer, HTTPClient) {
+            var configuration = HTTPClient.Configuration()
+            configuration.tls.trustRoots = [TLSTests.authority.certificate]
+            configure(&configuration)
+            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
+            let server = try await TestServer(tls: tls ? .init(identity: identity) : nil) { _ in response() }
+            return (server, HTTPClient(configuration: configuration))
+        }
+
+        /// 4 MiB writes for as long as the client reads, under a Content-Length of 100 TB.
+        static func endlessBody() -> MockResponse {
+            MockResponse(length: 100_000_000_000_000) { writer in
+                let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 4 << 20)
+                while true { try await writer.write(chunk) }
+            }
+        }
+
+        @Test("An endless run of 100 Continue heads ends in headersTooLarge", arguments: [false, true])
+        func endlessInterimResponses(tls: Bool) async throws {
+            try await withTimeout {
+                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(tls: tls) {
+                    MockResponse(rawProducer: { writer in
+                        let heads = [UInt8](String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 1000).utf8)
+                        while true { try await writer.write(heads) }
+                    })
+                }
+                let error = await #expect(throws: HTTPClientError.self) {
+                    try await client.send(HTTPRequest(url: server.url("/")))
+                }
+                #expect(error?.kind == .protocolViolation(.headersTooLarge))
+                #expect(await client.openConnectionCount == 0)
+                await server.shutdown()
+            }
+        }
+
+        @Test("callTimeout ends a call whose body never stops arriving", arguments: [false, true])
+        func callTimeoutDuringEndlessBody(tls: Bool) async throws {
+            try await withTimeout {
+                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
+                    tls: tls, { $0.callTimeout = .seconds(2) }, ProcessWide.RelentlessServerTests.endlessBody)
+                let start = ContinuousClock.now
+                let response = try await client.send(HTTPRequest(url: server.url("/")))
+                let error = await #expect(throws: HTTPClientError.self) {
+                    for try await _ in response.body {}
+                }
+                #expect(error?.kind == .timeout(.call))
+                #expect(ContinuousClock.now - start < .seconds(10))
+                #expect(await client.openConnectionCount == 0)
+                #expect(await client.dispatcher.runningCallsCount == 0)
+                await server.shutdown()
+            }
+        }
+
+        @Test("Cancelling the reading task ends an endless body promptly", arguments: [false, true])
+        func cancelDuringEndlessBody(tls: Bool) async throws {
+            try await withTimeout {
+                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
+                    tls: tls, { _ in }, ProcessWide.RelentlessServerTests.endlessBody)
+                let response = try await client.send(HTTPRequest(url: server.url("/")))
+                let (flowing, signal) = AsyncStream.makeStream(of: Void.self)
+                let reader = Task {
+                    var count = 0
+                    for try await chunk in response.body {
+                        count += chunk.count
+                        if count >= 16 << 20 { signal.yield() }
+                    }
+                }
+                for await _ in flowing { break }
+                let cancelled = ContinuousClock.now
+                reader.cancel()
+                await #expect(throws: CancellationError.self) { try await reader.value }
+                #expect(ContinuousClock.now - cancelled < .seconds(2))
+                #expect(await client.openConnectionCount == 0)
+                await server.shutdown()
+            }
+        }
+
+        @Test("callTimeout covers a body that trickles in", arguments: [false, true])
+        func callTimeoutDuringTrickle(tls: Bool) async throws {
+            try await withTimeout {
+                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
+                    tls: tls,
+                    {
+                        $0.callTimeout = .seconds(2)
+                        $0.readTimeout = .seconds(10)
+                    }
+                ) {
+                    MockResponse(body: [UInt8](repeating: 1, count: 1000)).throttled(bytes: 1, per: .milliseconds(50))
+                }
+                let response = try await client.send(HTTPRequest(url: server.url("/")))
+                let error = await #expect(throws: HTTPClientError.self) {
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                }
+                #expect(error?.kind == .timeout(.call))
+                await server.shutdown()
+            }
+        }
+    }
+}
