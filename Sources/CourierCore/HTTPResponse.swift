@@ -9,7 +9,10 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var version: HTTPVersion
-    /// The request that produced this response, as it went to the network (after interceptors).
+    /// The request that produced this response. Network interceptors see it as it went to the
+    /// wire; above them, as in OkHttp, it is the request before the client added its own headers
+    /// (`Host`, `User-Agent`, `Accept-Encoding`, the jar's cookies, framing), so that a redirect or
+    /// an authentication retry starts from what the caller asked for, not from the last wire form.
     public var request: HTTPRequest
     public var body: Body
     /// The TLS handshake of the connection that carried the response; nil over plain HTTP.

@@ -29,6 +29,33 @@ struct RedirectTests {
         }
     }
 
+    @Test("A redirect starts from the caller's request: the jar's cookies once, the body decoded")
+    func followUpFromCallersRequest() async throws {
+        try await withTimeout {
+            let server = try await TestServer { request in
+                switch request.path {
+                case "/start":
+                    MockResponse(
+                        status: HTTPStatus(code: 302), headers: ["Location": "/middle", "Set-Cookie": "session=2"])
+                case "/middle":
+                    MockResponse(status: HTTPStatus(code: 302), headers: ["Location": "/final"])
+                default:
+                    MockResponse(headers: ["Content-Encoding": "gzip"], body: try! CompressionTests.fixture("body.gz"))
+                }
+            }
+            let client = HTTPClient().with { $0.cookieJar = InMemoryCookieJar() }
+            let response = try await client.send(HTTPRequest(url: server.url("/start")))
+            #expect(response.headers["Content-Encoding"] == nil)
+            #expect(try await response.body.collect(upTo: 1 << 20) == CompressionTests.fixture("body.txt"))
+            _ = try await server.takeRequest()
+            _ = try await server.takeRequest()
+            let followed = try await server.takeRequest()
+            #expect(followed.headers.values(for: "Cookie") == ["session=2"])
+            #expect(followed.headers["Accept-Encoding"] == "gzip, deflate, br")
+            await server.shutdown()
+        }
+    }
+
     @Test("307 and 308 keep the method and the body", arguments: [307, 308])
     func keepMethod(code: Int) async throws {
         try await withTimeout {

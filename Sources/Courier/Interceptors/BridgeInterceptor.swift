@@ -17,8 +17,8 @@ struct BridgeInterceptor: Interceptor {
     let decompressionLimit: DecompressionLimit
     let cookieJar: (any CookieJar)?
 
-    func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
-        var request = request
+    func intercept(_ userRequest: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+        var request = userRequest
         let target = try request.target
         // Room for the fields added below, so the list grows once.
         request.headers.reserveCapacity(request.headers.count + 6)
@@ -51,7 +51,10 @@ struct BridgeInterceptor: Interceptor {
                 request.headers["Cookie"] = request.headers["Cookie"].map { $0 + "; " + stored } ?? stored
             }
         }
-        let response = try await chain.proceed(request)
+        var response = try await chain.proceed(request)
+        // Follow-ups are built from this: with the wire form, the jar's cookies would be sent twice
+        // and the offered Accept-Encoding would look like the caller's, leaving the body encoded.
+        response.request = userRequest
         if let cookieJar {
             let url = response.request.url
             let cookies = response.headers.values(for: "Set-Cookie").compactMap { Cookie.parse($0, from: url) }
