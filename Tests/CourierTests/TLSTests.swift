@@ -150,6 +150,24 @@ struct TLSFailureTests {
         }
     }
 
+    @Test("A pinned host is checked on every connection: pinned hosts never resume a session")
+    func pinningAcrossConnections() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(issuedBy: TLSTests.authority)
+            let server = try await TLSTests.server(leaf)
+            let client = TLSTests.client { $0.pins = ["127.0.0.1": [try! #require(leaf.certificate.publicKeyPin)]] }
+            var request = HTTPRequest(url: server.url("/"))
+            request.headers["Connection"] = "close"
+            for _ in 0..<3 {
+                let response = try await client.send(request)
+                #expect(try await response.body.string() == "secure /")
+                #expect(response.tlsHandshake?.resumed == false)
+            }
+            #expect(server.connectionCount == 3)
+            await server.shutdown()
+        }
+    }
+
     @Test("A server that never answers the ClientHello: the connect timeout covers the handshake")
     func handshakeTimeout() async throws {
         try await withTimeout {

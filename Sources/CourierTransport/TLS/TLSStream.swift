@@ -59,7 +59,10 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             X509_VERIFY_PARAM_set1_host(param, host, 0)
             _ = courier_SSL_set_tlsext_host_name(ssl, host)
         }
-        if let session = context.takeSession(for: key.key) { SSL_set_session(ssl, session.pointer) }
+        // A resumed handshake verifies no chain, so there would be nothing to check pins against:
+        // pinned hosts always get a full handshake.
+        let pinned = !context.pinner.pins(for: host).isEmpty
+        if !pinned, let session = context.takeSession(for: key.key) { SSL_set_session(ssl, session.pointer) }
         try await runHandshake(deadline: deadline, peer: host)
         let handshake = describeHandshake()
         try context.pinner.check(host: host, chainPins: verifiedChainPins())
