@@ -36,7 +36,7 @@ public struct LoggingInterceptor: Interceptor {
 
     public init(
         level: Level = .basic,
-        redactedHeaders: Set<String> = ["Authorization", "Cookie"],
+        redactedHeaders: Set<String> = ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"],
         maxBodyBytes: Int = 16 << 10,
         sink: @escaping @Sendable (String) -> Void = LoggingInterceptor.standardError
     ) {

@@ -80,6 +80,13 @@ public struct MultipartBody: Sendable {
 
     /// The body to send: its length is known when every part's is; otherwise it goes chunked.
     public var body: HTTPRequest.Body {
+        // A part's header is written inside the body, where the serializer's checks never see
+        // it: a CR or LF in one would forge part boundaries.
+        do throws(HTTPClientError) {
+            for part in parts { try part.headers.validate() }
+        } catch {
+            return HTTPRequest.Body(storage: .failed(error), contentType: contentType, length: nil)
+        }
         let framing = parts.map(frame)
         let closing = ByteBuffer(string: "--\(boundary)--\r\n")
         var length: Int? = closing.count

@@ -72,4 +72,20 @@ struct FormAndMultipartTests {
             await server.shutdown()
         }
     }
+
+    @Test("A part header with CR or LF fails the call as invalidRequest before anything is sent")
+    func partHeaderInjection() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let forged = MultipartBody([
+                .init(headers: ["X-Note": "a\r\n\r\n--forged"], content: .string("x"))
+            ])
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await HTTPClient().send(HTTPRequest(method: .post, url: server.url("/"), body: forged.body))
+            }
+            #expect(error?.kind == .invalidRequest)
+            #expect(server.requestCount == 0)
+            await server.shutdown()
+        }
+    }
 }

@@ -8,18 +8,23 @@ struct LoggingTests {
     func headers() async throws {
         try await withTimeout {
             let server = try await TestServer { _ in
-                MockResponse(headers: ["Content-Type": "text/plain", "X-Reply": "yes"], body: "pong")
+                MockResponse(
+                    headers: ["Content-Type": "text/plain", "X-Reply": "yes", "Set-Cookie": "session=secret-cookie"],
+                    body: "pong")
             }
             let log = Lines()
             let client = HTTPClient().with { $0.interceptors = [LoggingInterceptor(level: .headers, sink: log.sink)] }
             var request = HTTPRequest(method: .post, url: server.url("/ping"), body: .string("ping"))
             request.headers["Authorization"] = "Bearer secret-token"
+            request.headers["Proxy-Authorization"] = "Basic secret-proxy"
             request.headers["X-Visible"] = "shown"
             #expect(try await client.send(request).body.string() == "pong")
             let text = log.text
             #expect(text.contains("--> POST \(server.url("/ping").absoluteString) (4-byte body)"))
             #expect(text.contains("Authorization: ██"))
             #expect(!text.contains("secret-token"))
+            #expect(!text.contains("secret-proxy"))
+            #expect(!text.contains("secret-cookie"))
             #expect(text.contains("X-Visible: shown"))
             #expect(text.contains("<-- 200 OK \(server.url("/ping").absoluteString) ("))
             #expect(text.contains(" ms)"))

@@ -162,6 +162,26 @@ struct SendTests {
         }
     }
 
+    @Test("Framing headers a caller sets on a request without a body are not sent")
+    func bodilessFraming() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            let client = HTTPClient()
+            for method in [HTTPMethod.get, .post] {
+                let request = HTTPRequest(
+                    method: method, url: server.url("/"),
+                    headers: ["Content-Length": "5", "Transfer-Encoding": "chunked"])
+                #expect(try await client.send(request).body.string().contains("No response was enqueued"))
+                let recorded = try await server.takeRequest()
+                #expect(recorded.headers["Transfer-Encoding"] == nil)
+                #expect(recorded.headers["Content-Length"] == (method == .post ? "0" : nil))
+            }
+            // Both went over one connection: neither left the server waiting for a body.
+            #expect(server.connectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
     @Test("Chunked, close-delimited and empty bodies are framed correctly", arguments: [1, 7, 4096])
     func bodyFraming(chunkSize: Int) async throws {
         try await withTimeout {

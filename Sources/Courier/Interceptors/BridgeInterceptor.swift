@@ -39,8 +39,15 @@ struct BridgeInterceptor: Interceptor {
                 request.headers["Transfer-Encoding"] = "chunked"
                 request.headers.remove("Content-Length")
             }
-        } else if request.method.expectsBody {
-            request.headers["Content-Length"] = "0"
+        } else {
+            // Without a body, framing headers a caller set would announce bytes that never come
+            // and the server would take the next request as this one's body.
+            request.headers.remove("Transfer-Encoding")
+            if request.method.expectsBody {
+                request.headers["Content-Length"] = "0"
+            } else {
+                request.headers.remove("Content-Length")
+            }
         }
         let transparent = !request.headers.contains("Accept-Encoding") && !request.headers.contains("Range")
         if transparent { request.headers.add("Accept-Encoding", BridgeInterceptor.acceptEncoding) }
