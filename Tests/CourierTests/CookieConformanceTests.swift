@@ -194,7 +194,10 @@ struct RFC6265ExampleTests {
         }
         await set(["SID=31d4d96e407aad42"])
         #expect(await header(origin) == "SID=31d4d96e407aad42")
-        await set(["SID=31d4d96e407aad42; Path=/; Secure; HttpOnly", "lang=en-US; Path=/; Domain=example.com"])
+        // RFC 6265bis: a Secure cookie only from a secure origin (the 2011 example used http).
+        await set(
+            ["SID=31d4d96e407aad42; Path=/; Secure; HttpOnly", "lang=en-US; Path=/; Domain=example.com"],
+            from: URL(string: "https://www.example.com/")!)
         #expect(await header(URL(string: "https://www.example.com/")!) == "SID=31d4d96e407aad42; lang=en-US")
         #expect(await header(origin) == "lang=en-US", "the Secure cookie stays off plain http")
         #expect(await header(URL(string: "http://docs.example.com/")!) == "lang=en-US", "Domain reaches subdomains")
@@ -205,6 +208,20 @@ struct RFC6265ExampleTests {
         #expect(
             await header(URL(string: "https://www.example.com/")!) == "SID=31d4d96e407aad42",
             "expired cookies are removed")
+    }
+
+    @Test("Cleartext can neither set a Secure cookie nor replace one (RFC 6265bis §5.7)")
+    func secureFromCleartext() async throws {
+        let jar = InMemoryCookieJar()
+        let secure = URL(string: "https://example.com/")!
+        let plain = URL(string: "http://example.com/")!
+        #expect(Cookie.parse("token=evil; Secure", from: plain) == nil)
+        await jar.save([try #require(Cookie.parse("token=good; Secure; Path=/", from: secure))], from: secure)
+        await jar.save([try #require(Cookie.parse("token=evil; Path=/", from: plain))], from: plain)
+        await jar.save([try #require(Cookie.parse("token=evil; Path=/app", from: plain))], from: plain)
+        #expect(await jar.cookies(for: secure).map(\.value) == ["good"])
+        await jar.save([try #require(Cookie.parse("other=fine", from: plain))], from: plain)
+        #expect(await jar.cookies(for: plain).map(\.name) == ["other"])
     }
 
     @Test("Longer paths come first, then older cookies")

@@ -58,15 +58,23 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
     public func matches(_ url: URL, at now: Date = Date()) -> Bool {
         guard let host = CookieRules.canonicalHost(url), !isExpired(at: now) else { return false }
         let domainMatches = hostOnly ? host == domain : CookieRules.domainMatches(host, domain)
-        let scheme = url.scheme?.lowercased()
         return domainMatches && CookieRules.pathMatches(CookieRules.requestPath(url), path)
-            && (!secure || scheme == "https" || scheme == "wss")
+            && (!secure || CookieRules.isSecure(url))
+    }
+
+    /// Whether `other` would replace or shadow this cookie: the same name, domains that
+    /// domain-match either way, and a path within this one's.
+    package func shadows(by other: Cookie) -> Bool {
+        name == other.name
+            && (CookieRules.domainMatches(domain, other.domain) || CookieRules.domainMatches(other.domain, domain))
+            && CookieRules.pathMatches(other.path, path)
     }
 
     /// Parses a `Set-Cookie` value received in a response to `url`, applying RFC 6265 §5.2 and
     /// the storage rules of §5.3 that need no other cookie: the domain must match the request
     /// host and must not be a public suffix, and path and host-only are settled. Returns nil for
-    /// a cookie the rules reject.
+    /// a cookie the rules reject. As RFC 6265bis §5.7 adds, a `Secure` cookie is accepted only
+    /// from a secure origin: a cleartext response could otherwise plant one for https pages.
     public static func parse(_ header: String, from url: URL, now: Date = Date()) -> Cookie? {
         guard let host = CookieRules.canonicalHost(url) else { return nil }
         let pieces = header.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
@@ -112,6 +120,7 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
             }
         }
 
+        if secure && !CookieRules.isSecure(url) { return nil }
         var domain = host
         var hostOnly = true
         if let attribute = domainAttribute, !attribute.isEmpty {
@@ -155,6 +164,12 @@ package enum CookieRules {
         let isAddress =
             host.contains(":") || host.split(separator: ".").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
         return !isAddress && host.hasSuffix("." + domain)
+    }
+
+    /// Whether `url` is a secure origin for cookies: https or wss.
+    package static func isSecure(_ url: URL) -> Bool {
+        let scheme = url.scheme?.lowercased()
+        return scheme == "https" || scheme == "wss"
     }
 
     /// §5.1.4: identical, or a prefix that ends with `/` or is followed by `/`.

@@ -38,10 +38,15 @@ public final class InMemoryCookieJar: CookieJar {
         }
     }
 
+    /// Stores `cookies`, replacing those with the same name, domain and path. A response over
+    /// cleartext cannot replace or shadow a `Secure` cookie (RFC 6265bis §5.7): same name, a
+    /// domain that matches either way, and a path within the secure one's.
     public func save(_ cookies: [Cookie], from url: URL) async {
         let now = Date()
+        let secureOrigin = CookieRules.isSecure(url)
         store.withLock { store in
             for var cookie in cookies {
+                if !secureOrigin && store.values.contains(where: { $0.secure && $0.shadows(by: cookie) }) { continue }
                 let key = Key(name: cookie.name, domain: cookie.domain, path: cookie.path)
                 if let existing = store[key] { cookie.creation = existing.creation }
                 store[key] = cookie.isExpired(at: now) ? nil : cookie
