@@ -10,6 +10,17 @@ struct HTTP1FramingTests {
         return try HTTP1Framing.response(to: .get, head: head)
     }
 
+    @Test("An HTTP/1.0 message with Transfer-Encoding never keeps its connection (RFC 9112 §6.1)")
+    func http10TransferEncoding() {
+        let keepAlive = ("Connection", "keep-alive")
+        func head(_ version: HTTPVersion, _ fields: [(String, String)]) -> HTTP1Head {
+            HTTP1Head(startLine: .status(.ok), version: version, headers: HTTPHeaders(fields))
+        }
+        #expect(head(.http1_0, [keepAlive]).keepAlive)
+        #expect(!head(.http1_0, [keepAlive, ("Transfer-Encoding", "chunked")]).keepAlive)
+        #expect(head(.http1_1, [("Transfer-Encoding", "chunked")]).keepAlive)
+    }
+
     @Test("Chunked is recognised in any case, across repeated fields, with empty list elements ignored")
     func chunked() throws {
         #expect(try framing([("Transfer-Encoding", "chunked")]) == .chunked)

@@ -17,10 +17,13 @@ package struct HTTP1Head: Sendable, Equatable {
         self.headers = headers
     }
 
-    /// Whether the connection stays open after this message (RFC 9112 §9.3).
+    /// Whether the connection stays open after this message (RFC 9112 §9.3). An HTTP/1.0
+    /// message with `Transfer-Encoding` has faulty framing by RFC 9112 §6.1: whatever it says,
+    /// the connection closes after it.
     package var keepAlive: Bool {
         switch version {
-        case .http1_0: headers.containsToken("keep-alive", in: "Connection")
+        case .http1_0:
+            headers.containsToken("keep-alive", in: "Connection") && !headers.contains("Transfer-Encoding")
         case .http1_1, .http2: !headers.containsToken("close", in: "Connection")
         }
     }
