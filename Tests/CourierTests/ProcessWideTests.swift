@@ -170,6 +170,29 @@ extension ProcessWide {
                 await server.shutdown()
             }
         }
+
+        @Test("A body that decompresses 1000:1 is decoded as it is read, with flat memory")
+        func expandingBody() async throws {
+            try await ProcessWide.warmUp()
+            // Eight gzip members of 64 MiB of zeros each: about 512 KiB on the wire for 512 MiB.
+            let member = try CompressionTests.fixture("bomb.gz")
+            let encoded = [[UInt8]](repeating: member, count: 8).flatMap { $0 }
+            try await withTimeout(.seconds(120)) {
+                let server = try await TestServer { _ in
+                    MockResponse(headers: ["Content-Encoding": "gzip"], body: encoded)
+                }
+                let client = HTTPClient().with { $0.decompressionLimit = DecompressionLimit(maxRatio: nil) }
+                ProcessProbe.resetPeakResident()
+                let before = ProcessProbe.residentSet().current
+                let response = try await client.send(HTTPRequest(url: server.url("/")))
+                var received = 0
+                for try await chunk in response.body { received += chunk.count }
+                let growth = ProcessProbe.residentSet().peak - before
+                #expect(received == 8 * (64 << 20))
+                #expect(growth < 64 << 20, "peak RSS grew by \(growth >> 20) MiB")
+                await server.shutdown()
+            }
+        }
     }
 }
 

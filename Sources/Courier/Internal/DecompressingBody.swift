@@ -1,15 +1,15 @@
 import CourierCore
 import CourierTransport
 
-/// A response body decoded as it streams: each encoded chunk pulled from the connection is
-/// decoded into one or more chunks for the consumer, within the `DecompressionLimit`.
+/// A response body decoded as it streams, within the `DecompressionLimit`: each read decodes one
+/// output chunk, pulling another encoded chunk from the connection only when the decoder needs
+/// it, so at most one chunk of decoded output exists at a time however much the body expands.
 ///
 /// `reader` admits one reader at a time, which makes the `@unchecked Sendable` safe.
 final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     private let inner: any HTTPBodySource
     private let decompressor: any Decompressor
     private let limit: DecompressionLimit
-    private var pending: [ByteBuffer] = []
     private var encoded = 0
     private var decoded = 0
     private var finished = false
@@ -24,25 +24,26 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     func read() async throws -> ByteBuffer? {
         try reader.enter()
         defer { reader.leave() }
-        while pending.isEmpty && !finished {
+        while !finished {
+            do {
+                if let output = try decompressor.next() {
+                    decoded += output.count
+                    try limit.check(encoded: encoded, decoded: decoded)
+                    return output
+                }
+            } catch {
+                await inner.abandon()
+                throw error
+            }
             guard let chunk = try await inner.read() else {
                 finished = true
                 try decompressor.finish()
                 break
             }
             encoded += chunk.count
-            do {
-                try decompressor.decompress(chunk) { output in
-                    decoded += output.count
-                    try limit.check(encoded: encoded, decoded: decoded)
-                    pending.append(output)
-                }
-            } catch {
-                await inner.abandon()
-                throw error
-            }
+            decompressor.feed(chunk)
         }
-        return pending.isEmpty ? nil : pending.removeFirst()
+        return nil
     }
 
     func abandon() async {

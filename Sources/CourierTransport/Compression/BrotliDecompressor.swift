@@ -6,6 +6,11 @@ import CourierCore
 final class BrotliDecompressor: Decompressor {
     private let state: OpaquePointer
     private var ended = false
+    /// The encoded chunk being decoded and how much of it brotli has taken.
+    private var input = ByteBuffer()
+    private var consumed = 0
+    /// Brotli said it has more output for the input it already took.
+    private var outputPending = false
 
     init() {
         state = BrotliDecoderCreateInstance(nil, nil, nil)
@@ -15,35 +20,47 @@ final class BrotliDecompressor: Decompressor {
         BrotliDecoderDestroyInstance(state)
     }
 
-    func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws {
-        guard !input.isEmpty else { return }
-        if ended { throw trailing(input.count) }
-        try input.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
-            var nextIn: UnsafePointer<UInt8>? = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var availableIn = bytes.count
-            while true {
-                var result = BROTLI_DECODER_RESULT_ERROR
+    func feed(_ chunk: ByteBuffer) {
+        precondition(consumed == input.count, "fed before the previous chunk was used up")
+        input = chunk
+        consumed = 0
+    }
+
+    func next() throws -> ByteBuffer? {
+        while true {
+            if ended {
+                guard consumed == input.count else { throw trailing(input.count - consumed) }
+                return nil
+            }
+            if consumed == input.count && !outputPending { return nil }
+            var result = BROTLI_DECODER_RESULT_ERROR
+            let output = input.withUnsafeBytes { bytes in
+                var nextIn: UnsafePointer<UInt8>? = bytes.baseAddress.map {
+                    $0.assumingMemoryBound(to: UInt8.self) + consumed
+                }
+                var availableIn = bytes.count - consumed
                 let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
                     var nextOut = buffer.baseAddress
                     var availableOut = buffer.count
                     result = BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
                     count = buffer.count - availableOut
                 }
-                if !output.isEmpty { try emit(ByteBuffer(output)) }
-                switch result {
-                case BROTLI_DECODER_RESULT_SUCCESS:
-                    ended = true
-                    if availableIn > 0 { throw trailing(availableIn) }
-                    return
-                case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
-                    continue
-                case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
-                    return
-                default:
-                    let reason = String(cString: BrotliDecoderErrorString(BrotliDecoderGetErrorCode(state)))
-                    throw ContentCoding.corrupt("br", reason)
-                }
+                consumed = bytes.count - availableIn
+                return output
             }
+            switch result {
+            case BROTLI_DECODER_RESULT_SUCCESS:
+                ended = true
+                outputPending = false
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
+                outputPending = true
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+                outputPending = false
+            default:
+                let reason = String(cString: BrotliDecoderErrorString(BrotliDecoderGetErrorCode(state)))
+                throw ContentCoding.corrupt("br", reason)
+            }
+            if !output.isEmpty { return ByteBuffer(output) }
         }
     }
 

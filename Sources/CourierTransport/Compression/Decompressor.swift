@@ -1,10 +1,14 @@
 package import CourierCore
 
-/// A streaming decoder for one content coding: compressed chunks in, decoded chunks out.
+/// A streaming decoder for one content coding: compressed chunks in, decoded chunks out, one
+/// output chunk (at most `ContentCoding.outputChunkSize`) per call. Pulled, not pushed: a small
+/// encoded chunk may decode to gigabytes, and only what the consumer asks for is ever decoded.
 /// Used by one task at a time.
 package protocol Decompressor: AnyObject {
-    /// Decodes `input`, passing each decoded chunk to `emit` as it is produced.
-    func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws
+    /// Takes the next encoded chunk; only once `next()` has returned nil for the previous one.
+    func feed(_ input: ByteBuffer)
+    /// The next decoded chunk, or nil when the fed input is used up.
+    func next() throws -> ByteBuffer?
     /// The input ended; throws if the compressed stream did not.
     func finish() throws(HTTPClientError)
 }

@@ -20,8 +20,13 @@ final class ZlibDecompressor: Decompressor {
     private var ended = false
     private var producedAny = false
     private var triedRaw = false
-    /// Where the chunk being decoded starts, to rewind to when switching to raw deflate.
-    private var chunkStart: UnsafeMutablePointer<Bytef>?
+    /// The encoded chunk being decoded and how much of it zlib has taken. zlib's `next_in` is set
+    /// afresh from these on every call: the chunk's bytes are only addressable inside
+    /// `withUnsafeBytes`.
+    private var input = ByteBuffer()
+    private var consumed = 0
+    /// The last call filled its output: zlib may hold more output even with no input left.
+    private var outputPending = false
 
     init(format: Format) {
         self.format = format
@@ -37,38 +42,29 @@ final class ZlibDecompressor: Decompressor {
 
     private var name: String { format == .gzip ? "gzip" : "deflate" }
 
-    func decompress(_ input: ByteBuffer, emit: (ByteBuffer) throws -> Void) throws {
-        guard !input.isEmpty else { return }
-        if ended { try startNextMember(trailing: input.count) }
-        try input.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
-            chunkStart = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.next_in = chunkStart
-            stream.pointee.avail_in = uInt(bytes.count)
-            try drain(emit: emit)
-        }
+    func feed(_ chunk: ByteBuffer) {
+        precondition(consumed == input.count, "fed before the previous chunk was used up")
+        input = chunk
+        consumed = 0
     }
 
-    private func drain(emit: (ByteBuffer) throws -> Void) throws {
-        while !ended {
-            var status: Int32 = Z_OK
-            let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
-                stream.pointee.next_out = buffer.baseAddress
-                stream.pointee.avail_out = uInt(buffer.count)
-                status = inflate(stream, Z_NO_FLUSH)
-                count = buffer.count - Int(stream.pointee.avail_out)
+    func next() throws -> ByteBuffer? {
+        while true {
+            if ended {
+                guard consumed < input.count else { return nil }
+                try startNextMember(trailing: input.count - consumed)
+            } else if consumed == input.count && !outputPending {
+                return nil
             }
+            let (status, output) = inflateOnce()
+            outputPending = output.count == ContentCoding.outputChunkSize
             switch status {
             case Z_STREAM_END:
                 ended = true
-                if stream.pointee.avail_in > 0 {
-                    if !output.isEmpty { try emit(ByteBuffer(output)) }
-                    try startNextMember(trailing: Int(stream.pointee.avail_in))
-                    continue
-                }
             case Z_OK:
                 break
             case Z_BUF_ERROR where output.isEmpty:
-                return
+                return nil
             case Z_DATA_ERROR where format == .deflate && !producedAny && !triedRaw:
                 try switchToRawDeflate()
                 continue
@@ -78,10 +74,28 @@ final class ZlibDecompressor: Decompressor {
             }
             if !output.isEmpty {
                 producedAny = true
-                try emit(ByteBuffer(output))
+                return ByteBuffer(output)
             }
-            if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 { return }
         }
+    }
+
+    /// One `inflate` call over the rest of the chunk into at most one output chunk.
+    private func inflateOnce() -> (Int32, [UInt8]) {
+        var status: Int32 = Z_OK
+        let output = input.withUnsafeBytes { bytes in
+            stream.pointee.next_in = UnsafeMutablePointer(
+                mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + consumed)
+            stream.pointee.avail_in = uInt(bytes.count - consumed)
+            let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
+                stream.pointee.next_out = buffer.baseAddress
+                stream.pointee.avail_out = uInt(buffer.count)
+                status = inflate(stream, Z_NO_FLUSH)
+                count = buffer.count - Int(stream.pointee.avail_out)
+            }
+            consumed = bytes.count - Int(stream.pointee.avail_in)
+            return output
+        }
+        return (status, output)
     }
 
     /// After the end of the compressed data, more input: the next member of a gzip body, or an
@@ -98,17 +112,12 @@ final class ZlibDecompressor: Decompressor {
     /// the first chunk was shorter than a zlib header.
     private func switchToRawDeflate() throws {
         triedRaw = true
-        let input = stream.pointee.next_in
-        let available = stream.pointee.avail_in
-        let consumed = Int(stream.pointee.total_in)
-        guard let input, let chunkStart, input - chunkStart == consumed else {
-            throw ContentCoding.corrupt(name, "neither zlib nor raw deflate")
-        }
+        let used = Int(stream.pointee.total_in)
+        guard used <= consumed else { throw ContentCoding.corrupt(name, "neither zlib nor raw deflate") }
         inflateEnd(stream)
         stream.initialize(to: z_stream())
         _ = courier_inflateInit2(stream, -15)
-        stream.pointee.next_in = input - consumed
-        stream.pointee.avail_in = available + uInt(consumed)
+        consumed -= used
     }
 
     func finish() throws(HTTPClientError) {
