@@ -43,6 +43,14 @@ let package = Package(
             dependencies: ["Courier", "CourierTestServer"],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets for the wire parsers; scripts/fuzz.sh builds them with -DFUZZING and
+        // the fuzzer sanitizer. A plain build makes a replay tool (see Fuzz/README.md).
+        .systemLibrary(name: "CCourierFuzzer"),
+        .executableTarget(
+            name: "CourierFuzz",
+            dependencies: ["CourierCore", "CourierTransport", "CCourierFuzzer"],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under Fuzz/Corpus/<target>/ (see Fuzz/README.md).
+
+Seeds are derived from the conformance vectors (llhttp's response tests, the http-state cookie
+tests) plus hand-written cases, each prefixed with the control bytes its fuzz target reads
+(see Sources/CourierFuzz). Deterministic: running it again rewrites the same files.
+
+    python3 Fuzz/make-corpus.py [conformance folder, default Tests/Conformance]
+"""
+import ctypes
+import ctypes.util
+import gzip
+import hashlib
+import json
+import random
+import re
+import shutil
+import sys
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+CORPUS = ROOT / "Corpus"
+# The repository's copy of the conformance vectors (the same files as shared/conformance).
+CONFORMANCE = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "Tests" / "Conformance"
+
+
+def write(target, data):
+    folder = CORPUS / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
+
+
+def llhttp_messages():
+    """The raw bytes of every ```http block, normalised as llhttp's harness does."""
+    for md in sorted((CONFORMANCE / "llhttp-response").glob("*.md")):
+        for block in re.findall(r"```http\n(.*?)```", md.read_text(), re.S):
+            text = block[:-1] if block.endswith("\n") else block
+            text = text.replace("\\\n", "").replace("\n", "\r\n")
+
+            def unescape(match):
+                token = match.group(0)
+                simple = {"\\r": "\r", "\\n": "\n", "\\t": "\t", "\\f": "\f"}
+                if token in simple:
+                    return simple[token]
+                if token.startswith("\\x"):
+                    return chr(int(token[2:], 16))
+                return chr(int(token[1:], 8))
+
+            text = re.sub(r"\\x[0-9a-fA-F]{2}|\\[0-7]{3}|\\[rntf]", unescape, text)
+            yield text.encode("latin-1")
+
+
+def head_and_body_seeds():
+    for index, message in enumerate(llhttp_messages()):
+        cuts = index % 256
+        write("head-parser", bytes([0x00, cuts]) + message)
+        if index % 3 == 0:
+            write("head-parser", bytes([0x02, cuts]) + message)  # tight limits
+        end = message.find(b"\r\n\r\n")
+        if end < 0:
+            continue
+        head, body = message[: end + 4].lower(), message[end + 4 :]
+        length = re.search(rb"\ncontent-length: *([0-9]+)", head)
+        if b"transfer-encoding: chunked" in head:
+            control, declared = 0x01, 0
+        elif length and int(length.group(1)) < 65536:
+            control, declared = 0x00, int(length.group(1))
+        else:
+            control, declared = 0x02, 0
+        write("body-decoder", bytes([control, declared >> 8, declared & 0xFF, cuts]) + body)
+    requests = [
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        b"POST /upload?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        b"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"OPTIONS * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"\r\n\r\nGET /pipelined HTTP/1.1\r\n\r\nGET /second HTTP/1.1\r\n\r\n",
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+    ]
+    for index, request in enumerate(requests):
+        write("head-parser", bytes([0x01, index]) + request)
+        write("head-parser", bytes([0x03, index + 1]) + request)
+    write("body-decoder", bytes([0x01, 0, 0, 1]) + b"5;ext=\"q\\\"x\"\r\nhello\r\n0\r\nTrailer: v\r\n\r\nNEXT")
+    write("body-decoder", bytes([0x05, 0, 0, 2]) + b"FFFFFFFFFFFFFFFFFF\r\n")  # tight limits
+    write("body-decoder", bytes([0x18, 0, 7, 3]) + b"partial body, then close")
+
+
+def chunked_seeds():
+    """Recipes for ChunkedBody: any bytes are one, so a few hand-made plus deterministic random ones."""
+    tail = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    write("chunked-decoder", bytes([0, 1, 0, 0]) + bytes([0x10, 0x00, 0x06, 0x00]) + tail)
+    write("chunked-decoder", bytes([0, 2, 0, 0]) + bytes([0x20, 0x19, 0x07, 3, 0x61, 0x62, 0x63, 0x06, 0x30]) + tail)
+    write("chunked-decoder", bytes([2, 3, 0, 0]) + bytes([0x18, 0x10, 0x00, 0x00, 0x18, 0x04, 0x00, 0x00, 0x06, 0x30]))
+    write("chunked-decoder", bytes([1, 0, 0x12, 0x05]) + bytes([0x30, 0x02, 0x06, 0x10, 2, 0x41, 0x42, 5]) + b"v a l")
+    generator = random.Random(6265)
+    for index in range(24):
+        recipe = bytes(generator.randrange(256) for _ in range(generator.randrange(8, 120)))
+        write("chunked-decoder", bytes([index & 2, index, 0, 0]) + recipe + tail)
+
+
+def cookie_seeds():
+    for test in sorted((CONFORMANCE / "cookies" / "parser").glob("*-test")):
+        for line in test.read_bytes().splitlines():
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"set-cookie":
+                write("cookie", bytes([0]) + value.strip())
+    for name in ["examples.json", "bsd-examples.json"]:
+        text = (CONFORMANCE / "cookies" / "dates" / name).read_text()
+        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+        for index, case in enumerate(json.loads(text)):
+            write("cookie", bytes([index % 10]) + b"id=1; Expires=" + case["test"].encode())
+    for index, extra in enumerate([
+        b"a=b; Domain=.example.co.uk; Path=/; Secure; HttpOnly; SameSite=Lax",
+        b"sid=1; Max-Age=3600; Domain=github.io",
+        b"x=y; Max-Age=-1",
+        b"pref=; Path=/one/two; Domain=EXAMPLE.net; SameSite=None; Secure",
+        b"ip=1; Domain=192.168.0.1",
+    ]):
+        write("cookie", bytes([index + 1]) + extra)
+
+
+def auth_seeds():
+    for header in [
+        'Basic realm="WallyWorld"',
+        'Basic realm="simple", charset="UTF-8"',
+        'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, '
+        'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+        'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"',
+        'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+        'Negotiate, NTLM',
+        'Bearer',
+        'Digest realm="a,b", nonce="x\\\\y", stale=TRUE',
+        ', , Basic  realm = "spaces" ,, Other',
+        'token68 abc123==',
+    ]:
+        write("auth-challenge", header.encode())
+
+
+def decompressor_seeds():
+    payloads = [b"", b"hello, world\n", b"Courier " * 200, bytes(range(256)) * 4]
+    brotli = None
+    path = ctypes.util.find_library("brotlienc")
+    if path:
+        brotli = ctypes.CDLL(path)
+        size_t_p = ctypes.POINTER(ctypes.c_size_t)
+        brotli.BrotliEncoderCompress.argtypes = [
+            ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p, size_t_p, ctypes.c_char_p]
+        brotli.BrotliEncoderCompress.restype = ctypes.c_int
+    for index, payload in enumerate(payloads):
+        raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+        streams = [
+            (0, gzip.compress(payload, mtime=0)),
+            (1, zlib.compress(payload)),
+            (1, raw.compress(payload) + raw.flush()),
+        ]
+        if brotli:
+            out = ctypes.create_string_buffer(len(payload) + 1024)
+            size = ctypes.c_size_t(len(out))
+            if brotli.BrotliEncoderCompress(5, 22, 0, len(payload), payload, ctypes.byref(size), out):
+                streams.append((2, out.raw[: size.value]))
+        for coding, stream in streams:
+            write("decompressor", bytes([coding, index]) + stream)
+            if len(stream) > 4:
+                write("decompressor", bytes([coding, index + 1]) + stream[: len(stream) // 2])  # truncated
+    write("decompressor", bytes([0, 3]) + gzip.compress(b"one", mtime=0) + gzip.compress(b"two", mtime=0))
+
+
+def licences():
+    shutil.copy(CONFORMANCE / "llhttp-response" / "LICENSE", CORPUS / "LICENSE-llhttp")
+    shutil.copy(CONFORMANCE / "cookies" / "UPSTREAM-README", CORPUS / "NOTICE-http-state")
+    header = [line for line in (CONFORMANCE / "cookies" / "dates" / "bsd-examples.json").read_text().splitlines()
+              if line.lstrip().startswith("//")]
+    (CORPUS / "LICENSE-chromium-cookie-dates").write_text("\n".join(line.lstrip("/ ").rstrip() for line in header) + "\n")
+
+
+if __name__ == "__main__":
+    if CORPUS.exists():
+        shutil.rmtree(CORPUS)
+    head_and_body_seeds()
+    chunked_seeds()
+    cookie_seeds()
+    auth_seeds()
+    decompressor_seeds()
+    licences()
