@@ -72,7 +72,8 @@ enum DecompressorTarget {
         var offset = 0
         do {
             for piece in pieces {
-                try decompressor.decompress(ByteBuffer(body[offset..<(offset + piece)])) { chunk in
+                decompressor.feed(ByteBuffer(body[offset..<(offset + piece)]))
+                while let chunk = try decompressor.next() {
                     require(
                         !chunk.isEmpty && chunk.count <= outputChunkSize,
                         "\(coding) emitted a chunk of \(chunk.count) bytes")

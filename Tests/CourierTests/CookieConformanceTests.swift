@@ -224,6 +224,22 @@ struct RFC6265ExampleTests {
         #expect(await jar.cookies(for: plain).map(\.name) == ["other"])
     }
 
+    @Test(
+        "Max-Age and Expires are capped at 400 days, so every expiry can be written (fuzz finding 2)",
+        arguments: [
+            "a=b; Max-Age=9223372036854775807", "a=b; Max-Age=99999999999999",
+            "a=b; Expires=Fri, 31 Dec 9999 23:59:59 GMT",
+        ]
+    )
+    func lifetimeCap(header: String) throws {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let cookie = try #require(Cookie.parse(header, from: URL(string: "https://example.com/")!, now: now))
+        let expires = try #require(cookie.expires)
+        #expect(expires == now.addingTimeInterval(400 * 86_400))
+        #expect(CookieDate.parse(CookieDate.format(expires)) == expires)
+        #expect(CookieDate.format(Date(timeIntervalSince1970: 1e300)) == "Fri, 31 Dec 9999 23:59:59 GMT")
+    }
+
     @Test("Longer paths come first, then older cookies")
     func ordering() async throws {
         let jar = InMemoryCookieJar()

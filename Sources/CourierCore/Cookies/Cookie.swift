@@ -62,6 +62,11 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
             && (!secure || CookieRules.isSecure(url))
     }
 
+    /// The longest a cookie lives, whatever its Max-Age or Expires says: 400 days, as RFC 6265bis
+    /// §5.6.1–5.6.2 caps it (and as browsers do), which also keeps every expiry a date
+    /// `CookieDate` can write.
+    package static let maxLifetime: TimeInterval = 400 * 86_400
+
     /// Whether `other` would replace or shadow this cookie: the same name, domains that
     /// domain-match either way, and a path within this one's.
     package func shadows(by other: Cookie) -> Bool {
@@ -138,7 +143,7 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
             value: value,
             domain: domain,
             path: path ?? CookieRules.defaultPath(url),
-            expires: maxAge ?? expires,
+            expires: (maxAge ?? expires).map { min($0, now.addingTimeInterval(Cookie.maxLifetime)) },
             secure: secure,
             httpOnly: httpOnly,
             hostOnly: hostOnly,

@@ -29,9 +29,12 @@ public enum CookieDate {
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
-    /// `Wkd, DD Mon YYYY HH:MM:SS GMT` (RFC 9110's IMF-fixdate).
+    /// `Wkd, DD Mon YYYY HH:MM:SS GMT` (RFC 9110's IMF-fixdate). Dates outside years 1601–9999,
+    /// which the format cannot hold, are written as the nearest one it can.
     public static func format(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let earliest: TimeInterval = -11_644_473_600  // 1601-01-01T00:00:00Z
+        let latest: TimeInterval = 253_402_300_799  // 9999-12-31T23:59:59Z
+        let total = Int(min(max(date.timeIntervalSince1970.rounded(.down), earliest), latest))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let seconds = total - days * 86_400
         let (year, month, day) = civil(fromDays: days)

@@ -39,6 +39,8 @@ package struct HTTP1HeadParser {
             let next = end + 2
             if let (startLine, version) = startLine {
                 if line.isEmpty {
+                    // The final CRLF counts too, so the verdict never depends on where reads end.
+                    if next > limits.maxHeadBytes { throw tooLarge() }
                     let head = HTTP1Head(startLine: startLine, version: version, headers: headers)
                     self = HTTP1HeadParser(role: role, limits: limits)
                     return (head, next)
@@ -81,6 +83,7 @@ package struct HTTP1HeadParser {
             case 0x0D:
                 guard index + 1 < bytes.count else {
                     scanned = index
+                    try checkStartLineLength(upTo: index)
                     return nil
                 }
                 guard bytes[index + 1] == 0x0A else { throw violation("a bare CR inside a line") }
@@ -90,10 +93,15 @@ package struct HTTP1HeadParser {
             }
         }
         scanned = index
+        try checkStartLineLength(upTo: index)
+        return nil
+    }
+
+    /// Fails as soon as an unfinished start line is over its limit, wherever the read ended.
+    private func checkStartLineLength(upTo index: Int) throws(HTTPClientError) {
         if startLine == nil && index - lineStart > limits.maxStartLineBytes {
             throw malformedStart("the start line is longer than \(limits.maxStartLineBytes) bytes")
         }
-        return nil
     }
 
     private func parseStartLine(
