@@ -6,7 +6,7 @@ APT_PACKAGES_BUILD := libssl-dev zlib1g-dev libbrotli-dev
 APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl nghttp2-client
 
-.PHONY: build test test-tsan test-asan demo bench format lint docs deps-build deps-test deps-bench clean
+.PHONY: build test test-tsan test-asan fuzz demo bench format lint docs deps-build deps-test deps-bench clean
 
 build: deps-build
 	$(SWIFT) build
@@ -43,6 +43,10 @@ test-asan: deps-test
 	$(LSAN_ENV) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel --skip ProcessWide
 	$(LSAN_ENV) ASAN_OPTIONS=quarantine_size_mb=32 \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter ProcessWide
+
+# libFuzzer targets for the wire parsers, FUZZ_SECONDS (default 60) each; see Fuzz/README.md.
+fuzz: deps-build
+	scripts/fuzz.sh
 
 bench: deps-bench
 	cd Benchmarks && $(SWIFT) build -c release
