@@ -7,7 +7,9 @@ import Synchronization
 /// MockWebServer.
 ///
 /// Queue responses and the server answers requests with them in order, or give it a handler
-/// that computes each response. Every request is recorded for inspection.
+/// that computes each response. Every request is recorded for inspection. Or start it with a
+/// ``Chaos`` value, and it answers each request with a seeded mix of complete responses, resets,
+/// stalls, truncations, corruption and trickles.
 ///
 /// ```swift
 /// let server = try await TestServer()
@@ -52,6 +54,8 @@ public final class TestServer: Sendable {
     let tlsContext: TLSContext?
     private let queue = Mutex<[MockResponse]>([])
     private let handler: Handler?
+    /// Decides every answer when set; the queue and the handler are then unused.
+    let chaos: Chaos?
     private let log = RequestLog()
     private let connections = Mutex(Connections())
     private let acceptTask = Mutex<Task<Void, Never>?>(nil)
@@ -61,7 +65,17 @@ public final class TestServer: Sendable {
     /// - Parameter tls: serve HTTPS with this identity (see ``HeldCertificate``).
     /// - Parameter handler: computes each response; without one, enqueued responses are used in
     ///   order and a request that finds the queue empty gets a 404.
-    public init(host: String = "127.0.0.1", tls: TLS? = nil, handler: Handler? = nil) async throws {
+    public convenience init(host: String = "127.0.0.1", tls: TLS? = nil, handler: Handler? = nil) async throws {
+        try await self.init(host: host, tls: tls, handler: handler, chaos: nil)
+    }
+
+    /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port, answering every request
+    /// as `chaos` plans it (see ``Chaos``).
+    public convenience init(host: String = "127.0.0.1", tls: TLS? = nil, chaos: Chaos) async throws {
+        try await self.init(host: host, tls: tls, handler: nil, chaos: chaos)
+    }
+
+    private init(host: String, tls: TLS?, handler: Handler?, chaos: Chaos?) async throws {
         self.tlsContext = try tls.map { tls throws(HTTPClientError) in
             try TLSContext(
                 server: tls.identity,
@@ -75,6 +89,7 @@ public final class TestServer: Sendable {
             try ListeningSocket(host: host, port: 0, on: reactor)
         }
         self.handler = handler
+        self.chaos = chaos
         let task = Task(executorPreference: reactor) { [self] in await acceptLoop() }
         acceptTask.withLock { $0 = task }
     }
@@ -157,8 +172,9 @@ public final class TestServer: Sendable {
         }
     }
 
+    /// Keeps `request` for `takeRequest`, or with chaos only counts it (see ``Chaos``).
     func record(_ request: RecordedRequest) {
-        log.record(request)
+        if chaos == nil { log.record(request) } else { log.count() }
     }
 
     /// The response to `request`, computed off the reactor because a handler is user code.

@@ -36,6 +36,11 @@ final class RequestLog: Sendable {
         waiter?.continuation.resume(returning: request)
     }
 
+    /// Counts a request without keeping it.
+    func count() {
+        state.withLock { $0.total += 1 }
+    }
+
     func take(timeout: Duration) async throws -> RecordedRequest {
         let id = state.withLock { state in
             defer { state.nextID += 1 }

@@ -54,7 +54,13 @@ final class ServerConnection: @unchecked Sendable {
                     }
                 }
                 let request = record(method, target, head, body: try await readBody(head))
-                guard try await respond(await server.response(to: request), to: request) else { return }
+                let staysOpen =
+                    if let chaos = server.chaos {
+                        try await ChaosResponder(chaos: chaos, socket: socket, stream: stream).respond(to: request)
+                    } else {
+                        try await respond(await server.response(to: request), to: request)
+                    }
+                guard staysOpen else { return }
             }
         } catch {
             return
