@@ -150,6 +150,13 @@ public final class TestServer: Sendable {
         for task in tasks { await task.value }
     }
 
+    /// Waits until every connection open now has ended: closed by the client, or failed.
+    /// Unbounded: a test bounds it (a connection the client never closes keeps it waiting).
+    public func connectionsClosed() async {
+        let tasks = connections.withLock { Array($0.tasks.values) }
+        for task in tasks { await task.value }
+    }
+
     private func acceptLoop() async {
         defer { listener.close() }
         while true {
