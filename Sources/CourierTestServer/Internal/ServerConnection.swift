@@ -139,7 +139,8 @@ final class ServerConnection: @unchecked Sendable {
         }
         if let raw = response.raw {
             try await stream.write(ByteBuffer(raw), deadline: nil)
-            return try await end(response.socketPolicy, closing: response.socketPolicy != .keepOpen)
+            return try await end(
+                shuttingDown: shutDownOutput(for: response.socketPolicy), closing: response.socketPolicy != .keepOpen)
         }
         if let producer = response.rawProducer {
             let (stream, reactor) = (self.stream, self.stream.reactor)
@@ -147,7 +148,8 @@ final class ServerConnection: @unchecked Sendable {
                 try await withTaskExecutorPreference(reactor) { try await stream.write(chunk, deadline: nil) }
             }
             try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
-            return try await end(response.socketPolicy, closing: response.socketPolicy != .keepOpen)
+            return try await end(
+                shuttingDown: shutDownOutput(for: response.socketPolicy), closing: response.socketPolicy != .keepOpen)
         }
         var headers = response.headers
         let hasBody = request.method != .head && response.status.code != 204 && response.status.code != 304
@@ -198,20 +200,28 @@ final class ServerConnection: @unchecked Sendable {
         let closes =
             response.socketPolicy != .keepOpen
             || headers.containsToken("close", in: "Connection")
-        return try await end(response.socketPolicy, closing: closes)
+        return try await end(shuttingDown: shutDownOutput(for: response.socketPolicy), closing: closes)
     }
 
-    /// Acts out how `policy` ends a response; returns whether the connection stays open.
-    private func end(_ policy: MockResponse.SocketPolicy, closing: Bool) async throws -> Bool {
+    /// Shuts the sending side as `policy` says, at once: synchronous, so that nothing can run
+    /// between the response's last byte and its FIN (a test relies on the client seeing both).
+    /// Returns whether it did.
+    private func shutDownOutput(for policy: MockResponse.SocketPolicy) -> Bool {
         switch policy {
         case .shutdownOutputAtEnd:
             stream.shutdownOutput()
         case .finWithoutCloseNotify:
             socket.shutdownOutput()
         default:
-            return !closing
+            return false
         }
-        // Keep reading until the client gives up on the connection.
+        return true
+    }
+
+    /// Ends a response; returns whether the connection stays open. After a shutdown it keeps
+    /// reading until the client gives up on the connection.
+    private func end(shuttingDown: Bool, closing: Bool) async throws -> Bool {
+        guard shuttingDown else { return !closing }
         while try await stream.read(into: &buffer, deadline: nil) > 0 { buffer.skip(buffer.readableCount) }
         return false
     }
