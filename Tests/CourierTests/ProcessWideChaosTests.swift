@@ -198,22 +198,14 @@ extension ProcessWide {
         /// Sockets of this process whose peer is `port`: the client's side of its connections to
         /// the test server (the server's own sockets have the client's port as their peer).
         private static func socketCount(connectedTo port: Int) -> Int {
-            guard let directory = opendir("/proc/self/fd") else { return -1 }
-            defer { closedir(directory) }
-            var count = 0
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                guard let fd = Int32(name) else { continue }
+            ProcessProbe.descriptorNumbers().count { fd in
                 var peer = sockaddr_in()
                 var length = socklen_t(MemoryLayout<sockaddr_in>.size)
                 let named = withUnsafeMutablePointer(to: &peer) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
                 }
-                if named && peer.sin_family == AF_INET && Int(UInt16(bigEndian: peer.sin_port)) == port { count += 1 }
+                return named && peer.sin_family == AF_INET && Int(UInt16(bigEndian: peer.sin_port)) == port
             }
-            return count
         }
 
         private static func environment(_ name: String) -> String? {

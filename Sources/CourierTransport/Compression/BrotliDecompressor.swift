@@ -6,9 +6,7 @@ import CourierCore
 final class BrotliDecompressor: Decompressor {
     private let state: OpaquePointer
     private var ended = false
-    /// The encoded chunk being decoded and how much of it brotli has taken.
-    private var input = ByteBuffer()
-    private var consumed = 0
+    private var input = EncodedInput()
     /// Brotli said it has more output for the input it already took.
     private var outputPending = false
 
@@ -21,32 +19,27 @@ final class BrotliDecompressor: Decompressor {
     }
 
     func feed(_ chunk: ByteBuffer) {
-        precondition(consumed == input.count, "fed before the previous chunk was used up")
-        input = chunk
-        consumed = 0
+        input.feed(chunk)
     }
 
     func next() throws -> ByteBuffer? {
         while true {
             if ended {
-                guard consumed == input.count else { throw trailing(input.count - consumed) }
+                guard input.remaining == 0 else { throw trailing(input.remaining) }
                 return nil
             }
-            if consumed == input.count && !outputPending { return nil }
-            var result = BROTLI_DECODER_RESULT_ERROR
-            let output = input.withUnsafeBytes { bytes in
-                var nextIn: UnsafePointer<UInt8>? = bytes.baseAddress.map {
-                    $0.assumingMemoryBound(to: UInt8.self) + consumed
-                }
-                var availableIn = bytes.count - consumed
-                let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
+            if input.remaining == 0 && !outputPending { return nil }
+            let (result, output) = input.withUnconsumedBytes { bytes, count in
+                var nextIn = bytes
+                var availableIn = count
+                var result = BROTLI_DECODER_RESULT_ERROR
+                let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, written in
                     var nextOut = buffer.baseAddress
                     var availableOut = buffer.count
                     result = BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
-                    count = buffer.count - availableOut
+                    written = buffer.count - availableOut
                 }
-                consumed = bytes.count - availableIn
-                return output
+                return (count - availableIn, (result, output))
             }
             switch result {
             case BROTLI_DECODER_RESULT_SUCCESS:

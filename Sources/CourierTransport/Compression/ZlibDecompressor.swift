@@ -20,11 +20,7 @@ final class ZlibDecompressor: Decompressor {
     private var ended = false
     private var producedAny = false
     private var triedRaw = false
-    /// The encoded chunk being decoded and how much of it zlib has taken. zlib's `next_in` is set
-    /// afresh from these on every call: the chunk's bytes are only addressable inside
-    /// `withUnsafeBytes`.
-    private var input = ByteBuffer()
-    private var consumed = 0
+    private var input = EncodedInput()
     /// The last call filled its output: zlib may hold more output even with no input left.
     private var outputPending = false
 
@@ -43,17 +39,15 @@ final class ZlibDecompressor: Decompressor {
     private var name: String { format == .gzip ? "gzip" : "deflate" }
 
     func feed(_ chunk: ByteBuffer) {
-        precondition(consumed == input.count, "fed before the previous chunk was used up")
-        input = chunk
-        consumed = 0
+        input.feed(chunk)
     }
 
     func next() throws -> ByteBuffer? {
         while true {
             if ended {
-                guard consumed < input.count else { return nil }
-                try startNextMember(trailing: input.count - consumed)
-            } else if consumed == input.count && !outputPending {
+                guard input.remaining > 0 else { return nil }
+                try startNextMember(trailing: input.remaining)
+            } else if input.remaining == 0 && !outputPending {
                 return nil
             }
             let (status, output) = inflateOnce()
@@ -81,21 +75,18 @@ final class ZlibDecompressor: Decompressor {
 
     /// One `inflate` call over the rest of the chunk into at most one output chunk.
     private func inflateOnce() -> (Int32, [UInt8]) {
-        var status: Int32 = Z_OK
-        let output = input.withUnsafeBytes { bytes in
-            stream.pointee.next_in = UnsafeMutablePointer(
-                mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + consumed)
-            stream.pointee.avail_in = uInt(bytes.count - consumed)
-            let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, count in
+        input.withUnconsumedBytes { bytes, count in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes)
+            stream.pointee.avail_in = uInt(count)
+            var status: Int32 = Z_OK
+            let output = [UInt8](unsafeUninitializedCapacity: ContentCoding.outputChunkSize) { buffer, written in
                 stream.pointee.next_out = buffer.baseAddress
                 stream.pointee.avail_out = uInt(buffer.count)
                 status = inflate(stream, Z_NO_FLUSH)
-                count = buffer.count - Int(stream.pointee.avail_out)
+                written = buffer.count - Int(stream.pointee.avail_out)
             }
-            consumed = bytes.count - Int(stream.pointee.avail_in)
-            return output
+            return (count - Int(stream.pointee.avail_in), (status, output))
         }
-        return (status, output)
     }
 
     /// After the end of the compressed data, more input: the next member of a gzip body, or an
@@ -112,12 +103,12 @@ final class ZlibDecompressor: Decompressor {
     /// the first chunk was shorter than a zlib header.
     private func switchToRawDeflate() throws {
         triedRaw = true
-        let used = Int(stream.pointee.total_in)
-        guard used <= consumed else { throw ContentCoding.corrupt(name, "neither zlib nor raw deflate") }
+        guard input.rewind(by: Int(stream.pointee.total_in)) else {
+            throw ContentCoding.corrupt(name, "neither zlib nor raw deflate")
+        }
         inflateEnd(stream)
         stream.initialize(to: z_stream())
         _ = courier_inflateInit2(stream, -15)
-        consumed -= used
     }
 
     func finish() throws(HTTPClientError) {

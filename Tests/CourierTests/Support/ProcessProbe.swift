@@ -3,32 +3,32 @@ import Glibc
 /// Process-wide figures. Only meaningful in a serialized suite run in its own process
 /// (`make test` runs the `ProcessWide` suites in a separate `swift test` invocation).
 enum ProcessProbe {
-    /// Open file descriptors of this process.
-    static func openDescriptorCount() -> Int {
-        guard let directory = opendir("/proc/self/fd") else { return -1 }
+    /// The numbers of this process's open descriptors, without the one used to list them.
+    static func descriptorNumbers() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
         defer { closedir(directory) }
-        var count = 0
+        let own = dirfd(directory)
+        var numbers: [Int32] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            if name != "." && name != ".." { count += 1 }
+            if let fd = Int32(name), fd != own { numbers.append(fd) }
         }
-        return count - 1  // the directory stream's own descriptor
+        return numbers
+    }
+
+    /// Open file descriptors of this process.
+    static func openDescriptorCount() -> Int {
+        descriptorNumbers().count
     }
 
     /// Open descriptors and what each one is (`socket:[inode]`, `anon_inode:[eventfd]`, a path).
     static func openDescriptors() -> [Int32: String] {
-        guard let directory = opendir("/proc/self/fd") else { return [:] }
-        defer { closedir(directory) }
         var result: [Int32: String] = [:]
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let fd = Int32(name) else { continue }
+        for fd in descriptorNumbers() {
             var target = [CChar](repeating: 0, count: 256)
-            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+            let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
             result[fd] =
                 length > 0 ? String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
         }
