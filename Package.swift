@@ -29,6 +29,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CourierHTTP2",
+            dependencies: ["CourierCore", "CourierTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Courier",
             dependencies: ["CourierCore", "CourierTransport"],
             swiftSettings: swiftSettings
@@ -48,7 +53,7 @@ let package = Package(
         .systemLibrary(name: "CCourierFuzzer"),
         .executableTarget(
             name: "CourierFuzz",
-            dependencies: ["CourierCore", "CourierTransport", "CCourierFuzzer"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CCourierFuzzer"],
             swiftSettings: swiftSettings
         ),
 
@@ -58,6 +63,7 @@ let package = Package(
             dependencies: ["CourierTransport", "CourierTestServer"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CourierTests",
             dependencies: ["Courier", "CourierTestServer", "CourierTransport"],

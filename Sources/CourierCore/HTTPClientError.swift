@@ -89,6 +89,10 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case unsolicitedUpgrade
         /// A compressed body (`Content-Encoding`) does not decode.
         case invalidContentEncoding
+        /// An HTTP/2 header block does not decode (HPACK, RFC 7541): a bad index, Huffman code,
+        /// integer or table size update. The compression state is then lost, so the connection is
+        /// closed with COMPRESSION_ERROR, not only the stream.
+        case headerCompression
     }
 
     public let kind: Kind

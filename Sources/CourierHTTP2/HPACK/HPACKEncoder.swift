@@ -1,0 +1,169 @@
+package import CourierCore
+
+/// Encodes the header blocks (RFC 7541 §3) that one side sends on one connection.
+///
+/// Role-neutral: the client encodes requests with it and the test server responses. Its dynamic
+/// table mirrors the peer decoder's, so blocks must be sent in the order they were encoded.
+///
+/// Strategy, close to nghttp2's: a field in a table is sent as its index; credentials are sent
+/// as never-indexed literals (RFC 7541 §7.1.3), so that no intermediary stores them and no later
+/// block can probe them; values that rarely repeat, and fields larger than 3/4 of the table, are
+/// literals that do not enter the table (they would only evict entries that do repeat); all
+/// other fields are added. Strings are Huffman-coded when that is shorter. Names are lowercased,
+/// as HTTP/2 requires (RFC 9113 §8.2.1).
+package struct HPACKEncoder: Sendable {
+    package enum Role: Sendable {
+        /// Encodes requests.
+        case client
+        /// Encodes responses: `set-cookie` is then never indexed too.
+        case server
+    }
+
+    private let role: Role
+    private let useHuffman: Bool
+    /// The most table space this side spends, whatever the peer allows.
+    private let tableSizeLimit: Int
+    /// The peer's SETTINGS_HEADER_TABLE_SIZE as last applied.
+    private var peerMaxTableSize: Int
+    private var table: HPACKDynamicTable
+    /// Size updates owed at the start of the next block (RFC 7541 §4.2): the smallest capacity
+    /// since the last block, then the current one.
+    private var pendingSizeUpdate: (smallest: Int, current: Int)?
+    /// Dynamic table ids by field and by name. An id whose entry has been evicted is stale and
+    /// ignored; the dictionaries are rebuilt from the table when stale ids pile up.
+    private var fieldIDs: [HPACKFieldKey: Int] = [:]
+    private var nameIDs: [String: Int] = [:]
+
+    /// - Parameters:
+    ///   - maxTableSize: the table size both sides start with and the most this encoder uses:
+    ///     4096 on an HTTP/2 connection (RFC 9113 §6.5.2). RFC 7541's examples start at 256.
+    ///   - useHuffman: false sends every string as it is (RFC 7541 Appendix C.3 and C.5).
+    package init(role: Role, maxTableSize: Int = 4096, useHuffman: Bool = true) {
+        self.role = role
+        self.useHuffman = useHuffman
+        self.tableSizeLimit = maxTableSize
+        self.peerMaxTableSize = maxTableSize
+        self.table = HPACKDynamicTable(capacity: maxTableSize)
+    }
+
+    /// The dynamic table as the blocks so far have left it.
+    package var dynamicTable: HPACKDynamicTable { table }
+
+    /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE. The next block begins with a size update;
+    /// every change is answered with one, so that a peer whose limit went down always sees its
+    /// new limit respected, even when this encoder's own smaller limit did not change.
+    package mutating func setPeerMaxTableSize(_ size: Int) {
+        guard size != peerMaxTableSize else { return }
+        peerMaxTableSize = size
+        let capacity = min(size, tableSizeLimit)
+        table.setCapacity(capacity)
+        pendingSizeUpdate = (min(pendingSizeUpdate?.smallest ?? capacity, capacity), capacity)
+    }
+
+    /// Appends the block for `headers` to `buffer`, fields in order.
+    package mutating func encode(_ headers: HTTPHeaders, into buffer: inout [UInt8]) {
+        if let pending = pendingSizeUpdate {
+            if pending.smallest < pending.current {
+                HPACKInteger.encode(pending.smallest, prefixBits: 5, flags: 0x20, into: &buffer)
+            }
+            HPACKInteger.encode(pending.current, prefixBits: 5, flags: 0x20, into: &buffer)
+            pendingSizeUpdate = nil
+        }
+        for field in headers.fields {
+            encode(name: HPACKEncoder.lowercased(field.name), value: field.value, into: &buffer)
+        }
+    }
+
+    /// How a field is sent when it is not in a table already.
+    private enum Indexing {
+        /// Added to the dynamic table (RFC 7541 §6.2.1).
+        case incremental
+        /// Not added (§6.2.2).
+        case none
+        /// Not added, and no intermediary may add it (§6.2.3).
+        case never
+    }
+
+    private func indexing(of field: HPACKField) -> Indexing {
+        switch field.name {
+        case "authorization", "proxy-authorization", "cookie":
+            return .never
+        case "set-cookie":
+            return role == .server ? .never : .none
+        case ":path", "age", "content-length", "etag", "if-modified-since", "if-none-match":
+            return .none
+        default:
+            return field.size <= table.capacity * 3 / 4 ? .incremental : .none
+        }
+    }
+
+    private mutating func encode(name: String, value: String, into buffer: inout [UInt8]) {
+        let field = HPACKField(name: name, value: value)
+        let indexing = indexing(of: field)
+        if indexing != .never, let index = index(of: HPACKFieldKey(name: name, value: value)) {
+            HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
+            return
+        }
+        let nameIndex = index(ofName: name)
+        switch indexing {
+        case .incremental: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &buffer)
+        case .none: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &buffer)
+        case .never: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x10, into: &buffer)
+        }
+        if nameIndex == nil { appendString(name, into: &buffer) }
+        appendString(value, into: &buffer)
+        if case .incremental = indexing { insert(field) }
+    }
+
+    /// The index of a field whose name and value match, in the static table first.
+    private func index(of key: HPACKFieldKey) -> Int? {
+        if let index = HPACKStaticTable.index(of: key.name, value: key.value) { return index }
+        guard let id = fieldIDs[key], let index = table.index(ofID: id) else { return nil }
+        return HPACKStaticTable.count + index
+    }
+
+    /// The index of a field with this name, in the static table first.
+    private func index(ofName name: String) -> Int? {
+        if let index = HPACKStaticTable.index(ofName: name) { return index }
+        guard let id = nameIDs[name], let index = table.index(ofID: id) else { return nil }
+        return HPACKStaticTable.count + index
+    }
+
+    private mutating func insert(_ field: HPACKField) {
+        table.insert(field)
+        let id = table.insertedCount - 1
+        fieldIDs[HPACKFieldKey(name: field.name, value: field.value)] = id
+        nameIDs[field.name] = id
+        if fieldIDs.count > 2 * table.count + 32 {
+            fieldIDs.removeAll(keepingCapacity: true)
+            nameIDs.removeAll(keepingCapacity: true)
+            for index in stride(from: table.count, through: 1, by: -1) {
+                let entry = table[index]
+                fieldIDs[HPACKFieldKey(name: entry.name, value: entry.value)] = table.id(at: index)
+                nameIDs[entry.name] = table.id(at: index)
+            }
+        }
+    }
+
+    /// A string literal (RFC 7541 §5.2), Huffman-coded when that is shorter.
+    private func appendString(_ string: String, into buffer: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { bytes in
+            if useHuffman {
+                let count = HPACKHuffman.encodedCount(bytes)
+                if count < bytes.count {
+                    HPACKInteger.encode(count, prefixBits: 7, flags: 0x80, into: &buffer)
+                    HPACKHuffman.encode(bytes, into: &buffer)
+                    return
+                }
+            }
+            HPACKInteger.encode(bytes.count, prefixBits: 7, flags: 0x00, into: &buffer)
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// `name` in lowercase; the same string, without a copy, when it already is.
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains { $0 >= 0x41 && $0 <= 0x5A } ? name.lowercased() : name
+    }
+}
