@@ -17,7 +17,8 @@
 /// a call that has been on https never answers a challenge over cleartext http.
 public protocol Authenticator: Sendable {
     func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest?
-    /// Which origins may receive this authenticator's credentials.
+    /// Which origins may receive this authenticator's credentials, for a server's 401s. A proxy
+    /// authenticator's credentials belong to the proxy and answer its 407s on any call.
     var scope: AuthenticationScope { get }
 }
 

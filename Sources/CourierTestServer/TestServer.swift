@@ -147,7 +147,7 @@ public final class TestServer: Sendable {
     public func closeConnections() async {
         let tasks = connections.withLock { Array($0.tasks.values) }
         for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        await connectionsClosed()
     }
 
     /// Waits until every connection open now has ended: closed by the client, or failed.

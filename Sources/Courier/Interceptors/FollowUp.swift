@@ -28,9 +28,14 @@ enum FollowUp {
         let request = response.request
         switch response.status.code {
         case 401:
-            return try await authenticate(response, with: policy.authenticator, header: "Authorization")
+            guard let authenticator = policy.authenticator, mayAnswer(response, scope: authenticator.scope) else {
+                return nil
+            }
+            return try await authenticate(response, with: authenticator, header: "Authorization")
         case 407:
-            return try await authenticate(response, with: policy.proxyAuthenticator, header: "Proxy-Authorization")
+            // Proxy credentials belong to the proxy, whichever origin the call is on: no origin scope.
+            guard let authenticator = policy.proxyAuthenticator else { return nil }
+            return try await authenticate(response, with: authenticator, header: "Proxy-Authorization")
         case 300, 301, 302, 303, 307, 308:
             return redirect(response, policy: policy)
         case 408:
@@ -46,15 +51,13 @@ enum FollowUp {
         }
     }
 
-    /// The authenticator's answer, unless the challenge is outside its scope or the answer
-    /// repeats credentials the server just rejected.
+    /// The authenticator's answer, unless the answer repeats credentials the server just rejected.
     private static func authenticate(
         _ response: HTTPResponse,
-        with authenticator: (any Authenticator)?,
+        with authenticator: any Authenticator,
         header: String
     ) async throws -> HTTPRequest? {
-        guard let authenticator, mayAnswer(response, scope: authenticator.scope),
-            response.request.body?.isReplayable ?? true,
+        guard response.request.body?.isReplayable ?? true,
             let next = try await authenticator.authenticate(response)
         else { return nil }
         let rejected = response.request.headers[header]

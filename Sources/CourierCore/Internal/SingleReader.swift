@@ -15,7 +15,7 @@ package final class SingleReader: Sendable {
     }
 
     /// Enters if nobody is reading.
-    package func tryEnter() -> Bool {
+    private func tryEnter() -> Bool {
         busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     }
 

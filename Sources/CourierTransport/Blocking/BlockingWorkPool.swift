@@ -41,7 +41,11 @@ package final class BlockingWorkPool: Sendable {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 guard waiter.install(continuation) else { return }
-                submit { waiter.resume(with: Swift.Result { try body() }) }
+                submit {
+                    // A caller that gave up before a thread was free needs no answer.
+                    guard !waiter.isResumed else { return }
+                    waiter.resume(with: Swift.Result { try body() })
+                }
             }
         } onCancel: {
             waiter.resume(with: .failure(CancellationError()))
@@ -98,6 +102,14 @@ private final class AbandonableWaiter<Result: Sendable>: Sendable {
         }
         if cancelled { continuation.resume(throwing: CancellationError()) }
         return !cancelled
+    }
+
+    /// Whether the caller has been answered (or has given up).
+    var isResumed: Bool {
+        state.withLock { state in
+            if case .resumed = state { return true }
+            return false
+        }
     }
 
     func resume(with result: Swift.Result<Result, any Error>) {

@@ -145,7 +145,8 @@ package struct Connector: Sendable {
                         await Connector.drain(&group)
                         throw error
                     }
-                    routes.failed(route)
+                    // A route that failed is tried last next time; not for our own exhaustion.
+                    if (error as? SocketError)?.isResourceExhaustion != true { routes.failed(route) }
                     failures.append((route, error))
                     call.emit { $0.connectFailed($1, route: route, error: Connector.describe(error, route: route)) }
                     if next < plan.count {

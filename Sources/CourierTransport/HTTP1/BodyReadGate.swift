@@ -20,15 +20,31 @@ final class BodyReadGate: Sendable {
 
     private let state = Mutex(State.idle)
 
-    /// Enters for a read, or throws `.bodyAlreadyConsumed` if another task holds the body.
+    /// Enters for a read, or throws `.bodyAlreadyConsumed` if another task holds the body. The
+    /// reader holds the body but is not interruptible until `beginIO`.
     func enterRead() throws(HTTPClientError) {
         let entered = state.withLock { state in
             guard case .idle = state else { return false }
-            state = .inIO(abandonRequested: false)
+            state = .settling(abandonRequested: false)
             return true
         }
         guard entered else {
             throw HTTPClientError(.bodyAlreadyConsumed, "The response body is being read by another task.")
+        }
+    }
+
+    /// The reader starts I/O on a connection it still owns (the body is streaming), which an
+    /// abandon may now interrupt. False when an abandon was requested since `enterRead`: then
+    /// there is no I/O to do, and the reader abandons the body instead.
+    func beginIO() -> Bool {
+        state.withLock { state in
+            guard case .settling(let abandonRequested) = state else { preconditionFailure("beginIO outside a read") }
+            guard !abandonRequested else {
+                state = .settling(abandonRequested: false)
+                return false
+            }
+            state = .inIO(abandonRequested: false)
+            return true
         }
     }
 

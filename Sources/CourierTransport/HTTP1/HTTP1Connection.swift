@@ -16,6 +16,9 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     var buffer = ReceiveBuffer()
     /// Exchanges this connection has carried, counting the current one.
     package private(set) var exchangeCount = 0
+    /// A write failed because the peer reset the connection or closed its reading side: the one
+    /// failure after which what the peer sent before may still be read (see `earlyResponse`).
+    private(set) var writeFailedOnReset = false
 
     package init(
         stream: any ByteStream, route: Route, tlsHandshake: TLSHandshake? = nil, limits: HTTP1Limits = HTTP1Limits()
@@ -56,7 +59,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             try timeout.check()
             try await stream.write(first, second, deadline: timeout.deadline)
         } catch {
-            throw mapError(error, phase: .request, timeout: timeout)
+            throw writeFailure(error, timeout: timeout)
         }
     }
 
@@ -70,7 +73,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
                 try timeout.check()
                 sent = try socket.writeWithoutWaiting(first, second)
             } catch {
-                throw mapError(error, phase: .request, timeout: timeout)
+                throw writeFailure(error, timeout: timeout)
             }
         }
         guard sent < first.count + second.count else { return }
@@ -80,6 +83,11 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         try await withTaskExecutorPreference(reactor) {
             try await write(firstRest, secondRest, timeout: timeout)
         }
+    }
+
+    private func writeFailure(_ error: any Error, timeout: IOTimeout) -> any Error {
+        if let error = error as? SocketError, error.isConnectionReset { writeFailedOnReset = true }
+        return mapError(error, phase: .request, timeout: timeout)
     }
 
     /// Reads response heads until a final one, skipping 1xx interim responses (but returning a
@@ -129,16 +137,23 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
 
     /// The complete response a server sent before it stopped reading the request, or nil.
     ///
-    /// Called after a write failed because the peer closed or reset the connection. The kernel
-    /// keeps what it received before a reset readable, so this reads to the end of the stream
-    /// (at most `maxHeadBytes` plus `maxEarlyBodyBytes`) and answers only if a final head and its
-    /// whole body are there: a response cut short is no answer, and the write's error stands.
+    /// Called only after a write failed on a reset (`writeFailedOnReset`), so the descriptor is
+    /// still this connection's. The kernel keeps what it received before a reset readable, so
+    /// this reads to the end of the stream (at most `maxHeadBytes` plus `maxEarlyBodyBytes`) and
+    /// answers only if a final head and its whole body are there: a response cut short is no
+    /// answer, and the write's error stands. A close-delimited body is whole only if the stream
+    /// ended cleanly.
     func earlyResponse(to method: HTTPMethod, timeout: IOTimeout) async -> HTTP1Head? {
         let limit = limits.maxHeadBytes + HTTP1Connection.maxEarlyBodyBytes
+        var endedCleanly = false
         while buffer.readableCount < limit {
             guard (try? timeout.check()) != nil,
-                let count = try? await stream.read(into: &buffer, deadline: timeout.deadline), count > 0
+                let count = try? await stream.read(into: &buffer, deadline: timeout.deadline)
             else { break }
+            if count == 0 {
+                endedCleanly = !stream.isTruncated
+                break
+            }
         }
         guard let head = try? await readResponseHead(timeout: timeout),
             let framing = try? HTTP1Framing.response(to: method, head: head)
@@ -149,7 +164,8 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             switch try? decoder.next(&rest) {
             case .data: continue
             case .end: return head
-            case .needMore, nil: return nil
+            case .needMore: return endedCleanly && (try? decoder.endOfStream()) != nil ? head : nil
+            case nil: return nil
             }
         }
     }

@@ -166,12 +166,16 @@ package struct HTTP1Exchange: HTTPExchange {
         do {
             try await write()
             return nil
-        } catch let error as HTTPClientError where error.kind == .connectionClosed {
+        } catch let error where http1Connection.writeFailedOnReset {
             let connection = http1Connection
             let early = await withTaskExecutorPreference(connection.reactor) {
                 await connection.earlyResponse(to: request.method, timeout: call.readTimeout)
             }
-            guard let early else { throw error }
+            guard let early else {
+                // Cancellation or the call's deadline, if either came meanwhile, says more than the reset.
+                try connection.check(call.readTimeout, phase: .request)
+                throw error
+            }
             call.emit { $0.responseHeadersStart($1) }
             return early
         }

@@ -43,17 +43,25 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
     func read() async throws -> ByteBuffer? {
         try gate.enterRead()
         let outcome: Result<ByteBuffer?, any Error>
+        var interrupted = false
         switch state {
         case .finished: outcome = .success(nil)
         case .failed(let error): outcome = .failure(error)
         case .streaming:
+            // Interruptible only while the body streams: once finished or failed, its connection
+            // belongs to the pool or is closed, and an abandon must not shut it down.
+            guard gate.beginIO() else {
+                interrupted = true
+                outcome = .success(nil)
+                break
+            }
             do {
                 outcome = .success(try await readChunk())
             } catch {
                 outcome = .failure(error)
             }
+            interrupted = gate.endIO()
         }
-        let interrupted = gate.endIO()
         let result = await settle(outcome, interrupted: interrupted)
         while !gate.leave() { await abandonNow() }
         return try result.get()
@@ -61,12 +69,13 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
 
     /// The next chunk, or nil at the end; I/O only, the connection's fate is left to `settle`.
     private func readChunk() async throws -> ByteBuffer? {
-        // Checked before every chunk, buffered or not: a consumer reading a body that arrives
-        // faster than it is read would otherwise never reach a wait that notices.
-        try connection.check(call.readTimeout, phase: .responseBody)
         // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
         switch try decoder.next(&connection.buffer) {
-        case .data(let data): return data
+        case .data(let data):
+            // Checked for buffered chunks too (reads check for themselves): a consumer reading a
+            // body that arrives faster than it reads would otherwise never reach a check.
+            try connection.check(call.readTimeout, phase: .responseBody)
+            return data
         case .end: return nil
         case .needMore: return try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
         }

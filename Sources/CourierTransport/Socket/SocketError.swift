@@ -17,4 +17,9 @@ package struct SocketError: Error, Sendable, CustomStringConvertible {
     package var isConnectionReset: Bool {
         errno == ECONNRESET || errno == EPIPE || errno == ECONNABORTED
     }
+
+    /// This process ran out of descriptors, memory or threads: nothing to hold against the peer.
+    package var isResourceExhaustion: Bool {
+        errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM || errno == EAGAIN
+    }
 }
