@@ -165,9 +165,34 @@ def decompressor_seeds():
     write("decompressor", bytes([0, 3]) + gzip.compress(b"one", mtime=0) + gzip.compress(b"two", mtime=0))
 
 
+def hpack_seeds():
+    """Stories of a few encoders, as one context each: control byte 0 (4096 table, 256 KiB list
+    limit, Huffman, client), then each case as a block (no SETTINGS, 16-bit length, wire), as many
+    cases as fit in the target's 4096 bytes; plus a bomb and a few malformed blocks."""
+    folders = ["nghttp2", "nghttp2-change-table-size", "go-hpack", "haskell-http2-naive", "python-hpack",
+               "swift-nio-hpack-huffman"]
+    for folder in folders:
+        for number in range(3):
+            story = json.loads((CONFORMANCE / "hpack" / folder / f"story_0{number}.json").read_text())
+            seed = bytes([0x10 if ":status" in story["cases"][0]["headers"][0] else 0x00])
+            for case in story["cases"]:
+                wire = bytes.fromhex(case["wire"])
+                if len(seed) + 3 + len(wire) > 4096:
+                    break
+                seed += bytes([0]) + len(wire).to_bytes(2, "big") + wire
+            write("hpack", seed)
+    value = b"x" * 1000
+    bomb = bytes([0x40, 0x01]) + b"b" + bytes([0x7F, 0xE9, 0x06]) + value + bytes([0xBE]) * 2000  # "b": 1000 x
+    write("hpack", bytes([0x04, 0]) + len(bomb).to_bytes(2, "big") + bomb)  # 1 KiB list limit
+    for block in [b"\x3f\xe1\x1f\x82", b"\x82\x20", b"\x40\x84\xff\xff\xff\xff\x00", b"\x40\x81\x18\x00",
+                  b"\xff\x80\x80\x80\x80\x80\x00", b"\xbe"]:
+        write("hpack", bytes([0x00, 0x81]) + len(block).to_bytes(2, "big") + block)  # after SETTINGS of 256
+
+
 def licences():
     shutil.copy(CONFORMANCE / "llhttp-response" / "LICENSE", CORPUS / "LICENSE-llhttp")
     shutil.copy(CONFORMANCE / "cookies" / "UPSTREAM-README", CORPUS / "NOTICE-http-state")
+    shutil.copy(CONFORMANCE / "hpack" / "LICENSE", CORPUS / "LICENSE-hpack-test-case")
     header = [line for line in (CONFORMANCE / "cookies" / "dates" / "bsd-examples.json").read_text().splitlines()
               if line.lstrip().startswith("//")]
     (CORPUS / "LICENSE-chromium-cookie-dates").write_text("\n".join(line.lstrip("/ ").rstrip() for line in header) + "\n")
@@ -181,4 +206,5 @@ if __name__ == "__main__":
     cookie_seeds()
     auth_seeds()
     decompressor_seeds()
+    hpack_seeds()
     licences()

@@ -10,6 +10,7 @@ enum FuzzTarget: String, CaseIterable {
     case cookie = "cookie"
     case authChallenge = "auth-challenge"
     case decompressor = "decompressor"
+    case hpack = "hpack"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -21,6 +22,7 @@ enum FuzzTarget: String, CaseIterable {
         case .cookie: CookieTarget.run(data)
         case .authChallenge: AuthChallengeTarget.run(data)
         case .decompressor: DecompressorTarget.run(data)
+        case .hpack: HPACKTarget.run(data)
         }
     }
 

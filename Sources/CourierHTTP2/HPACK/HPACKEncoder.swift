@@ -162,8 +162,12 @@ package struct HPACKEncoder: Sendable {
         }
     }
 
-    /// `name` in lowercase; the same string, without a copy, when it already is.
+    /// `name` with ASCII letters in lowercase (a valid name is ASCII; others pass through for the
+    /// message layer to refuse); the same string, without a copy, when it has no uppercase letter.
     private static func lowercased(_ name: String) -> String {
-        name.utf8.contains { $0 >= 0x41 && $0 <= 0x5A } ? name.lowercased() : name
+        guard name.utf8.contains(where: isUppercase) else { return name }
+        return String(decoding: name.utf8.map { isUppercase($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
+
+    private static func isUppercase(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
 }
