@@ -84,13 +84,15 @@ package struct HPACKEncoder: Sendable {
         case never
     }
 
-    private func indexing(of field: HPACKField) -> Indexing {
-        switch field.name {
-        case "authorization", "proxy-authorization", "cookie":
+    /// Every name with a rule of its own is in the static table, so the rules are told apart by
+    /// static index rather than by comparing strings.
+    private func indexing(of field: HPACKField, staticIndex: Int?) -> Indexing {
+        switch staticIndex {
+        case 23, 32, 49:  // authorization, cookie, proxy-authorization
             return .never
-        case "set-cookie":
+        case 55:  // set-cookie
             return role == .server ? .never : .none
-        case ":path", "age", "content-length", "etag", "if-modified-since", "if-none-match":
+        case 4, 21, 28, 34, 40, 41:  // :path, age, content-length, etag, if-modified-since, if-none-match
             return .none
         default:
             return field.size <= table.capacity * 3 / 4 ? .incremental : .none
@@ -99,12 +101,13 @@ package struct HPACKEncoder: Sendable {
 
     private mutating func encode(name: String, value: String, into buffer: inout [UInt8]) {
         let field = HPACKField(name: name, value: value)
-        let indexing = indexing(of: field)
-        if indexing != .never, let index = index(of: HPACKFieldKey(name: name, value: value)) {
+        let staticIndex = HPACKStaticTable.index(ofName: name)
+        let indexing = indexing(of: field, staticIndex: staticIndex)
+        if indexing != .never, let index = index(of: field, staticIndex: staticIndex) {
             HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
             return
         }
-        let nameIndex = index(ofName: name)
+        let nameIndex = staticIndex ?? dynamicIndex(ofName: name)
         switch indexing {
         case .incremental: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &buffer)
         case .none: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &buffer)
@@ -116,15 +119,18 @@ package struct HPACKEncoder: Sendable {
     }
 
     /// The index of a field whose name and value match, in the static table first.
-    private func index(of key: HPACKFieldKey) -> Int? {
-        if let index = HPACKStaticTable.index(of: key.name, value: key.value) { return index }
-        guard let id = fieldIDs[key], let index = table.index(ofID: id) else { return nil }
+    private func index(of field: HPACKField, staticIndex: Int?) -> Int? {
+        if let staticIndex, let index = HPACKStaticTable.index(ofValue: field.value, nameIndex: staticIndex) {
+            return index
+        }
+        guard let id = fieldIDs[HPACKFieldKey(name: field.name, value: field.value)],
+            let index = table.index(ofID: id)
+        else { return nil }
         return HPACKStaticTable.count + index
     }
 
-    /// The index of a field with this name, in the static table first.
-    private func index(ofName name: String) -> Int? {
-        if let index = HPACKStaticTable.index(ofName: name) { return index }
+    /// The index of a dynamic table entry with this name.
+    private func dynamicIndex(ofName name: String) -> Int? {
         guard let id = nameIDs[name], let index = table.index(ofID: id) else { return nil }
         return HPACKStaticTable.count + index
     }

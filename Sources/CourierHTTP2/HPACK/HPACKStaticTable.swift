@@ -6,13 +6,20 @@ package enum HPACKStaticTable {
     /// The field at a 1-based index in 1...61.
     package static subscript(index: Int) -> HPACKField { fields[index - 1] }
 
-    /// For the encoder: the index of a field whose name and value both match.
-    package static func index(of name: String, value: String) -> Int? {
-        fieldIndices[HPACKFieldKey(name: name, value: value)]
-    }
-
     /// For the encoder: the lowest index of a field with this name.
     package static func index(ofName name: String) -> Int? { nameIndices[name] }
+
+    /// For the encoder: the index of the field with this value among those named as the field at
+    /// `nameIndex` (the lowest index of its name). Fields of one name are adjacent in the table.
+    package static func index(ofValue value: String, nameIndex: Int) -> Int? {
+        let name = fields[nameIndex - 1].name
+        var index = nameIndex
+        while index <= count && fields[index - 1].name == name {
+            if fields[index - 1].value == value { return index }
+            index += 1
+        }
+        return nil
+    }
 
     private static let fields: [HPACKField] = [
         HPACKField(name: ":authority", value: ""),  // 1
@@ -77,14 +84,6 @@ package enum HPACKStaticTable {
         HPACKField(name: "via", value: ""),  // 60
         HPACKField(name: "www-authenticate", value: ""),  // 61
     ]
-
-    private static let fieldIndices: [HPACKFieldKey: Int] = {
-        var indices: [HPACKFieldKey: Int] = [:]
-        for (offset, field) in fields.enumerated() {
-            indices[HPACKFieldKey(name: field.name, value: field.value)] = offset + 1
-        }
-        return indices
-    }()
 
     private static let nameIndices: [String: Int] = {
         var indices: [String: Int] = [:]
