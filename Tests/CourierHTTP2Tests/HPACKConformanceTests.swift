@@ -47,6 +47,8 @@ struct HPACKConformanceTests {
     /// lists, nghttp2's 5,541 (1.13×). The whole difference is `cookie`, which we always send
     /// never-indexed (28 cookies, 2,304 octets of values) and nghttp2 adds to the table when the
     /// value has 20 octets or more: with nghttp2's cookie rule our total was 5,541 octets too.
+    /// Over all 32 stories (3,384 lists, checked once outside the tests): 363,119 octets against
+    /// nghttp2's 360,319 (1.008×).
     @Test("raw-data round-trips through our encoder, at most 15 % larger than nghttp2's")
     func encode() throws {
         let nghttp2 = HPACKStory.load("nghttp2")

@@ -10,7 +10,8 @@ package import CourierCore
 /// block can probe them; values that rarely repeat, and fields larger than 3/4 of the table, are
 /// literals that do not enter the table (they would only evict entries that do repeat); all
 /// other fields are added. Strings are Huffman-coded when that is shorter. Names are lowercased,
-/// as HTTP/2 requires (RFC 9113 §8.2.1).
+/// as HTTP/2 requires (RFC 9113 §8.2.1). Unlike nghttp2, which indexes a cookie of 20 octets or
+/// more, every `cookie` is never-indexed: a repeated cookie costs its full length each time.
 package struct HPACKEncoder: Sendable {
     package enum Role: Sendable {
         /// Encodes requests.
@@ -29,10 +30,13 @@ package struct HPACKEncoder: Sendable {
     /// Size updates owed at the start of the next block (RFC 7541 §4.2): the smallest capacity
     /// since the last block, then the current one.
     private var pendingSizeUpdate: (smallest: Int, current: Int)?
-    /// Dynamic table ids by field and by name. An id whose entry has been evicted is stale and
-    /// ignored; the dictionaries are rebuilt from the table when stale ids pile up.
-    private var fieldIDs: [HPACKFieldKey: Int] = [:]
-    private var nameIDs: [String: Int] = [:]
+    /// The dynamic table's values and ids by name, oldest first, so that one lookup of the name
+    /// finds both an entry with the same value and the newest with the same name. Ids only grow,
+    /// so evicted (stale) entries are a prefix of each list; the lists are rebuilt from the table
+    /// when stale entries pile up.
+    private var entriesByName: [String: [(value: String, id: Int)]] = [:]
+    /// Entries in `entriesByName`, stale ones included.
+    private var lookupCount = 0
 
     /// - Parameters:
     ///   - maxTableSize: the table size both sides start with and the most this encoder uses:
@@ -103,11 +107,18 @@ package struct HPACKEncoder: Sendable {
         let field = HPACKField(name: name, value: value)
         let staticIndex = HPACKStaticTable.index(ofName: name)
         let indexing = indexing(of: field, staticIndex: staticIndex)
-        if indexing != .never, let index = index(of: field, staticIndex: staticIndex) {
+        if indexing != .never, let staticIndex,
+            let index = HPACKStaticTable.index(ofValue: value, nameIndex: staticIndex)
+        {
             HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
             return
         }
-        let nameIndex = staticIndex ?? dynamicIndex(ofName: name)
+        let dynamic = dynamicIndices(name: name, value: value)
+        if indexing != .never, let index = dynamic.field {
+            HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
+            return
+        }
+        let nameIndex = staticIndex ?? dynamic.name
         switch indexing {
         case .incremental: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 6, flags: 0x40, into: &buffer)
         case .none: HPACKInteger.encode(nameIndex ?? 0, prefixBits: 4, flags: 0x00, into: &buffer)
@@ -118,37 +129,30 @@ package struct HPACKEncoder: Sendable {
         if case .incremental = indexing { insert(field) }
     }
 
-    /// The index of a field whose name and value match, in the static table first.
-    private func index(of field: HPACKField, staticIndex: Int?) -> Int? {
-        if let staticIndex, let index = HPACKStaticTable.index(ofValue: field.value, nameIndex: staticIndex) {
-            return index
+    /// The indices of the newest dynamic table entry with this name and value, and of the
+    /// newest with this name.
+    private func dynamicIndices(name: String, value: String) -> (field: Int?, name: Int?) {
+        guard let entries = entriesByName[name] else { return (nil, nil) }
+        var nameIndex: Int?
+        for entry in entries.reversed() {
+            guard let index = table.index(ofID: entry.id) else { break }
+            nameIndex = nameIndex ?? HPACKStaticTable.count + index
+            if entry.value == value { return (HPACKStaticTable.count + index, nameIndex) }
         }
-        guard let id = fieldIDs[HPACKFieldKey(name: field.name, value: field.value)],
-            let index = table.index(ofID: id)
-        else { return nil }
-        return HPACKStaticTable.count + index
-    }
-
-    /// The index of a dynamic table entry with this name.
-    private func dynamicIndex(ofName name: String) -> Int? {
-        guard let id = nameIDs[name], let index = table.index(ofID: id) else { return nil }
-        return HPACKStaticTable.count + index
+        return (nil, nameIndex)
     }
 
     private mutating func insert(_ field: HPACKField) {
         table.insert(field)
-        let id = table.insertedCount - 1
-        fieldIDs[HPACKFieldKey(name: field.name, value: field.value)] = id
-        nameIDs[field.name] = id
-        if fieldIDs.count > 2 * table.count + 32 {
-            fieldIDs.removeAll(keepingCapacity: true)
-            nameIDs.removeAll(keepingCapacity: true)
-            for index in stride(from: table.count, through: 1, by: -1) {
-                let entry = table[index]
-                fieldIDs[HPACKFieldKey(name: entry.name, value: entry.value)] = table.id(at: index)
-                nameIDs[entry.name] = table.id(at: index)
-            }
+        entriesByName[field.name, default: []].append((field.value, table.insertedCount - 1))
+        lookupCount += 1
+        guard lookupCount > 2 * table.count + 32 else { return }
+        entriesByName.removeAll(keepingCapacity: true)
+        for index in stride(from: table.count, through: 1, by: -1) {
+            let entry = table[index]
+            entriesByName[entry.name, default: []].append((entry.value, table.id(at: index)))
         }
+        lookupCount = table.count
     }
 
     /// A string literal (RFC 7541 §5.2), Huffman-coded when that is shorter.

@@ -24,9 +24,3 @@ package struct HPACKField: Sendable {
         self.init(name: name, value: value, nameOctets: name.utf8.count, valueOctets: value.utf8.count)
     }
 }
-
-/// A name and value as a dictionary key, for the encoder's lookups.
-package struct HPACKFieldKey: Hashable, Sendable {
-    package let name: String
-    package let value: String
-}
