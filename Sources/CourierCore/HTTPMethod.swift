@@ -44,7 +44,9 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, ExpressibleByStr
     /// Throws `.invalidRequest` unless the method is a token (RFC 9110 §9.1), which is what
     /// keeps a space or CRLF from rewriting the request line.
     package func validate() throws(HTTPClientError) {
-        guard !rawValue.isEmpty, rawValue.utf8.allSatisfy(HTTPSyntax.isTokenCharacter) else {
+        var valid = !rawValue.isEmpty
+        for byte in rawValue.utf8 where !HTTPSyntax.isTokenCharacter(byte) { valid = false }
+        guard valid else {
             throw HTTPClientError(.invalidRequest, "Method \(rawValue.debugDescription) is not a valid token.")
         }
     }

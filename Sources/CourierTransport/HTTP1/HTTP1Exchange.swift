@@ -69,7 +69,7 @@ package struct HTTP1Exchange: HTTPExchange {
 
     /// Writes the request and reads the final response head. `bodyUnsent` is true when the
     /// server answered with a final status before the whole body was sent: after
-    /// `Expect: 100-continue`, or early and closing (see `answeringEarly`).
+    /// `Expect: 100-continue`, or early and closing (see `earlyAnswer`).
     private func exchange(
         _ request: HTTPRequest, head: ByteBuffer, call: CallContext
     ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
@@ -85,23 +85,25 @@ package struct HTTP1Exchange: HTTPExchange {
         case .failed(let error):
             throw error
         case .bytes, .stream, .file:
-            let early = try await answeringEarly(request, call: call) {
+            do {
                 try await withTaskExecutorPreference(connection.reactor) {
                     call.emit { $0.requestHeadersStart($1) }
                     try await connection.write(head, timeout: call.writeTimeout)
                     call.emit { $0.requestHeadersEnd($1, request: request) }
                 }
+            } catch {
+                return (try await earlyAnswer(to: request, after: error, call: call), true)
             }
-            if let early { return (early, true) }
             if expectsContinue, let early = try await awaitContinue(call: call) {
                 return (early, true)
             }
             call.emit { $0.requestBodyStart($1) }
-            var sent = 0
-            let earlyDuringBody = try await answeringEarly(request, call: call) {
+            let sent: Int
+            do {
                 sent = try await writeBody(request.body!, call: call)
+            } catch {
+                return (try await earlyAnswer(to: request, after: error, call: call), true)
             }
-            if let earlyDuringBody { return (earlyDuringBody, true) }
             call.emit { $0.requestBodyEnd($1, byteCount: sent) }
             call.requestFullySent()
             let response = try await withTaskExecutorPreference(connection.reactor) {
@@ -130,10 +132,10 @@ package struct HTTP1Exchange: HTTPExchange {
             writing write: (ByteBuffer, ByteBuffer) async throws -> Void
         ) async throws -> (HTTP1Head, bodyUnsent: Bool) {
             call.emit { $0.requestHeadersStart($1) }
-            if let early = try await answeringEarly(
-                request, call: call, { try await write(head, body ?? ByteBuffer()) })
-            {
-                return (early, true)
+            do {
+                try await write(head, body ?? ByteBuffer())
+            } catch {
+                return (try await earlyAnswer(to: request, after: error, call: call), true)
             }
             call.emit { $0.requestHeadersEnd($1, request: request) }
             if let body {
@@ -154,31 +156,28 @@ package struct HTTP1Exchange: HTTPExchange {
         return try await run { try await connection.writeSoon($0, $1, timeout: call.writeTimeout) }
     }
 
-    /// Runs `write`; if the server closed or reset the connection under it, returns the
-    /// server's response when it has already arrived whole.
+    /// After writing the request failed with `error`: the server's response if it has already
+    /// arrived whole, or else `error` rethrown.
     ///
     /// A server that rejects an upload (413, 401) often answers at once and closes without
-    /// reading the body, and the client's next write then fails. The answer says far more than
-    /// "connection reset", so, as curl and OkHttp do, the caller gets it.
-    private func answeringEarly(
-        _ request: HTTPRequest, call: CallContext, _ write: () async throws -> Void
-    ) async throws -> HTTP1Head? {
-        do {
-            try await write()
-            return nil
-        } catch let error where http1Connection.writeFailedOnReset {
-            let connection = http1Connection
-            let early = await withTaskExecutorPreference(connection.reactor) {
-                await connection.earlyResponse(to: request.method, timeout: call.readTimeout)
-            }
-            guard let early else {
-                // Cancellation or the call's deadline, if either came meanwhile, says more than the reset.
-                try connection.check(call.readTimeout, phase: .request)
-                throw error
-            }
-            call.emit { $0.responseHeadersStart($1) }
-            return early
+    /// reading the body, and the client's next write then fails with a reset. The answer says far
+    /// more than "connection reset", so, as curl and OkHttp do, the caller gets it. Only a reset
+    /// qualifies: after any other failure the connection may already be closed.
+    private func earlyAnswer(
+        to request: HTTPRequest, after error: any Error, call: CallContext
+    ) async throws -> HTTP1Head {
+        let connection = http1Connection
+        guard connection.writeFailedOnReset else { throw error }
+        let early = await withTaskExecutorPreference(connection.reactor) {
+            await connection.earlyResponse(to: request.method, timeout: call.readTimeout)
         }
+        guard let early else {
+            // Cancellation or the call's deadline, if either came meanwhile, says more than the reset.
+            try connection.check(call.readTimeout, phase: .request)
+            throw error
+        }
+        call.emit { $0.responseHeadersStart($1) }
+        return early
     }
 
     /// Waits up to `expectContinueTimeout` for the server's verdict on an `Expect: 100-continue`
