@@ -82,7 +82,14 @@ print(
 let authority = try HeldCertificate.authority()
 let leaf = try HeldCertificate.leaf(hosts: ["127.0.0.1"], issuedBy: authority)
 let secure = try await TestServer(tls: .init(identity: leaf.identity)) { request in
-    MockResponse(headers: ["Set-Cookie": "visits=\(request.sequenceNumber + 1); Path=/"], body: "Hello over TLS")
+    // The server reports the Cookie header it received: the jar adds it on the wire, below
+    // `response.request`, which is the request as the caller built it.
+    MockResponse(
+        headers: [
+            "Set-Cookie": "visits=\(request.sequenceNumber + 1); Path=/",
+            "X-Cookie-Received": request.headers["Cookie"] ?? "none",
+        ],
+        body: "Hello over TLS")
 }
 var secureConfiguration = HTTPClient.Configuration()
 secureConfiguration.tls.trustRoots = [authority.certificate]
@@ -95,7 +102,7 @@ for _ in 0..<2 {
         "GET \(secure.url("/secure")) → \(response.status), \(handshake?.version.description ?? "-") "
             + "\(handshake?.cipherSuite ?? "-"), ALPN \(handshake?.applicationProtocol ?? "-"), "
             + "body: \(try await response.body.string().debugDescription), "
-            + "sent cookie: \(response.request.headers["Cookie"] ?? "none")"
+            + "cookie the server received: \(response.headers["X-Cookie-Received"] ?? "-")"
     )
 }
 await secure.shutdown()
