@@ -35,13 +35,14 @@ public struct DigestAuthenticator: Authenticator {
             nonce: nonce, cnonce: cnonce, nc: "00000001", qop: qops.isEmpty ? nil : "auth",
             algorithm: algorithm, session: session
         )
+        let quoted = DigestAuthenticator.quoted
         var fields = [
-            "username=\"\(username)\"", "realm=\"\(realm)\"", "uri=\"\(uri)\"",
-            "algorithm=\(algorithm.rawValue)\(session ? "-sess" : "")", "nonce=\"\(nonce)\"",
+            "username=\(quoted(username))", "realm=\(quoted(realm))", "uri=\(quoted(uri))",
+            "algorithm=\(algorithm.rawValue)\(session ? "-sess" : "")", "nonce=\(quoted(nonce))",
         ]
-        if credentials.qop != nil { fields += ["nc=00000001", "cnonce=\"\(cnonce)\"", "qop=auth"] }
-        fields.append("response=\"\(credentials.response)\"")
-        if let opaque = challenge.parameters["opaque"] { fields.append("opaque=\"\(opaque)\"") }
+        if credentials.qop != nil { fields += ["nc=00000001", "cnonce=\(quoted(cnonce))", "qop=auth"] }
+        fields.append("response=\(quoted(credentials.response))")
+        if let opaque = challenge.parameters["opaque"] { fields.append("opaque=\(quoted(opaque))") }
         request.headers[header] = "Digest " + fields.joined(separator: ", ")
         return request
     }
@@ -61,8 +62,23 @@ public struct DigestAuthenticator: Authenticator {
         return best.map { ($0.0, $0.1, $0.2) }
     }
 
+    /// A quoted-string (RFC 9110 §5.6.4): a `"` or `\\` in a username or in what the server
+    /// sent would otherwise end the value early and let the rest read as other parameters.
+    private static func quoted(_ value: String) -> String {
+        var result = "\""
+        for character in value {
+            if character == "\"" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result + "\""
+    }
+
+    /// 16 random bytes as 32 hex digits.
     private static func clientNonce() -> String {
-        (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        (0..<16).map { _ in
+            let byte = UInt8.random(in: 0...255)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
     }
 
     /// RFC 7616 §3.4.1–3.4.3: the response hash from its inputs.

@@ -87,6 +87,18 @@ struct DigestAuthenticationTests {
         }
     }
 
+    @Test("A username with a quote or backslash is escaped in its quoted-string and still verifies")
+    func quotedUsername() async throws {
+        try await withTimeout {
+            let server = try await server(password: "pw")
+            let name = #"ada "the" \ lovelace"#
+            let client = HTTPClient().with { $0.authenticator = DigestAuthenticator(username: name, password: "pw") }
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(try await response.body.string() == "hello \(name)")
+            await server.shutdown()
+        }
+    }
+
     @Test("A wrong password gets one try; a stale nonce gets another")
     func retries() async throws {
         try await withTimeout {
