@@ -54,6 +54,11 @@ mkdir -p "$scratch/logs"
 # invariant broke) is printed before the trap either way, and ASan prints the stack.
 export SWIFT_BACKTRACE=enable=no
 
+# Inputs libFuzzer saved because they failed (not slow-unit-…, which it saves for speed only).
+count_failures() {
+  find "$1" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l
+}
+
 # Runs one target; its summary goes to logs/<target>.summary, its exit status says crashed or not.
 run_target() {
   local target="$1"
@@ -62,7 +67,7 @@ run_target() {
   mkdir -p "$corpus" "$crashes"
   cp -n Fuzz/Corpus/"$target"/* "$corpus"/ 2>/dev/null || true
   local before
-  before="$(find "$crashes" -type f | wc -l)"
+  before="$(count_failures "$crashes")"
   local bound=("-max_total_time=$seconds")
   [ -n "$runs" ] && bound=("-runs=$runs")
   local status=0
@@ -79,7 +84,7 @@ run_target() {
     executions="$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')"
     speed="$(grep -oE 'exec/s: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)"
   fi
-  found=$(($(find "$crashes" -type f | wc -l) - before))
+  found=$(($(count_failures "$crashes") - before))
   if [ "$status" -ne 0 ] && [ "$found" -eq 0 ]; then found=1; fi
   printf '%-16s %12s executions %8s exec/s %3d crashes\n' \
     "$target" "${executions:-0}" "${speed:-0}" "$found" >"$scratch/logs/$target.summary"
