@@ -189,6 +189,13 @@ def hpack_seeds():
         write("hpack", bytes([0x00, 0x81]) + len(block).to_bytes(2, "big") + block)  # after SETTINGS of 256
 
 
+def findings():
+    """Inputs that once found a bug (Fuzz/Findings, see README.md) replay in every run."""
+    for folder in sorted((ROOT / "Findings").glob("*")):
+        for finding in sorted(folder.glob("*")):
+            write(folder.name, finding.read_bytes())
+
+
 def licences():
     shutil.copy(CONFORMANCE / "llhttp-response" / "LICENSE", CORPUS / "LICENSE-llhttp")
     shutil.copy(CONFORMANCE / "cookies" / "UPSTREAM-README", CORPUS / "NOTICE-http-state")
@@ -207,4 +214,5 @@ if __name__ == "__main__":
     auth_seeds()
     decompressor_seeds()
     hpack_seeds()
+    findings()
     licences()

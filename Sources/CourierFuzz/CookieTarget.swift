@@ -10,10 +10,11 @@ import FoundationEssentials
 ///
 /// Invariants: an accepted cookie has a non-empty name without `=` or `;`, a value without `;`,
 /// a lowercase domain that the request host domain-matches and that is no public suffix unless
-/// it is the host itself, host-only only for the host itself, a path that starts with
-/// `/`; the cookie goes back to the URL that set it exactly when it has not expired, the path
-/// matches and the scheme fits `Secure`; and any date the parser accepts, and any expiry up to
-/// the year 9999, formats and parses back to itself.
+/// it is the host itself, host-only only for the host itself, a path that starts with `/`, and
+/// `Secure` only from https (RFC 6265bis §5.7); it goes back to the URL that set it exactly when
+/// it has not expired, the path matches and the scheme fits `Secure`; it expires at most 400 days
+/// ahead (RFC 6265bis §5.6.1–5.6.2); and any date the parser accepts, and any expiry, formats and
+/// parses back to itself.
 enum CookieTarget {
     private static let urls = [
         "http://home.example.org:8888/cookie-parser?0001",
@@ -30,9 +31,6 @@ enum CookieTarget {
 
     /// 2015-01-01T00:00:00Z, the clock the http-state suite assumes.
     private static let now = Date(timeIntervalSince1970: 1_420_070_400)
-
-    /// 9999-12-31T23:59:59Z: a cookie-date's year has at most four digits.
-    private static let latestCookieDate = Date(timeIntervalSince1970: 253_402_300_799)
 
     static func run(_ data: UnsafeRawBufferPointer) {
         var input = FuzzInput(data)
@@ -61,14 +59,15 @@ enum CookieTarget {
         require(cookie.creation == now, "the creation time is not the parse time")
 
         let pathMatches = CookieRules.pathMatches(CookieRules.requestPath(url), cookie.path)
-        let schemeFits = !cookie.secure || url.scheme == "https"
+        require(!cookie.secure || CookieRules.isSecure(url), "a Secure cookie from the insecure origin \(url)")
+        let schemeFits = !cookie.secure || CookieRules.isSecure(url)
         require(
             cookie.matches(url, at: now) == (!cookie.isExpired(at: now) && pathMatches && schemeFits),
             "cookie \(cookie) from \(url) matches it: \(cookie.matches(url, at: now))")
-        // Cookie.parse does not cap Max-Age, so expiries past the year 9999 occur, which no
-        // cookie-date can name, and CookieDate.format traps past Int.max seconds (finding 2 in
-        // Fuzz/README.md); only expiries a cookie-date can hold are checked.
-        if let expires = cookie.expires, expires <= latestCookieDate {
+        if let expires = cookie.expires {
+            require(
+                expires <= now.addingTimeInterval(Cookie.maxLifetime),
+                "cookie \(cookie) expires more than 400 days ahead: \(expires.timeIntervalSince1970)")
             checkFormats(expires)
         }
     }

@@ -42,7 +42,7 @@ enum HeadParserTarget {
         var split = HTTP1HeadParser(role: role, limits: limits)
         let splitOutcome = feed(message, in: segmentation.pieces(of: message.count), to: &split)
         require(
-            wholeOutcome == splitOutcome || isKnownFinding(wholeOutcome, splitOutcome, limits: limits),
+            wholeOutcome == splitOutcome,
             "the outcome depends on how the head was cut into reads: whole \(wholeOutcome), in pieces \(splitOutcome)"
         )
 
@@ -56,23 +56,6 @@ enum HeadParserTarget {
         let reused = feed(rest, in: [rest.count], to: &whole)
         let anew = feed(rest, in: [rest.count], to: &fresh)
         require(reused == anew, "a parser reused after a head differs from a new one: \(reused) vs \(anew)")
-    }
-
-    /// Differences between whole and cut input that are open findings in Fuzz/README.md, let
-    /// through so that fuzzing goes on past them; remove each when it is fixed.
-    private static func isKnownFinding(_ whole: Outcome, _ split: Outcome, limits: HTTP1Limits) -> Bool {
-        switch (whole, split) {
-        case (.needMore, .failed):
-            // Finding 1: a prefix breaks the start-line limit that whole bytes ending in a lone CR
-            // have not been checked against yet; the connection fails a read later either way.
-            return true
-        case (.head(_, let used), .failed):
-            // Finding 3: the final CRLF of a head is not counted against maxHeadBytes when the
-            // head arrives whole, but is when a read ends inside it.
-            return used > limits.maxHeadBytes && used <= limits.maxHeadBytes + 2
-        default:
-            return false
-        }
     }
 
     /// Offers the parser growing prefixes of `bytes`, as a connection does after each read.
@@ -111,8 +94,7 @@ enum HeadParserTarget {
         limits: HTTP1Limits
     ) {
         require(used >= 4 && message[(used - 4)..<used].elementsEqual("\r\n\r\n".utf8), "a head ends in CRLF CRLF")
-        // The limit counts the start line and fields; only the final empty line may exceed it.
-        require(used <= limits.maxHeadBytes + 2, "a head of \(used) bytes exceeds maxHeadBytes \(limits.maxHeadBytes)")
+        require(used <= limits.maxHeadBytes, "a head of \(used) bytes exceeds maxHeadBytes \(limits.maxHeadBytes)")
         require(
             head.headers.count <= limits.maxHeaderCount,
             "\(head.headers.count) fields exceed maxHeaderCount \(limits.maxHeaderCount)")
