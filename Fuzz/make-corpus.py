@@ -189,6 +189,34 @@ def hpack_seeds():
         write("hpack", bytes([0x00, 0x81]) + len(block).to_bytes(2, "big") + block)  # after SETTINGS of 256
 
 
+def h2_frames_seeds():
+    """Hand-written frame streams for h2-frames: control byte, segmentation byte, then frames after
+    the opening the target prepends (bit 4 clear), or the opening itself (bit 4 set)."""
+    def frame(kind, flags, stream, payload=b""):
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    every = (frame(0, 0, 1, b"hello") + frame(0, 0x9, 3, b"\x03body\0\0\0") + frame(1, 0x5, 1, b"\x82\x86\x84")
+             + frame(1, 0x2C, 5, b"\x01\x80\0\0\x03\x0f\x88\0") + frame(2, 0, 7, b"\0\0\0\x01\x10")
+             + frame(3, 0, 1, b"\0\0\0\x08") + frame(4, 0, 0, b"\0\x01\0\0\x10\0\0\x04\0\0\xff\xff\xab\xcd\0\0\0\0")
+             + frame(4, 1, 0) + frame(6, 0, 0, b"12345678") + frame(6, 1, 0, b"12345678")
+             + frame(7, 0, 0, b"\0\0\0\x05\0\0\0\x0bcalm") + frame(8, 0, 0, b"\0\x01\0\0")
+             + frame(8, 0, 3, b"\x80\0\0\x01") + frame(0xFA, 0xFF, 9, b"extension"))
+    block = frame(1, 0x1, 9, b"\x82\x86") + frame(9, 0, 9, b"\x84") + frame(9, 0x4, 9, b"\x41\x8a\x08\x9d\x5c\x0b\x81\x70\xdc\x78\x0f\x03")
+    push = frame(5, 0x4, 1, b"\0\0\0\x02\x82") + frame(5, 0x8, 1, b"\x02\0\0\0\x04\x82\0\0") + frame(9, 0x4, 1, b"\x87")
+    write("h2-frames", bytes([0x00, 0x00]) + every)
+    write("h2-frames", bytes([0x01, 0x01]) + every + block)  # server role
+    write("h2-frames", bytes([0x02, 0x02]) + push + block)  # a client that enabled push
+    write("h2-frames", bytes([0x08, 0x00]) + frame(1, 0x4, 1, b"\x82" * 40) + frame(0, 0, 1, b"x" * 65))  # 64-octet frames
+    write("h2-frames", bytes([0x04, 0x03]) + frame(1, 0, 1, b"\x82" * 100) + frame(9, 0, 1, b"\x82" * 1000))  # flood
+    write("h2-frames", bytes([0x11, 0x00]) + preface + frame(4, 0, 0) + frame(6, 0, 0, b"12345678"))  # preface by hand
+    write("h2-frames", bytes([0x11, 0x00]) + b"GET / HTTP/1.1\r\n\r\n")
+    for bad in [frame(6, 0, 0, b"1234567"), frame(8, 0, 1, b"\0\0\0\0"), frame(4, 0, 0, b"\0\x02\0\0\0\x02"),
+                frame(0, 0x8, 1, b"\x05abc"), frame(1, 0, 1, b"\x82") + frame(6, 0, 0, b"12345678"),
+                frame(9, 0x4, 1, b"\x82"), frame(2, 0, 3, b"\x80\0\0\x03\x10"), frame(0, 0, 0, b"x")]:
+        write("h2-frames", bytes([0x00, 0x00]) + bad)
+
+
 def findings():
     """Inputs that once found a bug (Fuzz/Findings, see README.md) replay in every run."""
     for folder in sorted((ROOT / "Findings").glob("*")):
@@ -214,5 +242,6 @@ if __name__ == "__main__":
     auth_seeds()
     decompressor_seeds()
     hpack_seeds()
+    h2_frames_seeds()
     findings()
     licences()

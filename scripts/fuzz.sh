@@ -20,15 +20,15 @@ runs="${FUZZ_RUNS:-}"
 jobs="${FUZZ_JOBS:-1}"
 minimize_seconds="${FUZZ_MINIMIZE_SECONDS:-60}"
 scratch=.build-fuzz
-all_targets="head-parser body-decoder chunked-decoder cookie auth-challenge decompressor hpack"
+all_targets="head-parser body-decoder chunked-decoder cookie auth-challenge decompressor hpack h2-frames"
 targets="${FUZZ_TARGETS:-$all_targets}"
 
 # Longest input per target: enough for many header lines past the tight limits, a body over the
 # receive buffer's 2 KiB lending threshold, a chunked recipe of a few hundred chunks (its large
-# chunks are generated, not read), a long header value, a few HPACK header blocks; small enough to keep exec/s high.
+# chunks are generated, not read), a long header value, a few HPACK header blocks or HTTP/2 frames; small enough to keep exec/s high.
 max_len() {
   case "$1" in
-    head-parser | body-decoder | hpack) echo 4096 ;;
+    head-parser | body-decoder | hpack | h2-frames) echo 4096 ;;
     chunked-decoder | cookie | auth-challenge | decompressor) echo 1024 ;;
     *) echo "unknown fuzz target: $1 (targets: $all_targets)" >&2; exit 2 ;;
   esac

@@ -11,6 +11,7 @@ enum FuzzTarget: String, CaseIterable {
     case authChallenge = "auth-challenge"
     case decompressor = "decompressor"
     case hpack = "hpack"
+    case h2Frames = "h2-frames"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -23,6 +24,7 @@ enum FuzzTarget: String, CaseIterable {
         case .authChallenge: AuthChallengeTarget.run(data)
         case .decompressor: DecompressorTarget.run(data)
         case .hpack: HPACKTarget.run(data)
+        case .h2Frames: HTTP2FramesTarget.run(data)
         }
     }
 
