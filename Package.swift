@@ -63,7 +63,9 @@ let package = Package(
             dependencies: ["CourierTransport", "CourierTestServer"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2", "CourierTransport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CourierTests",
             dependencies: ["Courier", "CourierTestServer", "CourierTransport"],
