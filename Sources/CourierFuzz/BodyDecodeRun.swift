@@ -84,7 +84,7 @@ struct BodyDecodeRun: Equatable {
                     outcome = .closed
                     break loop
                 }
-                BodyDecodeRun.write(stream[fed..<(fed + pieces[nextPiece])], into: &buffer)
+                buffer.append(UnsafeRawBufferPointer(rebasing: stream[fed..<(fed + pieces[nextPiece])]))
                 fed += pieces[nextPiece]
                 nextPiece += 1
             }
@@ -97,20 +97,6 @@ struct BodyDecodeRun: Equatable {
                 chunk.withUnsafeBytes { sameBytes($0, copied) },
                 "a chunk already yielded changed while later bytes were read")
             offset += chunk.count
-        }
-    }
-
-    /// Writes `bytes` as one or more socket reads would.
-    private static func write(_ bytes: Slice<UnsafeRawBufferPointer>, into buffer: inout ReceiveBuffer) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = buffer.write { free in
-                let count = min(free.count, bytes.endIndex - offset)
-                free.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
-                return count
-            }
-            require(written > 0, "the receive buffer offered no room")
-            offset += written
         }
     }
 

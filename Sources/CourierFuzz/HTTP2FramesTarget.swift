@@ -79,16 +79,8 @@ enum HTTP2FramesTarget {
         var run = Run()
         var offset = 0
         for piece in pieces {
-            let end = offset + piece
-            while offset < end {
-                offset += buffer.write { free in
-                    let count = min(free.count, end - offset)
-                    bytes.withUnsafeBytes {
-                        free.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count]))
-                    }
-                    return count
-                }
-            }
+            buffer.append(bytes[offset..<(offset + piece)])
+            offset += piece
             while true {
                 do {
                     guard let frame = try decoder.nextFrame(from: &buffer) else { break }

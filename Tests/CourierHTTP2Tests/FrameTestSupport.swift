@@ -29,16 +29,8 @@ struct FrameRun: Equatable {
         var buffer = ReceiveBuffer(initialReadSize: 64)
         var offset = 0
         for piece in pieces ?? [bytes.count] {
-            let end = offset + piece
-            while offset < end {
-                offset += buffer.write { free in
-                    let count = min(free.count, end - offset)
-                    bytes.withUnsafeBytes {
-                        free.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count]))
-                    }
-                    return count
-                }
-            }
+            buffer.append(bytes[offset..<(offset + piece)])
+            offset += piece
             guard drain(&decoder, &buffer) else { break }
         }
         unconsumed = buffer.readableCount
