@@ -28,4 +28,26 @@ struct EarlyResponseTests {
             await server.shutdown()
         }
     }
+
+    /// Only a response known to be whole is an answer: one cut short by the reset, or one whose
+    /// end only the close could mark (a reset is no clean end), leaves the write's error.
+    @Test(
+        "An early response that may be incomplete is not returned: the reset stands",
+        arguments: [
+            "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 100\r\n\r\nshort",
+            "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\nuntil the close",
+        ]
+    )
+    func incompleteEarlyResponse(raw: String) async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(raw: raw).policy(.answerBeforeBody))
+            let body = HTTPRequest.Body.bytes([UInt8](repeating: 7, count: 64 << 20))
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await HTTPClient().send(HTTPRequest(method: .put, url: server.url("/upload"), body: body))
+            }
+            #expect(error?.kind == .connectionClosed)
+            await server.shutdown()
+        }
+    }
 }

@@ -141,19 +141,15 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// still this connection's. The kernel keeps what it received before a reset readable, so
     /// this reads to the end of the stream (at most `maxHeadBytes` plus `maxEarlyBodyBytes`) and
     /// answers only if a final head and its whole body are there: a response cut short is no
-    /// answer, and the write's error stands. A close-delimited body is whole only if the stream
-    /// ended cleanly.
+    /// answer, and the write's error stands. A close-delimited body never qualifies: after a reset
+    /// the failed write has taken the socket's error, so `recv` reports a plain end of stream
+    /// whether or not the server finished sending.
     func earlyResponse(to method: HTTPMethod, timeout: IOTimeout) async -> HTTP1Head? {
         let limit = limits.maxHeadBytes + HTTP1Connection.maxEarlyBodyBytes
-        var endedCleanly = false
         while buffer.readableCount < limit {
             guard (try? timeout.check()) != nil,
-                let count = try? await stream.read(into: &buffer, deadline: timeout.deadline)
+                let count = try? await stream.read(into: &buffer, deadline: timeout.deadline), count > 0
             else { break }
-            if count == 0 {
-                endedCleanly = !stream.isTruncated
-                break
-            }
         }
         guard let head = try? await readResponseHead(timeout: timeout),
             let framing = try? HTTP1Framing.response(to: method, head: head)
@@ -164,8 +160,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             switch try? decoder.next(&rest) {
             case .data: continue
             case .end: return head
-            case .needMore: return endedCleanly && (try? decoder.endOfStream()) != nil ? head : nil
-            case nil: return nil
+            case .needMore, nil: return nil
             }
         }
     }
