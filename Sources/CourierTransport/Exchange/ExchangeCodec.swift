@@ -1,0 +1,72 @@
+package import CourierCore
+
+/// One request and its response in one protocol's wire terms: HTTP/1.1 on a connection it has
+/// to itself, or one HTTP/2 stream. ``Exchange`` drives it and owns everything protocols share
+/// (events, retry facts, 100-continue, the body hand-off, release to the pool), so nothing above
+/// the codec names a protocol — OkHttp's `ExchangeCodec`.
+///
+/// Errors a codec throws are already `HTTPClientError`s naming the peer and the phase (or
+/// `CancellationError`). A codec is used by one exchange, one task at a time, except
+/// ``interrupt()``, which any task may call.
+package protocol ExchangeCodec: AnyObject, Sendable {
+    /// The connection the codec runs on.
+    var connection: ConnectionInfo { get }
+
+    /// The executor the codec's I/O runs on without thread hops: its connection's reactor.
+    var executor: any TaskExecutor { get }
+
+    /// Starts the exchange; true when the connection carried an exchange before, so the peer
+    /// may have closed it meanwhile (the retry stage needs to know).
+    func begin() -> Bool
+
+    /// Whether a request held in memory may run its I/O on the caller's thread instead of on
+    /// ``executor`` (plain TCP with no other exchange in progress on the reactor); balanced by
+    /// ``endCallerThreadIO()`` whatever the answer.
+    func beginCallerThreadIO() -> Bool
+    func endCallerThreadIO()
+
+    /// Writes the request head. `body` is a whole body held in memory, written with the head;
+    /// `endOfRequest` says nothing follows (no body, or `body` was all of it).
+    func writeRequestHead(
+        _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout)
+        async throws
+
+    /// Writes one chunk of a body sent after the head.
+    func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws
+
+    /// Ends a body sent after the head (HTTP/1.1: the last chunk of a chunked body; HTTP/2: END_STREAM).
+    func finishRequest(timeout: IOTimeout) async throws
+
+    /// After writing the request failed with `error`: a complete response the peer sent before
+    /// it stopped reading (a 413 to an upload), or `error` rethrown.
+    func responseAfterWriteFailure(
+        _ error: any Error, request: HTTPRequest, timeout: IOTimeout
+    ) async throws
+        -> ResponseHead
+
+    /// Reads response heads until a final one, skipping interim (1xx) ones, but returning a
+    /// `100 Continue` when `returningContinue`.
+    func readResponseHead(timeout: IOTimeout, returningContinue: Bool) async throws -> ResponseHead
+
+    /// Prepares to read the body of the response `head` to `request`; false when it has none,
+    /// and the exchange is over. `requestComplete` is false when the response came before the
+    /// whole request body was sent.
+    func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool
+
+    /// The next chunk of the response body, or nil at its end; hops to ``executor`` only when it
+    /// has to wait.
+    func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer?
+
+    /// The trailer fields that followed the body, once it has been read to its end.
+    var trailers: HTTPHeaders? { get }
+
+    /// Whether the connection can carry another exchange now that this one ended well.
+    var isReusable: Bool { get }
+
+    /// Wakes I/O in progress on another task, which then fails; callable from any task.
+    func interrupt()
+
+    /// Abandons the exchange before its end: an HTTP/1.1 connection is closed (unread bytes
+    /// would corrupt the next exchange), an HTTP/2 stream is reset and its connection lives on.
+    func cancel()
+}
