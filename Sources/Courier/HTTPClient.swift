@@ -71,13 +71,16 @@ public final class HTTPClient: Sendable {
             ),
             ConnectInterceptor(
                 pool: pool,
-                connector: Connector(
-                    resolver: configuration.dnsResolver,
-                    routes: routes,
-                    tlsContexts: tlsContexts,
-                    attemptDelay: configuration.connectionAttemptDelay
+                factory: ConnectionFactory(
+                    connector: Connector(
+                        resolver: configuration.dnsResolver,
+                        routes: routes,
+                        tlsContexts: tlsContexts,
+                        attemptDelay: configuration.connectionAttemptDelay
+                    )
                 ),
-                tls: configuration.tls
+                tls: configuration.tls,
+                protocols: [.http1_1]
             ),
         ]
         let interceptors =

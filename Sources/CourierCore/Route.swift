@@ -1,25 +1,40 @@
-/// What a connection is for: the origin requests go to, and how it is secured. Connections are
-/// pooled per address, since a connection made with one TLS configuration cannot serve requests
-/// that need another. (Proxy settings will join it.)
+/// What a connection is for: the origin requests go to, how it is secured and which protocols it
+/// may speak. Connections are pooled per address, since a connection made with one TLS
+/// configuration or protocol list cannot serve requests that need another. (Proxy settings will
+/// join it.)
 public struct Address: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
     public let host: String
     public let port: Int
     /// How the connection is secured; nil for plain HTTP.
     public let tls: TLSConfiguration?
+    /// The protocols a connection may speak, in order of preference (`Configuration.protocols`).
+    public let protocols: [HTTPVersion]
 
-    public init(scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil) {
+    public init(
+        scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil, protocols: [HTTPVersion] = [.http1_1]
+    ) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.tls = tls
+        self.protocols = protocols
+    }
+
+    /// The protocol spoken over cleartext: HTTP/2 only with prior knowledge, when it is the only
+    /// protocol allowed (OkHttp's rule: `h2c` is never negotiated by an HTTP/1.1 upgrade).
+    public var cleartextProtocol: HTTPVersion { protocols == [.http2] ? .http2 : .http1_1 }
+
+    /// Whether a connection to this address may turn out to be HTTP/2, and so carry many calls.
+    public var mayMultiplex: Bool {
+        tls == nil ? cleartextProtocol == .http2 : protocols.contains(.http2)
     }
 
     public var description: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     /// Hashes the origin only: the pool looks addresses up twice per request, and hashing a TLS
     /// configuration means hashing its certificates. Equal addresses still hash equally, and the
-    /// rare origins that differ only in TLS settings are told apart by `==`.
+    /// rare origins that differ only in TLS settings or protocols are told apart by `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(scheme)
         hasher.combine(host)

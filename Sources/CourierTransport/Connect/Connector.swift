@@ -9,9 +9,6 @@ import Glibc
 /// other attempts are cancelled and their sockets closed. Each attempt has its own connect
 /// timeout. Failed routes are remembered and tried last next time.
 package struct Connector: Sendable {
-    /// What ALPN offers: the protocols this build speaks over TLS.
-    package static let applicationProtocols = ["http/1.1"]
-
     package let resolver: any DNSResolver
     package let reactors: ReactorGroup
     package let routes: RouteDatabase
@@ -40,8 +37,10 @@ package struct Connector: Sendable {
         case delayElapsed(after: Int)
     }
 
-    /// A connected HTTP/1.1 connection to `address`.
-    package func connect(_ address: Address, call: CallContext) async throws -> HTTP1Connection {
+    /// A connected stream to `address`, secured when the address says so, with the protocol
+    /// to speak on it: what ALPN chose over TLS (HTTP/1.1 when the server chose nothing), and
+    /// over cleartext the address's ``Address/cleartextProtocol``.
+    package func connect(_ address: Address, call: CallContext) async throws -> ConnectedStream {
         let plan = RoutePlanner.plan(address, addresses: try await resolve(address, call: call), database: routes)
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
@@ -49,12 +48,14 @@ package struct Connector: Sendable {
         let (socket, route) = try await race(plan, call: call)
         routes.connected(route)
         guard let tls = address.tls else {
-            call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
-            return HTTP1Connection(stream: socket, route: route)
+            let version = address.cleartextProtocol
+            call.emit { $0.connectEnd($1, route: route, version: version) }
+            return ConnectedStream(stream: socket, route: route, tlsHandshake: nil, version: version)
         }
         let (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
-        call.emit { $0.connectEnd($1, route: route, version: .http1_1) }
-        return HTTP1Connection(stream: stream, route: route, tlsHandshake: handshake)
+        let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
+        call.emit { $0.connectEnd($1, route: route, version: version) }
+        return ConnectedStream(stream: stream, route: route, tlsHandshake: handshake, version: version)
     }
 
     /// The TLS handshake on a connected socket, bounded by the connect timeout; the socket is
@@ -67,7 +68,8 @@ package struct Connector: Sendable {
     ) async throws -> (TLSStream, TLSHandshake) {
         call.emit { $0.secureConnectStart($1) }
         do {
-            let context = try await tlsContexts.context(for: tls, applicationProtocols: Connector.applicationProtocols)
+            let context = try await tlsContexts.context(
+                for: tls, applicationProtocols: address.protocols.compactMap(\.applicationProtocolID))
             let stream = try TLSStream(socket: socket, context: context)
             let deadline = call.settings.connectTimeout.map { ContinuousClock.now + $0 }
             do {

@@ -19,6 +19,10 @@ package protocol ExchangeCodec: AnyObject, Sendable {
     /// may have closed it meanwhile (the retry stage needs to know).
     func begin() -> Bool
 
+    /// Whether ``begin()`` was called: until then the connection is untouched and may go back
+    /// to the pool as it came.
+    var hasBegun: Bool { get }
+
     /// Whether a request held in memory may run its I/O on the caller's thread instead of on
     /// ``executor`` (plain TCP with no other exchange in progress on the reactor); balanced by
     /// ``endCallerThreadIO()`` whatever the answer.

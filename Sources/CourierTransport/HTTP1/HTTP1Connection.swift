@@ -4,7 +4,7 @@ import Synchronization
 /// A client HTTP/1.1 connection: a socket, the bytes read from it, and the rules for reuse.
 ///
 /// Its methods run pinned to the socket's reactor, or on the caller's thread over plain TCP (see
-/// `HTTP1Exchange`). One exchange uses it at a time; the pool (an actor) hands it from one
+/// `HTTP1Codec`). One exchange uses it at a time; the pool (an actor) hands it from one
 /// exchange to the next, which orders all accesses and makes the `@unchecked Sendable` safe.
 package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
     private static let ids = Atomic<Int>(0)
@@ -40,6 +40,12 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// One exchange at a time.
     package var exchangeCapacity: Int { 1 }
 
+    package var isMultiplexed: Bool { false }
+
+    package func makeCodec() -> any ExchangeCodec {
+        HTTP1Codec(connection: self)
+    }
+
     /// Whether an idle connection can take another exchange: open, with nothing unread from the peer.
     package var isHealthy: Bool { buffer.readableCount == 0 && stream.isHealthy }
 
@@ -51,16 +57,6 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
 
     func beginExchange() {
         exchangeCount += 1
-    }
-
-    /// Writes `first` and `second` back to back; on the reactor.
-    func write(_ first: ByteBuffer, _ second: ByteBuffer = ByteBuffer(), timeout: IOTimeout) async throws {
-        do {
-            try timeout.check()
-            try await stream.write(first, second, deadline: timeout.deadline)
-        } catch {
-            throw writeFailure(error, timeout: timeout)
-        }
     }
 
     /// Writes `first` then `second` from the caller's thread as far as the kernel takes them now,
@@ -81,7 +77,12 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         let secondSent = max(0, sent - first.count)
         let secondRest = second.slice(from: secondSent, count: second.count - secondSent)
         try await withTaskExecutorPreference(reactor) {
-            try await write(firstRest, secondRest, timeout: timeout)
+            do {
+                try timeout.check()
+                try await stream.write(firstRest, secondRest, deadline: timeout.deadline)
+            } catch {
+                throw writeFailure(error, timeout: timeout)
+            }
         }
     }
 

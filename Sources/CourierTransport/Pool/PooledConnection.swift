@@ -12,6 +12,8 @@ package protocol PooledConnection: AnyObject, Sendable {
     /// Whether an idle connection can take another exchange: the peer has not closed it and
     /// has sent nothing unexpected. Never blocks.
     var isHealthy: Bool { get }
+    /// A codec for one more exchange; the pool has counted it against ``exchangeCapacity``.
+    func makeCodec() -> any ExchangeCodec
     /// Closes the connection now.
     func close()
 }

@@ -57,7 +57,7 @@ package final class Reactor: TaskExecutor, @unchecked Sendable {
     private let waiterIDs = Atomic<UInt64>(0)
     /// Exchanges in progress on this reactor's connections: a hint for choosing between
     /// caller-thread I/O (worth it when an exchange is alone) and pinned I/O (cheaper when the
-    /// loop serves many connections per pass). See `HTTP1Exchange`.
+    /// loop serves many connections per pass). See `HTTP1Codec.beginCallerThreadIO`.
     private let exchangesInProgress = Atomic<Int>(0)
     /// The longest the loop sleeps while sockets are registered, so that a wait posted from
     /// another thread with a deadline further away than this never needs to wake it.

@@ -191,22 +191,29 @@ final class SessionKey {
     }
 }
 
-/// The client's TLS contexts, one per configuration, built on the blocking-work pool because
-/// loading a trust store reads files. Shared by clients made with `with`.
+/// The client's TLS contexts, one per configuration and ALPN list (a context offers one list),
+/// built on the blocking-work pool because loading a trust store reads files. Shared by clients
+/// made with `with`.
 package final class TLSContextCache: Sendable {
-    private let contexts = Mutex<[TLSConfiguration: TLSContext]>([:])
+    private struct Key: Hashable {
+        let configuration: TLSConfiguration
+        let applicationProtocols: [String]
+    }
+
+    private let contexts = Mutex<[Key: TLSContext]>([:])
 
     package init() {}
 
     package func context(for configuration: TLSConfiguration, applicationProtocols: [String]) async throws -> TLSContext
     {
-        if let context = contexts.withLock({ $0[configuration] }) { return context }
+        let key = Key(configuration: configuration, applicationProtocols: applicationProtocols)
+        if let context = contexts.withLock({ $0[key] }) { return context }
         let context = try await BlockingWorkPool.shared.run {
             try TLSContext(client: configuration, applicationProtocols: applicationProtocols)
         }
         return contexts.withLock { contexts in
-            if let existing = contexts[configuration] { return existing }
-            contexts[configuration] = context
+            if let existing = contexts[key] { return existing }
+            contexts[key] = context
             return context
         }
     }

@@ -1,41 +1,38 @@
 import CourierCore
 
-/// The body of an HTTP/1.1 response, read from the connection only when the consumer asks.
+/// The body of a response, read through its exchange's codec only when the consumer asks.
 ///
-/// Reading it to the end returns the connection to the pool (if the response allows reuse);
-/// a failure, a cancellation, `abandon()` or dropping the body early closes the connection,
-/// since unread bytes would corrupt the next exchange.
+/// Reading it to the end returns the connection to the pool (if the codec says it can be
+/// reused); a failure, a cancellation, `abandon()` or dropping the body early cancels the codec
+/// (an HTTP/1.1 connection is closed, since unread bytes would corrupt the next exchange; an
+/// HTTP/2 stream is reset).
 ///
 /// One consumer at a time: `gate` turns a second concurrent reader into an error instead of a
 /// data race, and is what makes the `@unchecked Sendable` safe; `abandon()` from another task
 /// stops a read in flight through it.
-final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
+final class ExchangeResponseBody: HTTPBodySource, @unchecked Sendable {
     private enum State {
         case streaming
         case finished
         case failed(any Error)
     }
 
-    private let exchange: HTTP1Exchange
-    private var decoder: HTTP1BodyDecoder
-    private let reusable: Bool
+    private let exchange: Exchange
     private let call: CallContext
     private var state = State.streaming
     private var byteCount = 0
     private let gate = BodyReadGate()
 
-    init(exchange: HTTP1Exchange, decoder: HTTP1BodyDecoder, reusable: Bool, call: CallContext) {
+    init(exchange: Exchange, call: CallContext) {
         self.exchange = exchange
-        self.decoder = decoder
-        self.reusable = reusable
         self.call = call
     }
 
-    private var connection: HTTP1Connection { exchange.http1Connection }
+    private var codec: any ExchangeCodec { exchange.codec }
 
     deinit {
         guard case .streaming = state else { return }
-        connection.close()
+        codec.cancel()
         let (exchange, call) = (self.exchange, self.call)
         Task { await exchange.release(reusable: false, call: call) }
     }
@@ -56,7 +53,7 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
                 break
             }
             do {
-                outcome = .success(try await readChunk())
+                outcome = .success(try await codec.readResponseBody(timeout: call.readTimeout))
             } catch {
                 outcome = .failure(error)
             }
@@ -67,25 +64,6 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         return try result.get()
     }
 
-    /// The next chunk, or nil at the end; I/O only, the connection's fate is left to `settle`.
-    private func readChunk() async throws -> ByteBuffer? {
-        // Bytes already buffered (often the whole of a small body) need no trip to the reactor.
-        switch try decoder.next(&connection.buffer) {
-        case .data(let data):
-            // Checked for buffered chunks too (reads check for themselves): a consumer reading a
-            // body that arrives faster than it reads would otherwise never reach a check.
-            try connection.check(call.readTimeout, phase: .responseBody)
-            return data
-        case .end: return nil
-        case .needMore: return try await withTaskExecutorPreference(connection.reactor) { try await self.fill() }
-        }
-    }
-
-    /// Reads from the socket until a chunk or the end; on the reactor.
-    private func fill() async throws -> ByteBuffer? {
-        try await connection.readBody(&decoder, timeout: call.readTimeout)
-    }
-
     /// Acts on a read's outcome: the end releases the connection, a failure or an abandon
     /// during the read closes it.
     private func settle(
@@ -94,7 +72,7 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         guard case .streaming = state else { return outcome }
         if interrupted {
             await abandonNow()
-            return .failure(HTTP1ResponseBody.abandoned)
+            return .failure(ExchangeResponseBody.abandoned)
         }
         switch outcome {
         case .success(.some(let chunk)):
@@ -102,28 +80,28 @@ final class HTTP1ResponseBody: HTTPBodySource, @unchecked Sendable {
         case .success(.none):
             state = .finished
             call.emit { $0.responseBodyEnd($1, byteCount: byteCount) }
-            await exchange.release(reusable: reusable && decoder.isComplete, call: call)
+            await exchange.release(reusable: codec.isReusable, call: call)
         case .failure(let error):
             state = .failed(error)
-            connection.close()
+            codec.cancel()
             await exchange.release(reusable: false, call: call)
         }
         return outcome
     }
 
     /// Stops the body here, even while another task is reading it: that read ends at once with
-    /// an error, and the connection is closed.
+    /// an error, and the exchange is given up.
     func abandon() async {
-        guard gate.enterAbandon(interrupt: { connection.stream.interrupt() }) else { return }
+        guard gate.enterAbandon(interrupt: { codec.interrupt() }) else { return }
         await abandonNow()
         while !gate.leave() { await abandonNow() }
     }
 
-    /// Closes the connection unless the body already ended; by the gate's holder.
+    /// Gives the exchange up unless the body already ended; by the gate's holder.
     private func abandonNow() async {
         guard case .streaming = state else { return }
-        state = .failed(HTTP1ResponseBody.abandoned)
-        connection.close()
+        state = .failed(ExchangeResponseBody.abandoned)
+        codec.cancel()
         await exchange.release(reusable: false, call: call)
     }
 

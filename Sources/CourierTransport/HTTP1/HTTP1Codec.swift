@@ -1,0 +1,140 @@
+import CourierCore
+
+/// One exchange on an HTTP/1.1 connection that carries nothing else meanwhile: the head and a
+/// body in memory in one gathered write, a streamed body chunk-framed when its length is unknown,
+/// the response framed by RFC 9112 §6.
+///
+/// Used by one exchange, one task at a time (``interrupt()`` excepted), and the pool hands the
+/// connection to one exchange at a time, which makes the `@unchecked Sendable` safe.
+final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
+    let http1: HTTP1Connection
+    /// The request body is chunk-framed: its length was unknown.
+    private var chunked = false
+    private var decoder: HTTP1BodyDecoder?
+    /// Whether the response allows another exchange after it (keep-alive, not close-delimited,
+    /// the request complete).
+    private var reusableAfterBody = false
+    private(set) var hasBegun = false
+
+    init(connection: HTTP1Connection) {
+        self.http1 = connection
+    }
+
+    var connection: ConnectionInfo { http1.info }
+
+    var executor: any TaskExecutor { http1.reactor }
+
+    func begin() -> Bool {
+        hasBegun = true
+        http1.beginExchange()
+        return http1.exchangeCount > 1
+    }
+
+    /// Over plain TCP, when no other exchange is in progress on the reactor: the syscalls are
+    /// non-blocking, and a wait for the response parks the task in the reactor without waking
+    /// it, so an exchange costs one thread hand-off (the reactor resuming the caller) instead of
+    /// a hop there and back. With other exchanges in progress the reactor is busy: it takes the
+    /// hop without a wake-up and handles many connections' readiness in one pass, so then the
+    /// exchange runs pinned, as TLS always does (the reactor owns the OpenSSL state).
+    func beginCallerThreadIO() -> Bool {
+        http1.reactor.exchangeStarted() && http1.stream is Socket
+    }
+
+    func endCallerThreadIO() {
+        http1.reactor.exchangeEnded()
+    }
+
+    func writeRequestHead(
+        _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout
+    )
+        async throws
+    {
+        chunked = !endOfRequest && request.body?.length == nil
+        let head = try HTTP1Serializer.requestHead(
+            method: request.method, target: try request.target.path, headers: request.headers)
+        try await http1.writeSoon(head, body ?? ByteBuffer(), timeout: timeout)
+    }
+
+    func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
+        guard chunked else { return try await http1.writeSoon(chunk, ByteBuffer(), timeout: timeout) }
+        try await http1.writeSoon(HTTP1Serializer.chunkHeader(count: chunk.count), chunk, timeout: timeout)
+        try await http1.writeSoon(HTTP1Serializer.chunkEnd, ByteBuffer(), timeout: timeout)
+    }
+
+    func finishRequest(timeout: IOTimeout) async throws {
+        guard chunked else { return }
+        try await http1.writeSoon(HTTP1Serializer.lastChunk, ByteBuffer(), timeout: timeout)
+    }
+
+    /// Only a reset qualifies (see `HTTP1Connection.earlyResponse`): after any other failure the
+    /// connection may already be closed.
+    func responseAfterWriteFailure(
+        _ error: any Error, request: HTTPRequest, timeout: IOTimeout
+    ) async throws
+        -> ResponseHead
+    {
+        guard http1.writeFailedOnReset else { throw error }
+        guard let early = await http1.earlyResponse(to: request.method, timeout: timeout) else {
+            // Cancellation or the call's deadline, if either came meanwhile, says more than the reset.
+            try http1.check(timeout, phase: .request)
+            throw error
+        }
+        return try ResponseHead(early)
+    }
+
+    func readResponseHead(timeout: IOTimeout, returningContinue: Bool) async throws -> ResponseHead {
+        try ResponseHead(try await http1.readResponseHead(timeout: timeout, returningContinue: returningContinue))
+    }
+
+    func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool {
+        let http1Head = HTTP1Head(startLine: .status(head.status), version: head.version, headers: head.headers)
+        let framing = try HTTP1Framing.response(to: request.method, head: http1Head)
+        let decoder = HTTP1BodyDecoder(framing: framing, limits: http1.limits)
+        // A final response that came before a 100-continue body leaves the server expecting it.
+        reusableAfterBody =
+            http1Head.keepAlive && !request.headers.containsToken("close", in: "Connection") && requestComplete
+            && !decoder.isCloseDelimited
+        self.decoder = decoder
+        return !decoder.isComplete
+    }
+
+    /// Bytes already buffered (often the whole of a small body) need no trip to the reactor.
+    func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
+        switch try decoder!.next(&http1.buffer) {
+        case .data(let data):
+            // Checked for buffered chunks too (reads check for themselves): a consumer reading a
+            // body that arrives faster than it reads would otherwise never reach a check.
+            try http1.check(timeout, phase: .responseBody)
+            return data
+        case .end:
+            return nil
+        case .needMore:
+            return try await withTaskExecutorPreference(http1.reactor) {
+                try await self.http1.readBody(&self.decoder!, timeout: timeout)
+            }
+        }
+    }
+
+    /// Chunked trailers are checked and bounded by the decoder, but not kept.
+    var trailers: HTTPHeaders? { nil }
+
+    var isReusable: Bool { reusableAfterBody && (decoder?.isComplete ?? true) }
+
+    func interrupt() {
+        http1.stream.interrupt()
+    }
+
+    func cancel() {
+        http1.close()
+    }
+}
+
+extension ResponseHead {
+    /// A parsed HTTP/1.x response head; a request line here is the parser's bug, not the peer's.
+    fileprivate init(_ head: HTTP1Head) throws {
+        guard case .status(let status) = head.startLine else {
+            preconditionFailure("response parser returned a request line")
+        }
+        self.init(status: status, version: head.version, headers: head.headers)
+    }
+}
