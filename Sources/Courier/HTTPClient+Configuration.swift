@@ -50,9 +50,15 @@ extension HTTPClient {
         public var interceptors: [any Interceptor] = []
         /// Network interceptors: they see each exchange on a connection and must call `proceed` once.
         public var networkInterceptors: [any Interceptor] = []
-        /// Protocols to offer, in order of preference. This build speaks HTTP/1.1 (and offers only
-        /// `http/1.1` in ALPN).
+        /// Protocols to speak, in order of preference. Over TLS, ALPN offers them and the server
+        /// chooses. Over cleartext, HTTP/1.1 is spoken, unless the list is exactly `[.http2]`:
+        /// HTTP/2 with prior knowledge (h2c), as in OkHttp; an HTTP/1.1 `Upgrade: h2c` is never
+        /// attempted. The list must contain `.http1_1`, or be `[.http2]`; `.http1_0` is not offered.
         public var protocols: [HTTPVersion] = [.http1_1]
+        /// How often an HTTP/2 connection is pinged while it carries calls; one whose PING goes
+        /// unanswered for this long is taken as degraded and gets no new calls. nil (the default)
+        /// sends no pings.
+        public var pingInterval: Duration?
         /// How HTTPS connections are secured: trust roots, pins, client identity, minimum version.
         public var tls = TLSConfiguration()
         /// How long a connection attempt to one address runs before the next address is tried

@@ -43,6 +43,11 @@ public final class HTTPClient: Sendable {
         routes: RouteDatabase,
         tlsContexts: TLSContextCache
     ) {
+        precondition(
+            configuration.protocols == [.http2]
+                || (configuration.protocols.contains(.http1_1) && !configuration.protocols.contains(.http1_0)),
+            "Configuration.protocols must contain .http1_1 (and not .http1_0), or be [.http2] for prior knowledge"
+        )
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.pool = pool
@@ -122,15 +127,18 @@ public final class HTTPClient: Sendable {
         do {
             try request.validate()
             let target = try request.target
+            // Calls that may share an HTTP/2 connection are bounded per host by the pool instead.
+            let perHost = !Address(target, tls: configuration.tls, protocols: configuration.protocols).mayMultiplex
             let response: HTTPResponse
             if let callTimeout = configuration.callTimeout, let deadline {
                 response = try await CallTimeout.run(limit: callTimeout, deadline: deadline, request: request) {
-                    try await self.admitAndProceed(request, host: target.host, call: call)
+                    try await self.admitAndProceed(request, host: target.host, perHost: perHost, call: call)
                 }
             } else {
-                response = try await admitAndProceed(request, host: target.host, call: call)
+                response = try await admitAndProceed(request, host: target.host, perHost: perHost, call: call)
             }
-            return await CallCompletion.attach(to: response, dispatcher: dispatcher, host: target.host, call: call)
+            return await CallCompletion.attach(
+                to: response, dispatcher: dispatcher, host: target.host, perHost: perHost, call: call)
         } catch {
             if error is CancellationError { call.emit { $0.canceled($1) } }
             call.emit { $0.callFailed($1, error: error) }
@@ -138,12 +146,14 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    private func admitAndProceed(_ request: HTTPRequest, host: String, call: CallContext) async throws -> HTTPResponse {
-        try await dispatcher.admit(host: host)
+    private func admitAndProceed(
+        _ request: HTTPRequest, host: String, perHost: Bool, call: CallContext
+    ) async throws -> HTTPResponse {
+        try await dispatcher.admit(host: host, perHost: perHost)
         do {
             return try await Chain(stages: stages, call: call).proceed(request)
         } catch {
-            await dispatcher.finished(host: host)
+            await dispatcher.finished(host: host, perHost: perHost)
             throw error
         }
     }

@@ -10,6 +10,8 @@ package final class CallContext: Sendable {
         package var reusedConnection = false
         /// Every byte of the request (head and body) was handed to the kernel.
         package var requestFullySent = false
+        /// The peer said it did not process the request (HTTP/2 GOAWAY or REFUSED_STREAM).
+        package var unprocessed = false
     }
 
     private static let ids = Atomic<UInt64>(0)
@@ -46,5 +48,9 @@ package final class CallContext: Sendable {
 
     package func requestFullySent() {
         facts.withLock { $0.requestFullySent = true }
+    }
+
+    package func requestUnprocessed() {
+        facts.withLock { $0.unprocessed = true }
     }
 }

@@ -2,7 +2,10 @@
 /// one host, the rest waiting first-in first-out.
 ///
 /// A call holds its admission until its response body is read to the end, fails or is dropped,
-/// as OkHttp's async calls do, so `maxRequestsPerHost` also bounds the connections to a host.
+/// as OkHttp's async calls do, so `maxRequestsPerHost` also bounds the HTTP/1.1 connections to a
+/// host. Calls that may share an HTTP/2 connection are not held to `maxRequestsPerHost` (OkHttp
+/// holds them, and so throttles multiplexing to 5 streams): the pool bounds their connections to
+/// a host by the same number instead, and a connection's streams by the server's limit.
 /// A waiting call whose task is cancelled leaves the queue at once and throws `CancellationError`.
 public actor Dispatcher {
     public nonisolated let maxRequests: Int
@@ -23,12 +26,13 @@ public actor Dispatcher {
     /// Calls waiting for admission.
     public var queuedCallsCount: Int { state.queuedCount }
 
-    /// Waits until a call to `host` may run. Every successful return must be balanced by one `finished(host:)`.
-    package func admit(host: String) async throws {
+    /// Waits until a call to `host` may run; `perHost` false exempts it from `maxRequestsPerHost`.
+    /// Every successful return must be balanced by one `finished(host:perHost:)` with the same flag.
+    package func admit(host: String, perHost: Bool = true) async throws {
         try Task.checkCancellation()
         let id = nextWaiterID
         nextWaiterID &+= 1
-        switch state.admit(id, host: host) {
+        switch state.admit(id, host: host, perHost: perHost) {
         case .run:
             return
         case .wait:
@@ -43,8 +47,8 @@ public actor Dispatcher {
     }
 
     /// Ends a call admitted by `admit(host:)` and starts the waiters that can now run.
-    package func finished(host: String) {
-        for id in state.finish(host: host) {
+    package func finished(host: String, perHost: Bool = true) {
+        for id in state.finish(host: host, perHost: perHost) {
             waiters.removeValue(forKey: id)?.resume()
         }
     }

@@ -42,6 +42,33 @@ struct DispatcherStateTests {
         #expect(state.admit(3, host: "b") == .wait)
     }
 
+    @Test("Calls that may multiplex skip the per-host limit but not the total, nor queued calls")
+    func multiplexedCalls() {
+        var state = DispatcherState(maxRequests: 4, maxRequestsPerHost: 1)
+        #expect(state.admit(1, host: "h2", perHost: false) == .run)
+        #expect(state.admit(2, host: "h2", perHost: false) == .run)
+        #expect(state.admit(3, host: "h2", perHost: false) == .run)
+        // An HTTP/1.1 call to the same host is counted on its own per-host budget.
+        #expect(state.admit(4, host: "h2") == .run)
+        #expect(state.admit(5, host: "h2", perHost: false) == .wait)  // total limit
+        #expect(state.admit(6, host: "a") == .wait)
+        // A multiplexed finish frees a total slot only: the oldest waiter runs.
+        #expect(state.finish(host: "h2", perHost: false) == [5])
+        #expect(state.finish(host: "h2", perHost: false) == [6])
+        // The per-host budget of "h2" is still taken by call 4.
+        #expect(state.admit(7, host: "h2") == .wait)
+        #expect(state.finish(host: "h2") == [7])
+    }
+
+    @Test("A multiplexed call runs past calls queued for a host at its limit")
+    func multiplexedOvertakesHostLimitedWaiters() {
+        var state = DispatcherState(maxRequests: 10, maxRequestsPerHost: 1)
+        #expect(state.admit(1, host: "h", perHost: true) == .run)
+        #expect(state.admit(2, host: "h", perHost: true) == .wait)
+        #expect(state.admit(3, host: "h", perHost: false) == .run)
+        #expect(state.runningCount == 2)
+    }
+
     @Test("Cancelled waiters leave the queue and are never promoted")
     func cancel() {
         var state = DispatcherState(maxRequests: 1, maxRequestsPerHost: 1)

@@ -11,10 +11,7 @@ struct ConnectInterceptor: Interceptor {
     let protocols: [HTTPVersion]
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
-        let target = try request.target
-        let address = Address(
-            scheme: target.scheme, host: target.host, port: target.port, tls: target.isSecure ? tls : nil,
-            protocols: protocols)
+        let address = Address(try request.target, tls: tls, protocols: protocols)
         let connection: any PooledConnection
         if let pooled = await pool.acquire(address) {
             connection = pooled

@@ -6,8 +6,9 @@ import CourierCore
 /// Retries: a request that failed because its pooled connection was already dead (closed or
 /// reset before answering) says nothing about the request, so it is replayed on a fresh
 /// connection — but only when that is safe (RFC 9110 §9.2.2): the method is idempotent, or the
-/// request never fully left. Stream bodies are never replayed. (The other addresses of a host
-/// are tried earlier, in the connector.)
+/// request never fully left. A request the server said it did not process (an HTTP/2 GOAWAY
+/// or REFUSED_STREAM) is replayed whatever its method. Stream bodies are never replayed. (The
+/// other addresses of a host are tried earlier, in the connector.)
 ///
 /// Follow-ups: see ``FollowUp``. The final response carries the ones before it in `priorResponse`,
 /// bodies discarded.
@@ -59,9 +60,10 @@ struct RetryAndFollowUpInterceptor: Interceptor {
     private func canRetry(after error: HTTPClientError, request: HTTPRequest, chain: Chain) -> Bool {
         guard retryOnConnectionFailure, error.kind == .connectionClosed else { return false }
         let facts = chain.call.lastExchange
-        guard facts.reusedConnection else { return false }
         // A stream may already be partly consumed; it cannot be produced again.
         if request.body?.isReplayable == false { return false }
+        if facts.unprocessed { return true }
+        guard facts.reusedConnection else { return false }
         return request.method.isIdempotent || !facts.requestFullySent
     }
 

@@ -9,37 +9,39 @@ final class CallCompletion: HTTPBodySource {
     private let inner: any HTTPBodySource
     private let dispatcher: Dispatcher
     private let host: String
+    private let perHost: Bool
     private let call: CallContext
     private let done = Atomic<Bool>(false)
 
-    private init(inner: any HTTPBodySource, dispatcher: Dispatcher, host: String, call: CallContext) {
+    private init(inner: any HTTPBodySource, dispatcher: Dispatcher, host: String, perHost: Bool, call: CallContext) {
         self.inner = inner
         self.dispatcher = dispatcher
         self.host = host
+        self.perHost = perHost
         self.call = call
     }
 
     /// Returns `response` with its body wrapped, or ends the admission now if the body is already complete.
     static func attach(
-        to response: HTTPResponse, dispatcher: Dispatcher, host: String, call: CallContext
+        to response: HTTPResponse, dispatcher: Dispatcher, host: String, perHost: Bool, call: CallContext
     ) async -> HTTPResponse {
         guard let source = response.body.source else {
-            await dispatcher.finished(host: host)
+            await dispatcher.finished(host: host, perHost: perHost)
             call.emit { $0.callEnd($1) }
             return response
         }
         var response = response
         response.body = HTTPResponse.Body(
-            source: CallCompletion(inner: source, dispatcher: dispatcher, host: host, call: call))
+            source: CallCompletion(inner: source, dispatcher: dispatcher, host: host, perHost: perHost, call: call))
         return response
     }
 
     deinit {
         guard !done.load(ordering: .acquiring) else { return }
-        let (inner, dispatcher, host, call) = (self.inner, self.dispatcher, self.host, self.call)
+        let (inner, dispatcher, host, perHost, call) = (inner, dispatcher, host, perHost, call)
         Task {
             await inner.abandon()
-            await dispatcher.finished(host: host)
+            await dispatcher.finished(host: host, perHost: perHost)
             call.emit { $0.callEnd($1) }
         }
     }
@@ -62,7 +64,7 @@ final class CallCompletion: HTTPBodySource {
 
     private func finish(failure: (any Error)?) async {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        await dispatcher.finished(host: host)
+        await dispatcher.finished(host: host, perHost: perHost)
         if let failure {
             if failure is CancellationError { call.emit { $0.canceled($1) } }
             call.emit { $0.callFailed($1, error: failure) }

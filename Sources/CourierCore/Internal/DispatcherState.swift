@@ -8,6 +8,7 @@ struct DispatcherState {
     private struct Waiter {
         let id: UInt64
         let host: String
+        let perHost: Bool
     }
 
     let maxRequests: Int
@@ -25,22 +26,28 @@ struct DispatcherState {
 
     var queuedCount: Int { queue.count - head }
 
-    /// A new call: runs now if limits allow and nobody for that host is queued ahead of it.
-    mutating func admit(_ id: UInt64, host: String) -> Admission {
-        if canRun(host: host) && !queue[head...].contains(where: { $0.host == host }) {
-            start(host: host)
+    /// A new call: runs now if limits allow and no call to the same host is queued ahead of it.
+    /// `perHost` false exempts the call from `maxRequestsPerHost` (a call that may share an
+    /// HTTP/2 connection; the pool bounds its connections instead). Such a call overtakes no one:
+    /// while `maxRequests` has room, every queued call waits for its host's limit.
+    mutating func admit(_ id: UInt64, host: String, perHost: Bool = true) -> Admission {
+        let overtakes = perHost && queue[head...].contains { $0.host == host }
+        if canRun(host: host, perHost: perHost) && !overtakes {
+            start(host: host, perHost: perHost)
             return .run
         }
-        queue.append(Waiter(id: id, host: host))
+        queue.append(Waiter(id: id, host: host, perHost: perHost))
         return .wait
     }
 
-    /// A call ended; returns the waiters to start, in queue order.
-    mutating func finish(host: String) -> [UInt64] {
+    /// A call ended; returns the waiters to start, in queue order. `perHost` as it was admitted.
+    mutating func finish(host: String, perHost: Bool = true) -> [UInt64] {
         precondition(runningCount > 0, "finished() without a matching admit()")
         runningCount -= 1
-        let remaining = runningPerHost[host, default: 0] - 1
-        runningPerHost[host] = remaining > 0 ? remaining : nil
+        if perHost {
+            let remaining = runningPerHost[host, default: 0] - 1
+            runningPerHost[host] = remaining > 0 ? remaining : nil
+        }
         return promote()
     }
 
@@ -51,13 +58,13 @@ struct DispatcherState {
         return true
     }
 
-    private func canRun(host: String) -> Bool {
-        runningCount < maxRequests && runningPerHost[host, default: 0] < maxRequestsPerHost
+    private func canRun(host: String, perHost: Bool) -> Bool {
+        runningCount < maxRequests && (!perHost || runningPerHost[host, default: 0] < maxRequestsPerHost)
     }
 
-    private mutating func start(host: String) {
+    private mutating func start(host: String, perHost: Bool) {
         runningCount += 1
-        runningPerHost[host, default: 0] += 1
+        if perHost { runningPerHost[host, default: 0] += 1 }
     }
 
     /// OkHttp's promotion: walk the queue in order, starting every call whose host has room.
@@ -66,8 +73,8 @@ struct DispatcherState {
         var index = head
         while index < queue.count && runningCount < maxRequests {
             let waiter = queue[index]
-            if runningPerHost[waiter.host, default: 0] < maxRequestsPerHost {
-                start(host: waiter.host)
+            if canRun(host: waiter.host, perHost: waiter.perHost) {
+                start(host: waiter.host, perHost: waiter.perHost)
                 started.append(waiter.id)
                 if index == head {
                     head += 1

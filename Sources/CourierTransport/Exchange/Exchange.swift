@@ -34,7 +34,9 @@ package struct Exchange: HTTPExchange {
         } catch {
             codec.cancel()
             await release(reusable: false, call: call)
-            throw error
+            guard let unprocessed = error as? UnprocessedRequest else { throw error }
+            call.requestUnprocessed()
+            throw unprocessed.error
         }
         var response = HTTPResponse(status: head.status, headers: head.headers, version: head.version, request: request)
         response.tlsHandshake = codec.connection.tlsHandshake
