@@ -154,6 +154,8 @@ private final class LoggedBody: HTTPBodySource, @unchecked Sendable {
         }
     }
 
+    var trailers: HTTPHeaders { inner.trailers }
+
     func abandon() async {
         await inner.abandon()
     }

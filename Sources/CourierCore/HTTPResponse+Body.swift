@@ -122,4 +122,6 @@ package protocol HTTPBodySource: AnyObject, Sendable {
     /// Stops reading early and frees what backs the body (the connection is closed, not pooled).
     /// Safe to call at any time, more than once, and after the end.
     func abandon() async
+    /// The trailer fields that followed the body; empty until `read` has returned nil.
+    var trailers: HTTPHeaders { get }
 }

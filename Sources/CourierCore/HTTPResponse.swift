@@ -33,6 +33,13 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// The trailer fields sent after the body (HTTP/1.1 chunked trailers, HTTP/2 trailing
+    /// HEADERS), such as a checksum or a `grpc-status` computed while the body streamed. Empty
+    /// until the body has been read to its end, and when there were none.
+    public func trailers() -> HTTPHeaders {
+        body.source?.trailers ?? HTTPHeaders()
+    }
+
     /// The redirect or authentication challenge that this response followed, if any; its body
     /// has already been discarded.
     public var priorResponse: HTTPResponse? {

@@ -301,3 +301,24 @@ struct AsyncChunks: AsyncSequence, Sendable {
         }
     }
 }
+
+@Suite("Trailers")
+struct TrailerTests {
+    @Test("Chunked trailers are readable once the body has ended, and only then")
+    func chunkedTrailers() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(
+                MockResponse(
+                    raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                        + "5\r\nhello\r\n0\r\nX-Checksum: abc123\r\nX-Count: 1\r\nX-Count: 2\r\n\r\n"))
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(response.trailers().fields.isEmpty)
+            #expect(try await response.body.string() == "hello")
+            #expect(response.trailers()["X-Checksum"] == "abc123")
+            #expect(response.trailers().values(for: "x-count") == ["1", "2"])
+            await server.shutdown()
+        }
+    }
+}

@@ -57,6 +57,8 @@ final class CallCompletion: HTTPBodySource {
         }
     }
 
+    var trailers: HTTPHeaders { inner.trailers }
+
     func abandon() async {
         await inner.abandon()
         await finish(failure: nil)

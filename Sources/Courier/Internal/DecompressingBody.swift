@@ -46,6 +46,8 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
         return nil
     }
 
+    var trailers: HTTPHeaders { inner.trailers }
+
     func abandon() async {
         await inner.abandon()
     }

@@ -37,6 +37,11 @@ final class ExchangeResponseBody: HTTPBodySource, @unchecked Sendable {
         Task { await exchange.release(reusable: false, call: call) }
     }
 
+    var trailers: HTTPHeaders {
+        guard case .finished = state else { return HTTPHeaders() }
+        return codec.trailers ?? HTTPHeaders()
+    }
+
     func read() async throws -> ByteBuffer? {
         try gate.enterRead()
         let outcome: Result<ByteBuffer?, any Error>

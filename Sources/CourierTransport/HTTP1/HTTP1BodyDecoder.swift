@@ -24,6 +24,8 @@ package struct HTTP1BodyDecoder {
 
     private var state: State
     private let limits: HTTP1Limits
+    /// The trailer fields of a chunked body, complete once the decoder reports the end.
+    package private(set) var trailers = HTTPHeaders()
 
     package init(framing: HTTP1Framing, limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -183,21 +185,23 @@ package struct HTTP1BodyDecoder {
     }
 
     /// Consumes one trailer line; returns its length (0 for the final empty line) or nil if incomplete.
-    private func takeTrailerLine(_ buffer: inout ReceiveBuffer, seen: Int) throws(HTTPClientError) -> Int? {
-        let result = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) -> (Int, Int)? in
+    private mutating func takeTrailerLine(_ buffer: inout ReceiveBuffer, seen: Int) throws(HTTPClientError) -> Int? {
+        let result = try buffer.withReadableBytes { (bytes) throws(HTTPClientError) -> (HTTPHeaders.Field?, Int)? in
             guard let lf = bytes.firstIndex(of: 0x0A) else {
                 if seen + bytes.count > limits.maxHeadBytes { throw trailersTooLarge() }
                 return nil
             }
             guard lf > 0, bytes[lf - 1] == 0x0D else { throw chunkError("a trailer line ends in a bare LF") }
             let line = UnsafeRawBufferPointer(rebasing: bytes[0..<(lf - 1)])
-            if !line.isEmpty { _ = try HTTP1HeadParser.parseField(line) }
+            let field = line.isEmpty ? nil : try HTTP1HeadParser.parseField(line)
             if seen + lf + 1 > limits.maxHeadBytes { throw trailersTooLarge() }
-            return (line.count, lf + 1)
+            return (field, lf + 1)
         }
-        guard let (length, used) = result else { return nil }
+        guard let (field, used) = result else { return nil }
         buffer.skip(used)
-        return length == 0 ? 0 : used
+        guard let field else { return 0 }
+        trailers.add(field.name, field.value)
+        return used
     }
 
     private func trailersTooLarge() -> HTTPClientError {

@@ -115,8 +115,7 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         }
     }
 
-    /// Chunked trailers are checked and bounded by the decoder, but not kept.
-    var trailers: HTTPHeaders? { nil }
+    var trailers: HTTPHeaders? { decoder?.trailers }
 
     var isReusable: Bool { reusableAfterBody && (decoder?.isComplete ?? true) }
 
