@@ -40,6 +40,8 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// One exchange at a time.
     package var exchangeCapacity: Int { 1 }
 
+    package var isMultiplexed: Bool { false }
+
     /// Whether an idle connection can take another exchange: open, with nothing unread from the peer.
     package var isHealthy: Bool { buffer.readableCount == 0 && stream.isHealthy }
 
