@@ -49,6 +49,8 @@ package actor ConnectionPool {
     /// Connections open: idle plus carrying exchanges, not counting those still connecting.
     package var openConnectionCount: Int { state.openConnectionCount }
     package var idleConnectionCount: Int { state.idleConnectionCount }
+    /// Callers waiting for a connection.
+    package var waitingCount: Int { state.waitingCount }
 
     /// A connection to `address` with room for one more exchange, now counting it: a pooled one,
     /// or one that `connect` opens. `connect` runs in a task of the pool's (not the caller's), so
