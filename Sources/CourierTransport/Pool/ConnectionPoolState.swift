@@ -222,8 +222,10 @@ package struct ConnectionPoolState {
         addresses[connections[id]!.address]!.idle.append(id)
         idleConnectionCount += 1
         if idleConnectionCount > maxIdleConnections, let oldest = oldestIdle() {
-            removeIdle(oldest, at: connections[oldest]!.address)
+            let address = connections[oldest]!.address
+            removeIdle(oldest, at: address)
             forget(oldest)
+            forgetIfEmpty(address)
             action.connection.add(.close(oldest))
         }
         if timerDeadline == nil && idleConnectionCount > 0 {
