@@ -40,7 +40,10 @@ extension HTTPClient {
         public var retryOnConnectionFailure = true
         /// Calls running at once, over all hosts.
         public var maxRequests = 64
-        /// Calls running at once to one host; with HTTP/1.1 this also bounds the connections to it.
+        /// Calls running at once to one host over HTTP/1.1, and connections open to one host
+        /// whatever the protocol. Calls that may share an HTTP/2 connection are not counted
+        /// against it: they are bounded by `maxRequests` and by the streams each connection's
+        /// server allows (a call beyond those waits, or opens another connection up to this limit).
         public var maxRequestsPerHost = 5
         /// Idle connections kept for reuse, over all hosts.
         public var maxIdleConnections = 5

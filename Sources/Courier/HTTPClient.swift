@@ -30,7 +30,8 @@ public final class HTTPClient: Sendable {
             dispatcher: Dispatcher(
                 maxRequests: configuration.maxRequests, maxRequestsPerHost: configuration.maxRequestsPerHost),
             pool: ConnectionPool(
-                maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive),
+                maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive,
+                maxConnectionsPerAddress: configuration.maxRequestsPerHost),
             routes: RouteDatabase(),
             tlsContexts: TLSContextCache()
         )

@@ -2,8 +2,8 @@ import CourierCore
 import CourierTransport
 
 /// Finds a connection for the request — one from the pool with room for another exchange, or a
-/// new one — and starts an exchange on it. Nothing here names a protocol: the connection hands
-/// out a codec for its own.
+/// new one the pool opens through the factory — and starts an exchange on it. Nothing here
+/// names a protocol: the connection hands out a codec for its own.
 struct ConnectInterceptor: Interceptor {
     let pool: ConnectionPool
     let factory: ConnectionFactory
@@ -12,12 +12,11 @@ struct ConnectInterceptor: Interceptor {
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         let address = Address(try request.target, tls: tls, protocols: protocols)
-        let connection: any PooledConnection
-        if let pooled = await pool.acquire(address) {
-            connection = pooled
-        } else {
-            connection = try await factory.connect(address, call: chain.call)
-            await pool.add(connection)
+        // The connect runs in the pool's task with this call's context (events, connect timeout),
+        // and may end up serving another call that waits for the same address.
+        let (factory, call) = (self.factory, chain.call)
+        let (connection, _) = try await pool.acquire(address, multiplexable: address.mayMultiplex) {
+            try await factory.connect(address, call: call)
         }
         chain.call.emit { $0.connectionAcquired($1, connection: connection.info) }
         let exchange = Exchange(codec: connection.makeCodec(), connection: connection, pool: pool)

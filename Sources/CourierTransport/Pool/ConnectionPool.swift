@@ -1,174 +1,297 @@
 package import CourierCore
 
-/// Keeps connections for reuse, as OkHttp's `RealConnectionPool` does: per address, allocated
-/// by exchange capacity; at most `maxIdleConnections` idle in all, each closed after `keepAlive`
-/// without use.
+/// Keeps connections for reuse, as OkHttp's `RealConnectionPool` does: per address, allocated by
+/// exchange capacity; at most `maxIdleConnections` idle in all, each closed after `keepAlive`
+/// without use; at most `maxConnectionsPerAddress` connecting or open to one address, the
+/// requests beyond waiting first in first out.
 ///
-/// Every call is O(1) in the number of connections (an idle stack per address, counters, slots
-/// found by identity), because the pool is an actor that every request passes through twice.
-/// Eviction is one task per pool that sleeps until the next idle connection expires; there is no
-/// polling and no thread.
+/// The rules live in `ConnectionPoolState`; this actor performs what they decide: it runs
+/// connects, resumes waiters, closes connections and keeps one eviction timer. Connects run in
+/// tasks of the pool's own, so a connection that a cancelled caller started can still serve the
+/// next waiter; the pool cancels it when no waiter needs it any more.
 package actor ConnectionPool {
-    /// One connection's bookkeeping; a class so that lists and the index share it without copies.
-    private final class Slot {
-        let connection: any PooledConnection
-        var exchanges = 1
-        /// When the last exchange ended, while there is none.
-        var idleSince: ContinuousClock.Instant?
+    package typealias Connect = @Sendable () async throws -> any PooledConnection
 
-        init(_ connection: any PooledConnection) {
-            self.connection = connection
-        }
+    /// A request waiting for a lease, with how to open a connection on its behalf.
+    private struct Waiter {
+        let continuation: CheckedContinuation<Outcome, Never>
+        let address: Address
+        let multiplexable: Bool
+        let connect: Connect
     }
 
-    private struct Connections {
-        var slots: [ObjectIdentifier: Slot] = [:]
-        /// Idle slots, oldest first: the newest is reused first, the oldest evicted first.
-        var idle: [Slot] = []
-        /// Busy slots that can take more exchanges (multiplexed connections).
-        var spare: [Slot] = []
+    /// How a wait ends. A cancelled waiter first waits for the attempts its leaving cancelled,
+    /// so a cancelled call returns with nothing of its own left open.
+    private enum Outcome {
+        case leased(any PooledConnection, reused: Bool)
+        case failed(any Error)
+        case cancelled(windingDown: [Task<Void, Never>])
     }
 
-    package let maxIdleConnections: Int
-    package let keepAlive: Duration
-    private var addresses: [Address: Connections] = [:]
-    private var openCount = 0
-    private var idleCount = 0
-    private var evictionScheduled = false
+    private var state: ConnectionPoolState
+    private var open: [ConnectionID: any PooledConnection] = [:]
+    private var ids: [ObjectIdentifier: ConnectionID] = [:]
+    private var waiters: [RequestID: Waiter] = [:]
+    private var connects: [ConnectionID: Task<Void, Never>] = [:]
+    private var nextRequestID = 0
+    private var timer: Task<Void, Never>?
+    /// Tells a timer that fired from one that was replaced while it woke up.
+    private var timerGeneration = 0
 
-    package init(maxIdleConnections: Int = 5, keepAlive: Duration = .seconds(300)) {
-        self.maxIdleConnections = maxIdleConnections
-        self.keepAlive = keepAlive
+    package init(
+        maxIdleConnections: Int = 5, keepAlive: Duration = .seconds(300), maxConnectionsPerAddress: Int? = nil
+    ) {
+        state = ConnectionPoolState(
+            maxIdleConnections: maxIdleConnections, keepAlive: keepAlive,
+            maxConnectionsPerAddress: maxConnectionsPerAddress)
     }
 
-    /// Connections open: idle plus carrying exchanges.
-    package var openConnectionCount: Int { openCount }
-    package var idleConnectionCount: Int { idleCount }
+    /// Connections open: idle plus carrying exchanges, not counting those still connecting.
+    package var openConnectionCount: Int { state.openConnectionCount }
+    package var idleConnectionCount: Int { state.idleConnectionCount }
+    /// Callers waiting for a connection.
+    package var waitingCount: Int { state.waitingCount }
 
-    /// A connection to `address` with room for one more exchange, now counting it; nil if there
-    /// is none. A busy multiplexed connection is preferred, then the most recently used idle one;
-    /// unhealthy idle connections are closed on the way.
-    package func acquire(_ address: Address) -> (any PooledConnection)? {
-        guard addresses[address] != nil else { return nil }
-        defer { removeIfEmpty(address) }
-        if let slot = addresses[address]!.spare.last {
-            slot.exchanges += 1
-            if slot.exchanges >= slot.connection.exchangeCapacity { addresses[address]!.spare.removeLast() }
-            return slot.connection
-        }
-        while let slot = addresses[address]!.idle.popLast() {
-            idleCount -= 1
-            guard slot.connection.isHealthy, slot.connection.exchangeCapacity > 0 else {
-                forget(slot, at: address)
-                slot.connection.close()
-                continue
+    /// A connection to `address` with room for one more exchange, now counting it: a pooled one,
+    /// or one that `connect` opens. `connect` runs in a task of the pool's (not the caller's), so
+    /// a connection a cancelled caller started can still serve the next waiter; it is cancelled
+    /// when no waiter needs it. The caller's cancellation wins at once (CancellationError).
+    /// `reused` is true when the connection carried an exchange before this one.
+    package func acquire(
+        _ address: Address, multiplexable: Bool,
+        connect: @escaping @Sendable () async throws -> any PooledConnection
+    ) async throws -> (connection: any PooledConnection, reused: Bool) {
+        try Task.checkCancellation()
+        let request = RequestID(nextRequestID)
+        nextRequestID += 1
+        while true {
+            let action = state.acquire(request, to: address, multiplexable: multiplexable)
+            switch action.request {
+            case .lease(let lease):
+                perform(action.connection)
+                perform(action.timer)
+                if let connection = healthy(lease) { return (connection, lease.reused) }
+            case .wait:
+                return try await wait(request, action: action, address, multiplexable: multiplexable, connect: connect)
+            case .fail(_, let error):
+                throw error
+            case .none, .leaseAll, .failAll:
+                preconditionFailure("acquire answered \(action.request)")
             }
-            slot.exchanges = 1
-            slot.idleSince = nil
-            if slot.connection.exchangeCapacity > 1 { addresses[address]!.spare.append(slot) }
-            return slot.connection
         }
-        return nil
     }
 
-    /// Adds a new connection that is about to carry one exchange.
-    package func add(_ connection: any PooledConnection) {
-        let slot = Slot(connection)
-        let address = connection.info.route.address
-        addresses[address, default: Connections()].slots[ObjectIdentifier(connection)] = slot
-        if connection.exchangeCapacity > 1 { addresses[address]!.spare.append(slot) }
-        openCount += 1
-    }
-
-    /// Ends one exchange on `connection`. A connection that cannot be reused is closed and
-    /// forgotten; one with no exchange left goes idle.
+    /// Ends one exchange on `connection`; one the pool does not know is closed.
     package func release(_ connection: any PooledConnection, reusable: Bool) {
-        let address = connection.info.route.address
-        guard let slot = addresses[address]?.slots[ObjectIdentifier(connection)] else {
+        guard let id = ids[ObjectIdentifier(connection)] else {
             connection.close()
             return
         }
-        guard reusable, maxIdleConnections > 0 else {
-            forget(slot, at: address)
-            removeIfEmpty(address)
-            connection.close()
-            return
-        }
-        let hadRoom = slot.exchanges < connection.exchangeCapacity
-        slot.exchanges -= 1
-        if slot.exchanges > 0 {
-            if !hadRoom { addresses[address]!.spare.append(slot) }
-            return
-        }
-        addresses[address]!.spare.removeAll { $0 === slot }
-        slot.idleSince = .now
-        addresses[address]!.idle.append(slot)
-        idleCount += 1
-        if idleCount > maxIdleConnections { closeOldestIdle() }
-        scheduleEviction()
+        perform(state.released(id, reusable: reusable, now: .now))
+    }
+
+    /// `connection` leaves the pool without being closed (a WebSocket takes it over).
+    package func detach(_ connection: any PooledConnection) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        let action = state.detach(id)
+        open[id] = nil
+        ids[ObjectIdentifier(connection)] = nil
+        perform(action)
+    }
+
+    /// The connection's `exchangeCapacity` changed (HTTP/2 SETTINGS).
+    package func capacityChanged(_ connection: any PooledConnection) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        perform(state.capacityChanged(id, capacity: connection.exchangeCapacity))
+    }
+
+    /// No new exchanges on it (GOAWAY, or degraded); closed once its exchanges end.
+    package func draining(_ connection: any PooledConnection) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        perform(state.draining(id))
+    }
+
+    /// It closed or failed on its own.
+    package func closed(_ connection: any PooledConnection) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        perform(state.closed(id))
     }
 
     /// Closes every idle connection now.
     package func evictAll() {
-        for address in Array(addresses.keys) {
-            for slot in addresses[address]!.idle { forget(slot, at: address, idle: true) }
-            removeIfEmpty(address)
-        }
+        perform(state.evictAll())
     }
 
-    /// Drops a slot from every list; `idle` when it sits on an idle stack.
-    private func forget(_ slot: Slot, at address: Address, idle: Bool = false) {
-        addresses[address]!.slots[ObjectIdentifier(slot.connection)] = nil
-        addresses[address]!.spare.removeAll { $0 === slot }
-        if idle {
-            addresses[address]!.idle.removeAll { $0 === slot }
-            idleCount -= 1
-            slot.connection.close()
-        }
-        openCount -= 1
+    /// Closes idle connections, cancels connects, fails waiters and later acquires with
+    /// `CancellationError`, and closes busy connections as their exchanges end.
+    package func shutdown() {
+        perform(state.shutdown())
     }
 
-    /// Forgets an address with no connection left; called once an operation is done with it.
-    private func removeIfEmpty(_ address: Address) {
-        if addresses[address]?.slots.isEmpty == true { addresses[address] = nil }
-    }
+    // MARK: - Waiting
 
-    private func closeOldestIdle() {
-        guard let (address, _) = oldestIdle() else { return }
-        forget(addresses[address]!.idle[0], at: address, idle: true)
-        removeIfEmpty(address)
-    }
-
-    /// The address whose idle stack starts with the oldest idle connection, and that connection's time.
-    private func oldestIdle() -> (Address, ContinuousClock.Instant)? {
-        var oldest: (Address, ContinuousClock.Instant)?
-        for (address, connections) in addresses {
-            if let since = connections.idle.first?.idleSince, oldest == nil || since < oldest!.1 {
-                oldest = (address, since)
+    private func wait(
+        _ request: RequestID, action: ConnectionPoolState.Action,
+        _ address: Address, multiplexable: Bool, connect: @escaping Connect
+    ) async throws -> (connection: any PooledConnection, reused: Bool) {
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // Registered before the actions run: a connect made on this request's behalf uses its `connect`.
+                waiters[request] = Waiter(
+                    continuation: continuation, address: address, multiplexable: multiplexable, connect: connect)
+                perform(action)
             }
+        } onCancel: {
+            Task { await self.cancel(request) }
         }
-        return oldest
+        switch outcome {
+        case .leased(let connection, let reused):
+            return (connection, reused)
+        case .failed(let error):
+            throw error
+        case .cancelled(let windingDown):
+            for task in windingDown { await task.value }
+            throw CancellationError()
+        }
     }
 
-    private func scheduleEviction() {
-        guard !evictionScheduled, let (_, since) = oldestIdle() else { return }
-        evictionScheduled = true
-        let deadline = since + keepAlive
-        Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            await self?.evictExpired()
+    private func cancel(_ request: RequestID) {
+        let action = state.cancel(request)
+        guard case .fail = action.request, let waiter = waiters.removeValue(forKey: request) else { return }
+        var windingDown: [Task<Void, Never>] = []
+        if case .cancelConnect(let id) = action.connection, let task = connects[id] {
+            windingDown.append(task)
+        } else if case .batch(let batch) = action.connection {
+            windingDown = batch.cancelConnect.compactMap { connects[$0] }
+        }
+        perform(action.connection)
+        perform(action.timer)
+        waiter.continuation.resume(returning: .cancelled(windingDown: windingDown))
+    }
+
+    /// The leased connection, or nil after closing it if it sat unused and is no longer healthy.
+    private func healthy(_ lease: ConnectionPoolState.Lease) -> (any PooledConnection)? {
+        let connection = open[lease.connection]!
+        guard lease.checkHealth && !connection.isHealthy else { return connection }
+        perform(state.closed(lease.connection))
+        return nil
+    }
+
+    /// Hands a lease to its waiter; an unhealthy connection is closed and the waiter acquires again.
+    private func deliver(_ lease: ConnectionPoolState.Lease) {
+        guard let waiter = waiters[lease.request] else {
+            preconditionFailure("\(lease.request) leased without waiting")
+        }
+        guard let connection = healthy(lease) else {
+            let action = state.acquire(lease.request, to: waiter.address, multiplexable: waiter.multiplexable)
+            perform(action)
+            return
+        }
+        waiters[lease.request] = nil
+        waiter.continuation.resume(returning: .leased(connection, reused: lease.reused))
+    }
+
+    // MARK: - Performing actions
+
+    /// Connection actions first: a connect made on a waiter's behalf needs it still registered.
+    private func perform(_ action: ConnectionPoolState.Action) {
+        perform(action.connection)
+        perform(action.timer)
+        switch action.request {
+        case .none, .wait:
+            break
+        case .lease(let lease):
+            deliver(lease)
+        case .leaseAll(let leases):
+            for lease in leases { deliver(lease) }
+        case .fail(let request, let error):
+            fail(request, error)
+        case .failAll(let requests, let error):
+            for request in requests { fail(request, error) }
         }
     }
 
-    private func evictExpired() {
-        evictionScheduled = false
-        let now = ContinuousClock.now
-        for address in Array(addresses.keys) {
-            while let first = addresses[address]?.idle.first, let since = first.idleSince, now - since >= keepAlive {
-                forget(first, at: address, idle: true)
+    private func fail(_ request: RequestID, _ error: any Error) {
+        waiters.removeValue(forKey: request)?.continuation.resume(returning: .failed(error))
+    }
+
+    private func perform(_ action: ConnectionPoolState.ConnectionAction) {
+        switch action {
+        case .none:
+            break
+        case .create(let creation):
+            startConnect(creation)
+        case .close(let id):
+            close(id)
+        case .cancelConnect(let id):
+            connects.removeValue(forKey: id)?.cancel()
+        case .batch(let batch):
+            for creation in batch.create { startConnect(creation) }
+            for id in batch.close { close(id) }
+            for id in batch.cancelConnect { connects.removeValue(forKey: id)?.cancel() }
+        }
+    }
+
+    private func close(_ id: ConnectionID) {
+        guard let connection = open.removeValue(forKey: id) else { return }
+        ids[ObjectIdentifier(connection)] = nil
+        connection.close()
+    }
+
+    private func startConnect(_ creation: ConnectionPoolState.Creation) {
+        let id = creation.connection
+        guard let connect = waiters[creation.request]?.connect else {
+            preconditionFailure("\(id) created for \(creation.request), which is not waiting")
+        }
+        connects[id] = Task {
+            let result: Result<any PooledConnection, any Error>
+            do {
+                result = .success(try await connect())
+            } catch {
+                result = .failure(error)
             }
-            removeIfEmpty(address)
+            self.connectFinished(id, result)
         }
-        scheduleEviction()
+    }
+
+    private func connectFinished(_ id: ConnectionID, _ result: Result<any PooledConnection, any Error>) {
+        connects[id] = nil
+        switch result {
+        case .success(let connection):
+            open[id] = connection
+            ids[ObjectIdentifier(connection)] = id
+            perform(
+                state.connected(
+                    id, capacity: connection.exchangeCapacity, multiplexed: connection.isMultiplexed, now: .now))
+        case .failure(let error):
+            perform(state.connectFailed(id, error: error))
+        }
+    }
+
+    // MARK: - Timer
+
+    private func perform(_ action: ConnectionPoolState.TimerAction) {
+        switch action {
+        case .none:
+            break
+        case .schedule(let deadline):
+            timer?.cancel()
+            timerGeneration += 1
+            let generation = timerGeneration
+            timer = Task { [weak self] in
+                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                await self?.timerFired(generation)
+            }
+        case .cancel:
+            timer?.cancel()
+            timer = nil
+            timerGeneration += 1
+        }
+    }
+
+    private func timerFired(_ generation: Int) {
+        guard generation == timerGeneration else { return }
+        timer = nil
+        perform(state.timerFired(now: .now))
     }
 }

@@ -9,6 +9,8 @@ package protocol PooledConnection: AnyObject, Sendable {
     var info: ConnectionInfo { get }
     /// Exchanges the connection can carry at once right now.
     var exchangeCapacity: Int { get }
+    /// It speaks HTTP/2: a failed stream leaves it usable, and it serves waiters up to its capacity.
+    var isMultiplexed: Bool { get }
     /// Whether an idle connection can take another exchange: the peer has not closed it and
     /// has sent nothing unexpected. Never blocks.
     var isHealthy: Bool { get }

@@ -1,0 +1,157 @@
+import CourierCore
+
+/// The steps that several events share.
+extension ConnectionPoolState {
+    /// A busy multiplexed connection with a free stream: sharing it keeps idle ones idle.
+    mutating func leaseSpareStream(_ request: RequestID, at address: Address) -> Lease? {
+        for id in addresses[address]!.multiplexed {
+            guard case .active(var active) = connections[id]!.phase, active.leased > 0, active.hasRoom else {
+                continue
+            }
+            active.leased += 1
+            connections[id]!.phase = .active(active)
+            return Lease(request: request, connection: id, reused: true, checkHealth: false)
+        }
+        return nil
+    }
+
+    /// The most recently used idle connection with room. The timer stays as it is (see `TimerAction`).
+    mutating func leaseIdle(_ request: RequestID, at address: Address) -> Lease? {
+        guard let index = addresses[address]!.idle.lastIndex(where: { hasRoom($0) }) else { return nil }
+        let id = addresses[address]!.idle.remove(at: index)
+        idleConnectionCount -= 1
+        guard case .active(var active) = connections[id]!.phase else {
+            preconditionFailure("\(id) idle but not active")
+        }
+        let lease = Lease(request: request, connection: id, reused: active.used, checkHealth: true)
+        active.idleSince = nil
+        active.leased = 1
+        active.used = true
+        connections[id]!.phase = .active(active)
+        return lease
+    }
+
+    private func hasRoom(_ id: ConnectionID) -> Bool {
+        guard case .active(let active) = connections[id]?.phase else { return false }
+        return active.hasRoom
+    }
+
+    /// Leases `id` to its address's waiters, oldest first, while it has room.
+    mutating func serveWaiters(on id: ConnectionID, into action: inout Action) {
+        guard case .active(var active) = connections[id]!.phase else { return }
+        let address = connections[id]!.address
+        guard active.hasRoom, !addresses[address]!.waiters.isEmpty else { return }
+        if active.idleSince != nil {
+            removeIdle(id, at: address)
+            active.idleSince = nil
+        }
+        while active.hasRoom, let waiter = addresses[address]!.waiters.popFirst() {
+            waiting[waiter.id] = nil
+            let sat = active.leased == 0 && active.used
+            action.request.add(Lease(request: waiter.id, connection: id, reused: active.used, checkHealth: sat))
+            active.leased += 1
+            active.used = true
+        }
+        connections[id]!.phase = .active(active)
+    }
+
+    /// Puts an active connection with no exchange on its address's idle stack, closing the
+    /// oldest idle connection beyond the limit, and arms the timer if it is not armed.
+    mutating func makeIdle(_ id: ConnectionID, now: ContinuousClock.Instant, into action: inout Action) {
+        guard case .active(var active) = connections[id]!.phase else { return }
+        active.idleSince = now
+        connections[id]!.phase = .active(active)
+        addresses[connections[id]!.address]!.idle.append(id)
+        idleConnectionCount += 1
+        if idleConnectionCount > maxIdleConnections, let oldest = oldestIdle() {
+            let address = connections[oldest]!.address
+            removeIdle(oldest, at: address)
+            forget(oldest)
+            forgetIfEmpty(address)
+            action.connection.add(.close(oldest))
+        }
+        if timerDeadline == nil && idleConnectionCount > 0 {
+            timerDeadline = now + keepAlive
+            action.timer = .schedule(at: now + keepAlive)
+        }
+    }
+
+    /// Creates attempts for the waiters of `address` that none in flight covers, within the
+    /// per-address limit. Each is made on behalf of the first waiter it covers.
+    mutating func createNeeded(at address: Address, into action: inout ConnectionAction) {
+        while needsAttempt(at: address) {
+            let waiters = addresses[address]!.waiters
+            let waiter = waiters[min(addresses[address]!.connecting.count, waiters.count - 1)]
+            let id = ConnectionID(nextConnectionID)
+            nextConnectionID += 1
+            connections[id] = Connection(address: address, phase: .connecting(mayMultiplex: waiter.multiplexable))
+            addresses[address]!.connecting.append(id)
+            if waiter.multiplexable { addresses[address]!.connectingMayMultiplex += 1 }
+            action.add(.create(Creation(connection: id, address: address, request: waiter.id)))
+        }
+    }
+
+    private func needsAttempt(at address: Address) -> Bool {
+        guard !isShutDown, let entry = addresses[address] else { return false }
+        let underLimit = maxConnectionsPerAddress.map { entry.openCount + entry.connecting.count < $0 } ?? true
+        return underLimit && entry.attemptsNeeded > entry.connecting.count
+    }
+
+    /// Closes an open connection and gives its waiters the slot it held under the limit.
+    mutating func closeAndReplace(_ id: ConnectionID, at address: Address) -> Action {
+        removeIdle(id, at: address)
+        forget(id)
+        var action = Action(connection: .close(id))
+        createNeeded(at: address, into: &action.connection)
+        forgetIfEmpty(address)
+        return action
+    }
+
+    /// Drops an open connection from every list; the caller decides whether to close it.
+    mutating func forget(_ id: ConnectionID) {
+        let address = connections.removeValue(forKey: id)!.address
+        addresses[address]!.openCount -= 1
+        if let index = addresses[address]!.multiplexed.firstIndex(of: id) {
+            addresses[address]!.multiplexed.remove(at: index)
+        }
+    }
+
+    /// Takes `id` off its idle stack if it is there.
+    mutating func removeIdle(_ id: ConnectionID, at address: Address) {
+        guard let index = addresses[address]!.idle.lastIndex(of: id) else { return }
+        addresses[address]!.idle.remove(at: index)
+        idleConnectionCount -= 1
+        if case .active(var active) = connections[id]!.phase {
+            active.idleSince = nil
+            connections[id]!.phase = .active(active)
+        }
+    }
+
+    mutating func removeAttempt(_ id: ConnectionID, at address: Address, mayMultiplex: Bool) {
+        addresses[address]!.connecting.removeAll { $0 == id }
+        if mayMultiplex { addresses[address]!.connectingMayMultiplex -= 1 }
+    }
+
+    /// Removes an attempt and forgets it; the caller cancels it.
+    mutating func dropAttempt(_ id: ConnectionID) {
+        guard case .connecting(let mayMultiplex) = connections[id]!.phase else { return }
+        removeAttempt(id, at: connections[id]!.address, mayMultiplex: mayMultiplex)
+        connections[id] = nil
+    }
+
+    mutating func forgetIfEmpty(_ address: Address) {
+        if addresses[address]?.isEmpty == true { addresses[address] = nil }
+    }
+
+    /// The idle connection that has been idle longest, over all addresses.
+    func oldestIdle() -> ConnectionID? {
+        var oldest: (id: ConnectionID, since: ContinuousClock.Instant)?
+        for entry in addresses.values {
+            guard let id = entry.idle.first, case .active(let active) = connections[id]!.phase,
+                let since = active.idleSince
+            else { continue }
+            if oldest == nil || since < oldest!.since { oldest = (id, since) }
+        }
+        return oldest?.id
+    }
+}
