@@ -177,7 +177,9 @@ struct HTTP2ConnectionStateTests {
         var harness = StateHarness(configuration: configuration)
         let id = try #require(try harness.open())
         harness.receiveHead([(":status", "200")], on: id)
-        for _ in 0..<3 { harness.receive(.data(ByteBuffer([UInt8](repeating: 1, count: 300)), endStream: false), on: id) }
+        for _ in 0..<3 {
+            harness.receive(.data(ByteBuffer([UInt8](repeating: 1, count: 300)), endStream: false), on: id)
+        }
         _ = harness.sent()
         guard case .data(let first)? = try harness.state.takeBody(on: id, &harness.effects) else {
             Issue.record("no data")

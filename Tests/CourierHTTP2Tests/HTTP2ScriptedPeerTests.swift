@@ -287,7 +287,8 @@ struct HTTP2ScriptedPeerTests {
             _ = try codec.openResponseBody(for: get(), head: head, requestComplete: true)
             // Nothing consumed yet: a PING round trip shows no stream WINDOW_UPDATE was sent.
             try await peer.send(HTTP2Frame(streamID: 0, payload: .ping(42, ack: false)))
-            let beforeRead = try await peer.frame(where: { $0.payload == .ping(42, ack: true) }, skipping: { _ in false })
+            let beforeRead = try await peer.frame(
+                where: { $0.payload == .ping(42, ack: true) }, skipping: { _ in false })
             #expect(beforeRead.payload == .ping(42, ack: true))
             #expect(try await codec.readResponseBody(timeout: readTimeout)?.count == 16_384)
             let update = try await peer.frame(skipping: { _ in false })

@@ -93,7 +93,8 @@ final class ScriptedPeer: @unchecked Sendable {
     func handshake(_ settings: [HTTP2Setting] = []) async throws -> [HTTP2Setting] {
         let first = try await frame()
         guard case .settings(let clientSettings) = first.payload else { throw PeerError.unexpected(first) }
-        try await send(HTTP2Frame(streamID: 0, payload: .settings(settings)), HTTP2Frame(streamID: 0, payload: .settingsAck))
+        try await send(
+            HTTP2Frame(streamID: 0, payload: .settings(settings)), HTTP2Frame(streamID: 0, payload: .settingsAck))
         return clientSettings
     }
 
