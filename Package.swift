@@ -64,7 +64,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2", "CourierTransport"], swiftSettings: swiftSettings
+            name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2", "CourierTransport", "CourierTestServer"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CourierTests",

@@ -93,6 +93,10 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         /// integer or table size update. The compression state is then lost, so the connection is
         /// closed with COMPRESSION_ERROR, not only the stream.
         case headerCompression
+        /// An HTTP/2 peer broke the framing or stream rules (RFC 9113): a malformed frame, more
+        /// data than the flow-control window allows, a frame where its stream cannot have one.
+        /// Answered with RST_STREAM for one stream or GOAWAY for the connection.
+        case http2Protocol
     }
 
     public let kind: Kind

@@ -18,4 +18,9 @@ package protocol PooledConnection: AnyObject, Sendable {
     func makeCodec() -> any ExchangeCodec
     /// Closes the connection now.
     func close()
+    /// A codec for one more exchange on this connection: the pool has counted it against
+    /// ``exchangeCapacity`` already.
+    func makeCodec() -> any ExchangeCodec
+    /// Whether the connection carries several exchanges at once (HTTP/2).
+    var isMultiplexed: Bool { get }
 }

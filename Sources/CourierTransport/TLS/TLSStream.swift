@@ -21,6 +21,8 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     private var ciphertext = ReceiveBuffer()
     private var sessionKey: Unmanaged<SessionKey>?
     private var isClosed = false
+    /// A `flush` is sending: see `flush`.
+    private var flushing = false
     package private(set) var isTruncated = false
 
     package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
@@ -179,7 +181,17 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     /// Sends the ciphertext OpenSSL produced.
+    ///
+    /// One flush at a time. An HTTP/2 connection reads and writes from two tasks on the
+    /// reactor's thread, and `read` flushes too (a key update, a post-handshake message): two
+    /// flushes would interleave records on the socket and wait as two writers on it, which the
+    /// reactor forbids. A second flusher leaves its bytes in the output BIO instead, and the
+    /// running flush, which loops until the BIO is empty, sends them. The tasks share one thread,
+    /// so the flag needs no lock. HTTP/1.1 uses a stream from one task and never gets here twice.
     private func flush(deadline: ContinuousClock.Instant?) async throws {
+        guard !flushing else { return }
+        flushing = true
+        defer { flushing = false }
         while case let pending = BIO_ctrl_pending(output), pending > 0 {
             let chunk = [UInt8](unsafeUninitializedCapacity: Int(pending)) { buffer, count in
                 count = Int(max(0, BIO_read(output, buffer.baseAddress, Int32(clamping: buffer.count))))

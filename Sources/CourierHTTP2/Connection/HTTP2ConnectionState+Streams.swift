@@ -1,0 +1,162 @@
+import CourierCore
+import CourierTransport
+
+extension HTTP2ConnectionState {
+    /// Opens a stream for a request's fields: allocates its identifier, encodes the block and
+    /// queues HEADERS, all under the one lock, so identifiers and HPACK state reach the wire in
+    /// order. Nil when the server's concurrency limit is reached (wait for a stream to end).
+    ///
+    /// - Throws: ``HTTP2StreamFailure/refused(_:)`` once the connection takes no new streams:
+    ///   nothing was sent, so the request may go on another connection.
+    mutating func openStream(
+        _ fields: HTTPHeaders, endStream: Bool, isHeadRequest: Bool, _ effects: inout HTTP2Effects
+    ) throws(HTTP2StreamFailure) -> UInt32? {
+        guard acceptsStreams else { throw .refused(drainReason) }
+        guard nextStreamID <= HTTP2ConnectionState.maxStreamID else {
+            drain("its stream identifiers are used up", &effects)
+            throw .refused(drainReason)
+        }
+        guard activeStreams < streamLimit else { return nil }
+        let id = nextStreamID
+        nextStreamID += 2
+        var stream = HTTP2StreamState(
+            id: id, sendWindow: peerInitialWindowSize, receiveWindow: configuration.streamWindowSize,
+            isHeadRequest: isHeadRequest)
+        _ = stream.apply(.sendHeaders(endStream: endStream))
+        streams[id] = stream
+        activeStreams += 1
+        queueHeaders(fields, endStream: endStream, on: id)
+        wakeWriter(&effects)
+        return id
+    }
+
+    /// Queues DATA from `bytes[offset...]` as far as the windows, the frame size and the
+    /// outbound queue allow, moving `offset`; true once all of it (and END_STREAM, when
+    /// `endStream`) is queued, false to wait for a WINDOW_UPDATE or the writer.
+    mutating func send(
+        _ bytes: ByteBuffer, offset: inout Int, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
+    ) throws(HTTP2StreamFailure) -> Bool {
+        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
+        if let failure = streams[id]!.writeFailure { throw failure }
+        guard streams[id]!.canSend else { throw .reset(.streamClosed) }
+        defer { wakeWriter(&effects) }
+        while outbound.count < configuration.outboundHighWater {
+            let remaining = bytes.count - offset
+            let count = min(remaining, streams[id]!.sendWindow, connectionSendWindow, frameEncoder.maxFrameSize)
+            guard count > 0 || remaining == 0 else { return false }
+            guard remaining > 0 || endStream else { return true }
+            let last = endStream && count == remaining
+            queue(HTTP2Frame(streamID: id, payload: .data(bytes.slice(from: offset, count: count), endStream: last)))
+            offset += count
+            streams[id]!.sendWindow -= count
+            connectionSendWindow -= count
+            if last {
+                let wasActive = streams[id]!.isActive
+                _ = streams[id]!.apply(.sendEndStream)
+                if wasActive && !streams[id]!.isActive { leftActive(&effects) }
+                return true
+            }
+            if offset == bytes.count && !endStream { return true }
+        }
+        return false
+    }
+
+    /// The next response head for the exchange: interim ones first (only a 100 when
+    /// `returningContinue`, others skipped), then the final one; nil to wait.
+    mutating func takeHead(on id: UInt32, returningContinue: Bool) throws(HTTP2StreamFailure) -> ResponseHead? {
+        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
+        while !streams[id]!.interimHeads.isEmpty {
+            let head = streams[id]!.interimHeads.removeFirst()
+            if returningContinue && head.status.code == 100 { return head }
+        }
+        if let head = streams[id]!.finalHead, !streams[id]!.finalHeadTaken {
+            streams[id]!.finalHeadTaken = true
+            return head
+        }
+        if let failure = streams[id]!.readFailure { throw failure }
+        return nil
+    }
+
+    /// What one read of a response body finds.
+    enum BodyRead: Sendable {
+        case data(ByteBuffer)
+        case end(trailers: HTTPHeaders?)
+    }
+
+    /// The next body chunk, or the end; nil to wait. Taking a chunk may queue a stream
+    /// WINDOW_UPDATE (once half the stream's window has been consumed), so the server sends
+    /// more only as fast as the exchange reads.
+    mutating func takeBody(on id: UInt32, _ effects: inout HTTP2Effects) throws(HTTP2StreamFailure) -> BodyRead? {
+        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
+        if let chunk = streams[id]!.takeChunk() {
+            if let increment = streams[id]!.consumed(chunk.count) {
+                queue(HTTP2Frame(streamID: id, payload: .windowUpdate(increment: UInt32(increment))))
+                wakeWriter(&effects)
+            }
+            return .data(chunk)
+        }
+        if let failure = streams[id]!.readFailure { throw failure }
+        if streams[id]!.endStreamReceived { return .end(trailers: streams[id]!.trailers) }
+        return nil
+    }
+
+    /// Whether a response (whose head the exchange has) has a body to read: not for HEAD, 204
+    /// or 304, nor when the stream ended with the head.
+    func expectsBody(on id: UInt32, status: Int) -> Bool {
+        guard let stream = streams[id] else { return false }
+        if stream.isHeadRequest || status == 204 || status == 304 { return false }
+        return !(stream.endStreamReceived && !stream.hasBufferedData && stream.readFailure == nil)
+    }
+
+    /// The trailers of a stream whose response has ended.
+    func trailers(on id: UInt32) -> HTTPHeaders? { streams[id]?.trailers }
+
+    /// The final head, if it arrived, for an exchange whose request could not be written whole.
+    mutating func finalHeadAfterWriteFailure(on id: UInt32) -> ResponseHead? {
+        guard let head = streams[id]?.finalHead else { return nil }
+        streams[id]!.finalHeadTaken = true
+        return head
+    }
+
+    /// The exchange sends no more of the request: a final response came first. The stream is
+    /// reset with NO_ERROR once the response has ended, or now if it has (RFC 9113 §8.1).
+    mutating func abandonRequest(on id: UInt32, _ effects: inout HTTP2Effects) {
+        guard streams[id] != nil, streams[id]!.canSend else { return }
+        streams[id]!.requestAbandoned = true
+        if streams[id]!.endStreamReceived {
+            queue(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
+            _ = streams[id]!.apply(.reset)
+            leftActive(&effects)
+            wakeWriter(&effects)
+        }
+    }
+
+    /// The exchange lets go of the stream: done, failed or cancelled. A stream still open is
+    /// reset — CANCEL, or NO_ERROR when only the request side is left (§8.1) — and its slot is
+    /// free at once; frames still in flight for it are then ignored.
+    mutating func release(_ id: UInt32, _ effects: inout HTTP2Effects) {
+        guard var stream = streams.removeValue(forKey: id) else { return }
+        if stream.isActive {
+            queue(HTTP2Frame(streamID: id, payload: .rstStream(stream.endStreamReceived ? .noError : .cancel)))
+            _ = stream.apply(.reset)
+            leftActive(&effects)
+            wakeWriter(&effects)
+        }
+        // Bytes it still held need no WINDOW_UPDATE: the stream is gone, and the connection's
+        // window was returned as they arrived.
+        effects.resume(stream.readWaiter, throwing: CancellationError())
+        if let writer = stream.writeWaiter {
+            writeWaiterCount -= 1
+            effects.resume(writer, throwing: CancellationError())
+        }
+    }
+
+    /// Wakes the stream's waiting reader and writer, which then fail with `.interrupted`.
+    mutating func interrupt(_ id: UInt32, _ effects: inout HTTP2Effects) {
+        guard streams[id] != nil else { return }
+        streams[id]!.readFailure = streams[id]!.readFailure ?? .interrupted
+        streams[id]!.writeFailure = streams[id]!.writeFailure ?? .interrupted
+        effects.resume(takeReadWaiter(id))
+        effects.resume(takeWriteWaiter(id))
+    }
+}

@@ -1,0 +1,85 @@
+import CourierCore
+import CourierTransport
+
+/// What an ``HTTP2StreamCodec`` asks of its connection. Every wait is bounded by the caller's
+/// `IOTimeout`, and every error is already the one the call sees.
+extension HTTP2Connection {
+    /// Opens a stream and queues the request's HEADERS; waits while the server's stream limit
+    /// is reached.
+    func openStream(_ request: HTTPRequest, endStream: Bool, timeout: IOTimeout) async throws -> UInt32 {
+        let fields = try HTTP2Fields.request(request)
+        let isHead = request.method == .head
+        do {
+            return try await wait(.stream, timeout: timeout) { state, effects throws(HTTP2StreamFailure) in
+                try state.openStream(fields, endStream: endStream, isHeadRequest: isHead, &effects)
+            }
+        } catch {
+            throw map(error, stream: 0, phase: .request, timeout: timeout)
+        }
+    }
+
+    /// Queues `bytes` as DATA on stream `id` under flow control; waits for WINDOW_UPDATEs, and
+    /// for the writer when much is queued already.
+    func send(_ bytes: ByteBuffer, endStream: Bool, on id: UInt32, timeout: IOTimeout) async throws {
+        var offset = 0
+        do {
+            _ = try await wait(.write(id), timeout: timeout) { state, effects throws(HTTP2StreamFailure) -> Bool? in
+                try state.send(bytes, offset: &offset, endStream: endStream, on: id, &effects) ? true : nil
+            }
+        } catch {
+            throw map(error, stream: id, phase: .request, timeout: timeout)
+        }
+    }
+
+    /// The next response head on stream `id`. A failure ends the stream.
+    func readHead(on id: UInt32, returningContinue: Bool, timeout: IOTimeout) async throws -> ResponseHead {
+        do {
+            return try await wait(.read(id), timeout: timeout) { state, _ throws(HTTP2StreamFailure) in
+                try state.takeHead(on: id, returningContinue: returningContinue)
+            }
+        } catch {
+            release(id)
+            throw map(error, stream: id, phase: .responseHead, timeout: timeout)
+        }
+    }
+
+    /// The next chunk of the response body on stream `id`, or its end. A failure ends the stream.
+    func readBody(on id: UInt32, timeout: IOTimeout) async throws -> HTTP2ConnectionState.BodyRead {
+        do {
+            return try await wait(.read(id), timeout: timeout) { state, effects throws(HTTP2StreamFailure) in
+                try state.takeBody(on: id, &effects)
+            }
+        } catch {
+            release(id)
+            throw map(error, stream: id, phase: .responseBody, timeout: timeout)
+        }
+    }
+
+    /// Ends the exchange on stream `id`; see ``HTTP2ConnectionState/release(_:_:)``.
+    func release(_ id: UInt32) {
+        guard id != 0 else { return }
+        update { state, effects in state.release(id, &effects) }
+    }
+
+    func interrupt(_ id: UInt32) {
+        guard id != 0 else { return }
+        update { state, effects in state.interrupt(id, &effects) }
+    }
+
+    /// Gives a failure, a timeout or a cancellation its meaning for the call.
+    func map(_ error: any Error, stream id: UInt32, phase: HTTP2StreamFailure.Phase, timeout: IOTimeout) -> any Error {
+        switch error {
+        case let failure as HTTP2StreamFailure:
+            return failure.error(stream: id, peer: peer, phase: phase)
+        case ReactorError.timedOut where timeout.callDeadlinePassed:
+            return HTTPClientError(
+                .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer) over HTTP/2."
+            )
+        case ReactorError.timedOut:
+            let which: HTTPClientError.Timeout = phase == .request ? .write : .read
+            return HTTPClientError(.timeout(which), "Timed out \(phase.description) from \(peer) over HTTP/2.")
+        default:
+            return error
+        }
+    }
+}

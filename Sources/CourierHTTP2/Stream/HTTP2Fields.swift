@@ -1,0 +1,133 @@
+import CourierCore
+import CourierTransport
+
+/// Header fields as HTTP/2 carries them (RFC 9113 §8.2, §8.3): pseudo-header fields first,
+/// lowercase names, no connection-specific fields.
+enum HTTP2Fields {
+    /// Fields that mean something only to one HTTP/1.1 connection (§8.2.2).
+    static let connectionSpecific: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+    ]
+
+    /// The request's fields for a HEADERS frame: `:method`, `:scheme`, `:authority` (the Host
+    /// field, or the URL's authority) and `:path`, then the request's own fields lowercased,
+    /// without Host, connection-specific fields or those the Connection field names, and with TE
+    /// only as `trailers`.
+    static func request(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPHeaders {
+        let target = try request.target
+        let source = request.headers
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(source.count + 4)
+        fields.add(":method", request.method.rawValue)
+        fields.add(":scheme", target.isSecure ? "https" : "http")
+        fields.add(":authority", source["host"] ?? target.authority)
+        fields.add(":path", target.path)
+        let named = source.values(for: "connection").flatMap { ListElements($0).map { lowercased($0) } }
+        for field in source.fields {
+            let name = lowercased(field.name)
+            if name == "host" || connectionSpecific.contains(name) || named.contains(name) { continue }
+            if name == "te" {
+                if ListElements(field.value).contains(where: { $0.equalsIgnoringASCIICase("trailers") }) {
+                    fields.add("te", "trailers")
+                }
+                continue
+            }
+            fields.add(name, field.value)
+        }
+        return fields
+    }
+
+    /// What a valid response head says.
+    struct Head {
+        var head: ResponseHead
+        var contentLength: Int?
+    }
+
+    /// Checks a response header block (§8.3.2, §8.2): `:status` exactly once and first, no other
+    /// pseudo-header field, lowercase names, no connection-specific fields, a consistent
+    /// Content-Length. The head's fields leave out `:status`.
+    static func response(_ fields: HTTPHeaders, stream: UInt32, peer: String) throws(HTTPClientError) -> Head {
+        var status: Int?
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count)
+        var contentLength: Int?
+        for field in fields.fields {
+            let name = field.name
+            if name.utf8.first == UInt8(ascii: ":") {
+                guard name == ":status", status == nil, headers.isEmpty else {
+                    throw malformed(
+                        "the pseudo-header field \(name) is repeated, misplaced or not a response's", stream, peer)
+                }
+                guard field.value.utf8.count == 3, let code = Int(field.value), (100...999).contains(code) else {
+                    throw malformed(":status \"\(field.value)\" is not a three-digit status code", stream, peer)
+                }
+                status = code
+                continue
+            }
+            try checkName(name, value: field.value, stream: stream, peer: peer)
+            if name == "content-length" {
+                guard let length = parseContentLength(field.value), contentLength == nil || contentLength == length
+                else {
+                    throw HTTPClientError.protocolViolation(
+                        .invalidContentLength,
+                        "\(peer) sent an invalid or conflicting content-length \"\(field.value)\" on HTTP/2 stream \(stream)."
+                    )
+                }
+                contentLength = length
+            }
+            headers.add(name, field.value)
+        }
+        guard let status else { throw malformed("the response has no :status", stream, peer) }
+        guard status != 101 else {
+            throw malformed("101 Switching Protocols is not allowed in HTTP/2 (RFC 9113 §8.6)", stream, peer)
+        }
+        return Head(
+            head: ResponseHead(status: HTTPStatus(code: status), version: .http2, headers: headers),
+            contentLength: contentLength)
+    }
+
+    /// Checks a trailer block (§8.1): no pseudo-header fields, and the rules of ``response``.
+    static func trailers(_ fields: HTTPHeaders, stream: UInt32, peer: String) throws(HTTPClientError) -> HTTPHeaders {
+        for field in fields.fields {
+            guard field.name.utf8.first != UInt8(ascii: ":") else {
+                throw malformed("the trailers contain the pseudo-header field \(field.name)", stream, peer)
+            }
+            try checkName(field.name, value: field.value, stream: stream, peer: peer)
+        }
+        return fields
+    }
+
+    private static func checkName(_ name: String, value: String, stream: UInt32, peer: String) throws(HTTPClientError) {
+        guard !name.isEmpty, !name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
+            throw malformed("the field name \"\(name)\" is empty or not lowercase", stream, peer)
+        }
+        guard !connectionSpecific.contains(name) else {
+            throw malformed("the connection-specific field \(name) is not allowed", stream, peer)
+        }
+        guard name != "te" || value == "trailers" else {
+            throw malformed("TE is not \"trailers\"", stream, peer)
+        }
+    }
+
+    /// A Content-Length value: digits, or a list of equal digit runs ("5, 5").
+    private static func parseContentLength(_ value: String) -> Int? {
+        var result: Int?
+        for element in ListElements(value, omittingEmpty: false) {
+            guard !element.isEmpty, element.utf8.count <= 18, element.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let length = Int(element), result == nil || result == length
+            else { return nil }
+            result = length
+        }
+        return result
+    }
+
+    private static func malformed(_ reason: String, _ stream: UInt32, _ peer: String) -> HTTPClientError {
+        HTTPClientError.protocolViolation(
+            .malformedHeader, "\(peer) sent a malformed HTTP/2 response on stream \(stream): \(reason).")
+    }
+
+    private static func lowercased(_ name: some StringProtocol) -> String {
+        guard name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(name) }
+        return String(decoding: name.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,115 @@
+package import CourierCore
+package import CourierTransport
+import Synchronization
+
+/// One exchange on an HTTP/2 connection: one stream (RFC 9113 §8.1).
+///
+/// The stream is opened by ``writeRequestHead(_:body:endOfRequest:timeout:)``, and ends when the
+/// body has been read to its end, when a read fails, or on ``cancel()``, which resets it with
+/// RST_STREAM(CANCEL) and leaves the connection to other streams (hyper's and OkHttp's cancel
+/// contract). Reads and writes wait on the connection's state, which its reader task changes;
+/// they never touch the socket.
+package final class HTTP2StreamCodec: ExchangeCodec {
+    package let http2Connection: HTTP2Connection
+    /// 0 until the stream is open. Atomic because ``interrupt()`` may come from another task.
+    private let streamID = Atomic<UInt32>(0)
+    private let endedTrailers = Mutex<HTTPHeaders?>(nil)
+
+    init(connection: HTTP2Connection) {
+        self.http2Connection = connection
+    }
+
+    deinit {
+        // An exchange that never ended its stream: free the slot.
+        http2Connection.release(streamID.load(ordering: .relaxed))
+    }
+
+    private var id: UInt32 { streamID.load(ordering: .relaxed) }
+
+    package var connection: ConnectionInfo { http2Connection.info }
+
+    package var executor: any TaskExecutor { http2Connection.reactor }
+
+    package func begin() -> Bool {
+        http2Connection.beginExchange()
+    }
+
+    package func beginCallerThreadIO() -> Bool { false }
+
+    package func endCallerThreadIO() {}
+
+    package func writeRequestHead(
+        _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout
+    ) async throws {
+        precondition(id == 0, "writeRequestHead called twice on one HTTP/2 stream")
+        let body = body ?? ByteBuffer()
+        let id = try await http2Connection.openStream(
+            request, endStream: endOfRequest && body.isEmpty, timeout: timeout)
+        streamID.store(id, ordering: .relaxed)
+        if !body.isEmpty {
+            try await http2Connection.send(body, endStream: endOfRequest, on: id, timeout: timeout)
+        }
+    }
+
+    package func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
+        guard !chunk.isEmpty else { return }
+        try await http2Connection.send(chunk, endStream: false, on: id, timeout: timeout)
+    }
+
+    package func finishRequest(timeout: IOTimeout) async throws {
+        try await http2Connection.send(ByteBuffer(), endStream: true, on: id, timeout: timeout)
+    }
+
+    package func responseAfterWriteFailure(
+        _ error: any Error, request: HTTPRequest, timeout: IOTimeout
+    ) async throws -> ResponseHead {
+        let id = self.id
+        if id != 0, let head = http2Connection.update({ state, _ in state.finalHeadAfterWriteFailure(on: id) }) {
+            return head
+        }
+        http2Connection.release(id)
+        throw error
+    }
+
+    package func readResponseHead(timeout: IOTimeout, returningContinue: Bool) async throws -> ResponseHead {
+        try await http2Connection.readHead(on: id, returningContinue: returningContinue, timeout: timeout)
+    }
+
+    package func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool {
+        let id = self.id
+        let expectsBody = http2Connection.update { state, effects in
+            if !requestComplete { state.abandonRequest(on: id, &effects) }
+            let expectsBody = state.expectsBody(on: id, status: head.status.code)
+            if !expectsBody {
+                endedTrailers.withLock { $0 = state.trailers(on: id) }
+                state.release(id, &effects)
+            }
+            return expectsBody
+        }
+        return expectsBody
+    }
+
+    package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
+        switch try await http2Connection.readBody(on: id, timeout: timeout) {
+        case .data(let chunk):
+            return chunk
+        case .end(let trailers):
+            endedTrailers.withLock { $0 = trailers }
+            http2Connection.release(id)
+            return nil
+        }
+    }
+
+    package var trailers: HTTPHeaders? { endedTrailers.withLock { $0 } }
+
+    /// True unless the connection is going away: the stream itself is never reused.
+    package var isReusable: Bool { http2Connection.isHealthy }
+
+    package func interrupt() {
+        http2Connection.interrupt(id)
+    }
+
+    package func cancel() {
+        http2Connection.release(id)
+    }
+}

@@ -1,0 +1,57 @@
+import CourierCore
+import CourierTransport
+
+/// Why a stream cannot go on, kept until its exchange asks; turned into the error a call sees
+/// by ``error(stream:peer:phase:)``, which knows what the exchange was doing.
+enum HTTP2StreamFailure: Error, Sendable {
+    /// The server reset the stream (RST_STREAM) with this code.
+    case reset(HTTP2ErrorCode)
+    /// The server never processed the request; the words say how we know.
+    case refused(String)
+    /// The server broke the protocol on this stream or the connection.
+    case violation(HTTPClientError)
+    /// The connection ended under the stream; the words say how.
+    case connectionLost(String)
+    /// This side closed the connection.
+    case closedLocally
+    /// ``HTTP2StreamCodec/interrupt()`` stopped the exchange.
+    case interrupted
+
+    /// What the exchange was doing when the failure reached it.
+    enum Phase: Sendable {
+        case request
+        case responseHead
+        case responseBody
+
+        var description: String {
+            switch self {
+            case .request: "writing the request"
+            case .responseHead: "waiting for the response head"
+            case .responseBody: "reading the response body"
+            }
+        }
+    }
+
+    func error(stream: UInt32, peer: String, phase: Phase) -> HTTPClientError {
+        // As on HTTP/1.1: before a response head the server went away without answering.
+        let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
+        switch self {
+        case .reset(.refusedStream):
+            return RefusedStream.error(peer: peer, reason: "it reset HTTP/2 stream \(stream) with REFUSED_STREAM")
+        case .reset(let code):
+            return HTTPClientError(gone, "\(peer) reset HTTP/2 stream \(stream) (\(code)) while \(phase.description).")
+        case .refused(let reason):
+            return RefusedStream.error(peer: peer, reason: reason)
+        case .violation(let error):
+            return error
+        case .connectionLost(let detail):
+            return HTTPClientError(gone, "\(detail) while \(phase.description) on HTTP/2 stream \(stream).")
+        case .closedLocally:
+            return HTTPClientError(
+                gone, "The HTTP/2 connection to \(peer) was closed while \(phase.description) on stream \(stream).")
+        case .interrupted:
+            return HTTPClientError(
+                gone, "HTTP/2 stream \(stream) to \(peer) was interrupted while \(phase.description).")
+        }
+    }
+}

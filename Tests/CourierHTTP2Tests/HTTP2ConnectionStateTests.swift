@@ -1,0 +1,333 @@
+import CourierCore
+import CourierTransport
+import FoundationEssentials
+import Testing
+
+@testable import CourierHTTP2
+
+/// Drives ``HTTP2ConnectionState`` frame by frame, without sockets: what it queues for the
+/// server is decoded back into frames.
+struct StateHarness {
+    var state: HTTP2ConnectionState
+    var effects = HTTP2Effects()
+    private var serverDecoder = HTTP2FrameDecoder(role: .server)
+    private var wire = ReceiveBuffer()
+    private var serverHPACK = HPACKEncoder(role: .server)
+
+    init(configuration: HTTP2Configuration = HTTP2Configuration(), serverSettings: [HTTP2Setting] = []) {
+        state = HTTP2ConnectionState(configuration: configuration, peer: "example.test:443")
+        state.start()
+        receive(.settings(serverSettings))
+        _ = sent()
+    }
+
+    /// The frames queued since the last call.
+    mutating func sent() -> [HTTP2Frame] {
+        var batch: [UInt8] = []
+        state.takeOutbound(into: &batch, &effects)
+        wire.append(batch)
+        var frames: [HTTP2Frame] = []
+        while let frame = try! serverDecoder.nextFrame(from: &wire) { frames.append(frame) }
+        return frames
+    }
+
+    mutating func receive(_ payload: HTTP2Frame.Payload, on stream: UInt32 = 0, fields: HTTPHeaders? = nil) {
+        state.receive(HTTP2Frame(streamID: stream, payload: payload), fields: fields, now: .now, &effects)
+    }
+
+    mutating func receiveHead(_ fields: [(String, String)], on stream: UInt32, endStream: Bool = false) {
+        receive(.headers(ByteBuffer(), endStream: endStream), on: stream, fields: HTTPHeaders(fields))
+    }
+
+    mutating func open(_ method: HTTPMethod = .get, endStream: Bool = true) throws -> UInt32? {
+        try state.openStream(
+            HTTPHeaders([(":method", method.rawValue), (":scheme", "https"), (":authority", "a"), (":path", "/")]),
+            endStream: endStream, isHeadRequest: method == .head, &effects)
+    }
+}
+
+@Suite("HTTP/2 connection state")
+struct HTTP2ConnectionStateTests {
+    @Test func startQueuesPrefaceSettingsAndConnectionWindow() {
+        var state = HTTP2ConnectionState(configuration: HTTP2Configuration(), peer: "p:1")
+        state.start()
+        var effects = HTTP2Effects()
+        var batch: [UInt8] = []
+        state.takeOutbound(into: &batch, &effects)
+        #expect(Array(batch.prefix(24)) == HTTP2ConnectionPreface.bytes)
+        var decoder = HTTP2FrameDecoder(role: .server)
+        var buffer = ReceiveBuffer()
+        buffer.append(batch)
+        let frames = [try! decoder.nextFrame(from: &buffer)!, try! decoder.nextFrame(from: &buffer)!]
+        #expect(
+            frames[0].payload
+                == .settings([.enablePush(false), .initialWindowSize(4 << 20), .maxHeaderListSize(256 << 10)]))
+        #expect(frames[1].payload == .windowUpdate(increment: UInt32((16 << 20) - 65_535)))
+        #expect(state.lifecycle == .awaitingSettings)
+    }
+
+    @Test func serverSettingsAreAcknowledgedAndOpenTheConnection() {
+        var harness = StateHarness(serverSettings: [.maxConcurrentStreams(2)])
+        #expect(harness.state.lifecycle == .open)
+        #expect(harness.state.exchangeCapacity == 2)
+        harness.receive(.settings([.maxConcurrentStreams(7)]))
+        #expect(harness.sent().map(\.payload) == [.settingsAck])
+        #expect(harness.effects.events == [.capacityChanged])
+    }
+
+    @Test func streamIDsAreOddAndTheServerLimitHolds() throws {
+        var harness = StateHarness(serverSettings: [.maxConcurrentStreams(2)])
+        #expect(try harness.open() == 1)
+        #expect(try harness.open() == 3)
+        #expect(try harness.open() == nil)
+        #expect(harness.state.exchangeCapacity == 0)
+        let frames = harness.sent()
+        #expect(frames.map(\.streamID) == [1, 3])
+        // Stream 1 ends: its slot is free again.
+        harness.receiveHead([(":status", "204")], on: 1, endStream: true)
+        #expect(harness.state.exchangeCapacity == 1)
+        #expect(try harness.open() == 5)
+    }
+
+    @Test func streamPhasesFollowRFC9113() {
+        var stream = HTTP2StreamState(id: 1, sendWindow: 10, receiveWindow: 10, isHeadRequest: false)
+        #expect(stream.phase == .idle)
+        do { let applied = stream.apply(.sendHeaders(endStream: false)); #expect(applied) }
+        #expect(stream.phase == .open)
+        do { let applied = stream.apply(.sendHeaders(endStream: false)); #expect(!applied) }
+        do { let applied = stream.apply(.receiveEndStream); #expect(applied) }
+        #expect(stream.phase == .halfClosedRemote)
+        #expect(stream.canSend && !stream.canReceive)
+        do { let applied = stream.apply(.sendEndStream); #expect(applied) }
+        #expect(stream.phase == .closed)
+        do { let applied = stream.apply(.sendEndStream); #expect(!applied) }
+        var other = HTTP2StreamState(id: 3, sendWindow: 10, receiveWindow: 10, isHeadRequest: false)
+        _ = other.apply(.sendHeaders(endStream: true))
+        #expect(other.phase == .halfClosedLocal)
+        do { let applied = other.apply(.reset); #expect(applied) }
+        #expect(other.phase == .closed && !other.isActive)
+    }
+
+    @Test func dataNeverExceedsTheWindowsOrTheFrameSize() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open(.post, endStream: false))
+        _ = harness.sent()
+        let body = ByteBuffer([UInt8](repeating: 7, count: 100_000))
+        var offset = 0
+        #expect(try !harness.state.send(body, offset: &offset, endStream: true, on: id, &harness.effects))
+        #expect(offset == 65_535)
+        let frames = harness.sent()
+        #expect(frames.allSatisfy { if case .data(let d, _, _) = $0.payload { d.count <= 16_384 } else { false } })
+        // The stream's window opens, the connection's does not: still stuck.
+        harness.receive(.windowUpdate(increment: 50_000), on: id)
+        #expect(try !harness.state.send(body, offset: &offset, endStream: true, on: id, &harness.effects))
+        #expect(offset == 65_535)
+        harness.receive(.windowUpdate(increment: 50_000))
+        #expect(try harness.state.send(body, offset: &offset, endStream: true, on: id, &harness.effects))
+        let last = harness.sent()
+        guard case .data(_, let endStream, _) = last.last?.payload else { Issue.record("no DATA"); return }
+        #expect(endStream)
+        #expect(harness.state.stream(id)?.phase == .halfClosedLocal)
+    }
+
+    @Test func initialWindowSizeChangesAdjustOpenStreams() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open(.post, endStream: false))
+        harness.receive(.settings([.initialWindowSize(1000)]))
+        #expect(harness.state.stream(id)?.sendWindow == 1000)
+        harness.receive(.settings([.initialWindowSize(100_000)]))
+        #expect(harness.state.stream(id)?.sendWindow == 100_000)
+    }
+
+    @Test func connectionWindowOverflowIsAConnectionError() {
+        var harness = StateHarness()
+        harness.receive(.windowUpdate(increment: HTTP2Setting.maxWindowSize))
+        #expect(harness.state.lifecycle == .closed)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .flowControlError)
+    }
+
+    @Test func streamWindowOverflowResetsOnlyTheStream() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open(.post, endStream: false))
+        _ = harness.sent()
+        harness.receive(.windowUpdate(increment: HTTP2Setting.maxWindowSize), on: id)
+        #expect(harness.sent().map(\.payload) == [.rstStream(.flowControlError)])
+        #expect(harness.state.lifecycle == .open)
+        #expect(harness.state.stream(id)?.readFailure != nil)
+    }
+
+    @Test func dataBeyondTheStreamWindowIsAFlowControlError() throws {
+        var configuration = HTTP2Configuration()
+        configuration.streamWindowSize = 100
+        var harness = StateHarness(configuration: configuration)
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200")], on: id)
+        _ = harness.sent()
+        harness.receive(.data(ByteBuffer([UInt8](repeating: 1, count: 101)), endStream: false), on: id)
+        #expect(harness.sent().map(\.payload) == [.rstStream(.flowControlError)])
+    }
+
+    @Test func windowUpdatesFollowConsumptionNotArrival() throws {
+        var configuration = HTTP2Configuration()
+        configuration.streamWindowSize = 1000
+        var harness = StateHarness(configuration: configuration)
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200")], on: id)
+        for _ in 0..<3 {
+            harness.receive(.data(ByteBuffer([UInt8](repeating: 1, count: 300)), endStream: false), on: id)
+        }
+        _ = harness.sent()
+        guard case .data(let first)? = try harness.state.takeBody(on: id, &harness.effects) else {
+            Issue.record("no data")
+            return
+        }
+        #expect(first.count == 300)
+        #expect(harness.sent().isEmpty)
+        _ = try harness.state.takeBody(on: id, &harness.effects)
+        #expect(harness.sent().map(\.payload) == [.windowUpdate(increment: 600)])
+        #expect(harness.state.stream(id)?.receiveWindow == 1000 - 900 + 600)
+    }
+
+    @Test func goAwayRefusesStreamsAboveTheLastAndLetsTheOthersFinish() throws {
+        var harness = StateHarness()
+        let one = try #require(try harness.open())
+        let three = try #require(try harness.open())
+        harness.receive(.goAway(lastStreamID: one, .noError, debugData: ByteBuffer()))
+        #expect(harness.state.lifecycle == .draining)
+        #expect(harness.effects.events.contains(.draining))
+        guard case .refused = harness.state.stream(three)?.readFailure else {
+            Issue.record("stream 3 not refused")
+            return
+        }
+        #expect(harness.state.stream(one)?.readFailure == nil)
+        #expect(throws: HTTP2StreamFailure.self) { try harness.open() }
+        harness.receiveHead([(":status", "200")], on: one, endStream: true)
+        #expect(harness.state.lifecycle == .closed)
+        #expect(try harness.state.takeHead(on: one, returningContinue: false)?.status.code == 200)
+        let error = HTTP2StreamFailure.refused("x").error(stream: 3, peer: "p", phase: .responseHead)
+        #expect(RefusedStream.matches(error))
+    }
+
+    @Test func contentLengthMismatchResetsTheStream() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200"), ("content-length", "10")], on: id)
+        harness.receive(.data(ByteBuffer([1, 2, 3]), endStream: true), on: id)
+        #expect(harness.sent().last?.payload == .rstStream(.protocolError))
+        _ = try harness.state.takeHead(on: id, returningContinue: false)
+        _ = try harness.state.takeBody(on: id, &harness.effects)
+        #expect {
+            _ = try harness.state.takeBody(on: id, &harness.effects)
+        } throws: { error in
+            guard case .violation(let violation) = error as? HTTP2StreamFailure else { return false }
+            return violation.kind == .protocolViolation(.invalidContentLength)
+        }
+    }
+
+    @Test func malformedResponseHeadsAreStreamErrors() throws {
+        for fields in [
+            [("content-type", "x")], [(":status", "200"), (":status", "200")], [(":status", "200"), (":path", "/")],
+            [(":status", "200"), ("Content-Type", "x")], [(":status", "200"), ("connection", "close")],
+            [("x", "y"), (":status", "200")],
+        ] {
+            var harness = StateHarness()
+            let id = try #require(try harness.open())
+            _ = harness.sent()
+            harness.receiveHead(fields, on: id)
+            #expect(harness.sent().map(\.payload) == [.rstStream(.protocolError)], "\(fields)")
+        }
+    }
+
+    @Test func interimHeadsAreSkippedAndTrailersKept() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "100")], on: id)
+        harness.receiveHead([(":status", "103"), ("link", "</a>")], on: id)
+        harness.receiveHead([(":status", "200")], on: id)
+        harness.receive(.data(ByteBuffer([1]), endStream: false), on: id)
+        harness.receive(.headers(ByteBuffer(), endStream: true), on: id, fields: HTTPHeaders([("grpc-status", "0")]))
+        #expect(try harness.state.takeHead(on: id, returningContinue: true)?.status.code == 100)
+        #expect(try harness.state.takeHead(on: id, returningContinue: true)?.status.code == 200)
+        _ = try harness.state.takeBody(on: id, &harness.effects)
+        guard case .end(let trailers)? = try harness.state.takeBody(on: id, &harness.effects) else {
+            Issue.record("no end")
+            return
+        }
+        #expect(trailers?["grpc-status"] == "0")
+    }
+
+    @Test func releaseResetsAnOpenStreamWithCancelAndFreesItsSlot() throws {
+        var harness = StateHarness(serverSettings: [.maxConcurrentStreams(1)])
+        let id = try #require(try harness.open())
+        _ = harness.sent()
+        harness.state.release(id, &harness.effects)
+        #expect(harness.sent().map(\.payload) == [.rstStream(.cancel)])
+        #expect(harness.state.exchangeCapacity == 1)
+        // Late frames for the forgotten stream are ignored.
+        harness.receive(.data(ByteBuffer([1]), endStream: true), on: id)
+        #expect(harness.state.lifecycle == .open)
+    }
+
+    @Test func floodsOfControlFramesCloseWithEnhanceYourCalm() {
+        var configuration = HTTP2Configuration()
+        configuration.floodLimit = 10
+        var harness = StateHarness(configuration: configuration)
+        for value in 0..<20 { harness.receive(.ping(UInt64(value), ack: false)) }
+        #expect(harness.state.lifecycle == .closed)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .enhanceYourCalm)
+    }
+
+    @Test func pushPromiseIsAProtocolError() {
+        var harness = StateHarness()
+        harness.receive(.pushPromise(promisedStreamID: 2, ByteBuffer()), on: 1)
+        #expect(harness.state.lifecycle == .closed)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .protocolError)
+    }
+
+    @Test func unansweredPingMarksTheConnectionDegraded() throws {
+        var configuration = HTTP2Configuration()
+        configuration.pingInterval = .seconds(1)
+        var harness = StateHarness(configuration: configuration)
+        _ = try harness.open()
+        let start = ContinuousClock.now
+        _ = harness.state.tick(now: start, &harness.effects)
+        _ = harness.state.tick(now: start + .seconds(1), &harness.effects)
+        guard case .ping(let value, false)? = harness.sent().last?.payload else {
+            Issue.record("no PING")
+            return
+        }
+        harness.receive(.ping(value, ack: true))
+        _ = harness.state.tick(now: start + .seconds(2), &harness.effects)
+        #expect(harness.state.acceptsStreams)
+        _ = harness.state.tick(now: start + .seconds(3), &harness.effects)
+        #expect(!harness.state.acceptsStreams)
+        #expect(harness.state.isDegraded)
+    }
+
+    @Test func requestFieldsDropConnectionSpecificOnesAndLowercase() throws {
+        let request = HTTPRequest(
+            method: .post, url: URL(string: "https://example.test:8443/a?b=c")!,
+            headers: [
+                "Connection": "close, X-Hop", "X-Hop": "1", "Keep-Alive": "5", "Transfer-Encoding": "chunked",
+                "Upgrade": "h2c", "TE": "trailers, deflate", "Authorization": "secret", "Accept": "*/*",
+            ])
+        let fields = try HTTP2Fields.request(request)
+        #expect(
+            fields.fields.map { "\($0.name)=\($0.value)" } == [
+                ":method=POST", ":scheme=https", ":authority=example.test:8443", ":path=/a?b=c", "te=trailers",
+                "authorization=secret", "accept=*/*",
+            ])
+    }
+}
