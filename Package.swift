@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "Courier",
-            dependencies: ["CourierCore", "CourierTransport"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2"],
             swiftSettings: swiftSettings
         ),
         .target(

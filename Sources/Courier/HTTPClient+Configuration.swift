@@ -57,7 +57,7 @@ extension HTTPClient {
         /// chooses. Over cleartext, HTTP/1.1 is spoken, unless the list is exactly `[.http2]`:
         /// HTTP/2 with prior knowledge (h2c), as in OkHttp; an HTTP/1.1 `Upgrade: h2c` is never
         /// attempted. The list must contain `.http1_1`, or be `[.http2]`; `.http1_0` is not offered.
-        public var protocols: [HTTPVersion] = [.http1_1]
+        public var protocols: [HTTPVersion] = [.http2, .http1_1]
         /// How often an HTTP/2 connection is pinged while it carries calls; one whose PING goes
         /// unanswered for this long is taken as degraded and gets no new calls. nil (the default)
         /// sends no pings.

@@ -1,3 +1,4 @@
+import CourierHTTP2
 import CourierTransport
 
 /// Sends HTTP requests and streams their responses.
@@ -60,6 +61,8 @@ public final class HTTPClient: Sendable {
             writeTimeout: configuration.writeTimeout,
             expectContinueTimeout: configuration.expectContinueTimeout
         )
+        var http2 = HTTP2Configuration()
+        http2.pingInterval = configuration.pingInterval
         let builtIn: [any Interceptor] = [
             RetryAndFollowUpInterceptor(
                 retryOnConnectionFailure: configuration.retryOnConnectionFailure,
@@ -83,10 +86,12 @@ public final class HTTPClient: Sendable {
                         routes: routes,
                         tlsContexts: tlsContexts,
                         attemptDelay: configuration.connectionAttemptDelay
-                    )
+                    ),
+                    http2: http2,
+                    pool: pool
                 ),
                 tls: configuration.tls,
-                protocols: [.http1_1]
+                protocols: configuration.protocols
             ),
         ]
         let interceptors =

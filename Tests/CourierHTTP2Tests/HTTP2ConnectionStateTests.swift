@@ -69,7 +69,7 @@ struct HTTP2ConnectionStateTests {
     @Test func serverSettingsAreAcknowledgedAndOpenTheConnection() {
         var harness = StateHarness(serverSettings: [.maxConcurrentStreams(2)])
         #expect(harness.state.lifecycle == .open)
-        #expect(harness.state.exchangeCapacity == 2)
+        #expect(harness.state.openableStreams == 2)
         harness.receive(.settings([.maxConcurrentStreams(7)]))
         #expect(harness.sent().map(\.payload) == [.settingsAck])
         #expect(harness.effects.events == [.capacityChanged])
@@ -80,12 +80,12 @@ struct HTTP2ConnectionStateTests {
         #expect(try harness.open() == 1)
         #expect(try harness.open() == 3)
         #expect(try harness.open() == nil)
-        #expect(harness.state.exchangeCapacity == 0)
+        #expect(harness.state.openableStreams == 0)
         let frames = harness.sent()
         #expect(frames.map(\.streamID) == [1, 3])
         // Stream 1 ends: its slot is free again.
         harness.receiveHead([(":status", "204")], on: 1, endStream: true)
-        #expect(harness.state.exchangeCapacity == 1)
+        #expect(harness.state.openableStreams == 1)
         #expect(try harness.open() == 5)
     }
 
@@ -208,8 +208,9 @@ struct HTTP2ConnectionStateTests {
         harness.receiveHead([(":status", "200")], on: one, endStream: true)
         #expect(harness.state.lifecycle == .closed)
         #expect(try harness.state.takeHead(on: one, returningContinue: false)?.status.code == 200)
-        let error = HTTP2StreamFailure.refused("x").error(stream: 3, peer: "p", phase: .responseHead)
-        #expect(RefusedStream.matches(error))
+        #expect(HTTP2StreamFailure.refused("x").isRefusal)
+        #expect(HTTP2StreamFailure.reset(.refusedStream).isRefusal)
+        #expect(!HTTP2StreamFailure.reset(.cancel).isRefusal)
     }
 
     @Test func contentLengthMismatchResetsTheStream() throws {
@@ -266,7 +267,7 @@ struct HTTP2ConnectionStateTests {
         _ = harness.sent()
         harness.state.release(id, &harness.effects)
         #expect(harness.sent().map(\.payload) == [.rstStream(.cancel)])
-        #expect(harness.state.exchangeCapacity == 1)
+        #expect(harness.state.openableStreams == 1)
         // Late frames for the forgotten stream are ignored.
         harness.receive(.data(ByteBuffer([1]), endStream: true), on: id)
         #expect(harness.state.lifecycle == .open)

@@ -192,13 +192,13 @@ struct HTTP2ScriptedPeerTests {
                 HTTP2Frame(streamID: 0, payload: .goAway(lastStreamID: one.stream, .noError, debugData: ByteBuffer())))
             await #expect {
                 _ = try await second.readResponseHead(timeout: readTimeout, returningContinue: false)
-            } throws: { RefusedStream.matches($0) }
+            } throws: { $0 is UnprocessedRequest }
             #expect(!connection.isHealthy)
-            #expect(connection.exchangeCapacity == 0)
+            #expect(connection.openableStreams == 0)
             await #expect {
                 try await connection.makeCodec().writeRequestHead(
                     get(), body: nil, endOfRequest: true, timeout: readTimeout)
-            } throws: { RefusedStream.matches($0) }
+            } throws: { $0 is UnprocessedRequest }
             try await peer.send(
                 peer.headers([(":status", "200")], on: one.stream),
                 HTTP2Frame(streamID: one.stream, payload: .data(ByteBuffer(string: "ok"), endStream: true)))
@@ -237,7 +237,7 @@ struct HTTP2ScriptedPeerTests {
             try await peer.send(HTTP2Frame(streamID: again.stream, payload: .rstStream(.refusedStream)))
             await #expect {
                 _ = try await refused.readResponseHead(timeout: readTimeout, returningContinue: false)
-            } throws: { RefusedStream.matches($0) }
+            } throws: { $0 is UnprocessedRequest }
             connection.close()
             peer.close()
         }
@@ -249,12 +249,12 @@ struct HTTP2ScriptedPeerTests {
             let codec = connection.makeCodec()
             try await codec.writeRequestHead(get("/slow"), body: nil, endOfRequest: true, timeout: readTimeout)
             let sent = try await peer.request()
-            #expect(connection.exchangeCapacity == 0)
+            #expect(connection.openableStreams == 0)
             codec.cancel()
             let reset = try await peer.frame { if case .rstStream = $0.payload { true } else { false } }
             #expect(reset.streamID == sent.stream)
             #expect(reset.payload == .rstStream(.cancel))
-            #expect(connection.exchangeCapacity == 1)
+            #expect(connection.openableStreams == 1)
             // A late response for the cancelled stream is ignored; a second stream works.
             try await peer.send(peer.headers([(":status", "200")], on: sent.stream, endStream: true))
             let second = connection.makeCodec()

@@ -43,19 +43,22 @@ struct NginxInteropTests {
 
 @Suite("Interoperability with nginx over TLS")
 struct NginxTLSTests {
-    @Test("HTTPS to nginx: verified with a custom root, ALPN picks http/1.1 when only that is offered, reused")
-    func https() async throws {
+    @Test(
+        "HTTPS to nginx: verified with a custom root, ALPN picks h2 by default and http/1.1 when only that is offered, one connection",
+        arguments: [HTTPVersion.http2, .http1_1])
+    func https(version: HTTPVersion) async throws {
         try await withTimeout(.seconds(60)) {
             try await withNginx { nginx in
                 var configuration = HTTPClient.Configuration()
                 configuration.tls.trustRoots = [nginx.authority.certificate]
+                if version == .http1_1 { configuration.protocols = [.http1_1] }
                 let client = HTTPClient(configuration: configuration)
                 let url = URL(string: "https://127.0.0.1:\(nginx.tlsPort)/hello")!
                 for _ in 0..<3 {
                     let response = try await client.send(HTTPRequest(url: url))
                     #expect(response.status.code == 200)
-                    #expect(response.version == .http1_1)
-                    #expect(response.tlsHandshake?.applicationProtocol == "http/1.1")
+                    #expect(response.version == version)
+                    #expect(response.tlsHandshake?.applicationProtocol == (version == .http2 ? "h2" : "http/1.1"))
                     #expect(response.tlsHandshake?.version == .tls1_3)
                     #expect(try await response.body.string() == "Hello, world!")
                 }

@@ -1,17 +1,39 @@
 import CourierCore
+import CourierHTTP2
 import CourierTransport
 
 /// Turns what the connector established into a connection that speaks the negotiated protocol:
 /// the one place above Transport that knows which connection types exist.
 struct ConnectionFactory: Sendable {
     let connector: Connector
+    let http2: HTTP2Configuration
+    let pool: ConnectionPool
 
     func connect(_ address: Address, call: CallContext) async throws -> any PooledConnection {
         let connected = try await connector.connect(address, call: call)
         switch connected.version {
-        case .http1_0, .http1_1, .http2:
+        case .http1_0, .http1_1:
             return HTTP1Connection(
                 stream: connected.stream, route: connected.route, tlsHandshake: connected.tlsHandshake)
+        case .http2:
+            let pool = self.pool
+            let connection = HTTP2Connection(
+                stream: connected.stream, route: connected.route, tlsHandshake: connected.tlsHandshake,
+                configuration: http2
+            ) { connection, event in
+                // On the connection's reader task: the pool hears of it in its own time.
+                Task {
+                    switch event {
+                    case .capacityChanged: await pool.capacityChanged(connection)
+                    case .draining: await pool.draining(connection)
+                    case .closed: await pool.closed(connection)
+                    }
+                }
+            }
+            // The server's SETTINGS (its stream limit) belong to connecting, like the TLS handshake.
+            try await connection.start(
+                timeout: IOTimeout(call.settings.connectTimeout, callDeadline: call.deadline))
+            return connection
         }
     }
 }

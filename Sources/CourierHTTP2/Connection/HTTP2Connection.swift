@@ -57,10 +57,13 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
 
     package var description: String { info.description }
 
-    /// Streams that may open now: the server's SETTINGS_MAX_CONCURRENT_STREAMS (capped at
-    /// ``HTTP2Configuration/maxConcurrentStreamsCap``, which also stands in when the server sets
-    /// none) minus the streams open; 0 once draining or closed.
-    package var exchangeCapacity: Int { state.withLock { $0.exchangeCapacity } }
+    /// The streams the pool may lease at once: the server's SETTINGS_MAX_CONCURRENT_STREAMS
+    /// (capped at ``HTTP2Configuration/maxConcurrentStreamsCap``, which also stands in when the
+    /// server sets none), counting those open; the pool counts its leases against it.
+    package var exchangeCapacity: Int { state.withLock { $0.streamLimit } }
+
+    /// Streams that may open now: the limit minus the streams open; 0 once draining or closed.
+    package var openableStreams: Int { state.withLock { $0.openableStreams } }
 
     /// The server's stream limit as capped, whatever is open.
     package var maxConcurrentStreams: Int { state.withLock { $0.streamLimit } }

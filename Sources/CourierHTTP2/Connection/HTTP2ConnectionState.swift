@@ -87,7 +87,7 @@ struct HTTP2ConnectionState {
     }
 
     /// Streams that may open now: the limit minus the active streams, 0 unless open.
-    var exchangeCapacity: Int {
+    var openableStreams: Int {
         switch lifecycle {
         case .awaitingSettings, .open: max(0, streamLimit - activeStreams)
         case .draining, .closed: 0

@@ -70,7 +70,8 @@ extension HTTP2Connection {
     func map(_ error: any Error, stream id: UInt32, phase: HTTP2StreamFailure.Phase, timeout: IOTimeout) -> any Error {
         switch error {
         case let failure as HTTP2StreamFailure:
-            return failure.error(stream: id, peer: peer, phase: phase)
+            let error = failure.error(stream: id, peer: peer, phase: phase)
+            return failure.isRefusal ? UnprocessedRequest(error) : error
         case ReactorError.timedOut where timeout.callDeadlinePassed:
             return HTTPClientError(
                 .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer) over HTTP/2."

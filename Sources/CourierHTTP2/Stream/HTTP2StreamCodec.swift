@@ -14,6 +14,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     /// 0 until the stream is open. Atomic because ``interrupt()`` may come from another task.
     private let streamID = Atomic<UInt32>(0)
     private let endedTrailers = Mutex<HTTPHeaders?>(nil)
+    private let begun = Atomic<Bool>(false)
 
     init(connection: HTTP2Connection) {
         self.http2Connection = connection
@@ -31,8 +32,11 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     package var executor: any TaskExecutor { http2Connection.reactor }
 
     package func begin() -> Bool {
-        http2Connection.beginExchange()
+        begun.store(true, ordering: .relaxed)
+        return http2Connection.beginExchange()
     }
+
+    package var hasBegun: Bool { begun.load(ordering: .relaxed) }
 
     package func beginCallerThreadIO() -> Bool { false }
 

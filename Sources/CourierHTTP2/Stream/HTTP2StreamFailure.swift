@@ -32,16 +32,25 @@ enum HTTP2StreamFailure: Error, Sendable {
         }
     }
 
+    /// Whether the server provably did not process the request (RFC 9113 §8.7), so that any
+    /// request may be sent again on another connection.
+    var isRefusal: Bool {
+        switch self {
+        case .reset(.refusedStream), .refused: true
+        case .reset, .violation, .connectionLost, .closedLocally, .interrupted: false
+        }
+    }
+
     func error(stream: UInt32, peer: String, phase: Phase) -> HTTPClientError {
         // As on HTTP/1.1: before a response head the server went away without answering.
         let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
         switch self {
         case .reset(.refusedStream):
-            return RefusedStream.error(peer: peer, reason: "it reset HTTP/2 stream \(stream) with REFUSED_STREAM")
+            return HTTPStreamRefusal.error(peer: peer, reason: "it reset HTTP/2 stream \(stream) with REFUSED_STREAM")
         case .reset(let code):
             return HTTPClientError(gone, "\(peer) reset HTTP/2 stream \(stream) (\(code)) while \(phase.description).")
         case .refused(let reason):
-            return RefusedStream.error(peer: peer, reason: reason)
+            return HTTPStreamRefusal.error(peer: peer, reason: reason)
         case .violation(let error):
             return error
         case .connectionLost(let detail):
@@ -53,5 +62,15 @@ enum HTTP2StreamFailure: Error, Sendable {
             return HTTPClientError(
                 gone, "HTTP/2 stream \(stream) to \(peer) was interrupted while \(phase.description).")
         }
+    }
+}
+
+/// The words of the error for a request the server never processed.
+enum HTTPStreamRefusal {
+    static func error(peer: String, reason: String) -> HTTPClientError {
+        HTTPClientError(
+            .connectionClosed,
+            "The request to \(peer) was not processed by the server (\(reason)); it is safe to retry on a new connection."
+        )
     }
 }

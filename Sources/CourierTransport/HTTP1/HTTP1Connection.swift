@@ -55,14 +55,6 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         stream.close()
     }
 
-    package var isMultiplexed: Bool { false }
-
-    /// A stub on the h2-conn branch only: the HTTP/1.1 codec is written in parallel and replaces
-    /// this on merge; no HTTP/1.1 path calls it yet.
-    package func makeCodec() -> any ExchangeCodec {
-        fatalError("replaced on merge")
-    }
-
     func beginExchange() {
         exchangeCount += 1
     }

@@ -7,7 +7,8 @@ package import CourierCore
 /// instead of keeping a busy flag.
 package protocol PooledConnection: AnyObject, Sendable {
     var info: ConnectionInfo { get }
-    /// Exchanges the connection can carry at once right now.
+    /// Exchanges the connection can carry at once, counting those it carries: 1 for HTTP/1.1,
+    /// the peer's SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2. The pool counts the exchanges.
     var exchangeCapacity: Int { get }
     /// It speaks HTTP/2: a failed stream leaves it usable, and it serves waiters up to its capacity.
     var isMultiplexed: Bool { get }
@@ -18,9 +19,4 @@ package protocol PooledConnection: AnyObject, Sendable {
     func makeCodec() -> any ExchangeCodec
     /// Closes the connection now.
     func close()
-    /// A codec for one more exchange on this connection: the pool has counted it against
-    /// ``exchangeCapacity`` already.
-    func makeCodec() -> any ExchangeCodec
-    /// Whether the connection carries several exchanges at once (HTTP/2).
-    var isMultiplexed: Bool { get }
 }
