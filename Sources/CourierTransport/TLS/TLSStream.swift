@@ -11,7 +11,9 @@ import Glibc
 /// would make `SSL_get_error` misreport this one.
 ///
 /// `@unchecked Sendable` for the same reason as `Socket`: one owner at a time, handed over
-/// through the pool actor, which makes it safe.
+/// through the pool actor, which makes it safe. The owner may read in one task and write in
+/// another (an HTTP/2 connection does) provided both run on the socket's reactor, whose single
+/// thread serialises the OpenSSL calls; ``TLSFlushGate`` keeps their flushes from interleaving.
 package final class TLSStream: ByteStream, @unchecked Sendable {
     package let socket: Socket
     private let context: TLSContext
@@ -21,6 +23,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     private var ciphertext = ReceiveBuffer()
     private var sessionKey: Unmanaged<SessionKey>?
     private var isClosed = false
+    private let flushGate = TLSFlushGate()
     package private(set) var isTruncated = false
 
     package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
@@ -42,6 +45,15 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     package var reactor: Reactor { socket.reactor }
+
+    /// The protocol ALPN selected in the handshake (`h2`, `http/1.1`), nil without ALPN.
+    package var applicationProtocol: String? {
+        var alpn: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpn, &length)
+        guard let alpn, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: alpn, count: Int(length)), as: UTF8.self)
+    }
 
     // MARK: Handshake
 
@@ -148,13 +160,13 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             if count > 0 { return count }
             switch SSL_get_error(ssl, result) {
             case SSL_ERROR_WANT_READ:
-                try await flush(deadline: deadline)
+                try await flushUnlessFlushing(deadline: deadline)
                 guard try await fill(deadline: deadline) else {
                     isTruncated = true
                     return 0
                 }
             case SSL_ERROR_WANT_WRITE:
-                try await flush(deadline: deadline)
+                try await flushUnlessFlushing(deadline: deadline)
             case SSL_ERROR_ZERO_RETURN:
                 return 0
             default:
@@ -178,8 +190,22 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
     }
 
-    /// Sends the ciphertext OpenSSL produced.
+    /// Sends the ciphertext OpenSSL produced, after any flush already under way.
     private func flush(deadline: ContinuousClock.Instant?) async throws {
+        await flushGate.enter()
+        defer { flushGate.leave() }
+        try await drainOutput(deadline: deadline)
+    }
+
+    /// Sends the ciphertext OpenSSL produced, unless another task is flushing: its loop sends it.
+    private func flushUnlessFlushing(deadline: ContinuousClock.Instant?) async throws {
+        guard flushGate.tryEnter() else { return }
+        defer { flushGate.leave() }
+        try await drainOutput(deadline: deadline)
+    }
+
+    /// Moves the output BIO to the socket until it is empty; with the gate held.
+    private func drainOutput(deadline: ContinuousClock.Instant?) async throws {
         while case let pending = BIO_ctrl_pending(output), pending > 0 {
             let chunk = [UInt8](unsafeUninitializedCapacity: Int(pending)) { buffer, count in
                 count = Int(max(0, BIO_read(output, buffer.baseAddress, Int32(clamping: buffer.count))))
