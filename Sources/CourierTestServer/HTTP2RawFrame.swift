@@ -53,16 +53,22 @@ public struct HTTP2RawFrame: Hashable, Sendable {
     }
 
     /// SETTINGS with these (identifier, value) pairs; an ACK when `ack` (and then normally empty).
-    public static func settings(_ parameters: [(identifier: UInt16, value: UInt32)], ack: Bool = false)
+    public static func settings(
+        _ parameters: [(identifier: UInt16, value: UInt32)], ack: Bool = false
+    )
         -> HTTP2RawFrame
     {
-        let payload = parameters.flatMap { [UInt8($0.identifier >> 8), UInt8($0.identifier & 0xFF)] + $0.value.bigEndianBytes }
+        let payload = parameters.flatMap {
+            [UInt8($0.identifier >> 8), UInt8($0.identifier & 0xFF)] + $0.value.bigEndianBytes
+        }
         return HTTP2RawFrame(type: 0x4, flags: ack ? 0x1 : 0, streamID: 0, payload: payload)
     }
 
     /// PUSH_PROMISE on `streamID` for `promisedStreamID`, its request `fields` encoded as for
     /// ``headers(streamID:fields:endStream:endHeaders:)``.
-    public static func pushPromise(streamID: UInt32, promisedStreamID: UInt32, fields: [(String, String)])
+    public static func pushPromise(
+        streamID: UInt32, promisedStreamID: UInt32, fields: [(String, String)]
+    )
         -> HTTP2RawFrame
     {
         HTTP2RawFrame(
@@ -76,7 +82,9 @@ public struct HTTP2RawFrame: Hashable, Sendable {
             payload: high.bigEndianBytes + UInt32(truncatingIfNeeded: opaque).bigEndianBytes)
     }
 
-    public static func goAway(lastStreamID: UInt32, code: HTTP2Policy.ErrorCode, debugData: [UInt8] = [])
+    public static func goAway(
+        lastStreamID: UInt32, code: HTTP2Policy.ErrorCode, debugData: [UInt8] = []
+    )
         -> HTTP2RawFrame
     {
         HTTP2RawFrame(

@@ -20,7 +20,9 @@ struct HTTP2ConnectionReader {
 
     /// The next complete frame, or nil when more bytes are needed. A stream error is answered
     /// through `resetting` and decoding goes on; a connection error is thrown.
-    mutating func nextFrame(resetting: (UInt32, HTTP2ErrorCode) -> Void) throws(HTTP2ConnectionFailure)
+    mutating func nextFrame(
+        resetting: (UInt32, HTTP2ErrorCode) -> Void
+    ) throws(HTTP2ConnectionFailure)
         -> HTTP2Frame?
     {
         while true {
@@ -50,7 +52,8 @@ struct HTTP2ConnectionReader {
         guard !settingsAcknowledged else { return }
         settingsAcknowledged = true
         decoder.maxFrameSize = Int(
-            min(max(UInt32(clamping: options.maxFrameSize), HTTP2Setting.frameSizeRange.lowerBound),
+            min(
+                max(UInt32(clamping: options.maxFrameSize), HTTP2Setting.frameSizeRange.lowerBound),
                 HTTP2Setting.frameSizeRange.upperBound))
         hpack.setMaxTableSize(options.headerTableSize)
     }

@@ -23,7 +23,8 @@ extension HTTP2ServerConnection {
             let fields = try reader.decode(block)
             try receiveHeaders(fields, streamID: streamID, endStream: endStream)
         case .data(let bytes, let endStream, let padding):
-            try receiveData(bytes, flowControlled: bytes.count + (padding.map { Int($0) + 1 } ?? 0), streamID: streamID,
+            try receiveData(
+                bytes, flowControlled: bytes.count + (padding.map { Int($0) + 1 } ?? 0), streamID: streamID,
                 endStream: endStream)
         case .rstStream:
             let idle = withState { $0.lastClientStreamID < streamID }
@@ -53,11 +54,14 @@ extension HTTP2ServerConnection {
     }
 
     /// A request's HEADERS, which opens a stream, or its trailers, which end one.
-    private func receiveHeaders(_ fields: HTTPHeaders, streamID: UInt32, endStream: Bool) throws(HTTP2ConnectionFailure) {
+    private func receiveHeaders(_ fields: HTTPHeaders, streamID: UInt32, endStream: Bool) throws(HTTP2ConnectionFailure)
+    {
         if let trailing = withState({ $0.streams[streamID]?.isReceiving }) {
             guard trailing, endStream else { return reset(streamID, trailing ? .protocolError : .streamClosed) }
             withState { state in
-                for field in fields where !field.name.hasPrefix(":") { state.streams[streamID]?.head.headers.add(field.name, field.value) }
+                for field in fields where !field.name.hasPrefix(":") {
+                    state.streams[streamID]?.head.headers.add(field.name, field.value)
+                }
             }
             return requestComplete(streamID)
         }
@@ -99,7 +103,9 @@ extension HTTP2ServerConnection {
 
     /// A DATA frame: checked against both receive windows, recorded, and (unless the options
     /// withhold it) its credit returned at once with WINDOW_UPDATE.
-    private func receiveData(_ bytes: ByteBuffer, flowControlled: Int, streamID: UInt32, endStream: Bool)
+    private func receiveData(
+        _ bytes: ByteBuffer, flowControlled: Int, streamID: UInt32, endStream: Bool
+    )
         throws(HTTP2ConnectionFailure)
     {
         let sendsUpdates = options.sendsWindowUpdates

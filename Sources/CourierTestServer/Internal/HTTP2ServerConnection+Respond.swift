@@ -5,7 +5,9 @@ import CourierHTTP2
 /// answer HEADERS, DATA within the client's windows, then trailers.
 extension HTTP2ServerConnection {
     /// Fields that describe an HTTP/1.1 connection, which HTTP/2 forbids (RFC 9113 §8.2.2).
-    private static let connectionSpecific = ["Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"]
+    private static let connectionSpecific = [
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade",
+    ]
 
     func respond(to request: RecordedRequest, on streamID: UInt32) async {
         let response = await server.response(to: request)
@@ -17,7 +19,10 @@ extension HTTP2ServerConnection {
             case .resetAtStart(let code):
                 reset(streamID, HTTP2ErrorCode(rawValue: code.rawValue))
             case .stallAfterHeaders:
-                try await flushed(withState { $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: false) })
+                try await flushed(
+                    withState {
+                        $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: false)
+                    })
                 try await Task.sleep(for: .seconds(86_400))
             case .noResponse:
                 try await Task.sleep(for: .seconds(86_400))
@@ -65,7 +70,9 @@ extension HTTP2ServerConnection {
         }
         let endsWithHead = bodyless && trailers == nil
         try await flushed(
-            withState { $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: endsWithHead) })
+            withState {
+                $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: endsWithHead)
+            })
         if endsWithHead { return }
         if !bodyless {
             var sender = HTTP2BodySender(connection: self, streamID: streamID, throttle: response.throttle)

@@ -81,7 +81,9 @@ final class HTTP2ServerConnection: Sendable {
 
     /// Locks the shared state for `body`, then fires the wakeups it recorded.
     @discardableResult
-    func withState<T: Sendable, Failure: Error>(_ body: (inout HTTP2ServerState) throws(Failure) -> T) throws(Failure)
+    func withState<T: Sendable, Failure: Error>(
+        _ body: (inout HTTP2ServerState) throws(Failure) -> T
+    ) throws(Failure)
         -> T
     {
         let (result, wakeups) = try state.withLock { (state) throws(Failure) in
@@ -97,7 +99,8 @@ final class HTTP2ServerConnection: Sendable {
         withState { state in
             let last = state.lastClientStreamID
             state.enqueue(
-                HTTP2Frame(streamID: 0, payload: .goAway(lastStreamID: last, code, debugData: ByteBuffer(string: reason))))
+                HTTP2Frame(
+                    streamID: 0, payload: .goAway(lastStreamID: last, code, debugData: ByteBuffer(string: reason))))
             state.goAwayLastStreamID = last
         }
     }

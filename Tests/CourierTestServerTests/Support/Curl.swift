@@ -17,9 +17,19 @@ struct CurlTimedOut: Error, CustomStringConvertible {
 /// and the call throws after `limit`, so a server that never answers fails the test instead of
 /// hanging it.
 func curl(_ arguments: [String], limit: Duration = .seconds(30)) async throws -> CurlResult {
+    try await run("/usr/bin/curl", ["--silent", "--show-error", "--max-time", "25"] + arguments, limit: limit)
+}
+
+/// Runs nghttp (Debian's nghttp2-client), which puts every URI on one connection and shows
+/// each frame with `-v`; bounded like ``curl(_:limit:)``. nghttp does not verify certificates.
+func nghttp(_ arguments: [String], limit: Duration = .seconds(30)) async throws -> CurlResult {
+    try await run("/usr/bin/nghttp", ["--timeout=25"] + arguments, limit: limit)
+}
+
+private func run(_ executable: String, _ arguments: [String], limit: Duration) async throws -> CurlResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["--silent", "--show-error", "--max-time", "25"] + arguments
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     // Output goes to files, not pipes: draining a pipe blocks a thread, and blocking the
     // cooperative pool's few threads would starve the server's handlers under test.
     let outputs = try (temporaryFile(""), temporaryFile(""))

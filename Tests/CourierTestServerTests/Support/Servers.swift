@@ -20,7 +20,9 @@ struct TLSFixture {
     /// `--cacert` for the server's authority, and `--http2`.
     var curlArguments: [String] { ["--http2", "--cacert", caFile] }
 
-    static func start(http2: HTTP2Options = HTTP2Options(), handler: TestServer.Handler? = nil) async throws
+    static func start(
+        http2: HTTP2Options = HTTP2Options(), handler: TestServer.Handler? = nil
+    ) async throws
         -> TLSFixture
     {
         let authority = try HeldCertificate.authority()
