@@ -1,4 +1,4 @@
-public import CourierCore
+import CourierCore
 import CourierHTTP2
 
 /// One HTTP/2 frame exactly as it goes on the wire (RFC 9113 §4.1), valid or not: for

@@ -8,7 +8,7 @@ import Testing
 
 /// Frame-level behaviour of the test server's HTTP/2 that curl cannot show: a plain socket
 /// speaks h2c with prior knowledge and checks the frames the server sends back.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(1)))
 struct HTTP2FrameLevelTests {
     /// A client connection that writes raw bytes and reads decoded frames, with a deadline.
     final class RawClient: Sendable {

@@ -126,7 +126,7 @@ extension HTTP2ServerConnection {
             guard flowControlled <= stream.receiveWindow else { return .some(.flowControlError) }
             state.streams[streamID]!.receiveWindow -= flowControlled
             if stream.body.count < HTTP2ServerConnection.maxRecordedBody {
-                state.streams[streamID]!.body.append(contentsOf: bytes)
+                bytes.withUnsafeBytes { state.streams[streamID]!.body.append(contentsOf: $0) }
             }
             if sendsUpdates && flowControlled > 0 && !endStream {
                 state.streams[streamID]!.receiveWindow += flowControlled
