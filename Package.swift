@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "CourierTestServer",
-            dependencies: ["CourierCore", "CourierTransport"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -65,6 +65,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2", "CourierTransport", "CourierTestServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierTestServerTests",
+            dependencies: ["CourierTestServer", "CourierHTTP2", "CourierTransport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

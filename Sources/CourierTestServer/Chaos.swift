@@ -10,6 +10,10 @@ extension TestServer {
     /// (``plan(for:)``), never of timing or arrival order, so a failing call is reproduced from
     /// the seed and its target alone. Print ``seed`` in a test so that a failure can be replayed.
     ///
+    /// HTTP/1.1 only: a chaos server never offers `h2` by ALPN nor accepts h2c, since its faults
+    /// are byte-level tricks on one exchange per connection. HTTP/2 faults are ``HTTP2Policy``
+    /// and ``HTTP2Options``.
+    ///
     /// Every answer is a 200 (the head alone for HEAD requests). The body of a complete response
     /// is ``body(of:)``: a pseudo-random pattern chosen by the seed and the target, 0 bytes to
     /// ``maxBodySize``, so a client can check it byte for byte.

@@ -16,7 +16,8 @@ public struct MockResponse: Sendable {
         case stream(length: Int?, producer: @Sendable (BodyWriter) async throws -> Void)
     }
 
-    /// What the server does with the connection around this response.
+    /// What the server does with the connection around this response (HTTP/1.1 only: see
+    /// ``HTTP2Policy`` for HTTP/2).
     public enum SocketPolicy: Sendable, Equatable {
         /// Keep the connection open for the next request (unless the response says `Connection: close`).
         case keepOpen
@@ -69,6 +70,12 @@ public struct MockResponse: Sendable {
     public var socketPolicy: SocketPolicy = .keepOpen
     /// Only consulted in queue mode, where the response is known before the body is read.
     public var expectContinue: ExpectContinue = .sendContinue
+    /// Fields sent after the body: over HTTP/2 a final HEADERS frame; over HTTP/1.1 the trailer
+    /// section of a chunked body (a body sent with Content-Length carries none).
+    public var trailers: HTTPHeaders?
+    /// How the response goes out over HTTP/2, normally or with a fault; HTTP/1.1 ignores it, as
+    /// HTTP/2 ignores ``socketPolicy``, ``raw``, ``rawProducer`` and ``chunkSize``.
+    public var http2Policy: HTTP2Policy = .respond
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
@@ -124,6 +131,20 @@ public struct MockResponse: Sendable {
     public func expectContinue(_ behaviour: ExpectContinue) -> MockResponse {
         var copy = self
         copy.expectContinue = behaviour
+        return copy
+    }
+
+    /// This response with trailer fields after its body.
+    public func trailers(_ trailers: HTTPHeaders) -> MockResponse {
+        var copy = self
+        copy.trailers = trailers
+        return copy
+    }
+
+    /// This response with an HTTP/2 policy (see ``HTTP2Policy``).
+    public func http2(_ policy: HTTP2Policy) -> MockResponse {
+        var copy = self
+        copy.http2Policy = policy
         return copy
     }
 

@@ -3,13 +3,19 @@ import CourierTransport
 public import FoundationEssentials
 import Synchronization
 
-/// A scripted HTTP/1.1 server on an ephemeral loopback port, for tests and demos: Courier's
-/// MockWebServer.
+/// A scripted HTTP/1.1 and HTTP/2 server on an ephemeral loopback port, for tests and demos:
+/// Courier's MockWebServer.
 ///
 /// Queue responses and the server answers requests with them in order, or give it a handler
 /// that computes each response. Every request is recorded for inspection. Or start it with a
 /// ``Chaos`` value, and it answers each request with a seeded mix of complete responses, resets,
-/// stalls, truncations, corruption and trickles.
+/// stalls, truncations, corruption and trickles (over HTTP/1.1 only).
+///
+/// HTTP/2 is chosen per connection: over TLS by ALPN (`h2`) when ``protocols`` includes it, over
+/// cleartext when ``protocols`` includes it and the client opens with the HTTP/2 preface (h2c
+/// with prior knowledge). Each stream is recorded and answered like an HTTP/1.1 request, from
+/// the same queue or handler, with ``RecordedRequest/version`` `.http2`; ``HTTP2Options`` and
+/// ``HTTP2Policy`` script its faults.
 ///
 /// ```swift
 /// let server = try await TestServer()
@@ -56,34 +62,57 @@ public final class TestServer: Sendable {
     private let handler: Handler?
     /// Decides every answer when set; the queue and the handler are then unused.
     let chaos: Chaos?
+    /// The protocols the server speaks (see ``init(host:tls:protocols:http2:handler:)``).
+    public let protocols: [HTTPVersion]
+    /// How the server speaks HTTP/2.
+    public let http2: HTTP2Options
     private let log = RequestLog()
     private let connections = Mutex(Connections())
     private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port.
     ///
+    /// ```swift
+    /// let server = try await TestServer(protocols: [.http2, .http1_1])    // h2c with prior knowledge too
+    /// ```
+    ///
     /// - Parameter tls: serve HTTPS with this identity (see ``HeldCertificate``).
+    /// - Parameter protocols: `.http2` and/or `.http1_1`. Nil means `[.http2, .http1_1]` with TLS
+    ///   (ALPN picks) and `[.http1_1]` over cleartext. Without `.http2` the server never speaks
+    ///   it; HTTP/1.1 is spoken to any client that does not choose HTTP/2.
+    /// - Parameter http2: SETTINGS and connection-wide faults for HTTP/2 connections.
     /// - Parameter handler: computes each response; without one, enqueued responses are used in
     ///   order and a request that finds the queue empty gets a 404.
-    public convenience init(host: String = "127.0.0.1", tls: TLS? = nil, handler: Handler? = nil) async throws {
-        try await self.init(host: host, tls: tls, handler: handler, chaos: nil)
+    public convenience init(
+        host: String = "127.0.0.1", tls: TLS? = nil, protocols: [HTTPVersion]? = nil,
+        http2: HTTP2Options = HTTP2Options(), handler: Handler? = nil
+    ) async throws {
+        let protocols = protocols ?? (tls == nil ? [.http1_1] : [.http2, .http1_1])
+        try await self.init(host: host, tls: tls, protocols: protocols, http2: http2, handler: handler, chaos: nil)
     }
 
     /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port, answering every request
-    /// as `chaos` plans it (see ``Chaos``).
+    /// as `chaos` plans it (see ``Chaos``), over HTTP/1.1 only.
     public convenience init(host: String = "127.0.0.1", tls: TLS? = nil, chaos: Chaos) async throws {
-        try await self.init(host: host, tls: tls, handler: nil, chaos: chaos)
+        try await self.init(
+            host: host, tls: tls, protocols: [.http1_1], http2: HTTP2Options(), handler: nil, chaos: chaos)
     }
 
-    private init(host: String, tls: TLS?, handler: Handler?, chaos: Chaos?) async throws {
+    private init(
+        host: String, tls: TLS?, protocols: [HTTPVersion], http2: HTTP2Options, handler: Handler?, chaos: Chaos?
+    ) async throws {
+        let alpn = protocols.contains(.http2) ? ["h2", "http/1.1"] : ["http/1.1"]
         self.tlsContext = try tls.map { tls throws(HTTPClientError) in
             try TLSContext(
                 server: tls.identity,
                 clientRoots: tls.clientCertificateRoots,
                 minimumVersion: tls.minimumVersion,
-                maximumVersion: tls.maximumVersion
+                maximumVersion: tls.maximumVersion,
+                applicationProtocols: alpn
             )
         }
+        self.protocols = protocols
+        self.http2 = http2
         let reactor = try ReactorGroup.shared.nextReactor()
         self.listener = try await withTaskExecutorPreference(reactor) {
             try ListeningSocket(host: host, port: 0, on: reactor)
@@ -207,6 +236,17 @@ public final class TestServer: Sendable {
         return queue.withLock { queue in
             guard queue.first?.socketPolicy == .answerBeforeBody else { return nil }
             return queue.removeFirst()
+        }
+    }
+
+    /// The code to reset a new HTTP/2 stream with, taking the next queued response, if that
+    /// response is ``HTTP2Policy/resetAtStart(_:)``.
+    func takeHTTP2ResetAtStart() -> HTTP2Policy.ErrorCode? {
+        guard handler == nil else { return nil }
+        return queue.withLock { queue in
+            guard case .resetAtStart(let code) = queue.first?.http2Policy else { return nil }
+            queue.removeFirst()
+            return code
         }
     }
 

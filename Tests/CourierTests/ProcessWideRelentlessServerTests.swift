@@ -12,15 +12,11 @@ extension ProcessWide {
     struct RelentlessServerTests {
         /// A server answering with `response` and a client that trusts it.
         static func endpoints(
-            tls: Bool, _ configure: (inout HTTPClient.Configuration) -> Void = { _ in },
+            _ transport: Transport, _ configure: (inout HTTPClient.Configuration) -> Void = { _ in },
             _ response: @escaping @Sendable () -> MockResponse
         ) async throws -> (TestServer, HTTPClient) {
-            var configuration = HTTPClient.Configuration()
-            configuration.tls.trustRoots = [TLSTests.authority.certificate]
-            configure(&configuration)
-            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
-            let server = try await TestServer(tls: tls ? .init(identity: identity) : nil) { _ in response() }
-            return (server, HTTPClient(configuration: configuration))
+            let server = try await transport.server { _ in response() }
+            return (server, transport.client(configure))
         }
 
         /// 4 MiB writes for as long as the client reads, under a Content-Length of 100 TB.
@@ -31,10 +27,11 @@ extension ProcessWide {
             }
         }
 
-        @Test("An endless run of 100 Continue heads ends in headersTooLarge", arguments: [false, true])
-        func endlessInterimResponses(tls: Bool) async throws {
+        /// Raw HTTP/1.1 heads; HTTP/2 bounds interim responses per stream (HTTP2ConnectionStateTests).
+        @Test("An endless run of 100 Continue heads ends in headersTooLarge", arguments: [Transport.http1, .https])
+        func endlessInterimResponses(transport: Transport) async throws {
             try await withTimeout {
-                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(tls: tls) {
+                let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(transport) {
                     MockResponse(rawProducer: { writer in
                         let heads = [UInt8](String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 1000).utf8)
                         while true { try await writer.write(heads) }
@@ -49,11 +46,11 @@ extension ProcessWide {
             }
         }
 
-        @Test("callTimeout ends a call whose body never stops arriving", arguments: [false, true])
-        func callTimeoutDuringEndlessBody(tls: Bool) async throws {
+        @Test("callTimeout ends a call whose body never stops arriving", arguments: Transport.main)
+        func callTimeoutDuringEndlessBody(transport: Transport) async throws {
             try await withTimeout {
                 let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
-                    tls: tls, { $0.callTimeout = .seconds(2) }, ProcessWide.RelentlessServerTests.endlessBody)
+                    transport, { $0.callTimeout = .seconds(2) }, ProcessWide.RelentlessServerTests.endlessBody)
                 let start = ContinuousClock.now
                 let response = try await client.send(HTTPRequest(url: server.url("/")))
                 let error = await #expect(throws: HTTPClientError.self) {
@@ -61,17 +58,17 @@ extension ProcessWide {
                 }
                 #expect(error?.kind == .timeout(.call))
                 #expect(ContinuousClock.now - start < .seconds(10))
-                #expect(await client.openConnectionCount == 0)
+                #expect(await client.openConnectionCount == (transport.multiplexes ? 1 : 0))
                 #expect(await client.dispatcher.runningCallsCount == 0)
                 await server.shutdown()
             }
         }
 
-        @Test("Cancelling the reading task ends an endless body promptly", arguments: [false, true])
-        func cancelDuringEndlessBody(tls: Bool) async throws {
+        @Test("Cancelling the reading task ends an endless body promptly", arguments: Transport.main)
+        func cancelDuringEndlessBody(transport: Transport) async throws {
             try await withTimeout {
                 let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
-                    tls: tls, { _ in }, ProcessWide.RelentlessServerTests.endlessBody)
+                    transport, { _ in }, ProcessWide.RelentlessServerTests.endlessBody)
                 let response = try await client.send(HTTPRequest(url: server.url("/")))
                 let (flowing, signal) = AsyncStream.makeStream(of: Void.self)
                 let reader = Task {
@@ -86,16 +83,16 @@ extension ProcessWide {
                 reader.cancel()
                 await #expect(throws: CancellationError.self) { try await reader.value }
                 #expect(ContinuousClock.now - cancelled < .seconds(2))
-                #expect(await client.openConnectionCount == 0)
+                #expect(await client.openConnectionCount == (transport.multiplexes ? 1 : 0))
                 await server.shutdown()
             }
         }
 
-        @Test("callTimeout covers a body that trickles in", arguments: [false, true])
-        func callTimeoutDuringTrickle(tls: Bool) async throws {
+        @Test("callTimeout covers a body that trickles in", arguments: Transport.main)
+        func callTimeoutDuringTrickle(transport: Transport) async throws {
             try await withTimeout {
                 let (server, client) = try await ProcessWide.RelentlessServerTests.endpoints(
-                    tls: tls,
+                    transport,
                     {
                         $0.callTimeout = .seconds(2)
                         $0.readTimeout = .seconds(10)

@@ -6,10 +6,12 @@ import Testing
 struct TLSTests {
     static let authority = try! HeldCertificate.authority()
 
-    /// A client that trusts only the test authority.
+    /// A client that trusts only the test authority. It speaks HTTP/1.1: these suites are about
+    /// TLS handshakes and connections, which need a connection per call to be told apart.
     static func client(_ modify: (inout TLSConfiguration) -> Void = { _ in }) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.tls.trustRoots = [authority.certificate]
+        configuration.protocols = [.http1_1]
         modify(&configuration.tls)
         return HTTPClient(configuration: configuration)
     }
@@ -22,17 +24,20 @@ struct TLSTests {
         }
     }
 
-    @Test("HTTPS with a custom root: TLS 1.3, ALPN http/1.1, the peer's certificate")
-    func success() async throws {
+    @Test(
+        "HTTPS with a custom root: TLS 1.3, the protocol ALPN chose, the peer's certificate",
+        arguments: [Transport.https, .http2])
+    func success(transport: Transport) async throws {
         try await withTimeout {
             let leaf = try HeldCertificate.leaf(issuedBy: TLSTests.authority)
             let server = try await TLSTests.server(leaf)
             #expect(server.url("/").scheme == "https")
-            let response = try await TLSTests.client().send(HTTPRequest(url: server.url("/hello")))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/hello")))
             #expect(try await response.body.string() == "secure /hello")
+            #expect(response.version == transport.version)
             let handshake = try #require(response.tlsHandshake)
             #expect(handshake.version == .tls1_3)
-            #expect(handshake.applicationProtocol == "http/1.1")
+            #expect(handshake.applicationProtocol == (transport == .http2 ? "h2" : "http/1.1"))
             #expect(handshake.peerCertificates.first == leaf.certificate)
             #expect(!handshake.cipherSuite.isEmpty)
             await server.shutdown()
@@ -211,19 +216,23 @@ struct TLSFailureTests {
         }
     }
 
-    @Test("Mutual TLS: a client certificate from a trusted issuer is accepted; none is refused")
-    func mutualTLS() async throws {
+    @Test(
+        "Mutual TLS: a client certificate from a trusted issuer is accepted; none is refused",
+        arguments: [Transport.https, .http2])
+    func mutualTLS(transport: Transport) async throws {
         try await withTimeout {
             let clientAuthority = try HeldCertificate.authority(commonName: "Client CA")
             let server = try await TLSTests.server(clientRoots: [clientAuthority.certificate])
             let clientLeaf = try HeldCertificate.leaf(
                 commonName: "courier-client", hosts: [], issuedBy: clientAuthority)
-            let accepted = TLSTests.client { $0.clientIdentity = clientLeaf.identity }
-            #expect(try await accepted.send(HTTPRequest(url: server.url("/"))).body.string() == "secure /")
-            let error = await failure(TLSTests.client(), server)
+            let accepted = transport.client { $0.tls.clientIdentity = clientLeaf.identity }
+            let response = try await accepted.send(HTTPRequest(url: server.url("/")))
+            #expect(try await response.body.string() == "secure /")
+            #expect(response.version == transport.version)
+            let error = await failure(transport.client(), server)
             #expect(error?.kind == .tls(.clientCertificateRejected))
             let stranger = try HeldCertificate.leaf(commonName: "stranger", hosts: [], issuedBy: nil)
-            let strangerError = await failure(TLSTests.client { $0.clientIdentity = stranger.identity }, server)
+            let strangerError = await failure(transport.client { $0.tls.clientIdentity = stranger.identity }, server)
             #expect(strangerError?.kind == .tls(.clientCertificateRejected))
             await server.shutdown()
         }
@@ -271,6 +280,7 @@ struct TLSConnectionTests {
             let client = TLSTests.client().with { _ in }
             var configuration = HTTPClient.Configuration()
             configuration.tls.trustRoots = [TLSTests.authority.certificate]
+            configuration.protocols = [.http1_1]
             configuration.maxRequestsPerHost = 64
             configuration.maxIdleConnections = 64
             let wide = HTTPClient(configuration: configuration)

@@ -251,6 +251,10 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
             let count: Int
             do {
                 count = try await stream.read(into: &buffer, deadline: nil)
+            } catch let error as HTTPClientError {
+                // A TLS alert (a refused client certificate, say) keeps its own meaning.
+                update { state, effects in state.close(.violation(error), &effects) }
+                break
             } catch {
                 connectionLost("The connection to \(peer) failed (\(error))")
                 break

@@ -50,8 +50,15 @@ struct BodyFramer {
         }
     }
 
-    func finish() async throws {
+    /// Ends the body: the last chunk, with `trailers` as its trailer section when chunked.
+    func finish(trailers: HTTPHeaders?) async throws {
         if disconnectAfter != nil { throw Disconnect() }
-        if chunked { try await stream.write(HTTP1Serializer.lastChunk, deadline: nil) }
+        guard chunked else { return }
+        guard let trailers, !trailers.isEmpty else {
+            try await stream.write(HTTP1Serializer.lastChunk, deadline: nil)
+            return
+        }
+        let section = trailers.fields.map { "\($0.name): \($0.value)\r\n" }.joined()
+        try await stream.write(ByteBuffer(string: "0\r\n" + section + "\r\n"), deadline: nil)
     }
 }

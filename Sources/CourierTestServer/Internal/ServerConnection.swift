@@ -1,4 +1,5 @@
 import CourierCore
+import CourierHTTP2
 import CourierTransport
 
 /// One accepted connection of the test server: reads requests, records them, writes the
@@ -34,6 +35,10 @@ final class ServerConnection: @unchecked Sendable {
                 stream = tls
                 try await tls.accept(deadline: .now + .seconds(10))
             }
+            if try await speaksHTTP2() {
+                await HTTP2ServerConnection(stream: stream, index: index, server: server).run(buffer: buffer)
+                return
+            }
             while let head = try await readHead() {
                 guard case .request(let method, let target) = head.startLine else { return }
                 if let early = server.takeResponseIfAnswerBeforeBody() {
@@ -64,6 +69,21 @@ final class ServerConnection: @unchecked Sendable {
             }
         } catch {
             return
+        }
+    }
+
+    /// Whether the connection is HTTP/2: `h2` chosen by ALPN, or over cleartext, when the server
+    /// allows HTTP/2, a client that opens with the preface (h2c with prior knowledge). Reads
+    /// only as far as it takes to tell; what it read stays in the buffer for either protocol.
+    private func speaksHTTP2() async throws -> Bool {
+        guard server.protocols.contains(.http2) else { return false }
+        if let tls = stream as? TLSStream { return tls.applicationProtocol == "h2" }
+        let preface = HTTP2ConnectionPreface.bytes
+        while true {
+            let seen = buffer.withReadableBytes { Array($0.prefix(preface.count)) }
+            guard seen.elementsEqual(preface.prefix(seen.count)) else { return false }
+            if seen.count == preface.count { return true }
+            if try await stream.read(into: &buffer, deadline: nil) == 0 { return false }
         }
     }
 
@@ -195,7 +215,7 @@ final class ServerConnection: @unchecked Sendable {
                 }
                 try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
             }
-            try await writer.finish()
+            try await writer.finish(trailers: response.trailers)
         }
         let closes =
             response.socketPolicy != .keepOpen

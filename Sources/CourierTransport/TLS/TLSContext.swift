@@ -16,6 +16,8 @@ package final class TLSContext: @unchecked Sendable {
     package let role: Role
     package let pinner: CertificatePinner
     private let sessions = Mutex<[String: Session]>([:])
+    /// The protocols a server context selects by ALPN, most preferred first, as octets.
+    private let serverProtocols: [[UInt8]]
 
     /// A client context. Loads the trust store, so build it off the cooperative pool and the
     /// reactor (`TLSContextCache` does).
@@ -26,6 +28,7 @@ package final class TLSContext: @unchecked Sendable {
         self.context = context
         self.role = .client
         self.pinner = CertificatePinner(configuration.pins)
+        self.serverProtocols = []
         try configureCommon(minimumVersion: configuration.minimumVersion)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let roots = configuration.trustRoots {
@@ -51,11 +54,16 @@ package final class TLSContext: @unchecked Sendable {
     }
 
     /// A server context (the test server), optionally requiring client certificates issued by `clientRoots`.
+    ///
+    /// ALPN picks the first of `applicationProtocols` (server preference) that the client offers;
+    /// when it offers none of them the handshake goes on without ALPN, and the server speaks
+    /// HTTP/1.1.
     package init(
         server identity: TLSIdentity,
         clientRoots: [TLSCertificate]?,
         minimumVersion: TLSVersion = .tls1_2,
-        maximumVersion: TLSVersion = .tls1_3
+        maximumVersion: TLSVersion = .tls1_3,
+        applicationProtocols: [String] = ["http/1.1"]
     ) throws(HTTPClientError) {
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSContext.configurationError("SSL_CTX_new failed")
@@ -63,6 +71,7 @@ package final class TLSContext: @unchecked Sendable {
         self.context = context
         self.role = .server
         self.pinner = CertificatePinner([:])
+        self.serverProtocols = applicationProtocols.map { Array($0.utf8) }
         try configureCommon(minimumVersion: minimumVersion)
         _ = courier_SSL_CTX_set_max_proto_version(context, maximumVersion == .tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION)
         try use(identity)
@@ -70,24 +79,18 @@ package final class TLSContext: @unchecked Sendable {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
             try trust(clientRoots)
         }
-        // Choose HTTP/1.1 when the client offers it: the only protocol the test server speaks over TLS.
         SSL_CTX_set_alpn_select_cb(
             context,
-            { _, selected, selectedLength, offered, offeredLength, _ in
-                guard let offered else { return SSL_TLSEXT_ERR_NOACK }
-                var index = 0
-                while index < Int(offeredLength) {
-                    let length = Int(offered[index])
-                    if length == 8 && memcmp(offered + index + 1, "http/1.1", 8) == 0 {
-                        selected?.pointee = offered + index + 1
-                        selectedLength?.pointee = 8
-                        return SSL_TLSEXT_ERR_OK
-                    }
-                    index += length + 1
-                }
-                return SSL_TLSEXT_ERR_NOACK
+            { _, selected, selectedLength, offered, offeredLength, owner in
+                guard let offered, let owner else { return SSL_TLSEXT_ERR_NOACK }
+                let context = Unmanaged<TLSContext>.fromOpaque(owner).takeUnretainedValue()
+                guard let choice = context.select(from: UnsafeBufferPointer(start: offered, count: Int(offeredLength)))
+                else { return SSL_TLSEXT_ERR_NOACK }
+                selected?.pointee = offered + choice.lowerBound
+                selectedLength?.pointee = UInt8(choice.count)
+                return SSL_TLSEXT_ERR_OK
             },
-            nil
+            Unmanaged.passUnretained(self).toOpaque()
         )
     }
 
@@ -142,6 +145,22 @@ package final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
             throw TLSContext.configurationError("the private key does not match the certificate")
         }
+    }
+
+    /// Where in `offered` (the client's ALPN list: length-prefixed names) the first of
+    /// ``serverProtocols`` it contains is. Runs in the handshake; the self it is called on lives
+    /// as long as the `SSL_CTX`, which is what the callback's unretained pointer relies on.
+    private func select(from offered: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        for wanted in serverProtocols {
+            var index = 0
+            while index < offered.count {
+                let length = Int(offered[index])
+                let name = (index + 1)..<min(index + 1 + length, offered.count)
+                if offered[name].elementsEqual(wanted) { return name }
+                index += length + 1
+            }
+        }
+        return nil
     }
 
     private func offer(_ protocols: [String]) throws(HTTPClientError) {

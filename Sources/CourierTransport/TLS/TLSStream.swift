@@ -11,7 +11,9 @@ import Glibc
 /// would make `SSL_get_error` misreport this one.
 ///
 /// `@unchecked Sendable` for the same reason as `Socket`: one owner at a time, handed over
-/// through the pool actor, which makes it safe.
+/// through the pool actor, which makes it safe. The owner may read in one task and write in
+/// another (an HTTP/2 connection does) provided both run on the socket's reactor, whose single
+/// thread serialises the OpenSSL calls; `flush` keeps their flushes from interleaving.
 package final class TLSStream: ByteStream, @unchecked Sendable {
     package let socket: Socket
     private let context: TLSContext
@@ -44,6 +46,15 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     package var reactor: Reactor { socket.reactor }
+
+    /// The protocol ALPN selected in the handshake (`h2`, `http/1.1`), nil without ALPN.
+    package var applicationProtocol: String? {
+        var alpn: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpn, &length)
+        guard let alpn, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: alpn, count: Int(length)), as: UTF8.self)
+    }
 
     // MARK: Handshake
 
@@ -107,12 +118,6 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     private func describeHandshake() -> TLSHandshake {
-        var alpn: UnsafePointer<UInt8>?
-        var alpnLength: UInt32 = 0
-        SSL_get0_alpn_selected(ssl, &alpn, &alpnLength)
-        let applicationProtocol = alpn.map {
-            String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self)
-        }
         var certificates: [TLSCertificate] = []
         if let chain = SSL_get_peer_cert_chain(ssl) {
             for index in 0..<courier_sk_X509_num(chain) {

@@ -1,0 +1,94 @@
+import CourierCore
+import CourierHTTP2
+
+/// How a responder task answers one request: the scripted ``HTTP2Policy``, and for a normal
+/// answer HEADERS, DATA within the client's windows, then trailers.
+extension HTTP2ServerConnection {
+    /// Fields that describe an HTTP/1.1 connection, which HTTP/2 forbids (RFC 9113 §8.2.2).
+    private static let connectionSpecific = [
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade",
+    ]
+
+    func respond(to request: RecordedRequest, on streamID: UInt32) async {
+        let response = await server.response(to: request)
+        do {
+            switch response.http2Policy {
+            case .respond:
+                try await send(response, to: request, on: streamID)
+                withState { $0.finishResponding(streamID) }
+            case .resetAtStart(let code):
+                reset(streamID, HTTP2ErrorCode(rawValue: code.rawValue))
+            case .stallAfterHeaders:
+                try await flushed(
+                    withState {
+                        $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: false)
+                    })
+                try await Task.sleep(for: .seconds(86_400))
+            case .noResponse:
+                try await Task.sleep(for: .seconds(86_400))
+            case .frames(let script):
+                let writer = frameWriter(streamID: streamID)
+                try await withTaskExecutorPreference(globalConcurrentExecutor) { try await script(writer) }
+                try await Task.sleep(for: .seconds(86_400))
+            }
+        } catch {
+            // Reset by the client, or the connection ended: the stream is gone either way.
+        }
+        if withState({ $0.isDrained }) { withState { _ = $0.close() } }
+    }
+
+    /// The response head: `:status`, then the scripted fields without HTTP/1.1's connection
+    /// fields, and a content-length when the body's length is known.
+    private func head(of response: MockResponse, for request: RecordedRequest) -> HTTPHeaders {
+        var headers = HTTPHeaders([(":status", String(response.status.code))])
+        var fields = response.headers
+        for name in HTTP2ServerConnection.connectionSpecific { fields.remove(name) }
+        if !fields.contains("Content-Length"), hasBody(response, for: request) {
+            switch response.body {
+            case .bytes(let bytes): fields["Content-Length"] = String(bytes.count)
+            case .stream(let length, _): fields["Content-Length"] = length.map(String.init)
+            }
+        }
+        for field in fields { headers.add(field.name, field.value) }
+        return headers
+    }
+
+    private func hasBody(_ response: MockResponse, for request: RecordedRequest) -> Bool {
+        request.method != .head && response.status.code != 204 && response.status.code != 304
+    }
+
+    private func send(_ response: MockResponse, to request: RecordedRequest, on streamID: UInt32) async throws {
+        let trailers = response.trailers.map { trailers in
+            var fields = trailers
+            for name in HTTP2ServerConnection.connectionSpecific { fields.remove(name) }
+            return fields
+        }
+        let bodyless: Bool
+        switch response.body {
+        case .bytes(let bytes): bodyless = bytes.isEmpty || !hasBody(response, for: request)
+        case .stream: bodyless = !hasBody(response, for: request)
+        }
+        let endsWithHead = bodyless && trailers == nil
+        try await flushed(
+            withState {
+                $0.enqueueHeaders(head(of: response, for: request), streamID: streamID, endStream: endsWithHead)
+            })
+        if endsWithHead { return }
+        if !bodyless {
+            var sender = HTTP2BodySender(connection: self, streamID: streamID, throttle: response.throttle)
+            switch response.body {
+            case .bytes(let bytes):
+                try await sender.send(ByteBuffer(bytes))
+            case .stream(_, let producer):
+                let box = HTTP2BodySenderBox(sender)
+                let sink = BodyWriter { chunk in try await box.send(chunk) }
+                try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
+            }
+        }
+        if let trailers {
+            try await flushed(withState { $0.enqueueHeaders(trailers, streamID: streamID, endStream: true) })
+        } else {
+            try await HTTP2BodySender(connection: self, streamID: streamID, throttle: nil).end()
+        }
+    }
+}
