@@ -105,9 +105,41 @@ for _ in 0..<2 {
             + "cookie the server received: \(response.headers["X-Cookie-Received"] ?? "-")"
     )
 }
-await secure.shutdown()
 
-// 6. A gzip-encoded response is decoded as it streams.
+// 6. HTTP/2: 64 calls at once multiplexed on one connection (ALPN picked h2 above, too), then
+// h2c: HTTP/2 over cleartext with prior knowledge.
+let multiplexStart = ContinuousClock.now
+let versions = try await withThrowingTaskGroup(of: HTTPVersion.self) { group in
+    for index in 0..<64 {
+        group.addTask {
+            let response = try await secureClient.send(HTTPRequest(url: secure.url("/stream/\(index)")))
+            _ = try await response.body.string()
+            return response.version
+        }
+    }
+    var versions = Set<HTTPVersion>()
+    for try await version in group { versions.insert(version) }
+    return versions
+}
+print(
+    "64 concurrent GETs over \(versions.map(\.description).sorted().joined(separator: ", ")) in "
+        + "\(ContinuousClock.now - multiplexStart): the server accepted \(secure.connectionCount) connection(s)"
+)
+await secure.shutdown()
+let cleartext = try await TestServer(protocols: [.http2, .http1_1]) { _ in MockResponse(body: "Hello over h2c") }
+let priorKnowledge = HTTPClient(
+    configuration: { () -> HTTPClient.Configuration in
+        var configuration = HTTPClient.Configuration()
+        configuration.protocols = [.http2]
+        return configuration
+    }())
+let h2c = try await priorKnowledge.send(HTTPRequest(url: cleartext.url("/h2c")))
+print(
+    "GET \(cleartext.url("/h2c")) with prior knowledge → \(h2c.status) \(h2c.version), body: \(try await h2c.body.string().debugDescription)"
+)
+await cleartext.shutdown()
+
+// 7. A gzip-encoded response is decoded as it streams.
 let compressed = try await TestServer { _ in
     MockResponse(headers: ["Content-Encoding": "gzip"], body: demoGzip)
 }
@@ -115,7 +147,7 @@ let inflated = try await client.send(HTTPRequest(url: compressed.url("/gzip")))
 print("GET /gzip (Content-Encoding: gzip) → \(try await inflated.body.string().debugDescription)")
 await compressed.shutdown()
 
-// 7. A malformed response becomes a precise error.
+// 8. A malformed response becomes a precise error.
 let broken = try await TestServer { _ in MockResponse(raw: "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n") }
 do {
     _ = try await client.send(HTTPRequest(url: broken.url("/broken")))
