@@ -11,7 +11,8 @@ Before the timed runs, each client makes a short verification run against nginx'
 with `libMallocCounter.so` preloaded: nginx's log says which protocol and how many connections
 it really used, and the counter gives heap allocations per request.
 
-BENCH_QUICK=1 runs one round of smaller counts (under a minute or two).
+BENCH_QUICK=1 runs one round of smaller counts (under a minute or two). BENCH_SCENARIOS=5a,7 runs
+only the scenarios whose names start with those numbers.
 """
 import os, socket, statistics, subprocess, sys, tempfile, time
 
@@ -32,7 +33,11 @@ class Scenario:
 
     @property
     def scheme(self):
-        return "http" if self.protocol == "h1" else "https"
+        return "http" if self.protocol in ("h1", "h2c") else "https"
+
+    @property
+    def http2(self):
+        return self.protocol in ("h2", "h2c")
 
     @property
     def moves_bytes(self):
@@ -47,12 +52,17 @@ SCENARIOS = [
     Scenario("1. h1 GET /hello sequential", "h1", "/hello", "sequential", count(20000, 2000)),
     Scenario("2. h1 GET /hello, 64 in flight", "h1", "/hello", "concurrent", count(100000, 10000), 64),
     Scenario("3. h1 download of a 256 MiB body", "h1", "/big", "download", count(3, 1)),
+    Scenario("3b. TLS 1.3 h1 download of a 256 MiB body", "tls", "/big", "download", count(3, 1)),
     Scenario("4a. TLS 1.3 h1 GET /hello sequential", "tls", "/hello", "sequential", count(20000, 2000)),
     Scenario("4b. TLS 1.3 h1 GET /hello, 64 in flight", "tls", "/hello", "concurrent", count(100000, 10000), 64),
     Scenario("4c. TLS 1.3 handshakes: a new connection per request", "tls", "/hello", "handshake", count(2000, 200)),
     Scenario("5a. h2 + TLS GET /hello, 64 streams", "h2", "/hello", "concurrent", count(100000, 10000), 64),
     Scenario("5b. h2 + TLS GET /hello, 256 streams", "h2", "/hello", "concurrent", count(100000, 10000), 256),
     Scenario("6. h1 upload of a 256 MiB streamed body", "h1", "/upload", "upload", count(3, 1)),
+    Scenario("7a. h2 + TLS download of a 256 MiB body on one stream", "h2", "/big", "download", count(3, 1)),
+    Scenario("7b. h2c download of a 256 MiB body on one stream", "h2c", "/big", "download", count(3, 1)),
+    Scenario("8. h2c (prior knowledge) GET /hello, 64 streams", "h2c", "/hello", "concurrent",
+             count(100000, 10000), 64),
 ]
 
 
@@ -88,7 +98,8 @@ class Server:
             with open(os.path.join(self.prefix, name), "wb") as f:
                 f.truncate(BIG)
         self.upload_file = os.path.join(self.prefix, "upload")
-        self.ports = {key: free_port() for key in ("PORT", "TLSPORT", "VERIFYPORT", "VERIFYTLSPORT")}
+        self.ports = {key: free_port() for key in
+                      ("PORT", "TLSPORT", "H2CPORT", "VERIFYPORT", "VERIFYTLSPORT", "VERIFYH2CPORT")}
         self.certificate_authority = make_certificates(self.prefix)
         with open(os.path.join(HERE, "nginx.conf")) as f:
             config = f.read().replace("@PREFIX@", self.prefix)
@@ -108,7 +119,8 @@ class Server:
         raise SystemExit("nginx did not start")
 
     def url(self, scenario, verify=False):
-        key = ("VERIFY" if verify else "") + ("PORT" if scenario.protocol == "h1" else "TLSPORT")
+        port = {"h1": "PORT", "h2c": "H2CPORT"}.get(scenario.protocol, "TLSPORT")
+        key = ("VERIFY" if verify else "") + port
         return f"{scenario.scheme}://127.0.0.1:{self.ports[key]}{scenario.path}"
 
     def log_size(self):
@@ -150,9 +162,11 @@ def cpu_seconds(usage):
 class SwiftClient:
     """One of the client programs built from this package."""
 
-    def __init__(self, name, binary, requests_share=1, supports_http2=True, needs_system_trust=False):
+    def __init__(self, name, binary, requests_share=1, supports_http2=True, supports_h2c=False,
+                 needs_system_trust=False):
         self.name, self.binary, self.requests_share = name, binary, requests_share
-        self.supports_http2, self.needs_system_trust = supports_http2, needs_system_trust
+        self.supports_http2, self.supports_h2c = supports_http2, supports_h2c
+        self.needs_system_trust = needs_system_trust
 
     def requests(self, scenario):
         if scenario.moves_bytes:
@@ -160,8 +174,10 @@ class SwiftClient:
         return max(scenario.requests // self.requests_share, 1)
 
     def skip_reason(self, scenario):
-        if scenario.protocol == "h2" and not self.supports_http2:
-            return "HTTP/2 is not built yet"
+        if scenario.http2 and not self.supports_http2:
+            return "does not speak HTTP/2"
+        if scenario.protocol == "h2c" and not self.supports_h2c:
+            return "does not speak h2c with prior knowledge"
         if scenario.scheme == "https" and self.needs_system_trust and os.geteuid() != 0:
             return "trusts only the system store; run as root to bind-mount the bench CA over it"
         return None
@@ -176,7 +192,7 @@ class SwiftClient:
             command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                        f'mount --bind "$BENCH_CA" /etc/ssl/certs/ca-certificates.crt && exec "$@"', "sh", *command]
         env = dict(os.environ, BENCH_CA=server.certificate_authority, BENCH_UPLOAD_FILE=server.upload_file,
-                   BENCH_HTTP2="1" if scenario.protocol == "h2" else "0")
+                   BENCH_HTTP2="1" if scenario.http2 else "0")
         if verify:
             env["LD_PRELOAD"] = MALLOC_COUNTER
         output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
@@ -198,13 +214,15 @@ class Curl:
         return scenario.requests
 
     def skip_reason(self, scenario):
+        if scenario.protocol == "h2c" and scenario.mode == "concurrent":
+            return "curl 7.88 fails the second parallel stream on a prior-knowledge connection"
         return None
 
     def run(self, server, scenario, verify=False):
         requests = min(scenario.requests, 2000) if verify else scenario.requests
         url = server.url(scenario, verify)
         options = ["-s", "--fail", "--cacert", server.certificate_authority,
-                   "--http2" if scenario.protocol == "h2" else "--http1.1"]
+                   {"h2": "--http2", "h2c": "--http2-prior-knowledge"}.get(scenario.protocol, "--http1.1")]
         if scenario.moves_bytes:
             body = ["-X", "POST", "-T", server.upload_file] if scenario.mode == "upload" else []
             start, cpu, switches = time.monotonic(), 0.0, 0
@@ -237,7 +255,8 @@ class LoadGenerator:
 
     def run(self, server, scenario, verify=False):
         url = server.url(scenario, verify)
-        if scenario.protocol == "h2":
+        if scenario.http2:
+            # h2load speaks h2c with prior knowledge to http:// URLs.
             requests = min(scenario.requests, 2000) if verify else scenario.requests
             with tempfile.TemporaryFile(mode="w+") as out:
                 start = time.monotonic()
@@ -248,8 +267,11 @@ class LoadGenerator:
                 done = next(l for l in out.read().splitlines() if l.startswith("requests:"))
             if f"{requests} succeeded" not in done:
                 raise SystemExit(f"h2load: {done}")
-            return Result(requests / wall, cpu_seconds(usage) * 1e6 / requests,
-                          (usage.ru_nvcsw + usage.ru_nivcsw) / requests)
+            switches = (usage.ru_nvcsw + usage.ru_nivcsw) / requests
+            if scenario.moves_bytes:
+                total = requests * BIG
+                return Result(total / wall / 1e6, cpu_seconds(usage) / (total / (1 << 30)), switches)
+            return Result(requests / wall, cpu_seconds(usage) * 1e6 / requests, switches)
         connections = scenario.concurrency if scenario.mode == "concurrent" else 1
         headers = ["-H", "Connection: close"] if scenario.mode == "handshake" else []
         duration = 1 if verify or QUICK else 5
@@ -271,7 +293,7 @@ class LoadGenerator:
 
 
 CLIENTS = [
-    SwiftClient("Courier", "CourierBench", supports_http2=False),
+    SwiftClient("Courier", "CourierBench", supports_h2c=True),
     SwiftClient("AsyncHTTPClient 1.37", "AHCBench"),
     SwiftClient("URLSession", "URLSessionBench", requests_share=URLSESSION_SHARE, needs_system_trust=True),
     Curl(),
@@ -311,7 +333,11 @@ def main():
     try:
         print(f"nginx 1 worker on 127.0.0.1 ({server.ports['PORT']}, TLS {server.ports['TLSPORT']});"
               f" {RUNS} alternating run(s) per client, medians" + (" (BENCH_QUICK)" if QUICK else ""))
+        only = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
         for scenario in SCENARIOS:
+            if only and not any(scenario.name.startswith(prefix + ".") or scenario.name.startswith(prefix + " ")
+                                for prefix in only):
+                continue
             skipped = {c.name: c.skip_reason(scenario) for c in CLIENTS if c.skip_reason(scenario)}
             active = [c for c in CLIENTS if c.name not in skipped]
             verified = {}

@@ -11,6 +11,12 @@ if let path = arguments.certificateAuthorityPath {
         try TLSCertificate(pem: String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))
     ]
 }
+// HTTP/2 by ALPN over TLS; over cleartext, with prior knowledge (h2c).
+if arguments.allowsHTTP2 {
+    configuration.protocols = arguments.url.hasPrefix("https:") ? [.http2, .http1_1] : [.http2]
+} else {
+    configuration.protocols = [.http1_1]
+}
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)
 if arguments.closesConnections { request.headers["Connection"] = "close" }
