@@ -23,7 +23,7 @@ extension HTTP2ConnectionState {
             id: id, sendWindow: peerInitialWindowSize, receiveWindow: configuration.streamWindowSize,
             isHeadRequest: isHeadRequest)
         _ = stream.apply(.sendHeaders(endStream: endStream))
-        streams[id] = stream
+        streams.insert(stream, for: id)
         activeStreams += 1
         queueHeaders(fields, endStream: endStream, on: id)
         wakeWriter(&effects)

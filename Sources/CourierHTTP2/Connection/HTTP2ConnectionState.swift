@@ -47,7 +47,7 @@ struct HTTP2ConnectionState {
     private(set) var connectionReceiveWindow: Int
     private(set) var connectionUnacknowledged = 0
 
-    var streams: [UInt32: HTTP2StreamState] = [:]
+    var streams = HTTP2StreamTable()
     var nextStreamID: UInt32 = 1
     /// Streams open or half-closed (§5.1.2).
     var activeStreams = 0

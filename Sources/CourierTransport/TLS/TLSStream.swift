@@ -148,11 +148,25 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             try Self.check(deadline)
             var result: Int32 = 0
             ERR_clear_error()
+            // One SSL_read decrypts one record (16 KiB at most); the ciphertext already received
+            // often holds several. Decrypting them all now hands a reader (an HTTP/2 connection's
+            // frame loop, a body consumer) everything in one wake-up instead of one per record.
+            // It never waits for more: it stops when OpenSSL has nothing buffered.
             let count = buffer.write { space in
-                result = SSL_read(ssl, space.baseAddress, Int32(clamping: space.count))
-                return result > 0 ? Int(result) : -1
+                var total = 0
+                while total < space.count {
+                    result = SSL_read(ssl, space.baseAddress! + total, Int32(clamping: space.count - total))
+                    guard result > 0 else { break }
+                    total += Int(result)
+                    guard SSL_pending(ssl) > 0 || BIO_ctrl_pending(input) > 0 else { break }
+                }
+                return total > 0 ? total : -1
             }
-            if count > 0 { return count }
+            if count > 0 {
+                // A failure after some records is found again, and reported, by the next read.
+                ERR_clear_error()
+                return count
+            }
             switch SSL_get_error(ssl, result) {
             case SSL_ERROR_WANT_READ:
                 try await flush(deadline: deadline)
