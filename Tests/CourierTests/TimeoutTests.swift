@@ -157,8 +157,10 @@ struct TimeoutTests {
         try await withTimeout {
             var http2 = HTTP2Options()
             http2.sendsWindowUpdates = false
-            let server = try await transport.server(http2: http2) { _ in MockResponse(body: "never") }
+            let server = try await transport.server(http2: http2) { _ in MockResponse(body: "stored") }
             let client = transport.client { $0.writeTimeout = .milliseconds(200) }
+            // A pooled connection first, so that the time measured is the stalled upload's alone.
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "stored")
             // Far more than the 65,535-byte windows the server opens with.
             let body = HTTPRequest.Body.bytes([UInt8](repeating: 1, count: 1 << 20))
             let start = ContinuousClock.now
