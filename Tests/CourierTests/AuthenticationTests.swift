@@ -6,9 +6,9 @@ import Testing
 struct AuthenticationTests {
     /// A server that wants `expected` in Authorization and challenges with `scheme` otherwise.
     private func server(
-        expecting expected: String, scheme: String = "Basic realm=\"courier\""
+        _ transport: Transport = .http1, expecting expected: String, scheme: String = "Basic realm=\"courier\""
     ) async throws -> TestServer {
-        try await TestServer { request in
+        try await transport.server { request in
             guard request.headers["Authorization"] == expected else {
                 return MockResponse(
                     status: HTTPStatus(code: 401), headers: ["WWW-Authenticate": scheme], body: "who are you?")
@@ -17,13 +17,13 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("Basic: the challenge is answered once with the credentials")
-    func basic() async throws {
+    @Test("Basic: the challenge is answered once with the credentials", arguments: Transport.main)
+    func basic(transport: Transport) async throws {
         try await withTimeout {
             let authenticator = BasicAuthenticator(username: "ada", password: "lovelace")
             #expect(authenticator.credentials == "Basic YWRhOmxvdmVsYWNl")
-            let server = try await server(expecting: authenticator.credentials)
-            let client = HTTPClient().with { $0.authenticator = authenticator }
+            let server = try await server(transport, expecting: authenticator.credentials)
+            let client = transport.client().with { $0.authenticator = authenticator }
             let response = try await client.send(HTTPRequest(method: .post, url: server.url("/"), body: .string("x")))
             #expect(try await response.body.string() == "welcome")
             #expect(response.priorResponse?.status.code == 401)
@@ -34,11 +34,13 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("Rejected credentials are not sent again: the 401 comes back after one try")
-    func noLoop() async throws {
+    @Test("Rejected credentials are not sent again: the 401 comes back after one try", arguments: Transport.main)
+    func noLoop(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await server(expecting: "never")
-            let client = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "ada", password: "wrong") }
+            let server = try await server(transport, expecting: "never")
+            let client = transport.client().with {
+                $0.authenticator = BasicAuthenticator(username: "ada", password: "wrong")
+            }
             let response = try await client.send(HTTPRequest(url: server.url("/")))
             #expect(response.status.code == 401)
             #expect(server.requestCount == 2)
@@ -46,20 +48,22 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("A redirect to another origin that challenges gets no credentials, unless the scope is anyOrigin")
-    func otherOriginChallenge() async throws {
+    @Test(
+        "A redirect to another origin that challenges gets no credentials, unless the scope is anyOrigin",
+        arguments: Transport.main)
+    func otherOriginChallenge(transport: Transport) async throws {
         try await withTimeout {
             let authenticator = BasicAuthenticator(username: "ada", password: "lovelace")
-            let elsewhere = try await server(expecting: authenticator.credentials)
-            let origin = try await TestServer { _ in
+            let elsewhere = try await server(transport, expecting: authenticator.credentials)
+            let origin = try await transport.server { _ in
                 MockResponse(status: HTTPStatus(code: 302), headers: ["Location": elsewhere.url("/").absoluteString])
             }
-            let client = HTTPClient().with { $0.authenticator = authenticator }
+            let client = transport.client().with { $0.authenticator = authenticator }
             #expect(try await client.send(HTTPRequest(url: origin.url("/"))).status.code == 401)
             #expect(elsewhere.requestCount == 1)
             #expect(try await elsewhere.takeRequest().headers["Authorization"] == nil)
 
-            let trusting = HTTPClient().with {
+            let trusting = transport.client().with {
                 $0.authenticator = BasicAuthenticator(username: "ada", password: "lovelace", scope: .anyOrigin)
             }
             #expect(try await trusting.send(HTTPRequest(url: origin.url("/"))).body.string() == "welcome")
@@ -89,36 +93,40 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("Without an authenticator, or for a scheme it does not speak, the 401 is returned")
-    func unanswered() async throws {
+    @Test("Without an authenticator, or for a scheme it does not speak, the 401 is returned", arguments: Transport.main)
+    func unanswered(transport: Transport) async throws {
         try await withTimeout {
-            let digestOnly = try await server(expecting: "x", scheme: "Digest realm=\"r\", nonce=\"n\"")
-            let basic = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
+            let digestOnly = try await server(transport, expecting: "x", scheme: "Digest realm=\"r\", nonce=\"n\"")
+            let basic = transport.client().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
             #expect(try await basic.send(HTTPRequest(url: digestOnly.url("/"))).status.code == 401)
-            #expect(try await HTTPClient().send(HTTPRequest(url: digestOnly.url("/"))).status.code == 401)
+            #expect(try await transport.client().send(HTTPRequest(url: digestOnly.url("/"))).status.code == 401)
             #expect(digestOnly.requestCount == 2)
             await digestOnly.shutdown()
         }
     }
 
-    @Test("A quoted \"Basic\" inside a Digest challenge is not a Basic challenge: no password in clear")
-    func quotedSchemeName() async throws {
+    @Test(
+        "A quoted \"Basic\" inside a Digest challenge is not a Basic challenge: no password in clear",
+        arguments: Transport.main)
+    func quotedSchemeName(transport: Transport) async throws {
         try await withTimeout {
-            let tricky = try await server(expecting: "x", scheme: #"Digest realm="a, Basic b", nonce="n""#)
-            let basic = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "secret") }
+            let tricky = try await server(transport, expecting: "x", scheme: #"Digest realm="a, Basic b", nonce="n""#)
+            let basic = transport.client().with {
+                $0.authenticator = BasicAuthenticator(username: "a", password: "secret")
+            }
             #expect(try await basic.send(HTTPRequest(url: tricky.url("/"))).status.code == 401)
             #expect(tricky.requestCount == 1, "no second request carrying Basic credentials")
             await tricky.shutdown()
         }
     }
 
-    @Test("Bearer: a rejected token is refreshed through the provider")
-    func bearerRefresh() async throws {
+    @Test("Bearer: a rejected token is refreshed through the provider", arguments: Transport.main)
+    func bearerRefresh(transport: Transport) async throws {
         try await withTimeout {
             let server = try await server(
-                expecting: "Bearer fresh", scheme: "Bearer realm=\"api\", error=\"invalid_token\"")
+                transport, expecting: "Bearer fresh", scheme: "Bearer realm=\"api\", error=\"invalid_token\"")
             let rejections = Tally()
-            let client = HTTPClient().with {
+            let client = transport.client().with {
                 $0.authenticator = BearerAuthenticator { rejected in
                     rejections.record(rejected ?? "none")
                     return rejected == "stale" ? "fresh" : nil
@@ -132,11 +140,11 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("A request with a stream body is not replayed for a challenge")
-    func streamBody() async throws {
+    @Test("A request with a stream body is not replayed for a challenge", arguments: Transport.main)
+    func streamBody(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await server(expecting: "never")
-            let client = HTTPClient().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
+            let server = try await server(transport, expecting: "never")
+            let client = transport.client().with { $0.authenticator = BasicAuthenticator(username: "a", password: "b") }
             let body = HTTPRequest.Body.stream(AsyncChunks([Array("once".utf8)]), length: 4)
             #expect(
                 try await client.send(HTTPRequest(method: .post, url: server.url("/"), body: body)).status.code == 401)

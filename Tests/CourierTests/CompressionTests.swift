@@ -11,19 +11,21 @@ struct CompressionTests {
 
     @Test(
         "gzip, deflate (zlib and raw) and br bodies are decoded as they stream",
-        arguments: [
+        arguments: Transport.main,
+        [
             ("gzip", "body.gz"), ("deflate", "body.zlib"), ("deflate", "body.rawdeflate"), ("br", "body.br"),
             ("x-gzip", "body.gz"),
         ]
     )
-    func decodes(encoding: String, file: String) async throws {
+    func decodes(transport: Transport, coding: (encoding: String, file: String)) async throws {
+        let (encoding, file) = coding
         let expected = try CompressionTests.fixture("body.txt")
         let encoded = try CompressionTests.fixture(file)
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             // Chunked in small pieces so decoding spans many reads.
             server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: encoded).chunked(size: 7))
-            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/")))
             #expect(response.headers["Content-Encoding"] == nil)
             #expect(response.headers["Content-Length"] == nil)
             #expect(try await response.body.collect(upTo: 1 << 20) == expected)
@@ -34,60 +36,66 @@ struct CompressionTests {
 
     @Test(
         "Bytes after the compressed data are invalidContentEncoding, never dropped",
-        arguments: [("gzip", "body.gz"), ("deflate", "body.zlib"), ("deflate", "body.rawdeflate"), ("br", "body.br")]
+        arguments: Transport.main,
+        [("gzip", "body.gz"), ("deflate", "body.zlib"), ("deflate", "body.rawdeflate"), ("br", "body.br")]
     )
-    func trailingGarbage(encoding: String, file: String) async throws {
+    func trailingGarbage(transport: Transport, coding: (encoding: String, file: String)) async throws {
+        let (encoding, file) = coding
         let encoded = try CompressionTests.fixture(file) + Array("trailing garbage".utf8)
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: encoded).chunked(size: 1000))
-            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/")))
             let error = await #expect(throws: HTTPClientError.self) { try await response.body.collect(upTo: 1 << 20) }
             #expect(error?.kind == .protocolViolation(.invalidContentEncoding))
             await server.shutdown()
         }
     }
 
-    @Test("A gzip body of several members decodes to their concatenation (RFC 1952 §2.2)")
-    func gzipMembers() async throws {
+    @Test("A gzip body of several members decodes to their concatenation (RFC 1952 §2.2)", arguments: Transport.main)
+    func gzipMembers(transport: Transport) async throws {
         let expected = try CompressionTests.fixture("body.txt")
         let member = try CompressionTests.fixture("body.gz")
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(
                 MockResponse(headers: ["Content-Encoding": "gzip"], body: member + member).chunked(size: 999))
-            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/")))
             #expect(try await response.body.collect(upTo: 1 << 20) == expected + expected)
             await server.shutdown()
         }
     }
 
-    @Test("A request that sets Accept-Encoding itself gets the body as sent")
-    func passThrough() async throws {
+    @Test("A request that sets Accept-Encoding itself gets the body as sent", arguments: Transport.main)
+    func passThrough(transport: Transport) async throws {
         let encoded = try CompressionTests.fixture("body.gz")
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(headers: ["Content-Encoding": "gzip"], body: encoded))
             var request = HTTPRequest(url: server.url("/"))
             request.headers["Accept-Encoding"] = "gzip"
-            let response = try await HTTPClient().send(request)
+            let response = try await transport.client().send(request)
             #expect(response.headers["Content-Encoding"] == "gzip")
             #expect(try await response.body.collect(upTo: 1 << 20) == encoded)
             await server.shutdown()
         }
     }
 
-    @Test("A decompression bomb stops at the ratio limit with responseTooLarge; a byte limit also holds")
-    func bomb() async throws {
+    @Test(
+        "A decompression bomb stops at the ratio limit with responseTooLarge; a byte limit also holds",
+        arguments: Transport.main)
+    func bomb(transport: Transport) async throws {
         let bomb = try CompressionTests.fixture("bomb.gz")
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(headers: ["Content-Encoding": "gzip"], body: bomb) }
+            let server = try await transport.server { _ in
+                MockResponse(headers: ["Content-Encoding": "gzip"], body: bomb)
+            }
             let error = await #expect(throws: HTTPClientError.self) {
-                _ = try await HTTPClient().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 30)
+                _ = try await transport.client().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 30)
             }
             #expect(error?.kind == .responseTooLarge)
             #expect(error?.message.contains("decompression bomb") == true)
-            let capped = HTTPClient().with {
+            let capped = transport.client().with {
                 $0.decompressionLimit = DecompressionLimit(maxRatio: nil, maxBytes: 100_000)
             }
             let capError = await #expect(throws: HTTPClientError.self) {
@@ -108,18 +116,19 @@ struct CompressionTests {
         #expect(throws: HTTPClientError.self) { try DecompressionLimit(maxBytes: 5).check(encoded: 5, decoded: 6) }
     }
 
-    @Test("Corrupt or truncated compressed bodies are invalidContentEncoding", arguments: ["gzip", "br"])
-    func corrupt(encoding: String) async throws {
+    @Test(
+        "Corrupt or truncated compressed bodies are invalidContentEncoding", arguments: Transport.main, ["gzip", "br"])
+    func corrupt(transport: Transport, encoding: String) async throws {
         let encoded = try CompressionTests.fixture(encoding == "gzip" ? "body.gz" : "body.br")
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(
                 MockResponse(headers: ["Content-Encoding": encoding], body: Array(encoded.prefix(encoded.count / 2))))
             server.enqueue(
                 MockResponse(headers: ["Content-Encoding": encoding], body: Array(repeating: 0x42, count: 64)))
             for _ in 0..<2 {
                 let error = await #expect(throws: HTTPClientError.self) {
-                    _ = try await HTTPClient().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 20)
+                    _ = try await transport.client().send(HTTPRequest(url: server.url("/"))).body.collect(upTo: 1 << 20)
                 }
                 #expect(error?.kind == .protocolViolation(.invalidContentEncoding))
             }

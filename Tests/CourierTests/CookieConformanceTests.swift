@@ -158,16 +158,16 @@ struct CookieDateTests {
         #expect(!cookie.matches(URL(string: "https://sub.example.com/docs")!, at: now), "host-only")
     }
 
-    @Test("A cookie round trip across requests, replacement and deletion")
-    func roundTrip() async throws {
+    @Test("A cookie round trip across requests, replacement and deletion", arguments: Transport.main)
+    func roundTrip(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(headers: ["Set-Cookie": "session=abc; Path=/"], body: "1"))
             server.enqueue(MockResponse(headers: ["Set-Cookie": "session=def; Path=/"], body: "2"))
             server.enqueue(MockResponse(headers: ["Set-Cookie": "session=; Max-Age=0"], body: "3"))
             server.enqueue(MockResponse(body: "4"))
             let jar = InMemoryCookieJar()
-            let client = HTTPClient().with { $0.cookieJar = jar }
+            let client = transport.client().with { $0.cookieJar = jar }
             for _ in 0..<4 { _ = try await client.send(HTTPRequest(url: server.url("/"))).body.string() }
             var sent: [String?] = []
             for _ in 0..<4 { sent.append(try await server.takeRequest().headers["Cookie"]) }

@@ -35,9 +35,11 @@ struct DigestAuthenticationTests {
     }
 
     /// A server that checks Digest responses itself, with a fresh nonce per challenge.
-    private func server(password: String, staleFirst: Bool = false) async throws -> TestServer {
+    private func server(
+        _ transport: Transport = .http1, password: String, staleFirst: Bool = false
+    ) async throws -> TestServer {
         let stale = Tally()
-        return try await TestServer { request in
+        return try await transport.server { request in
             let challenge: HTTPHeaders = [
                 "WWW-Authenticate":
                     #"Digest realm="courier", qop="auth", algorithm=MD5, nonce="n\#(request.sequenceNumber)", opaque="o""#
@@ -74,11 +76,11 @@ struct DigestAuthenticationTests {
         }
     }
 
-    @Test("SHA-256 is chosen over MD5 and the server accepts the response")
-    func endToEnd() async throws {
+    @Test("SHA-256 is chosen over MD5 and the server accepts the response", arguments: Transport.main)
+    func endToEnd(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await server(password: "Circle of Life")
-            let client = HTTPClient().with {
+            let server = try await server(transport, password: "Circle of Life")
+            let client = transport.client().with {
                 $0.authenticator = DigestAuthenticator(username: "Mufasa", password: "Circle of Life")
             }
             let response = try await client.send(HTTPRequest(url: server.url("/dir/index.html?x=1")))
@@ -87,28 +89,32 @@ struct DigestAuthenticationTests {
         }
     }
 
-    @Test("A username with a quote or backslash is escaped in its quoted-string and still verifies")
-    func quotedUsername() async throws {
+    @Test(
+        "A username with a quote or backslash is escaped in its quoted-string and still verifies",
+        arguments: Transport.main)
+    func quotedUsername(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await server(password: "pw")
+            let server = try await server(transport, password: "pw")
             let name = #"ada "the" \ lovelace"#
-            let client = HTTPClient().with { $0.authenticator = DigestAuthenticator(username: name, password: "pw") }
+            let client = transport.client().with {
+                $0.authenticator = DigestAuthenticator(username: name, password: "pw")
+            }
             let response = try await client.send(HTTPRequest(url: server.url("/")))
             #expect(try await response.body.string() == "hello \(name)")
             await server.shutdown()
         }
     }
 
-    @Test("A wrong password gets one try; a stale nonce gets another")
-    func retries() async throws {
+    @Test("A wrong password gets one try; a stale nonce gets another", arguments: Transport.main)
+    func retries(transport: Transport) async throws {
         try await withTimeout {
-            let wrong = try await server(password: "other")
-            let client = HTTPClient().with {
+            let wrong = try await server(transport, password: "other")
+            let client = transport.client().with {
                 $0.authenticator = DigestAuthenticator(username: "Mufasa", password: "Circle of Life")
             }
             #expect(try await client.send(HTTPRequest(url: wrong.url("/"))).status.code == 401)
             #expect(wrong.requestCount == 2)
-            let stale = try await server(password: "Circle of Life", staleFirst: true)
+            let stale = try await server(transport, password: "Circle of Life", staleFirst: true)
             #expect(try await client.send(HTTPRequest(url: stale.url("/"))).body.string() == "hello Mufasa")
             #expect(stale.requestCount == 3)
             await wrong.shutdown()

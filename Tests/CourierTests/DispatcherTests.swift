@@ -4,12 +4,13 @@ import Testing
 
 @Suite("Dispatcher admission")
 struct DispatcherTests {
-    @Test("Calls beyond maxRequestsPerHost wait in order and run as bodies finish")
-    func queueing() async throws {
+    @Test("Calls beyond the dispatcher's limit wait in order and run as bodies finish", arguments: Transport.main)
+    func queueing(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { request in MockResponse(body: request.path) }
-            var configuration = HTTPClient.Configuration()
-            configuration.maxRequestsPerHost = 1
+            let server = try await transport.server { request in MockResponse(body: request.path) }
+            var configuration = transport.configuration()
+            // Calls that may share an HTTP/2 connection are exempt from maxRequestsPerHost.
+            if transport.multiplexes { configuration.maxRequests = 1 } else { configuration.maxRequestsPerHost = 1 }
             let client = HTTPClient(configuration: configuration)
             let first = try await client.send(HTTPRequest(url: server.url("/first")))
             #expect(await client.dispatcher.runningCallsCount == 1)
@@ -24,12 +25,12 @@ struct DispatcherTests {
         }
     }
 
-    @Test("Dropping a response without reading it ends its admission")
-    func droppedResponse() async throws {
+    @Test("Dropping a response without reading it ends its admission", arguments: Transport.main)
+    func droppedResponse(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: [UInt8](repeating: 0, count: 100_000)) }
-            var configuration = HTTPClient.Configuration()
-            configuration.maxRequestsPerHost = 1
+            let server = try await transport.server { _ in MockResponse(body: [UInt8](repeating: 0, count: 100_000)) }
+            var configuration = transport.configuration()
+            if transport.multiplexes { configuration.maxRequests = 1 } else { configuration.maxRequestsPerHost = 1 }
             let client = HTTPClient(configuration: configuration)
             do {
                 _ = try await client.send(HTTPRequest(url: server.url("/")))

@@ -9,21 +9,29 @@ struct EventListenerTests {
         "responseBodyStart", "responseBodyEnd(5)", "connectionReleased", "callEnd",
     ]
 
-    @Test("A fresh connection, then a pooled one, in OkHttp's order")
-    func freshThenPooled() async throws {
+    /// The events of a new connection: TLS (with ALPN for HTTP/2) between connectStart and connectEnd.
+    static func connect(_ transport: Transport) -> [String] {
+        ["connectStart"] + (transport.isSecure ? ["secureConnectStart", "secureConnectEnd"] : []) + ["connectEnd"]
+    }
+
+    @Test("A fresh connection, then a pooled one, in OkHttp's order", arguments: Transport.main)
+    func freshThenPooled(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: "hello") }
+            let server = try await transport.server { _ in MockResponse(body: "hello") }
             let port = server.port
             let events = EventRecorder()
-            var configuration = HTTPClient.Configuration()
+            var configuration = transport.configuration()
             configuration.eventListener = events
             configuration.dnsResolver = ScriptedResolver { _, _ in [ResolvedAddress(ip: "127.0.0.1", port: port)] }
             let client = HTTPClient(configuration: configuration)
-            let url = URL(string: "http://events.test:\(port)/")!
+            // A name the test certificate covers, resolved by the script.
+            let url = URL(string: "\(transport.isSecure ? "https" : "http")://localhost:\(port)/")!
             _ = try await client.send(HTTPRequest(url: url)).body.string()
             #expect(
                 events.events
-                    == ["callStart", "dnsStart", "dnsEnd", "connectStart", "connectEnd", "connectionAcquired"]
+                    == ["callStart", "dnsStart", "dnsEnd"] + EventListenerTests.connect(transport) + [
+                        "connectionAcquired"
+                    ]
                     + EventListenerTests.exchange
             )
             let fresh = events.events.count
@@ -34,18 +42,17 @@ struct EventListenerTests {
         }
     }
 
-    @Test("A request body is reported between the request headers and the response")
-    func requestBody() async throws {
+    @Test("A request body is reported between the request headers and the response", arguments: Transport.main)
+    func requestBody(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: "hello") }
+            let server = try await transport.server { _ in MockResponse(body: "hello") }
             let events = EventRecorder()
-            let client = HTTPClient().with { $0.eventListener = events }
+            let client = transport.client().with { $0.eventListener = events }
             _ = try await client.send(HTTPRequest(method: .post, url: server.url("/"), body: .string("12345678"))).body
                 .string()
             #expect(
-                events.events == [
-                    "callStart", "connectStart", "connectEnd", "connectionAcquired", "requestHeadersStart",
-                    "requestHeadersEnd",
+                events.events == ["callStart"] + EventListenerTests.connect(transport) + [
+                    "connectionAcquired", "requestHeadersStart", "requestHeadersEnd",
                     "requestBodyStart", "requestBodyEnd(8)", "responseHeadersStart", "responseHeadersEnd(200)",
                     "responseBodyStart", "responseBodyEnd(5)", "connectionReleased", "callEnd",
                 ]
@@ -54,26 +61,26 @@ struct EventListenerTests {
         }
     }
 
-    @Test("A refused connection ends in connectFailed and callFailed")
-    func failure() async throws {
+    @Test("A refused connection ends in connectFailed and callFailed", arguments: Transport.main)
+    func failure(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             let url = server.url("/")
             await server.shutdown()
             let events = EventRecorder()
-            let client = HTTPClient().with { $0.eventListener = events }
+            let client = transport.client().with { $0.eventListener = events }
             await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
             #expect(events.events == ["callStart", "connectStart", "connectFailed", "callFailed"])
         }
     }
 
-    @Test("A cancelled call reports canceled, then callFailed")
-    func cancelled() async throws {
+    @Test("A cancelled call reports canceled, then callFailed", arguments: Transport.main)
+    func cancelled(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
-            server.enqueue(MockResponse().policy(.noResponse))
+            let server = try await transport.server()
+            server.enqueue(MockResponse().policy(.noResponse).http2(.noResponse))
             let events = EventRecorder()
-            let client = HTTPClient().with { $0.eventListener = events }
+            let client = transport.client().with { $0.eventListener = events }
             let call = Task { try await client.send(HTTPRequest(url: server.url("/"))) }
             _ = try await server.takeRequest()
             call.cancel()

@@ -19,20 +19,21 @@ struct Tagging: Interceptor {
 
 @Suite("The interceptor chain")
 struct InterceptorTests {
-    @Test("Application then network interceptors run in order around the exchange")
-    func order() async throws {
+    @Test("Application then network interceptors run in order around the exchange", arguments: Transport.main)
+    func order(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(body: "ok"))
             let trace = Lines()
-            var configuration = HTTPClient.Configuration()
+            var configuration = transport.configuration()
             configuration.interceptors = [Tagging(name: "app1", trace: trace), Tagging(name: "app2", trace: trace)]
             configuration.networkInterceptors = [NetworkProbe(trace: trace)]
             let client = HTTPClient(configuration: configuration)
             let response = try await client.send(HTTPRequest(url: server.url("/")))
             #expect(
                 trace.all == [
-                    "app1 >", "app2 >", "network > Host=127.0.0.1:\(server.port) HTTP/1.1", "network <", "app2 <",
+                    "app1 >", "app2 >", "network > Host=127.0.0.1:\(server.port) \(transport.version)", "network <",
+                    "app2 <",
                     "app1 <",
                 ])
             #expect(response.headers.values(for: "X-Seen-By") == ["app2", "app1"])
@@ -54,13 +55,13 @@ struct InterceptorTests {
         }
     }
 
-    @Test("An application interceptor may answer without the network, or call proceed twice")
-    func applicationFreedom() async throws {
+    @Test("An application interceptor may answer without the network, or call proceed twice", arguments: Transport.main)
+    func applicationFreedom(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(status: HTTPStatus(code: 503), body: "busy"))
             server.enqueue(MockResponse(body: "fine"))
-            var configuration = HTTPClient.Configuration()
+            var configuration = transport.configuration()
             configuration.interceptors = [RetryOnce(), ShortCircuit()]
             let client = HTTPClient(configuration: configuration)
             #expect(try await client.send(HTTPRequest(url: server.url("/cached"))).body.string() == "from memory")
@@ -86,11 +87,13 @@ struct InterceptorTests {
         }
     }
 
-    @Test("A network interceptor that skips proceed or calls it twice is a contract violation", arguments: [0, 2])
-    func networkContract(calls: Int) async throws {
+    @Test(
+        "A network interceptor that skips proceed or calls it twice is a contract violation", arguments: Transport.main,
+        [0, 2])
+    func networkContract(transport: Transport, calls: Int) async throws {
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: "x") }
-            var configuration = HTTPClient.Configuration()
+            let server = try await transport.server { _ in MockResponse(body: "x") }
+            var configuration = transport.configuration()
             configuration.networkInterceptors = [Misbehaving(calls: calls)]
             let client = HTTPClient(configuration: configuration)
             let error = await #expect(throws: HTTPClientError.self) {

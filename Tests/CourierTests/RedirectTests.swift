@@ -8,13 +8,13 @@ struct RedirectTests {
         MockResponse(status: HTTPStatus(code: code), headers: ["Location": location], body: "moved")
     }
 
-    @Test("301, 302 and 303 turn a POST into a GET without a body", arguments: [301, 302, 303])
-    func toGet(code: Int) async throws {
+    @Test("301, 302 and 303 turn a POST into a GET without a body", arguments: Transport.main, [301, 302, 303])
+    func toGet(transport: Transport, code: Int) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(redirect(code, to: "/landed"))
             server.enqueue(MockResponse(body: "here"))
-            let response = try await HTTPClient().send(
+            let response = try await transport.client().send(
                 HTTPRequest(method: .post, url: server.url("/form"), body: .string("field=1"))
             )
             #expect(try await response.body.string() == "here")
@@ -29,10 +29,12 @@ struct RedirectTests {
         }
     }
 
-    @Test("A redirect starts from the caller's request: the jar's cookies once, the body decoded")
-    func followUpFromCallersRequest() async throws {
+    @Test(
+        "A redirect starts from the caller's request: the jar's cookies once, the body decoded",
+        arguments: Transport.main)
+    func followUpFromCallersRequest(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { request in
+            let server = try await transport.server { request in
                 switch request.path {
                 case "/start":
                     MockResponse(
@@ -43,7 +45,7 @@ struct RedirectTests {
                     MockResponse(headers: ["Content-Encoding": "gzip"], body: try! CompressionTests.fixture("body.gz"))
                 }
             }
-            let client = HTTPClient().with { $0.cookieJar = InMemoryCookieJar() }
+            let client = transport.client().with { $0.cookieJar = InMemoryCookieJar() }
             let response = try await client.send(HTTPRequest(url: server.url("/start")))
             #expect(response.headers["Content-Encoding"] == nil)
             #expect(try await response.body.collect(upTo: 1 << 20) == CompressionTests.fixture("body.txt"))
@@ -56,13 +58,13 @@ struct RedirectTests {
         }
     }
 
-    @Test("307 and 308 keep the method and the body", arguments: [307, 308])
-    func keepMethod(code: Int) async throws {
+    @Test("307 and 308 keep the method and the body", arguments: Transport.main, [307, 308])
+    func keepMethod(transport: Transport, code: Int) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(redirect(code, to: "/again"))
             server.enqueue(MockResponse(body: "kept"))
-            let response = try await HTTPClient().send(
+            let response = try await transport.client().send(
                 HTTPRequest(method: .put, url: server.url("/"), body: .string("payload")))
             #expect(try await response.body.string() == "kept")
             _ = try await server.takeRequest()
@@ -73,28 +75,29 @@ struct RedirectTests {
         }
     }
 
-    @Test("A 307 for a stream body is returned, not followed: a stream cannot be sent twice")
-    func streamNotReplayed() async throws {
+    @Test("A 307 for a stream body is returned, not followed: a stream cannot be sent twice", arguments: Transport.main)
+    func streamNotReplayed(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(redirect(307, to: "/again"))
             let body = HTTPRequest.Body.stream(AsyncChunks([Array("once".utf8)]), length: 4)
-            let response = try await HTTPClient().send(HTTPRequest(method: .post, url: server.url("/"), body: body))
+            let response = try await transport.client().send(
+                HTTPRequest(method: .post, url: server.url("/"), body: body))
             #expect(response.status.code == 307)
             #expect(server.requestCount == 1)
             await server.shutdown()
         }
     }
 
-    @Test("Relative, absolute and dot-segment locations resolve against the request URL")
-    func relativeLocation() async throws {
+    @Test("Relative, absolute and dot-segment locations resolve against the request URL", arguments: Transport.main)
+    func relativeLocation(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(redirect(302, to: "b/c?x=1"))
             server.enqueue(redirect(302, to: "../d"))
             server.enqueue(redirect(302, to: server.url("/e").absoluteString))
             server.enqueue(MockResponse(body: "end"))
-            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/a/start")))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/a/start")))
             #expect(try await response.body.string() == "end")
             var targets: [String] = []
             for _ in 0..<4 { targets.append(try await server.takeRequest().target) }
@@ -105,14 +108,14 @@ struct RedirectTests {
         }
     }
 
-    @Test("The 21st follow-up is tooManyRedirects")
-    func tooMany() async throws {
+    @Test("The 21st follow-up is tooManyRedirects", arguments: Transport.main)
+    func tooMany(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { request in
+            let server = try await transport.server { request in
                 MockResponse(status: HTTPStatus(code: 302), headers: ["Location": "/hop\(request.sequenceNumber + 1)"])
             }
             let error = await #expect(throws: HTTPClientError.self) {
-                try await HTTPClient().send(HTTPRequest(url: server.url("/hop0")))
+                try await transport.client().send(HTTPRequest(url: server.url("/hop0")))
             }
             #expect(error?.kind == .tooManyRedirects)
             #expect(server.requestCount == 21)
@@ -121,12 +124,12 @@ struct RedirectTests {
         }
     }
 
-    @Test("followRedirects = false returns the redirect itself")
-    func disabled() async throws {
+    @Test("followRedirects = false returns the redirect itself", arguments: Transport.main)
+    func disabled(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(redirect(301, to: "/elsewhere"))
-            let response = try await HTTPClient().with { $0.followRedirects = false }.send(
+            let response = try await transport.client().with { $0.followRedirects = false }.send(
                 HTTPRequest(url: server.url("/")))
             #expect(response.status.code == 301)
             #expect(response.headers["Location"] == "/elsewhere")
@@ -134,18 +137,18 @@ struct RedirectTests {
         }
     }
 
-    @Test("Authorization, Proxy-Authorization and Cookie stay with their origin")
-    func crossOrigin() async throws {
+    @Test("Authorization, Proxy-Authorization and Cookie stay with their origin", arguments: Transport.main)
+    func crossOrigin(transport: Transport) async throws {
         try await withTimeout {
-            let other = try await TestServer { _ in MockResponse(body: "other origin") }
-            let server = try await TestServer()
+            let other = try await transport.server { _ in MockResponse(body: "other origin") }
+            let server = try await transport.server()
             server.enqueue(redirect(302, to: "/same"))
             server.enqueue(redirect(302, to: other.url("/away").absoluteString))
             var request = HTTPRequest(url: server.url("/"))
             request.headers["Authorization"] = "Bearer secret"
             request.headers["Cookie"] = "session=1"
             request.headers["Proxy-Authorization"] = "Basic cHJveHk6c2VjcmV0"
-            #expect(try await HTTPClient().send(request).body.string() == "other origin")
+            #expect(try await transport.client().send(request).body.string() == "other origin")
             _ = try await server.takeRequest()
             let sameOrigin = try await server.takeRequest()
             #expect(sameOrigin.headers["Authorization"] == "Bearer secret")
@@ -187,16 +190,16 @@ struct RedirectTests {
         }
     }
 
-    @Test("408, and 503 with Retry-After: 0, are retried once")
-    func retryStatuses() async throws {
+    @Test("408, and 503 with Retry-After: 0, are retried once", arguments: Transport.main)
+    func retryStatuses(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            let server = try await transport.server()
             server.enqueue(MockResponse(status: HTTPStatus(code: 408)))
             server.enqueue(MockResponse(body: "after 408"))
             server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "0"]))
             server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "0"]))
             server.enqueue(MockResponse(status: HTTPStatus(code: 503), headers: ["Retry-After": "120"]))
-            let client = HTTPClient()
+            let client = transport.client()
             #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "after 408")
             let twice = try await client.send(HTTPRequest(url: server.url("/")))
             #expect(twice.status.code == 503)

@@ -5,30 +5,36 @@ import Testing
 
 @Suite("Timeouts and Expect: 100-continue")
 struct TimeoutTests {
-    @Test("callTimeout bounds the whole call and reports .timeout(.call)")
-    func callTimeout() async throws {
+    @Test("callTimeout bounds the whole call and reports .timeout(.call)", arguments: Transport.main)
+    func callTimeout(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
-            server.enqueue(MockResponse().policy(.noResponse))
-            let client = HTTPClient().with { $0.callTimeout = .milliseconds(200) }
+            let server = try await transport.server()
+            server.enqueue(MockResponse(body: "warm"))
+            server.enqueue(MockResponse().policy(.noResponse).http2(.noResponse))
+            // A pooled connection first, so that the deadline passes in the exchange, not the handshake.
+            let patient = transport.client()
+            #expect(try await patient.send(HTTPRequest(url: server.url("/"))).body.string() == "warm")
+            let client = patient.with { $0.callTimeout = .milliseconds(200) }
             let start = ContinuousClock.now
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.send(HTTPRequest(url: server.url("/")))
             }
             #expect(error?.kind == .timeout(.call))
             #expect(ContinuousClock.now - start < .seconds(2))
-            #expect(await client.openConnectionCount == 0)
+            // HTTP/1.1 closes the connection mid-exchange; HTTP/2 resets only the stream.
+            #expect(await client.openConnectionCount == (transport.multiplexes ? 1 : 0))
             #expect(await client.dispatcher.runningCallsCount == 0)
             await server.shutdown()
         }
     }
 
-    @Test("callTimeout covers time spent queued in the dispatcher")
-    func callTimeoutWhileQueued() async throws {
+    @Test("callTimeout covers time spent queued in the dispatcher", arguments: Transport.main)
+    func callTimeoutWhileQueued(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer { _ in MockResponse(body: "held") }
-            var configuration = HTTPClient.Configuration()
-            configuration.maxRequestsPerHost = 1
+            let server = try await transport.server { _ in MockResponse(body: "held") }
+            var configuration = transport.configuration()
+            // Calls that may share an HTTP/2 connection are exempt from maxRequestsPerHost.
+            if transport.multiplexes { configuration.maxRequests = 1 } else { configuration.maxRequestsPerHost = 1 }
             let client = HTTPClient(configuration: configuration)
             let holder = try await client.send(HTTPRequest(url: server.url("/")))
             let impatient = client.with { $0.callTimeout = .milliseconds(100) }
@@ -42,6 +48,7 @@ struct TimeoutTests {
         }
     }
 
+    /// Raw listeners below any protocol: a stalled TCP connect and a peer that never reads.
     @Test("A connect that never completes hits connectTimeout")
     func connectTimeout() async throws {
         try await withTimeout {
@@ -86,6 +93,8 @@ struct TimeoutTests {
         }
     }
 
+    /// The test server scripts 100-continue on HTTP/1.1 only (its HTTP/2 side answers once the
+    /// whole request has arrived), so the Expect tests stay HTTP/1.1.
     @Test("Expect: 100-continue sends the body after the interim response")
     func expectContinue() async throws {
         try await withTimeout {
@@ -122,18 +131,44 @@ struct TimeoutTests {
         }
     }
 
-    @Test("A server that ignores Expect gets the body after expectContinueTimeout")
-    func expectContinueIgnored() async throws {
+    @Test(
+        "A server that ignores Expect gets the body after expectContinueTimeout",
+        arguments: Transport.main + [.h2c])
+    func expectContinueIgnored(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await TestServer()
+            // Over HTTP/2 the test server never sends 100 Continue: it always ignores Expect.
+            let server = try await transport.server()
             server.enqueue(MockResponse(body: "late but fine").expectContinue(.ignore))
-            let client = HTTPClient().with { $0.expectContinueTimeout = .milliseconds(100) }
+            let client = transport.client().with { $0.expectContinueTimeout = .milliseconds(100) }
             var request = HTTPRequest(method: .post, url: server.url("/"), body: .string("data"))
             request.headers["Expect"] = "100-continue"
             let start = ContinuousClock.now
             #expect(try await client.send(request).body.string() == "late but fine")
             #expect(ContinuousClock.now - start >= .milliseconds(100))
             #expect(try await server.takeRequest().bodyString == "data")
+            await server.shutdown()
+        }
+    }
+
+    @Test(
+        "An HTTP/2 upload the server gives no flow-control credit hits writeTimeout",
+        arguments: [Transport.http2, .h2c])
+    func flowControlWriteTimeout(transport: Transport) async throws {
+        try await withTimeout {
+            var http2 = HTTP2Options()
+            http2.sendsWindowUpdates = false
+            let server = try await transport.server(http2: http2) { _ in MockResponse(body: "stored") }
+            let client = transport.client { $0.writeTimeout = .milliseconds(200) }
+            // A pooled connection first, so that the time measured is the stalled upload's alone.
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "stored")
+            // Far more than the 65,535-byte windows the server opens with.
+            let body = HTTPRequest.Body.bytes([UInt8](repeating: 1, count: 1 << 20))
+            let start = ContinuousClock.now
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(method: .put, url: server.url("/"), body: body))
+            }
+            #expect(error?.kind == .timeout(.write))
+            #expect(ContinuousClock.now - start < .seconds(5))
             await server.shutdown()
         }
     }

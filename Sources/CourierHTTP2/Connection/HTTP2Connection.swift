@@ -68,8 +68,22 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     /// The server's stream limit as capped, whatever is open.
     package var maxConcurrentStreams: Int { state.withLock { $0.streamLimit } }
 
-    /// False once draining (GOAWAY, unanswered PING, identifiers used up) or closed.
-    package var isHealthy: Bool { state.withLock { $0.acceptsStreams } }
+    /// False once draining (GOAWAY, unanswered PING, identifiers used up) or closed, and for an
+    /// idle connection whose socket has something unread (see below).
+    package var isHealthy: Bool {
+        let (acceptsStreams, idle) = state.withLock { ($0.acceptsStreams, $0.activeStreams == 0) }
+        guard acceptsStreams else { return false }
+        // The pool asks before it hands out a connection that sat idle. A peer that closed it
+        // meanwhile (GOAWAY, close_notify, FIN) may not have been read yet: the reader runs
+        // only when the reactor gets to it. Like HTTP/1.1's check, a peek (MSG_PEEK, so the
+        // reader still gets every byte) that finds the end of the stream, or bytes an idle
+        // connection has no reason to be sent, says not to start a stream on it now.
+        guard idle, let socket = (stream as? Socket) ?? (stream as? TLSStream)?.socket else { return true }
+        return socket.isHealthy
+    }
+
+    /// Whether the connection takes new streams: what an exchange that ends tells the pool.
+    package var acceptsStreams: Bool { state.withLock { $0.acceptsStreams } }
 
     package var isMultiplexed: Bool { true }
 

@@ -101,11 +101,14 @@ extension HTTP2ConnectionState {
     }
 
     /// Whether a response (whose head the exchange has) has a body to read: not for HEAD, 204
-    /// or 304, nor when the stream ended with the head.
+    /// or 304, nor when the stream ended with the head. Trailers straight after the head (no
+    /// DATA) still make an (empty) body: a caller gets trailers only from a body read to its end.
     func expectsBody(on id: UInt32, status: Int) -> Bool {
         guard let stream = streams[id] else { return false }
         if stream.isHeadRequest || status == 204 || status == 304 { return false }
-        return !(stream.endStreamReceived && !stream.hasBufferedData && stream.readFailure == nil)
+        return
+            !(stream.endStreamReceived && !stream.hasBufferedData && stream.readFailure == nil
+            && stream.trailers == nil)
     }
 
     /// The trailers of a stream whose response has ended.

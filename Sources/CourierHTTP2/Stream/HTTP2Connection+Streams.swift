@@ -38,6 +38,12 @@ extension HTTP2Connection {
                 try state.takeHead(on: id, returningContinue: returningContinue)
             }
         } catch {
+            // Waiting for a 100 (Expect: 100-continue), running out of time only means the
+            // exchange sends the body anyway (RFC 9110 §10.1.1): the stream must stay open for it.
+            // Only a plain read timeout, not the call's deadline, which ends the call.
+            if returningContinue, case ReactorError.timedOut = error, !timeout.callDeadlinePassed {
+                throw map(error, stream: id, phase: .responseHead, timeout: timeout)
+            }
             release(id)
             throw map(error, stream: id, phase: .responseHead, timeout: timeout)
         }

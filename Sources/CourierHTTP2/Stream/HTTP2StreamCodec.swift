@@ -107,7 +107,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     package var trailers: HTTPHeaders? { endedTrailers.withLock { $0 } }
 
     /// True unless the connection is going away: the stream itself is never reused.
-    package var isReusable: Bool { http2Connection.isHealthy }
+    package var isReusable: Bool { http2Connection.acceptsStreams }
 
     package func interrupt() {
         http2Connection.interrupt(id)
