@@ -56,6 +56,11 @@ public final class TestServer: Sendable {
         }
     }
 
+    /// The servers' own reactor thread, apart from the clients': a server is another process in
+    /// real life, and sharing one thread would make a busy server (TLS on megabytes, hundreds of
+    /// handshakes) delay the timers and wake-ups of every client in the process, and the reverse.
+    private static let reactors = ReactorGroup(count: 1, name: "courier-test-server")
+
     private let listener: ListeningSocket
     let tlsContext: TLSContext?
     private let queue = Mutex<[MockResponse]>([])
@@ -113,7 +118,7 @@ public final class TestServer: Sendable {
         }
         self.protocols = protocols
         self.http2 = http2
-        let reactor = try ReactorGroup.shared.nextReactor()
+        let reactor = try TestServer.reactors.nextReactor()
         self.listener = try await withTaskExecutorPreference(reactor) {
             try ListeningSocket(host: host, port: 0, on: reactor)
         }

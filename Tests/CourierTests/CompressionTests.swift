@@ -81,9 +81,11 @@ struct CompressionTests {
         }
     }
 
+    /// One transport: decoding sits above the exchange, and a bomb keeps a core busy for seconds in
+    /// a debug build, which would starve the timers of the tests running beside it.
     @Test(
         "A decompression bomb stops at the ratio limit with responseTooLarge; a byte limit also holds",
-        arguments: Transport.main)
+        arguments: [Transport.http2])
     func bomb(transport: Transport) async throws {
         let bomb = try CompressionTests.fixture("bomb.gz")
         try await withTimeout {
