@@ -22,8 +22,6 @@ import Synchronization
 package final class HTTP2Connection: PooledConnection, Sendable, CustomStringConvertible {
     /// Identifiers from a range of their own, apart from HTTP/1.1's counter, so that both stay
     /// unique within the process.
-    private static let ids = Atomic<Int>(1 << 30)
-
     package let stream: any ByteStream
     package let info: ConnectionInfo
     package let configuration: HTTP2Configuration
@@ -45,7 +43,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     ) {
         self.stream = stream
         self.info = ConnectionInfo(
-            id: HTTP2Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue, route: route, version: .http2,
+            id: ConnectionIDs.next(), route: route, version: .http2,
             tlsHandshake: tlsHandshake)
         self.configuration = configuration
         self.peer = "\(route.address.host):\(route.address.port)"

@@ -1,5 +1,4 @@
 package import CourierCore
-import Synchronization
 
 /// A client HTTP/1.1 connection: a socket, the bytes read from it, and the rules for reuse.
 ///
@@ -7,8 +6,6 @@ import Synchronization
 /// `HTTP1Codec`). One exchange uses it at a time; the pool (an actor) hands it from one
 /// exchange to the next, which orders all accesses and makes the `@unchecked Sendable` safe.
 package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
-    private static let ids = Atomic<Int>(0)
-
     /// The socket, or TLS over it.
     package let stream: any ByteStream
     package let info: ConnectionInfo
@@ -25,7 +22,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     ) {
         self.stream = stream
         self.info = ConnectionInfo(
-            id: HTTP1Connection.ids.wrappingAdd(1, ordering: .relaxed).oldValue,
+            id: ConnectionIDs.next(),
             route: route,
             version: .http1_1,
             tlsHandshake: tlsHandshake
