@@ -3,8 +3,10 @@ import CourierTransport
 import Glibc
 
 /// Runs `body` against an nginx started for it, and stops that nginx afterwards whatever happens.
-func withNginx<T: Sendable>(_ body: (Nginx) async throws -> T) async throws -> T {
-    let nginx = try await Nginx()
+func withNginx<T: Sendable>(
+    _ options: Nginx.Options = Nginx.Options(), _ body: (Nginx) async throws -> T
+) async throws -> T {
+    let nginx = try await Nginx(options)
     do {
         let result = try await body(nginx)
         await nginx.stop()
@@ -24,8 +26,22 @@ final class Nginx: Sendable {
     private let pid: pid_t
     private let prefix: String
 
-    /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file).
-    fileprivate init() async throws {
+    /// What a test may change in the configuration; the defaults are nginx's own, except that
+    /// connections are kept for 100 000 requests.
+    struct Options {
+        /// `http2_max_concurrent_streams` (nginx: 128).
+        var http2MaxConcurrentStreams: Int?
+        /// `keepalive_requests`: requests per connection, HTTP/2 streams included (nginx 1.19.7 and
+        /// later), after which nginx closes an HTTP/1.1 connection or sends GOAWAY on HTTP/2.
+        var keepaliveRequests = 100_000
+        /// Files served from the root, by name, hard-linked (or copied) from these paths.
+        var files: [String: String] = [:]
+    }
+
+    /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file),
+    /// `/connection` (nginx's serial number of the connection, `$connection`), and every file of
+    /// the root again under `/slow/`, sent at 64 KiB/s.
+    fileprivate init(_ options: Options = Options()) async throws {
         let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let port = try Nginx.freePort()
         let tlsPort = try Nginx.freePort()
@@ -48,7 +64,8 @@ final class Nginx: Sendable {
                 fastcgi_temp_path \(prefix)/fastcgi;
                 uwsgi_temp_path \(prefix)/uwsgi;
                 scgi_temp_path \(prefix)/scgi;
-                keepalive_requests 100000;
+                keepalive_requests \(options.keepaliveRequests);
+                \(options.http2MaxConcurrentStreams.map { "http2_max_concurrent_streams \($0);" } ?? "")
                 server {
                     listen 127.0.0.1:\(port);
                     listen 127.0.0.1:\(tlsPort) ssl http2;
@@ -59,6 +76,8 @@ final class Nginx: Sendable {
                     location = /hello { default_type text/plain; return 200 "Hello, world!"; }
                     location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
                     location = /big { default_type application/octet-stream; }
+                    location = /connection { default_type text/plain; return 200 "$connection"; }
+                    location /slow/ { alias \(prefix)/html/; limit_rate 64k; }
                 }
             }
             """
@@ -66,6 +85,12 @@ final class Nginx: Sendable {
         try Nginx.write(leaf.certificatePEM, to: prefix + "/leaf.pem")
         try Nginx.write(leaf.privateKeyPEM, to: prefix + "/leaf.key")
         try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
+        for (name, path) in options.files {
+            guard link(path, prefix + "/html/" + name) == 0 || system("cp '\(path)' '\(prefix)/html/\(name)'") == 0
+            else {
+                throw NginxError(message: "cannot place \(path) in nginx's root")
+            }
+        }
         self.prefix = prefix
         self.port = port
         self.tlsPort = tlsPort
