@@ -55,7 +55,7 @@ struct HTTP2HostileServerTests {
             }
             #expect(error?.kind == .protocolViolation(.headersTooLarge), "\(String(describing: error))")
             #expect(ContinuousClock.now - started < HTTP2HostileServerTests.prompt)
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .enhanceYourCalm)
             // The client closed the connection long before the script's cap: the rest never left
             // the socket buffers.
             #expect(sent.value < HTTP2HostileServerTests.floodCap / 2, "sent \(sent.value)")
@@ -94,26 +94,30 @@ struct HTTP2HostileServerTests {
                 try await client.send(HTTPRequest(url: server.url("/"))).body.string()
             }
             #expect(error?.kind == .protocolViolation(.headersTooLarge), "\(String(describing: error))")
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .compressionError)
             await client.shutdown()
             await server.shutdown()
         }
     }
 
+    /// 300 000 octets of one header value: `h` (6 bits in Huffman code) makes a block that passes
+    /// the 256 KiB block bound and decodes past the header list bound, so decoding stops midway
+    /// and the HPACK context is lost (COMPRESSION_ERROR); `~` (13 bits, so sent as it is) makes a
+    /// block past the block bound itself (ENHANCE_YOUR_CALM, before any of it is decoded).
     @Test(
         "A response header list larger than SETTINGS_MAX_HEADER_LIST_SIZE fails with .headersTooLarge",
-        arguments: transports)
-    func oversizedHeaderList(transport: Transport) async throws {
+        arguments: transports, ["h", "~"])
+    func oversizedHeaderList(transport: Transport, character: String) async throws {
         try await withTimeout(.seconds(20)) {
             let server = try await transport.server { _ in
-                MockResponse(headers: ["x-huge": String(repeating: "h", count: 300_000)], body: "never")
+                MockResponse(headers: ["x-huge": String(repeating: character, count: 300_000)], body: "never")
             }
             let client = transport.client()
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.send(HTTPRequest(url: server.url("/"))).body.string()
             }
             #expect(error?.kind == .protocolViolation(.headersTooLarge), "\(String(describing: error))")
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: character == "h" ? .compressionError : .enhanceYourCalm)
             await client.shutdown()
             await server.shutdown()
         }
@@ -137,7 +141,7 @@ struct HTTP2HostileServerTests {
                 try await client.send(HTTPRequest(url: server.url("/"))).body.string()
             }
             #expect(error?.kind == .protocolViolation(.headerCompression), "\(String(describing: error))")
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .compressionError)
             await client.shutdown()
             await server.shutdown()
         }
@@ -193,7 +197,7 @@ struct HTTP2HostileServerTests {
             }
             #expect(error?.kind == .protocolViolation(.http2Protocol), "\(String(describing: error))")
             #expect(error?.message.contains("more than 1000 SETTINGS, PING, RST_STREAM or empty DATA frames") == true)
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .enhanceYourCalm)
             #expect(sent.value < HTTP2HostileServerTests.floodCap / 2, "sent \(sent.value)")
             await client.shutdown()
             await server.shutdown()
@@ -219,7 +223,7 @@ struct HTTP2HostileServerTests {
             }
             #expect(error?.kind == .protocolViolation(.http2Protocol), "\(String(describing: error))")
             #expect(error?.message.contains("the connection's window past 2^31-1") == true)
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .flowControlError)
             await client.shutdown()
             await server.shutdown()
         }
@@ -251,6 +255,8 @@ struct HTTP2HostileServerTests {
             #expect(error?.kind == .protocolViolation(.http2Protocol), "\(String(describing: error))")
             #expect(error?.message.contains("stream 1's window past 2^31-1") == true)
             #expect(await eventually { reset.value == 1 }, "the server saw the stream reset")
+            #expect(
+                server.http2ErrorFramesReceived == [HTTP2ErrorFrame(.rstStream, streamID: 1, code: .flowControlError)])
             // Only the stream failed: the next call goes over the same connection.
             #expect(try await client.send(HTTPRequest(url: server.url("/next"))).body.string() == "after")
             #expect(server.connectionCount == 1)
@@ -278,6 +284,8 @@ struct HTTP2HostileServerTests {
             let elapsed = ContinuousClock.now - started
             #expect(error?.kind == .timeout(.write), "\(String(describing: error))")
             #expect(elapsed >= .milliseconds(500) && elapsed < HTTP2HostileServerTests.prompt, "\(elapsed)")
+            #expect(await eventually { server.http2ErrorFramesReceived.count == 1 })
+            #expect(server.http2ErrorFramesReceived == [HTTP2ErrorFrame(.rstStream, streamID: 1, code: .cancel)])
             // A GET needs no window: it goes over the same connection, and the upload was never
             // complete, so it is the only request recorded.
             #expect(try await client.send(HTTPRequest(url: server.url("/after"))).body.string() == "ok")
@@ -306,6 +314,8 @@ struct HTTP2HostileServerTests {
             let elapsed = ContinuousClock.now - started
             #expect(error?.kind == .timeout(.read), "\(String(describing: error))")
             #expect(elapsed >= .milliseconds(500) && elapsed < HTTP2HostileServerTests.prompt, "\(elapsed)")
+            #expect(await eventually { server.http2ErrorFramesReceived.count == 1 })
+            #expect(server.http2ErrorFramesReceived == [HTTP2ErrorFrame(.rstStream, streamID: 1, code: .cancel)])
             // Over the same pool, with room for a loaded machine.
             let relaxed = client.with { $0.readTimeout = .seconds(10) }
             #expect(try await relaxed.send(HTTPRequest(url: server.url("/after"))).body.string() == "ok")
@@ -390,7 +400,7 @@ struct HTTP2HostileServerTests {
             #expect(error?.kind == .timeout(.connect), "\(String(describing: error))")
             #expect(elapsed >= .milliseconds(500) && elapsed < HTTP2HostileServerTests.prompt, "\(elapsed)")
             #expect(server.connectionCount == 1)
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .noError)
             await client.shutdown()
             await server.shutdown()
         }
@@ -423,7 +433,7 @@ struct HTTP2HostileServerTests {
             }
             #expect(error?.kind == .protocolViolation(.http2Protocol), "\(String(describing: error))")
             #expect(error?.message.contains("PUSH_PROMISE") == true, "\(String(describing: error))")
-            try await expectClosed(client, server)
+            try await expectClosed(client, server, goAway: .protocolError)
             await client.shutdown()
             await server.shutdown()
         }
@@ -431,13 +441,16 @@ struct HTTP2HostileServerTests {
 
     // MARK: Support
 
-    /// Neither side holds the connection any more: the client's pool dropped it and the server's
-    /// task for it ended.
+    /// Neither side holds the connection any more, and the client said why with GOAWAY(`code`).
     private func expectClosed(
-        _ client: HTTPClient, _ server: TestServer, sourceLocation: SourceLocation = #_sourceLocation
+        _ client: HTTPClient, _ server: TestServer, goAway code: HTTP2Policy.ErrorCode,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         #expect(await eventually { await client.openConnectionCount == 0 }, "client", sourceLocation: sourceLocation)
         #expect(await eventually { server.openConnectionCount == 0 }, "server", sourceLocation: sourceLocation)
+        // The server's connection has ended, so it has read whatever the client sent.
+        let frames = server.http2ErrorFramesReceived
+        #expect(frames.contains(HTTP2ErrorFrame(.goAway, code: code)), "\(frames)", sourceLocation: sourceLocation)
     }
 }
 
