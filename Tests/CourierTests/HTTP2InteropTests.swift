@@ -182,6 +182,7 @@ struct HTTP2InteropTests {
                         let echoed = body.hasPrefix("\(method) [\(method == .get ? "" : "5")]")
                         return echoed ? "\(method) \(response.status.code)" : "\(method) echoed \(body)"
                     } catch let error as HTTPClientError {
+                        print("load failure: \(method) \(error.kind): \(error.message)")
                         return "\(method) \(error.kind)"
                     } catch {
                         return "\(method) \(type(of: error))"

@@ -11,7 +11,7 @@ import Glibc
 /// Tests/CourierHTTP2Tests/Nghttpd.swift is a symbolic link to this file.
 final class Nghttpd: @unchecked Sendable {
     // Built and stopped by one test task: that is what makes it safe.
-    let process = Process()
+    let process: Process
     let port: Int
     let folder: URL
 
@@ -30,37 +30,46 @@ final class Nghttpd: @unchecked Sendable {
             let target = folder.appendingPathComponent(name).path
             if link(path, target) != 0 { try FileManager.default.copyItem(atPath: path, toPath: target) }
         }
-        let reactor = try ReactorGroup.shared.nextReactor()
-        port = try await withTaskExecutorPreference(reactor) {
-            let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-            defer { probe.close() }
-            return probe.address.port
-        }
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
         var arguments = ["-a", "127.0.0.1", "-d", folder.path] + extra
+        var tail: [String] = []
         if let tls {
             let key = folder.appendingPathComponent("key.pem.private")
             let certificate = folder.appendingPathComponent("cert.pem.private")
             try Data(tls.privateKeyPEM.utf8).write(to: key)
             try Data(tls.certificatePEM.utf8).write(to: certificate)
-            arguments += [String(port), key.path, certificate.path]
+            tail = [key.path, certificate.path]
         } else {
-            arguments += ["--no-tls", String(port)]
+            arguments += ["--no-tls"]
         }
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready once it accepts connections: at most 5 s.
-        for _ in 0..<100 {
-            if let socket = try? await connect() {
-                socket.close()
-                return
+        // A port probed free may be taken before nghttpd binds it (by a test server in a
+        // parallel test): nghttpd then exits, and a connect reaches the other server. The port
+        // counts once nghttpd itself listens on it; otherwise a new port, a new nghttpd.
+        for _ in 0..<5 {
+            let reactor = try ReactorGroup.shared.nextReactor()
+            let port = try await withTaskExecutorPreference(reactor) {
+                let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
+                defer { probe.close() }
+                return probe.address.port
             }
-            try await Task.sleep(for: .milliseconds(50))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+            process.arguments = arguments + [String(port)] + tail
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Ready once it listens: at most 5 s.
+            for _ in 0..<100 where process.isRunning {
+                if ListeningProbe.listens(pid: process.processIdentifier, port: port) {
+                    self.process = process
+                    self.port = port
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            Nghttpd.stop(process)
         }
-        stop()
-        throw HTTPClientError(.connectFailed, "nghttpd did not start on port \(port)")
+        try? FileManager.default.removeItem(at: folder)
+        throw HTTPClientError(.connectFailed, "nghttpd did not start listening (5 attempts)")
     }
 
     func connect() async throws -> Socket {
@@ -73,10 +82,14 @@ final class Nghttpd: @unchecked Sendable {
 
     /// SIGTERM, then SIGKILL after 2 s; never waits longer.
     func stop() {
+        Nghttpd.stop(process)
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private static func stop(_ process: Process) {
         let pid = process.processIdentifier
         if process.isRunning { kill(pid, SIGTERM) }
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
         if process.isRunning { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: folder)
     }
 }

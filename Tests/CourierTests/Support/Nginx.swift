@@ -43,45 +43,10 @@ final class Nginx: Sendable {
     /// the root again under `/slow/`, sent at 64 KiB/s.
     fileprivate init(_ options: Options = Options()) async throws {
         let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let port = try Nginx.freePort()
-        let tlsPort = try Nginx.freePort()
         let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
         let leaf = try HeldCertificate.leaf(hosts: ["localhost", "127.0.0.1"], issuedBy: authority)
         mkdir(prefix, 0o755)
         mkdir(prefix + "/html", 0o755)
-        let config = """
-            worker_processes 1;
-            daemon off;
-            master_process on;
-            user root;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/error.log warn;
-            events { worker_connections 1024; }
-            http {
-                access_log off;
-                client_body_temp_path \(prefix)/body;
-                proxy_temp_path \(prefix)/proxy;
-                fastcgi_temp_path \(prefix)/fastcgi;
-                uwsgi_temp_path \(prefix)/uwsgi;
-                scgi_temp_path \(prefix)/scgi;
-                keepalive_requests \(options.keepaliveRequests);
-                \(options.http2MaxConcurrentStreams.map { "http2_max_concurrent_streams \($0);" } ?? "")
-                server {
-                    listen 127.0.0.1:\(port);
-                    listen 127.0.0.1:\(tlsPort) ssl http2;
-                    ssl_certificate \(prefix)/leaf.pem;
-                    ssl_certificate_key \(prefix)/leaf.key;
-                    ssl_protocols TLSv1.2 TLSv1.3;
-                    root \(prefix)/html;
-                    location = /hello { default_type text/plain; return 200 "Hello, world!"; }
-                    location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
-                    location = /big { default_type application/octet-stream; }
-                    location = /connection { default_type text/plain; return 200 "$connection"; }
-                    location /slow/ { alias \(prefix)/html/; limit_rate 64k; }
-                }
-            }
-            """
-        try Nginx.write(config, to: prefix + "/nginx.conf")
         try Nginx.write(leaf.certificatePEM, to: prefix + "/leaf.pem")
         try Nginx.write(leaf.privateKeyPEM, to: prefix + "/leaf.key")
         try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
@@ -92,36 +57,105 @@ final class Nginx: Sendable {
             }
         }
         self.prefix = prefix
-        self.port = port
-        self.tlsPort = tlsPort
         self.authority = authority
-        self.pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
-        do {
-            try await waitUntilListening()
-        } catch {
-            await stop()
-            throw error
+        // A port probed free may be taken before nginx binds it (by a test server in a parallel
+        // test): nginx then exits, and a connect to the port reaches the other server. So the
+        // ports count only once nginx itself listens on them; otherwise new ports, a new nginx.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try Nginx.freePort()
+            let tlsPort = try Nginx.freePort()
+            try Nginx.write(
+                Nginx.config(prefix: prefix, port: port, tlsPort: tlsPort, options), to: prefix + "/nginx.conf")
+            let pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
+            switch try await Nginx.waitUntilListening(pid: pid, ports: [port, tlsPort]) {
+            case .listening:
+                self.port = port
+                self.tlsPort = tlsPort
+                self.pid = pid
+                return
+            case .exited:
+                break  // reaped already: never signal that PID again
+            case .timedOut:
+                await Nginx.stop(pid: pid, prefix: nil)
+            }
+            guard attempt < 5 else {
+                await Nginx.stop(pid: nil, prefix: prefix)
+                throw NginxError(message: "nginx did not start listening (5 attempts)")
+            }
         }
+    }
+
+    private static func config(prefix: String, port: Int, tlsPort: Int, _ options: Options) -> String {
+        """
+        worker_processes 1;
+        daemon off;
+        master_process on;
+        user root;
+        pid \(prefix)/nginx.pid;
+        error_log \(prefix)/error.log warn;
+        events { worker_connections 1024; }
+        http {
+            access_log off;
+            client_body_temp_path \(prefix)/body;
+            proxy_temp_path \(prefix)/proxy;
+            fastcgi_temp_path \(prefix)/fastcgi;
+            uwsgi_temp_path \(prefix)/uwsgi;
+            scgi_temp_path \(prefix)/scgi;
+            keepalive_requests \(options.keepaliveRequests);
+            \(options.http2MaxConcurrentStreams.map { "http2_max_concurrent_streams \($0);" } ?? "")
+            server {
+                listen 127.0.0.1:\(port);
+                listen 127.0.0.1:\(tlsPort) ssl http2;
+                ssl_certificate \(prefix)/leaf.pem;
+                ssl_certificate_key \(prefix)/leaf.key;
+                ssl_protocols TLSv1.2 TLSv1.3;
+                root \(prefix)/html;
+                location = /hello { default_type text/plain; return 200 "Hello, world!"; }
+                location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
+                location = /big { default_type application/octet-stream; }
+                location = /connection { default_type text/plain; return 200 "$connection"; }
+                location /slow/ { alias \(prefix)/html/; limit_rate 64k; }
+            }
+        }
+        """
     }
 
     /// Stops this nginx (only the process it started) and removes its files, off the cooperative pool.
     func stop() async {
-        let (pid, prefix) = (self.pid, self.prefix)
+        await Nginx.stop(pid: pid, prefix: prefix)
+    }
+
+    private static func stop(pid: pid_t?, prefix: String?) async {
         _ = try? await BlockingWorkPool.shared.run {
-            kill(pid, SIGQUIT)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            _ = system("rm -rf '\(prefix)'")
+            if let pid {
+                kill(pid, SIGQUIT)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            if let prefix { _ = system("rm -rf '\(prefix)'") }
         }
     }
 
-    /// Polls with a connect until nginx accepts, for at most 5 seconds: there is nothing to await.
-    private func waitUntilListening() async throws {
+    private enum Start {
+        case listening
+        /// nginx exited (a port was taken) and has been reaped.
+        case exited
+        case timedOut
+    }
+
+    /// Polls until nginx (`pid`) listens on `ports` itself, for at most 5 seconds.
+    private static func waitUntilListening(pid: pid_t, ports: [Int]) async throws -> Start {
         for _ in 0..<250 {
-            if Nginx.accepts(port: port) && Nginx.accepts(port: tlsPort) { return }
+            if ports.allSatisfy({ ListeningProbe.listens(pid: pid, port: $0) && Nginx.accepts(port: $0) }) {
+                return .listening
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return .exited }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw NginxError(message: "nginx did not start listening on port \(port)")
+        return .timedOut
     }
 
     private static func accepts(port: Int) -> Bool {
