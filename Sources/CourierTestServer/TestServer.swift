@@ -72,6 +72,7 @@ public final class TestServer: Sendable {
     /// How the server speaks HTTP/2.
     public let http2: HTTP2Options
     private let log = RequestLog()
+    private let errorFrames = Mutex<[HTTP2ErrorFrame]>([])
     private let connections = Mutex(Connections())
     private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
@@ -155,6 +156,14 @@ public final class TestServer: Sendable {
 
     /// Requests received so far.
     public var requestCount: Int { log.total }
+
+    /// The GOAWAY and RST_STREAM frames HTTP/2 clients sent, in the order they arrived: how a
+    /// test sees the error code a client closed a connection or a stream with.
+    public var http2ErrorFramesReceived: [HTTP2ErrorFrame] { errorFrames.withLock { $0 } }
+
+    func record(_ frame: HTTP2ErrorFrame) {
+        errorFrames.withLock { $0.append(frame) }
+    }
 
     /// Connections accepted so far.
     public var connectionCount: Int { connections.withLock { $0.accepted } }

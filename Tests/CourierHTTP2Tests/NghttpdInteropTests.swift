@@ -7,68 +7,6 @@ import Testing
 
 @testable import CourierHTTP2
 
-/// A real nghttpd (Debian `nghttp2-server`) on an ephemeral loopback port, serving a temporary
-/// folder; stopped by its PID.
-final class Nghttpd: @unchecked Sendable {
-    // Built and stopped by one test task: that is what makes it safe.
-    let process = Process()
-    let port: Int
-    let folder: URL
-
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/nghttpd") }
-
-    init(files: [String: [UInt8]], tls: HeldCertificate?) async throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
-        let reactor = try ReactorGroup.shared.nextReactor()
-        port = try await withTaskExecutorPreference(reactor) {
-            let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-            defer { probe.close() }
-            return probe.address.port
-        }
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
-        var arguments = ["-a", "127.0.0.1", "-d", folder.path]
-        if let tls {
-            let key = folder.appendingPathComponent("key.pem.private")
-            let certificate = folder.appendingPathComponent("cert.pem.private")
-            try Data(tls.privateKeyPEM.utf8).write(to: key)
-            try Data(tls.certificatePEM.utf8).write(to: certificate)
-            arguments += [String(port), key.path, certificate.path]
-        } else {
-            arguments += ["--no-tls", String(port)]
-        }
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready once it accepts connections: at most 5 s.
-        for _ in 0..<100 {
-            if (try? await connect()) != nil { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        stop()
-        throw HTTPClientError(.connectFailed, "nghttpd did not start on port \(port)")
-    }
-
-    func connect() async throws -> Socket {
-        let reactor = try ReactorGroup.shared.nextReactor()
-        let address = SocketAddress(numericHost: "127.0.0.1", port: port)!
-        return try await withTaskExecutorPreference(reactor) {
-            try await Socket.connect(to: address, on: reactor, deadline: .now + .seconds(2))
-        }
-    }
-
-    /// SIGTERM, then SIGKILL after 2 s; never waits longer.
-    func stop() {
-        let pid = process.processIdentifier
-        if process.isRunning { kill(pid, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: folder)
-    }
-}
-
 /// The client connection against nghttpd, h2c and TLS with ALPN h2.
 @Suite("HTTP/2 interop with nghttpd", .enabled(if: Nghttpd.isInstalled), .serialized)
 struct NghttpdInteropTests {

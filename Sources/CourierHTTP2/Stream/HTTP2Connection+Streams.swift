@@ -27,8 +27,22 @@ extension HTTP2Connection {
                 try state.send(bytes, offset: &offset, endStream: endStream, on: id, &effects) ? true : nil
             }
         } catch {
+            if case ReactorError.timedOut = error, !timeout.callDeadlinePassed, writeIsStuck() {
+                // The writer has sat in one socket write, with a full queue behind it, for the
+                // whole write timeout: the peer stopped reading, and every stream on this socket
+                // is stuck with it. Before, the connection stayed in the pool with its writer
+                // blocked for good (the writer's own write has no deadline), and each later call
+                // picked it and timed out again. Closing interrupts the writer and frees the socket.
+                close()
+            }
             throw map(error, stream: id, phase: .request, timeout: timeout)
         }
+    }
+
+    /// Whether the writer is in a socket write while a full queue (``HTTP2Configuration/outboundHighWater``)
+    /// waits behind it: the socket has not taken the batch before.
+    private func writeIsStuck() -> Bool {
+        state.withLock { $0.writerBusy && $0.outbound.count >= configuration.outboundHighWater }
     }
 
     /// The next response head on stream `id`. A failure ends the stream.

@@ -26,7 +26,8 @@ extension HTTP2ServerConnection {
             try receiveData(
                 bytes, flowControlled: bytes.count + (padding.map { Int($0) + 1 } ?? 0), streamID: streamID,
                 endStream: endStream)
-        case .rstStream:
+        case .rstStream(let code):
+            server.record(HTTP2ErrorFrame(.rstStream, streamID: streamID, code: code.rawValue))
             let idle = withState { $0.lastClientStreamID < streamID }
             guard !idle else {
                 throw HTTP2ConnectionFailure(code: .protocolError, reason: "RST_STREAM on idle stream \(streamID)")
@@ -36,7 +37,8 @@ extension HTTP2ServerConnection {
             break
         case .pushPromise:
             throw HTTP2ConnectionFailure(code: .protocolError, reason: "a client sent PUSH_PROMISE")
-        case .goAway:
+        case .goAway(_, let code, _):
+            server.record(HTTP2ErrorFrame(.goAway, streamID: 0, code: code.rawValue))
             withState { $0.clientWentAway = true }
         }
     }

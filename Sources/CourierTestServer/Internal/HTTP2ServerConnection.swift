@@ -65,7 +65,22 @@ final class HTTP2ServerConnection: Sendable {
             stream.interrupt()
         }
         await writer.value
+        await linger()
         watchdog.cancel()
+    }
+
+    /// Reads and drops what the client still sends until it closes too (or the watchdog ends
+    /// it), once the writer has sent everything and half-closed.
+    ///
+    /// Closing a socket whose receive queue holds unread bytes (a client's HEADERS for streams
+    /// above GOAWAY's last stream, its WINDOW_UPDATEs) makes the kernel send RST and drop what
+    /// the send queue still holds, so the client lost responses to streams the GOAWAY promised
+    /// to answer, intermittently, under load. A lingering close, as nginx does.
+    private func linger() async {
+        var drain = ReceiveBuffer()
+        while let count = try? await stream.read(into: &drain, deadline: .now + .seconds(1)), count > 0 {
+            drain.skip(drain.readableCount)
+        }
     }
 
     /// The SETTINGS the server opens with, from ``HTTP2Options``.
@@ -118,11 +133,14 @@ final class HTTP2ServerConnection: Sendable {
                 try await stream.write(ByteBuffer(chunk), deadline: nil)
             } catch {
                 withState { $0.outbound.writerFailed(wakeups: &$0.wakeups) }
-                break
+                stream.interrupt()
+                return
             }
             withState { $0.outbound.didWrite(chunk.count, wakeups: &$0.wakeups) }
         }
-        stream.interrupt()
+        // Everything is written: half-close, so the client reads the end after the last frame,
+        // and ``linger()`` reads until it closes. A reader still waiting sees that end.
+        stream.shutdownOutput()
     }
 
     /// Waits until the bytes up to `ticket` are written.

@@ -3,8 +3,10 @@ import CourierTransport
 import Glibc
 
 /// Runs `body` against an nginx started for it, and stops that nginx afterwards whatever happens.
-func withNginx<T: Sendable>(_ body: (Nginx) async throws -> T) async throws -> T {
-    let nginx = try await Nginx()
+func withNginx<T: Sendable>(
+    _ options: Nginx.Options = Nginx.Options(), _ body: (Nginx) async throws -> T
+) async throws -> T {
+    let nginx = try await Nginx(options)
     do {
         let result = try await body(nginx)
         await nginx.stop()
@@ -24,79 +26,136 @@ final class Nginx: Sendable {
     private let pid: pid_t
     private let prefix: String
 
-    /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file).
-    fileprivate init() async throws {
+    /// What a test may change in the configuration; the defaults are nginx's own, except that
+    /// connections are kept for 100 000 requests.
+    struct Options {
+        /// `http2_max_concurrent_streams` (nginx: 128).
+        var http2MaxConcurrentStreams: Int?
+        /// `keepalive_requests`: requests per connection, HTTP/2 streams included (nginx 1.19.7 and
+        /// later), after which nginx closes an HTTP/1.1 connection or sends GOAWAY on HTTP/2.
+        var keepaliveRequests = 100_000
+        /// Files served from the root, by name, hard-linked (or copied) from these paths.
+        var files: [String: String] = [:]
+    }
+
+    /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file),
+    /// `/connection` (nginx's serial number of the connection, `$connection`), and every file of
+    /// the root again under `/slow/`, sent at 64 KiB/s.
+    fileprivate init(_ options: Options = Options()) async throws {
         let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let port = try Nginx.freePort()
-        let tlsPort = try Nginx.freePort()
         let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
         let leaf = try HeldCertificate.leaf(hosts: ["localhost", "127.0.0.1"], issuedBy: authority)
         mkdir(prefix, 0o755)
         mkdir(prefix + "/html", 0o755)
-        let config = """
-            worker_processes 1;
-            daemon off;
-            master_process on;
-            user root;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/error.log warn;
-            events { worker_connections 1024; }
-            http {
-                access_log off;
-                client_body_temp_path \(prefix)/body;
-                proxy_temp_path \(prefix)/proxy;
-                fastcgi_temp_path \(prefix)/fastcgi;
-                uwsgi_temp_path \(prefix)/uwsgi;
-                scgi_temp_path \(prefix)/scgi;
-                keepalive_requests 100000;
-                server {
-                    listen 127.0.0.1:\(port);
-                    listen 127.0.0.1:\(tlsPort) ssl http2;
-                    ssl_certificate \(prefix)/leaf.pem;
-                    ssl_certificate_key \(prefix)/leaf.key;
-                    ssl_protocols TLSv1.2 TLSv1.3;
-                    root \(prefix)/html;
-                    location = /hello { default_type text/plain; return 200 "Hello, world!"; }
-                    location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
-                    location = /big { default_type application/octet-stream; }
-                }
-            }
-            """
-        try Nginx.write(config, to: prefix + "/nginx.conf")
         try Nginx.write(leaf.certificatePEM, to: prefix + "/leaf.pem")
         try Nginx.write(leaf.privateKeyPEM, to: prefix + "/leaf.key")
         try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
-        self.prefix = prefix
-        self.port = port
-        self.tlsPort = tlsPort
-        self.authority = authority
-        self.pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
-        do {
-            try await waitUntilListening()
-        } catch {
-            await stop()
-            throw error
+        for (name, path) in options.files {
+            guard link(path, prefix + "/html/" + name) == 0 || system("cp '\(path)' '\(prefix)/html/\(name)'") == 0
+            else {
+                throw NginxError(message: "cannot place \(path) in nginx's root")
+            }
         }
+        self.prefix = prefix
+        self.authority = authority
+        // A port probed free may be taken before nginx binds it (by a test server in a parallel
+        // test): nginx then exits, and a connect to the port reaches the other server. So the
+        // ports count only once nginx itself listens on them; otherwise new ports, a new nginx.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try Nginx.freePort()
+            let tlsPort = try Nginx.freePort()
+            try Nginx.write(
+                Nginx.config(prefix: prefix, port: port, tlsPort: tlsPort, options), to: prefix + "/nginx.conf")
+            let pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
+            switch try await Nginx.waitUntilListening(pid: pid, ports: [port, tlsPort]) {
+            case .listening:
+                self.port = port
+                self.tlsPort = tlsPort
+                self.pid = pid
+                return
+            case .exited:
+                break  // reaped already: never signal that PID again
+            case .timedOut:
+                await Nginx.stop(pid: pid, prefix: nil)
+            }
+            guard attempt < 5 else {
+                await Nginx.stop(pid: nil, prefix: prefix)
+                throw NginxError(message: "nginx did not start listening (5 attempts)")
+            }
+        }
+    }
+
+    private static func config(prefix: String, port: Int, tlsPort: Int, _ options: Options) -> String {
+        """
+        worker_processes 1;
+        daemon off;
+        master_process on;
+        user root;
+        pid \(prefix)/nginx.pid;
+        error_log \(prefix)/error.log warn;
+        events { worker_connections 1024; }
+        http {
+            access_log off;
+            client_body_temp_path \(prefix)/body;
+            proxy_temp_path \(prefix)/proxy;
+            fastcgi_temp_path \(prefix)/fastcgi;
+            uwsgi_temp_path \(prefix)/uwsgi;
+            scgi_temp_path \(prefix)/scgi;
+            keepalive_requests \(options.keepaliveRequests);
+            \(options.http2MaxConcurrentStreams.map { "http2_max_concurrent_streams \($0);" } ?? "")
+            server {
+                listen 127.0.0.1:\(port);
+                listen 127.0.0.1:\(tlsPort) ssl http2;
+                ssl_certificate \(prefix)/leaf.pem;
+                ssl_certificate_key \(prefix)/leaf.key;
+                ssl_protocols TLSv1.2 TLSv1.3;
+                root \(prefix)/html;
+                location = /hello { default_type text/plain; return 200 "Hello, world!"; }
+                location = /echo { default_type text/plain; return 200 "$request_method [$http_content_length] [$http_transfer_encoding] [$http_content_type]"; }
+                location = /big { default_type application/octet-stream; }
+                location = /connection { default_type text/plain; return 200 "$connection"; }
+                location /slow/ { alias \(prefix)/html/; limit_rate 64k; }
+            }
+        }
+        """
     }
 
     /// Stops this nginx (only the process it started) and removes its files, off the cooperative pool.
     func stop() async {
-        let (pid, prefix) = (self.pid, self.prefix)
+        await Nginx.stop(pid: pid, prefix: prefix)
+    }
+
+    private static func stop(pid: pid_t?, prefix: String?) async {
         _ = try? await BlockingWorkPool.shared.run {
-            kill(pid, SIGQUIT)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            _ = system("rm -rf '\(prefix)'")
+            if let pid {
+                kill(pid, SIGQUIT)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            if let prefix { _ = system("rm -rf '\(prefix)'") }
         }
     }
 
-    /// Polls with a connect until nginx accepts, for at most 5 seconds: there is nothing to await.
-    private func waitUntilListening() async throws {
+    private enum Start {
+        case listening
+        /// nginx exited (a port was taken) and has been reaped.
+        case exited
+        case timedOut
+    }
+
+    /// Polls until nginx (`pid`) listens on `ports` itself, for at most 5 seconds.
+    private static func waitUntilListening(pid: pid_t, ports: [Int]) async throws -> Start {
         for _ in 0..<250 {
-            if Nginx.accepts(port: port) && Nginx.accepts(port: tlsPort) { return }
+            if ports.allSatisfy({ ListeningProbe.listens(pid: pid, port: $0) && Nginx.accepts(port: $0) }) {
+                return .listening
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return .exited }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw NginxError(message: "nginx did not start listening on port \(port)")
+        return .timedOut
     }
 
     private static func accepts(port: Int) -> Bool {

@@ -1,0 +1,95 @@
+import CourierCore
+import CourierTestServer
+import CourierTransport
+import Foundation
+import Glibc
+
+/// A real nghttpd (Debian `nghttp2-server`) on an ephemeral loopback port, serving a temporary
+/// folder; stopped by its PID.
+///
+/// Shared by CourierHTTP2Tests (the connection alone) and CourierTests (through `HTTPClient`):
+/// Tests/CourierHTTP2Tests/Nghttpd.swift is a symbolic link to this file.
+final class Nghttpd: @unchecked Sendable {
+    // Built and stopped by one test task: that is what makes it safe.
+    let process: Process
+    let port: Int
+    let folder: URL
+
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/nghttpd") }
+
+    /// Serves `files` (name and content) and `links` (name and the path of an existing file,
+    /// hard-linked or copied into the folder), over TLS with `tls` as its certificate or h2c
+    /// without; `arguments` go to nghttpd as well (`-m 1000` for the concurrent-stream limit).
+    init(
+        files: [String: [UInt8]], links: [String: String] = [:], tls: HeldCertificate?, arguments extra: [String] = []
+    ) async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
+        for (name, path) in links {
+            let target = folder.appendingPathComponent(name).path
+            if link(path, target) != 0 { try FileManager.default.copyItem(atPath: path, toPath: target) }
+        }
+        var arguments = ["-a", "127.0.0.1", "-d", folder.path] + extra
+        var tail: [String] = []
+        if let tls {
+            let key = folder.appendingPathComponent("key.pem.private")
+            let certificate = folder.appendingPathComponent("cert.pem.private")
+            try Data(tls.privateKeyPEM.utf8).write(to: key)
+            try Data(tls.certificatePEM.utf8).write(to: certificate)
+            tail = [key.path, certificate.path]
+        } else {
+            arguments += ["--no-tls"]
+        }
+        // A port probed free may be taken before nghttpd binds it (by a test server in a
+        // parallel test): nghttpd then exits, and a connect reaches the other server. The port
+        // counts once nghttpd itself listens on it; otherwise a new port, a new nghttpd.
+        for _ in 0..<5 {
+            let reactor = try ReactorGroup.shared.nextReactor()
+            let port = try await withTaskExecutorPreference(reactor) {
+                let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
+                defer { probe.close() }
+                return probe.address.port
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+            process.arguments = arguments + [String(port)] + tail
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Ready once it listens: at most 5 s.
+            for _ in 0..<100 where process.isRunning {
+                if ListeningProbe.listens(pid: process.processIdentifier, port: port) {
+                    self.process = process
+                    self.port = port
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            Nghttpd.stop(process)
+        }
+        try? FileManager.default.removeItem(at: folder)
+        throw HTTPClientError(.connectFailed, "nghttpd did not start listening (5 attempts)")
+    }
+
+    func connect() async throws -> Socket {
+        let reactor = try ReactorGroup.shared.nextReactor()
+        let address = SocketAddress(numericHost: "127.0.0.1", port: port)!
+        return try await withTaskExecutorPreference(reactor) {
+            try await Socket.connect(to: address, on: reactor, deadline: .now + .seconds(2))
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 2 s; never waits longer.
+    func stop() {
+        Nghttpd.stop(process)
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private static func stop(_ process: Process) {
+        let pid = process.processIdentifier
+        if process.isRunning { kill(pid, SIGTERM) }
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
