@@ -177,19 +177,47 @@ struct HTTP2ConnectionStateTests {
         var harness = StateHarness(configuration: configuration)
         let id = try #require(try harness.open())
         harness.receiveHead([(":status", "200")], on: id)
-        for _ in 0..<3 {
-            harness.receive(.data(ByteBuffer([UInt8](repeating: 1, count: 300)), endStream: false), on: id)
-        }
+        let payload = ByteBuffer([UInt8](repeating: 1, count: 300))
+        harness.receive(.data(payload, endStream: false), on: id)
         _ = harness.sent()
         guard case .data(let first)? = try harness.state.takeBody(on: id, &harness.effects) else {
             Issue.record("no data")
             return
         }
         #expect(first.count == 300)
+        // 300 of 1000 consumed: not yet half the window.
         #expect(harness.sent().isEmpty)
-        _ = try harness.state.takeBody(on: id, &harness.effects)
-        #expect(harness.sent().map(\.payload) == [.windowUpdate(increment: 600)])
-        #expect(harness.state.stream(id)?.receiveWindow == 1000 - 900 + 600)
+        harness.receive(.data(payload, endStream: false), on: id)
+        harness.receive(.data(payload, endStream: false), on: id)
+        #expect(harness.sent().isEmpty)
+        // The two payloads buffered are taken as one chunk; 900 consumed returns 900.
+        guard case .data(let joined)? = try harness.state.takeBody(on: id, &harness.effects) else {
+            Issue.record("no data")
+            return
+        }
+        #expect(joined.count == 600)
+        #expect(harness.sent().map(\.payload) == [.windowUpdate(increment: 900)])
+        #expect(harness.state.stream(id)?.receiveWindow == 1000 - 900 + 900)
+    }
+
+    @Test func bufferedPayloadsAreJoinedUpToTheCap() throws {
+        var configuration = HTTP2Configuration()
+        configuration.streamWindowSize = 1 << 20
+        var harness = StateHarness(configuration: configuration)
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200")], on: id)
+        for index in 0..<20 {
+            let payload = ByteBuffer([UInt8](repeating: UInt8(index), count: 16 << 10))
+            harness.receive(.data(payload, endStream: index == 19), on: id)
+        }
+        var sizes: [Int] = []
+        var bytes: [UInt8] = []
+        while case .data(let chunk)? = try harness.state.takeBody(on: id, &harness.effects) {
+            sizes.append(chunk.count)
+            bytes += Array(chunk)
+        }
+        #expect(sizes == [HTTP2StreamState.maxJoinedChunk, (20 << 14) - HTTP2StreamState.maxJoinedChunk])
+        #expect(bytes == (0..<20).flatMap { [UInt8](repeating: UInt8($0), count: 16 << 10) })
     }
 
     @Test func goAwayRefusesStreamsAboveTheLastAndLetsTheOthersFinish() throws {

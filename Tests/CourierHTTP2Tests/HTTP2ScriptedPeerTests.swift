@@ -281,7 +281,6 @@ struct HTTP2ScriptedPeerTests {
             let chunk = ByteBuffer([UInt8](repeating: 1, count: 16_384))
             try await peer.send(
                 peer.headers([(":status", "200")], on: sent.stream),
-                HTTP2Frame(streamID: sent.stream, payload: .data(chunk, endStream: false)),
                 HTTP2Frame(streamID: sent.stream, payload: .data(chunk, endStream: false)))
             let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
             _ = try codec.openResponseBody(for: get(), head: head, requestComplete: true)
@@ -293,7 +292,7 @@ struct HTTP2ScriptedPeerTests {
             #expect(try await codec.readResponseBody(timeout: readTimeout)?.count == 16_384)
             let update = try await peer.frame(skipping: { _ in false })
             #expect(update == HTTP2Frame(streamID: sent.stream, payload: .windowUpdate(increment: 16_384)))
-            try await peer.send(HTTP2Frame(streamID: sent.stream, payload: .data(ByteBuffer(), endStream: true)))
+            try await peer.send(HTTP2Frame(streamID: sent.stream, payload: .data(chunk, endStream: true)))
             #expect(try await codec.readAll().count == 16_384)
             connection.close()
             peer.close()

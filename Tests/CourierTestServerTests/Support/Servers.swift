@@ -2,16 +2,6 @@ import CourierCore
 import CourierTestServer
 import Foundation
 
-extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
-        }
-    }
-}
-
 /// A TLS test server and the curl arguments that trust it.
 struct TLSFixture {
     let server: TestServer
