@@ -72,12 +72,13 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
         let (acceptsStreams, idle) = state.withLock { ($0.acceptsStreams, $0.activeStreams == 0) }
         guard acceptsStreams else { return false }
         // The pool asks before it hands out a connection that sat idle. A peer that closed it
-        // meanwhile (GOAWAY, close_notify, FIN) may not have been read yet: the reader runs
-        // only when the reactor gets to it. Like HTTP/1.1's check, a peek (MSG_PEEK, so the
-        // reader still gets every byte) that finds the end of the stream, or bytes an idle
-        // connection has no reason to be sent, says not to start a stream on it now.
+        // meanwhile may not have been read yet: the reader runs only when the reactor gets to
+        // it. A peek (MSG_PEEK, so the reader still gets every byte) that finds the end of the
+        // stream says not to start a stream on it. Pending bytes do not: unlike HTTP/1.1, an
+        // idle HTTP/2 connection is sent frames (WINDOW_UPDATE, PING, SETTINGS) all the time,
+        // and a GOAWAY among them refuses a new stream unprocessed, which is retried.
         guard idle, let socket = (stream as? Socket) ?? (stream as? TLSStream)?.socket else { return true }
-        return socket.isHealthy
+        return !socket.peerHasClosed
     }
 
     /// Whether the connection takes new streams: what an exchange that ends tells the pool.

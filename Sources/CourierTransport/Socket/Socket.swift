@@ -154,6 +154,15 @@ package final class Socket: @unchecked Sendable {
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
     }
 
+    /// Whether the peer has ended the stream (or the socket failed), found with a peek that
+    /// leaves any pending bytes to their reader. Unlike ``isHealthy``, pending bytes are fine.
+    package var peerHasClosed: Bool {
+        guard !isClosed else { return true }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     package func interrupt() {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
