@@ -35,6 +35,10 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     /// The reader and the writer while they run; the last to end closes the socket, so that its
     /// descriptor is never closed under the other.
     private let ioTasks = Atomic<Int>(0)
+    /// Set once `start` has handed the socket to the reader and writer: from then on only the
+    /// last of them closes it, never `close()` (which would race it, and could close a
+    /// descriptor number already reused).
+    private let started = Atomic<Bool>(false)
     private let housekeeper = Mutex<Task<Void, Never>?>(nil)
 
     package init(
@@ -106,6 +110,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     package func start(timeout: IOTimeout) async throws {
         state.withLock { $0.start() }
         ioTasks.store(2, ordering: .relaxed)
+        started.store(true, ordering: .releasing)
         let reactor = self.reactor
         Task(executorPreference: reactor) { await self.writeLoop() }
         Task(executorPreference: reactor) { await self.readLoop() }
@@ -140,17 +145,18 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     /// stream that has not ended fails.
     package func close() {
         var effects = HTTP2Effects()
-        let writing = state.withLock { state in
+        let stream = self.stream
+        state.withLock { state in
             state.close(.closedLocally, goAway: true, &effects)
-            return state.writerBusy
+            // The writer may be stuck on a peer that does not read: wake it. Under the lock,
+            // because the writer clears `writerBusy` under it before it can end and close the
+            // descriptor: so the descriptor is still the connection's here.
+            if state.writerBusy { stream.interrupt() }
         }
         perform(&effects)
-        if ioTasks.load(ordering: .relaxed) == 0 {
+        if !started.load(ordering: .acquiring) {
             // Never started: no task owns the socket.
             stream.close()
-        } else if writing {
-            // The writer may be stuck on a peer that does not read: wake it.
-            stream.interrupt()
         }
     }
 
@@ -342,6 +348,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
                 if state.withLock({ $0.parkWriter(continuation) }) { continuation.resume() }
             }
         }
+        state.withLock { $0.writerEnded() }
         // Wakes the reader, which may be waiting for bytes that will never come.
         stream.interrupt()
         ioTaskEnded()

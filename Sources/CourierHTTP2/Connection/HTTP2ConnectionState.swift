@@ -557,6 +557,11 @@ struct HTTP2ConnectionState {
         if writerBusy { wakeWriteWaiters(&effects) }
     }
 
+    /// The writer has ended for good: nothing may interrupt its socket any more.
+    mutating func writerEnded() {
+        writerBusy = false
+    }
+
     /// The writer parks unless there is work; true when it must go on at once.
     mutating func parkWriter(_ continuation: UnsafeContinuation<Void, Never>) -> Bool {
         writerBusy = false
