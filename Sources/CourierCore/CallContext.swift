@@ -12,6 +12,9 @@ package final class CallContext: Sendable {
         package var requestFullySent = false
         /// The peer said it did not process the request (HTTP/2 GOAWAY or REFUSED_STREAM).
         package var unprocessed = false
+        /// The peer reset this exchange alone on a live connection (HTTP/2 RST_STREAM): it may
+        /// have acted on the request.
+        package var resetByPeer = false
     }
 
     private static let ids = Atomic<UInt64>(0)
@@ -52,5 +55,9 @@ package final class CallContext: Sendable {
 
     package func requestUnprocessed() {
         facts.withLock { $0.unprocessed = true }
+    }
+
+    package func exchangeResetByPeer() {
+        facts.withLock { $0.resetByPeer = true }
     }
 }

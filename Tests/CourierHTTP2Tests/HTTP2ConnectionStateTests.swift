@@ -139,6 +139,23 @@ struct HTTP2ConnectionStateTests {
         #expect(harness.state.stream(id)?.sendWindow == 100_000)
     }
 
+    /// RFC 9113 §6.9.2: a lowered INITIAL_WINDOW_SIZE can leave a window negative; ending the
+    /// request then needs no window (this once crashed on a negative slice count).
+    @Test func endingTheRequestWithANegativeWindowSendsAnEmptyEndStream() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open(.post, endStream: false))
+        var offset = 0
+        let part = ByteBuffer([UInt8](repeating: 7, count: 1000))
+        #expect(try harness.state.send(part, offset: &offset, endStream: false, on: id, &harness.effects))
+        harness.receive(.settings([.initialWindowSize(0)]))
+        #expect(harness.state.stream(id)?.sendWindow == -1000)
+        _ = harness.sent()
+        var none = 0
+        #expect(try harness.state.send(ByteBuffer(), offset: &none, endStream: true, on: id, &harness.effects))
+        #expect(harness.sent().map(\.payload).last == .data(ByteBuffer(), endStream: true, padding: nil))
+        #expect(harness.state.stream(id)?.phase == .halfClosedLocal)
+    }
+
     @Test func connectionWindowOverflowIsAConnectionError() {
         var harness = StateHarness()
         harness.receive(.windowUpdate(increment: HTTP2Setting.maxWindowSize))
@@ -218,6 +235,29 @@ struct HTTP2ConnectionStateTests {
         }
         #expect(sizes == [HTTP2StreamState.maxJoinedChunk, (20 << 14) - HTTP2StreamState.maxJoinedChunk])
         #expect(bytes == (0..<20).flatMap { [UInt8](repeating: UInt8($0), count: 16 << 10) })
+    }
+
+    /// A consumer that always lags one payload behind must not keep the payloads it took.
+    @Test func takenPayloadsAreNotKeptWhileTheConsumerLags() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200")], on: id)
+        let payload = ByteBuffer([UInt8](repeating: 1, count: 200 << 10))
+        harness.receive(.data(payload, endStream: false), on: id)
+        for _ in 0..<300 {
+            harness.receive(.data(payload, endStream: false), on: id)
+            guard case .data(let chunk)? = try harness.state.takeBody(on: id, &harness.effects) else {
+                Issue.record("no data")
+                return
+            }
+            #expect(chunk.count == 200 << 10)
+            _ = harness.sent()
+        }
+        let stream = try #require(harness.state.stream(id))
+        #expect(stream.chunks.count - stream.chunkIndex == 1)
+        #expect(stream.chunks.count <= 130)
+        let taken = stream.chunks[..<stream.chunkIndex]
+        #expect(taken.allSatisfy { $0.count == 0 })
     }
 
     @Test func goAwayRefusesStreamsAboveTheLastAndLetsTheOthersFinish() throws {

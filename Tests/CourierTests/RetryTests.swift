@@ -158,4 +158,26 @@ struct RetryTests {
             await server.shutdown()
         }
     }
+
+    /// A reset on a live connection says nothing stale about the connection: the server chose to
+    /// end the request, so even a GET on a reused connection is not replayed.
+    @Test(
+        "A stream the server resets on a reused connection is not replayed, even a GET",
+        arguments: [Transport.http2, .h2c])
+    func resetOnReusedConnectionIsNotReplayed(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(MockResponse(body: "warm"))
+            server.enqueue(MockResponse().http2(.resetAtStart(.internalError)))
+            server.enqueue(MockResponse(body: "replayed"))
+            let client = transport.client()
+            #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "warm")
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
+            #expect(error?.kind == .connectionClosed)
+            #expect(server.requestCount == 2)
+            await server.shutdown()
+        }
+    }
 }

@@ -7,7 +7,8 @@ import CourierCore
 /// reset before answering) says nothing about the request, so it is replayed on a fresh
 /// connection — but only when that is safe (RFC 9110 §9.2.2): the method is idempotent, or the
 /// request never fully left. A request the server said it did not process (an HTTP/2 GOAWAY
-/// or REFUSED_STREAM) is replayed whatever its method. Stream bodies are never replayed. (The
+/// or REFUSED_STREAM) is replayed whatever its method; one whose stream the server reset on a
+/// live connection never is. Stream bodies are never replayed. (The
 /// other addresses of a host are tried earlier, in the connector.)
 ///
 /// Follow-ups: see ``FollowUp``. The final response carries the ones before it in `priorResponse`,
@@ -63,7 +64,7 @@ struct RetryAndFollowUpInterceptor: Interceptor {
         // A stream may already be partly consumed; it cannot be produced again.
         if request.body?.isReplayable == false { return false }
         if facts.unprocessed { return true }
-        guard facts.reusedConnection else { return false }
+        guard facts.reusedConnection, !facts.resetByPeer else { return false }
         return request.method.isIdempotent || !facts.requestFullySent
     }
 

@@ -42,7 +42,9 @@ extension HTTP2ConnectionState {
         defer { wakeWriter(&effects) }
         while outbound.count < configuration.outboundHighWater {
             let remaining = bytes.count - offset
-            let count = min(remaining, streams[id]!.sendWindow, connectionSendWindow, frameEncoder.maxFrameSize)
+            // A window may be negative (the server lowered INITIAL_WINDOW_SIZE, §6.9.2); an empty
+            // DATA frame that only ends the stream needs none.
+            let count = max(0, min(remaining, streams[id]!.sendWindow, connectionSendWindow, frameEncoder.maxFrameSize))
             guard count > 0 || remaining == 0 else { return false }
             guard remaining > 0 || endStream else { return true }
             let last = endStream && count == remaining

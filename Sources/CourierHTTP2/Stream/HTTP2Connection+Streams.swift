@@ -91,7 +91,12 @@ extension HTTP2Connection {
         switch error {
         case let failure as HTTP2StreamFailure:
             let error = failure.error(stream: id, peer: peer, phase: phase)
-            return failure.isRefusal ? UnprocessedRequest(error) : error
+            // What the retry stage needs to know, only before the head: after it, the call has
+            // its response and the error goes to the body's reader as it is.
+            guard phase != .responseBody else { return error }
+            if failure.isRefusal { return UnprocessedRequest(error) }
+            if case .reset = failure { return StreamResetByPeer(error) }
+            return error
         case ReactorError.timedOut where timeout.callDeadlinePassed:
             return HTTPClientError(
                 .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer) over HTTP/2."

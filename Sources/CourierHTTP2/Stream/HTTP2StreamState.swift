@@ -142,9 +142,15 @@ struct HTTP2StreamState {
             for index in chunkIndex..<end { chunks[index].withUnsafeBytes { joined.append(contentsOf: $0) } }
             chunk = ByteBuffer(joined)
         }
+        // Taken payloads must not stay referenced: each may hold a whole read buffer, and a
+        // consumer that never quite catches up would otherwise keep the download in memory.
+        for index in chunkIndex..<end { chunks[index] = ByteBuffer() }
         chunkIndex = end
         if chunkIndex == chunks.count {
             chunks.removeAll(keepingCapacity: true)
+            chunkIndex = 0
+        } else if chunkIndex > 64 && chunkIndex * 2 > chunks.count {
+            chunks.removeFirst(chunkIndex)
             chunkIndex = 0
         }
         return chunk

@@ -34,9 +34,16 @@ package struct Exchange: HTTPExchange {
         } catch {
             codec.cancel()
             await release(reusable: false, call: call)
-            guard let unprocessed = error as? UnprocessedRequest else { throw error }
-            call.requestUnprocessed()
-            throw unprocessed.error
+            switch error {
+            case let unprocessed as UnprocessedRequest:
+                call.requestUnprocessed()
+                throw unprocessed.error
+            case let reset as StreamResetByPeer:
+                call.exchangeResetByPeer()
+                throw reset.error
+            default:
+                throw error
+            }
         }
         var response = HTTPResponse(status: head.status, headers: head.headers, version: head.version, request: request)
         response.tlsHandshake = codec.connection.tlsHandshake

@@ -171,7 +171,8 @@ package actor ConnectionPool {
 
     /// The leased connection, or nil after closing it if it sat unused and is no longer healthy.
     private func healthy(_ lease: ConnectionPoolState.Lease) -> (any PooledConnection)? {
-        let connection = open[lease.connection]!
+        // Gone already: an earlier lease of the same hand-out found it unhealthy and closed it.
+        guard let connection = open[lease.connection] else { return nil }
         guard lease.checkHealth && !connection.isHealthy else { return connection }
         perform(state.closed(lease.connection))
         return nil
@@ -263,6 +264,9 @@ package actor ConnectionPool {
             perform(
                 state.connected(
                     id, capacity: connection.exchangeCapacity, multiplexed: connection.isMultiplexed, now: .now))
+            // A connection that went away while connecting (an HTTP/2 server's GOAWAY right after
+            // its SETTINGS) sent its events before the pool knew it: they were dropped.
+            if !connection.isHealthy { perform(state.draining(id)) }
         case .failure(let error):
             perform(state.connectFailed(id, error: error))
         }
