@@ -354,6 +354,26 @@ struct HTTP2ConnectionStateTests {
         #expect(code == .enhanceYourCalm)
     }
 
+    /// Replies the server's frames call for pile up while it does not read: bounded, even under
+    /// the flood guard's rate.
+    @Test func repliesAServerDoesNotReadAreBounded() {
+        var configuration = HTTP2Configuration()
+        configuration.outboundHighWater = 64
+        var harness = StateHarness(configuration: configuration)
+        var received = 0
+        while harness.state.lifecycle != .closed && received < 100 {
+            harness.receive(.ping(UInt64(received), ack: false))
+            received += 1
+        }
+        #expect(harness.state.lifecycle == .closed)
+        #expect(received < 30)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .enhanceYourCalm)
+    }
+
     @Test func pushPromiseIsAProtocolError() {
         var harness = StateHarness()
         harness.receive(.pushPromise(promisedStreamID: 2, ByteBuffer()), on: 1)

@@ -150,7 +150,7 @@ struct HTTP2ConnectionState {
                 if value == outstandingPing { outstandingPing = nil }
             } else {
                 guard admitControlFrame(now: now, &effects) else { return }
-                queue(HTTP2Frame(streamID: 0, payload: .ping(value, ack: true)))
+                queueReply(HTTP2Frame(streamID: 0, payload: .ping(value, ack: true)), &effects)
             }
         case .goAway(let lastStreamID, let code, _):
             receiveGoAway(lastStreamID: lastStreamID, code: code, &effects)
@@ -384,7 +384,7 @@ struct HTTP2ConnectionState {
                 break
             }
         }
-        queue(HTTP2Frame(streamID: 0, payload: .settingsAck))
+        queueReply(HTTP2Frame(streamID: 0, payload: .settingsAck), &effects)
         if lifecycle == .awaitingSettings {
             lifecycle = .open
             effects.resume(settingsWaiter)
@@ -418,6 +418,19 @@ struct HTTP2ConnectionState {
             .protocolError, violation("sent \(type) on stream \(id), which the client never opened"), &effects)
     }
 
+    /// Queues a frame the server's own frames called for (a PING or SETTINGS acknowledgement, an
+    /// RST_STREAM for a stream we forgot). A server that keeps asking without reading the answers
+    /// would grow the queue without bound (the "reset flood" and "ping flood" of CVE-2019-9512
+    /// and -9514): past four times the high-water mark, the connection is closed instead.
+    private mutating func queueReply(_ frame: HTTP2Frame, _ effects: inout HTTP2Effects) {
+        guard outbound.count < 4 * configuration.outboundHighWater else {
+            return connectionError(
+                .enhanceYourCalm, violation("keeps sending frames that call for replies without reading them"),
+                &effects)
+        }
+        queue(frame)
+    }
+
     private mutating func admitControlFrame(now: ContinuousClock.Instant, _ effects: inout HTTP2Effects) -> Bool {
         guard flood.admit(now: now) else {
             connectionError(
@@ -441,7 +454,7 @@ struct HTTP2ConnectionState {
         _ id: UInt32, _ code: HTTP2ErrorCode, _ failure: HTTP2StreamFailure, _ effects: inout HTTP2Effects
     ) {
         guard streams[id] != nil else {
-            queue(HTTP2Frame(streamID: id, payload: .rstStream(code)))
+            queueReply(HTTP2Frame(streamID: id, payload: .rstStream(code)), &effects)
             return
         }
         let wasActive = streams[id]!.isActive
