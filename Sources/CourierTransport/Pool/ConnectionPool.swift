@@ -264,9 +264,11 @@ package actor ConnectionPool {
             perform(
                 state.connected(
                     id, capacity: connection.exchangeCapacity, multiplexed: connection.isMultiplexed, now: .now))
-            // A connection that went away while connecting (an HTTP/2 server's GOAWAY right after
-            // its SETTINGS) sent its events before the pool knew it: they were dropped.
-            if !connection.isHealthy { perform(state.draining(id)) }
+            // An HTTP/2 connection that went away while connecting (a GOAWAY right after the
+            // server's SETTINGS) sent its events before the pool knew it: they were dropped.
+            // Only multiplexed ones are asked: their check is a lock and a peek, while an
+            // HTTP/1.1 one over TLS would touch OpenSSL under the exchange just handed it.
+            if connection.isMultiplexed && !connection.isHealthy { perform(state.draining(id)) }
         case .failure(let error):
             perform(state.connectFailed(id, error: error))
         }

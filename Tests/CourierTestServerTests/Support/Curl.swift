@@ -1,3 +1,4 @@
+import CourierTestServer
 import Foundation
 import Synchronization
 
@@ -38,7 +39,7 @@ private func run(_ executable: String, _ arguments: [String], limit: Duration) a
     process.standardError = FileHandle(forWritingAtPath: outputs.1)
     let exited = ProcessExit()
     process.terminationHandler = { _ in exited.signal() }
-    try process.run()
+    try ProcessLaunch.serialized { try process.run() }
     guard await exited.wait(limit: limit) else {
         process.terminate()
         _ = await exited.wait(limit: .seconds(5))

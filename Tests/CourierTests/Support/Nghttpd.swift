@@ -56,7 +56,7 @@ final class Nghttpd: @unchecked Sendable {
             process.arguments = arguments + [String(port)] + tail
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try ProcessLaunch.serialized { try process.run() }
             // Ready once it listens: at most 5 s.
             for _ in 0..<100 where process.isRunning {
                 if ListeningProbe.listens(pid: process.processIdentifier, port: port) {

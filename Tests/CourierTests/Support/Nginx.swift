@@ -182,7 +182,8 @@ final class Nginx: Sendable {
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let result = posix_spawn(&pid, arguments[0], nil, nil, argv, environ)
+        var result: Int32 = 0
+        ProcessLaunch.serialized { result = posix_spawn(&pid, arguments[0], nil, nil, argv, environ) }
         guard result == 0 else { throw NginxError(message: "posix_spawn nginx failed: \(result)") }
         return pid
     }
