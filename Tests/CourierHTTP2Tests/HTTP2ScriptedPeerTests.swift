@@ -10,22 +10,7 @@ import Testing
 struct HTTP2ScriptedPeerTests {
     @Test func settingsHandshakeAnnouncesWindowsAndNoPush() async throws {
         try await withTimeout {
-            let reactor = try ReactorGroup.shared.nextReactor()
-            let (client, server) = try await withTaskExecutorPreference(reactor) {
-                let listener = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-                defer { listener.close() }
-                async let accepted = listener.accept()
-                let client = try await Socket.connect(to: listener.address, on: reactor, deadline: .now + .seconds(5))
-                return (client, try await accepted)
-            }
-            let connection = HTTP2Connection(
-                stream: client,
-                route: Route(
-                    address: Address(scheme: "http", host: "127.0.0.1", port: 80),
-                    socketAddress: ResolvedAddress(ip: "127.0.0.1", port: 80)),
-                tlsHandshake: nil, configuration: HTTP2Configuration()
-            ) { _, _ in }
-            let peer = ScriptedPeer(socket: server)
+            let (connection, peer, _) = try await PeerPair.unstarted()
             async let started: Void = connection.start(timeout: IOTimeout(.seconds(5)))
             let settings = try await peer.handshake([.maxConcurrentStreams(3)])
             try await started
@@ -42,25 +27,11 @@ struct HTTP2ScriptedPeerTests {
 
     @Test func startTimesOutWithoutServerSettings() async throws {
         try await withTimeout {
-            let reactor = try ReactorGroup.shared.nextReactor()
-            let (client, server) = try await withTaskExecutorPreference(reactor) {
-                let listener = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-                defer { listener.close() }
-                async let accepted = listener.accept()
-                let client = try await Socket.connect(to: listener.address, on: reactor, deadline: .now + .seconds(5))
-                return (client, try await accepted)
-            }
-            let connection = HTTP2Connection(
-                stream: client,
-                route: Route(
-                    address: Address(scheme: "http", host: "127.0.0.1", port: 80),
-                    socketAddress: ResolvedAddress(ip: "127.0.0.1", port: 80)),
-                tlsHandshake: nil, configuration: HTTP2Configuration()
-            ) { _, _ in }
+            let (connection, peer, _) = try await PeerPair.unstarted()
             await #expect {
                 try await connection.start(timeout: IOTimeout(.milliseconds(300)))
             } throws: { ($0 as? HTTPClientError)?.kind == .timeout(.connect) }
-            server.close()
+            peer.close()
         }
     }
 

@@ -108,6 +108,17 @@ enum PeerPair {
     static func make(
         configuration: HTTP2Configuration = HTTP2Configuration(), serverSettings: [HTTP2Setting] = []
     ) async throws -> (HTTP2Connection, ScriptedPeer, EventLog) {
+        let (connection, peer, log) = try await unstarted(configuration: configuration)
+        async let started: Void = connection.start(timeout: IOTimeout(.seconds(5)))
+        _ = try await peer.handshake(serverSettings)
+        try await started
+        return (connection, peer, log)
+    }
+
+    /// The pair over loopback before the client's `start`: the test drives the handshake.
+    static func unstarted(
+        configuration: HTTP2Configuration = HTTP2Configuration()
+    ) async throws -> (HTTP2Connection, ScriptedPeer, EventLog) {
         let reactor = try ReactorGroup.shared.nextReactor()
         let (client, server) = try await withTaskExecutorPreference(reactor) {
             let listener = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
@@ -123,11 +134,7 @@ enum PeerPair {
         let connection = HTTP2Connection(
             stream: client, route: route, tlsHandshake: nil, configuration: configuration
         ) { _, event in log.append(event) }
-        let peer = ScriptedPeer(socket: server)
-        async let started: Void = connection.start(timeout: IOTimeout(.seconds(5)))
-        _ = try await peer.handshake(serverSettings)
-        try await started
-        return (connection, peer, log)
+        return (connection, ScriptedPeer(socket: server), log)
     }
 }
 

@@ -87,7 +87,7 @@ extension HTTP2Connection {
     }
 
     /// Gives a failure, a timeout or a cancellation its meaning for the call.
-    func map(_ error: any Error, stream id: UInt32, phase: HTTP2StreamFailure.Phase, timeout: IOTimeout) -> any Error {
+    func map(_ error: any Error, stream id: UInt32, phase: ExchangePhase, timeout: IOTimeout) -> any Error {
         switch error {
         case let failure as HTTP2StreamFailure:
             let error = failure.error(stream: id, peer: peer, phase: phase)
@@ -102,8 +102,7 @@ extension HTTP2Connection {
                 .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer) over HTTP/2."
             )
         case ReactorError.timedOut:
-            let which: HTTPClientError.Timeout = phase == .request ? .write : .read
-            return HTTPClientError(.timeout(which), "Timed out \(phase.description) from \(peer) over HTTP/2.")
+            return HTTPClientError(.timeout(phase.timeout), "Timed out \(phase.description) from \(peer) over HTTP/2.")
         default:
             return error
         }

@@ -17,21 +17,6 @@ enum HTTP2StreamFailure: Error, Sendable {
     /// ``HTTP2StreamCodec/interrupt()`` stopped the exchange.
     case interrupted
 
-    /// What the exchange was doing when the failure reached it.
-    enum Phase: Sendable {
-        case request
-        case responseHead
-        case responseBody
-
-        var description: String {
-            switch self {
-            case .request: "writing the request"
-            case .responseHead: "waiting for the response head"
-            case .responseBody: "reading the response body"
-            }
-        }
-    }
-
     /// Whether the server provably did not process the request (RFC 9113 §8.7), so that any
     /// request may be sent again on another connection.
     var isRefusal: Bool {
@@ -41,9 +26,8 @@ enum HTTP2StreamFailure: Error, Sendable {
         }
     }
 
-    func error(stream: UInt32, peer: String, phase: Phase) -> HTTPClientError {
-        // As on HTTP/1.1: before a response head the server went away without answering.
-        let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
+    func error(stream: UInt32, peer: String, phase: ExchangePhase) -> HTTPClientError {
+        let gone = phase.lostKind
         switch self {
         case .reset(.refusedStream):
             return HTTPStreamRefusal.error(peer: peer, reason: "it reset HTTP/2 stream \(stream) with REFUSED_STREAM")

@@ -196,7 +196,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     }
 
     /// Throws, with its HTTP meaning, if the task was cancelled or the call's deadline passed.
-    func check(_ timeout: IOTimeout, phase: Phase) throws {
+    func check(_ timeout: IOTimeout, phase: ExchangePhase) throws {
         do {
             try timeout.check()
         } catch {
@@ -204,28 +204,12 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         }
     }
 
-    /// Where an exchange was when its connection failed.
-    enum Phase {
-        case request
-        case responseHead
-        case responseBody
-
-        var description: String {
-            switch self {
-            case .request: "writing the request"
-            case .responseHead: "waiting for the response head"
-            case .responseBody: "reading the response body"
-            }
-        }
-    }
-
     /// Gives a system or reactor failure its HTTP meaning, naming the peer and the phase.
     ///
-    /// The kind follows the phase, not the TCP details: before a response head, a reset and a
-    /// close both mean the server went away without answering (`.connectionClosed`; which one
-    /// it was depends on timing the caller cannot control), and the message says which.
-    func mapError(_ error: any Error, phase: Phase, timeout: IOTimeout) -> any Error {
-        let gone: HTTPClientError.Kind = phase == .responseBody ? .connectionReset : .connectionClosed
+    /// The kind follows the phase, not the TCP details (``ExchangePhase/lostKind``); the message
+    /// says which it was.
+    func mapError(_ error: any Error, phase: ExchangePhase, timeout: IOTimeout) -> any Error {
+        let gone = phase.lostKind
         switch error {
         case let error as SocketError where error.isConnectionReset:
             return HTTPClientError(gone, "\(peer) reset the connection while \(phase.description).")
@@ -235,8 +219,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
             return HTTPClientError(
                 .timeout(.call), "The call timed out (callTimeout) while \(phase.description) from \(peer).")
         case ReactorError.timedOut:
-            let which: HTTPClientError.Timeout = phase == .request ? .write : .read
-            return HTTPClientError(.timeout(which), "Timed out \(phase.description) from \(peer).")
+            return HTTPClientError(.timeout(phase.timeout), "Timed out \(phase.description) from \(peer).")
         case ReactorError.closed:
             return HTTPClientError(gone, "The connection to \(peer) was closed while \(phase.description).")
         default:
