@@ -102,6 +102,21 @@ struct ConnectionPoolTests {
         #expect(await pool.openConnectionCount == 1)
     }
 
+    /// Its GOAWAY arrived before the pool knew the connection, so no event said so.
+    @Test("An HTTP/2 connection gone while connecting serves no later call")
+    func goneWhileConnecting() async throws {
+        let pool = ConnectionPool()
+        let doomed = FakeConnection(1, capacity: 100)
+        doomed.breakConnection()
+        let first = try await pool.acquire(address, multiplexable: true) { doomed }
+        #expect(first.connection === doomed)
+        let fresh = FakeConnection(2, capacity: 100)
+        let second = try await pool.acquire(address, multiplexable: true) { fresh }
+        #expect(second.connection === fresh)
+        await pool.release(doomed, reusable: true)
+        #expect(doomed.isClosed)
+    }
+
     @Test("A connect failure reaches the caller")
     func connectFailure() async {
         let pool = ConnectionPool()
