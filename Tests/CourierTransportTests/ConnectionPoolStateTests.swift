@@ -11,60 +11,6 @@ private func r(_ id: Int) -> RequestID { RequestID(id) }
 
 private struct Refused: Error, Equatable {}
 
-/// Flattened views of an action, so a test states exactly what it expects.
-extension ConnectionPoolState.Action {
-    fileprivate var waits: Bool {
-        if case .wait = request { return true }
-        return false
-    }
-
-    fileprivate var leases: [State.Lease] {
-        switch request {
-        case .lease(let lease): [lease]
-        case .leaseAll(let leases): leases
-        case .none, .wait, .fail, .failAll: []
-        }
-    }
-
-    fileprivate var leased: [RequestID] { leases.map(\.request) }
-
-    fileprivate var failed: [RequestID] {
-        switch request {
-        case .fail(let id, _): [id]
-        case .failAll(let ids, _): ids
-        case .none, .wait, .lease, .leaseAll: []
-        }
-    }
-
-    fileprivate var error: (any Error)? {
-        switch request {
-        case .fail(_, let error), .failAll(_, let error): error
-        case .none, .wait, .lease, .leaseAll: nil
-        }
-    }
-
-    fileprivate var batch: State.ConnectionBatch {
-        switch connection {
-        case .none: State.ConnectionBatch()
-        case .create(let creation): State.ConnectionBatch(create: [creation])
-        case .close(let id): State.ConnectionBatch(close: [id])
-        case .cancelConnect(let id): State.ConnectionBatch(cancelConnect: [id])
-        case .batch(let batch): batch
-        }
-    }
-
-    fileprivate var created: [State.Creation] { batch.create }
-    fileprivate var createdFor: [RequestID] { created.map(\.request) }
-    fileprivate var closed: [ConnectionID] { batch.close }
-    fileprivate var cancelled: [ConnectionID] { batch.cancelConnect }
-
-    /// Nothing at all to do.
-    fileprivate var isEmpty: Bool {
-        if case .none = request, case .none = connection, case .none = timer { return true }
-        return false
-    }
-}
-
 /// Acquires for `request` where nothing is free: it waits and one connection is created for it.
 private func acquireNew(
     _ state: inout State, _ request: Int, to address: Address = a, multiplexable: Bool = false

@@ -134,6 +134,7 @@ struct ConnectionPoolTests {
             Task { try await pool.acquire(address, multiplexable: true, connect: gate.connect).connection }
         }
         await eventually { await pool.waitingCount == 3 }
+        await eventually { gate.started > 0 }
         #expect(gate.started == 1)
         let shared = FakeConnection(1, capacity: 100)
         gate.finish(.success(shared))

@@ -12,12 +12,8 @@ struct ConnectInterceptor: Interceptor {
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         let address = Address(try request.target, tls: tls, protocols: protocols)
-        // The connect runs in the pool's task with this call's context (events, connect timeout),
-        // and may end up serving another call that waits for the same address.
-        let (factory, call) = (self.factory, chain.call)
-        let (connection, _) = try await pool.acquire(address, multiplexable: address.mayMultiplex) {
-            try await factory.connect(address, call: call)
-        }
+        let (connection, _) = try await pool.acquire(
+            address, multiplexable: address.mayMultiplex, opener: factory.opener(address, call: chain.call))
         chain.call.emit { $0.connectionAcquired($1, connection: connection.info) }
         let exchange = Exchange(codec: connection.makeCodec(), connection: connection, pool: pool)
         do {

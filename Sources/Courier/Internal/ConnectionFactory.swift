@@ -9,8 +9,30 @@ struct ConnectionFactory: Sendable {
     let http2: HTTP2Configuration
     let pool: ConnectionPool
 
-    func connect(_ address: Address, call: CallContext) async throws -> any PooledConnection {
-        let connected = try await connector.connect(address, call: call)
+    /// How the pool opens a connection to `address` for `call`: with its events and its
+    /// connect timeout, though the connection may end up serving another call.
+    func opener(_ address: Address, call: CallContext) -> some ConnectionOpener {
+        Opener(factory: self, address: address, call: call)
+    }
+
+    private struct Opener: ConnectionOpener {
+        let factory: ConnectionFactory
+        let address: Address
+        let call: CallContext
+
+        func resolve() async throws -> [ResolvedAddress] {
+            try await factory.connector.resolve(address, call: call)
+        }
+
+        func connect(to addresses: [ResolvedAddress]) async throws -> any PooledConnection {
+            try await factory.connect(address, to: addresses, call: call)
+        }
+    }
+
+    private func connect(
+        _ address: Address, to addresses: [ResolvedAddress], call: CallContext
+    ) async throws -> any PooledConnection {
+        let connected = try await connector.connect(address, to: addresses, call: call)
         switch connected.version {
         case .http1_0, .http1_1:
             return HTTP1Connection(
@@ -19,7 +41,7 @@ struct ConnectionFactory: Sendable {
             let pool = self.pool
             let connection = HTTP2Connection(
                 stream: connected.stream, route: connected.route, tlsHandshake: connected.tlsHandshake,
-                configuration: http2
+                serverIdentity: connected.serverIdentity, configuration: http2
             ) { connection, event in
                 // On the connection's reader task: the pool hears of it in its own time.
                 Task {

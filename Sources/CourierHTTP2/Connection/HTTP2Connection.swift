@@ -42,10 +42,12 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     private let housekeeper = Mutex<Task<Void, Never>?>(nil)
 
     package init(
-        stream: any ByteStream, route: Route, tlsHandshake: TLSHandshake?, configuration: HTTP2Configuration,
+        stream: any ByteStream, route: Route, tlsHandshake: TLSHandshake?, serverIdentity: ServerIdentity? = nil,
+        configuration: HTTP2Configuration,
         onEvent: @escaping @Sendable (HTTP2Connection, HTTP2ConnectionEvent) -> Void
     ) {
         self.stream = stream
+        self.serverIdentity = serverIdentity
         self.info = ConnectionInfo(
             id: ConnectionIDs.next(), route: route, version: .http2,
             tlsHandshake: tlsHandshake)
@@ -54,6 +56,9 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
         self.onEvent = onEvent
         self.state = Mutex(HTTP2ConnectionState(configuration: configuration, peer: peer))
     }
+
+    /// What its TLS handshake proved: other hosts it may serve (see ``PooledConnection/serverIdentity``).
+    package let serverIdentity: ServerIdentity?
 
     package var reactor: Reactor { stream.reactor }
 

@@ -8,6 +8,8 @@ package struct ConnectedStream: Sendable {
     package let route: Route
     package let tlsHandshake: TLSHandshake?
     package let version: HTTPVersion
+    /// What the TLS handshake proved about the server; nil over cleartext.
+    package let serverIdentity: ServerIdentity?
 }
 
 extension HTTPVersion {

@@ -39,9 +39,12 @@ package struct Connector: Sendable {
 
     /// A connected stream to `address`, secured when the address says so, with the protocol
     /// to speak on it: what ALPN chose over TLS (HTTP/1.1 when the server chose nothing), and
-    /// over cleartext the address's ``Address/cleartextProtocol``.
-    package func connect(_ address: Address, call: CallContext) async throws -> ConnectedStream {
-        let plan = RoutePlanner.plan(address, addresses: try await resolve(address, call: call), database: routes)
+    /// over cleartext the address's ``Address/cleartextProtocol``. `addresses` are the host's, as ``resolve(_:call:)`` found them: the pool looks them up
+    /// first to see whether a connection it has to another host may serve this one.
+    package func connect(
+        _ address: Address, to addresses: [ResolvedAddress], call: CallContext
+    ) async throws -> ConnectedStream {
+        let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
@@ -50,12 +53,14 @@ package struct Connector: Sendable {
         guard let tls = address.tls else {
             let version = address.cleartextProtocol
             call.emit { $0.connectEnd($1, route: route, version: version) }
-            return ConnectedStream(stream: socket, route: route, tlsHandshake: nil, version: version)
+            return ConnectedStream(
+                stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
         }
         let (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
         let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
         call.emit { $0.connectEnd($1, route: route, version: version) }
-        return ConnectedStream(stream: stream, route: route, tlsHandshake: handshake, version: version)
+        return ConnectedStream(
+            stream: stream, route: route, tlsHandshake: handshake, version: version, serverIdentity: stream.identity)
     }
 
     /// The TLS handshake on a connected socket, bounded by the connect timeout; the socket is
@@ -92,7 +97,7 @@ package struct Connector: Sendable {
     }
 
     /// The host's addresses; an IP literal is its own address, with no lookup and no DNS events (as in OkHttp).
-    private func resolve(_ address: Address, call: CallContext) async throws -> [ResolvedAddress] {
+    package func resolve(_ address: Address, call: CallContext) async throws -> [ResolvedAddress] {
         if SocketAddress(numericHost: address.host, port: address.port) != nil {
             return [ResolvedAddress(ip: address.host, port: address.port)]
         }

@@ -8,16 +8,16 @@ package import CourierCore
 /// The rules live in `ConnectionPoolState`; this actor performs what they decide: it runs
 /// connects, resumes waiters, closes connections and keeps one eviction timer. Connects run in
 /// tasks of the pool's own, so a connection that a cancelled caller started can still serve the
-/// next waiter; the pool cancels it when no waiter needs it any more.
+/// next waiter; the pool cancels it when no waiter needs it any more. Between a connect's DNS
+/// lookup and its first socket, the pool checks whether one of its HTTP/2 connections to
+/// another host may carry the requests instead (connection coalescing, as OkHttp does it).
 package actor ConnectionPool {
-    package typealias Connect = @Sendable () async throws -> any PooledConnection
-
     /// A request waiting for a lease, with how to open a connection on its behalf.
     private struct Waiter {
         let continuation: CheckedContinuation<Outcome, Never>
         let address: Address
         let multiplexable: Bool
-        let connect: Connect
+        let opener: any ConnectionOpener
     }
 
     /// How a wait ends. A cancelled waiter first waits for the attempts its leaving cancelled,
@@ -53,13 +53,13 @@ package actor ConnectionPool {
     package var waitingCount: Int { state.waitingCount }
 
     /// A connection to `address` with room for one more exchange, now counting it: a pooled one,
-    /// or one that `connect` opens. `connect` runs in a task of the pool's (not the caller's), so
-    /// a connection a cancelled caller started can still serve the next waiter; it is cancelled
-    /// when no waiter needs it. The caller's cancellation wins at once (CancellationError).
-    /// `reused` is true when the connection carried an exchange before this one.
+    /// an HTTP/2 one to another host that may carry this one's requests, or one that `opener`
+    /// opens. The opener runs in a task of the pool's (not the caller's), so a connection a
+    /// cancelled caller started can still serve the next waiter; it is cancelled when no waiter
+    /// needs it. The caller's cancellation wins at once (CancellationError). `reused` is true
+    /// when the connection carried an exchange before this one.
     package func acquire(
-        _ address: Address, multiplexable: Bool,
-        connect: @escaping @Sendable () async throws -> any PooledConnection
+        _ address: Address, multiplexable: Bool, opener: some ConnectionOpener
     ) async throws -> (connection: any PooledConnection, reused: Bool) {
         try Task.checkCancellation()
         let request = RequestID(nextRequestID)
@@ -72,13 +72,21 @@ package actor ConnectionPool {
                 perform(action.timer)
                 if let connection = healthy(lease) { return (connection, lease.reused) }
             case .wait:
-                return try await wait(request, action: action, address, multiplexable: multiplexable, connect: connect)
+                return try await wait(request, action: action, address, multiplexable: multiplexable, opener: opener)
             case .fail(_, let error):
                 throw error
             case .none, .leaseAll, .failAll:
                 preconditionFailure("acquire answered \(action.request)")
             }
         }
+    }
+
+    /// `acquire` with a connect that needs no lookup first (so never coalesced).
+    package func acquire(
+        _ address: Address, multiplexable: Bool,
+        connect: @escaping @Sendable () async throws -> any PooledConnection
+    ) async throws -> (connection: any PooledConnection, reused: Bool) {
+        try await acquire(address, multiplexable: multiplexable, opener: DirectOpener(connect))
     }
 
     /// Ends one exchange on `connection`; one the pool does not know is closed.
@@ -132,13 +140,13 @@ package actor ConnectionPool {
 
     private func wait(
         _ request: RequestID, action: ConnectionPoolState.Action,
-        _ address: Address, multiplexable: Bool, connect: @escaping Connect
+        _ address: Address, multiplexable: Bool, opener: any ConnectionOpener
     ) async throws -> (connection: any PooledConnection, reused: Bool) {
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 // Registered before the actions run: a connect made on this request's behalf uses its `connect`.
                 waiters[request] = Waiter(
-                    continuation: continuation, address: address, multiplexable: multiplexable, connect: connect)
+                    continuation: continuation, address: address, multiplexable: multiplexable, opener: opener)
                 perform(action)
             }
         } onCancel: {
@@ -241,18 +249,38 @@ package actor ConnectionPool {
 
     private func startConnect(_ creation: ConnectionPoolState.Creation) {
         let id = creation.connection
-        guard let connect = waiters[creation.request]?.connect else {
+        guard let opener = waiters[creation.request]?.opener else {
             preconditionFailure("\(id) created for \(creation.request), which is not waiting")
         }
         connects[id] = Task {
             let result: Result<any PooledConnection, any Error>
             do {
-                result = .success(try await connect())
+                let addresses = try await opener.resolve()
+                if self.coalesce(id, addresses: addresses) { return }
+                result = .success(try await opener.connect(to: addresses))
             } catch {
                 result = .failure(error)
             }
             self.connectFinished(id, result)
         }
+    }
+
+    /// Ends attempt `id` and returns true if one of the pool's HTTP/2 connections can carry
+    /// its address's requests: it reached one of `addresses`, and its certificate, verified
+    /// under the same TLS settings, covers the attempt's host, pins included.
+    private func coalesce(_ id: ConnectionID, addresses: [ResolvedAddress]) -> Bool {
+        guard !addresses.isEmpty, let address = state.address(of: id) else { return false }
+        let pinner = CertificatePinner(address.tls?.pins ?? [:])
+        for candidate in state.coalescingCandidates(for: id) {
+            guard let connection = open[candidate], let identity = connection.serverIdentity,
+                addresses.contains(where: { $0.ip == connection.info.route.socketAddress.ip }),
+                connection.isHealthy, identity.covers(host: address.host, pinner: pinner)
+            else { continue }
+            connects[id] = nil
+            perform(state.coalesced(id, onto: candidate))
+            return true
+        }
+        return false
     }
 
     private func connectFinished(_ id: ConnectionID, _ result: Result<any PooledConnection, any Error>) {

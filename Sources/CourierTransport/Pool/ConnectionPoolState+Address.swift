@@ -5,6 +5,9 @@ extension ConnectionPoolState {
     struct Connection {
         let address: Address
         var phase: Phase
+        /// Other addresses whose requests it carries too (connection coalescing): same IP, a
+        /// certificate that covers their hosts. Empty unless it is an active HTTP/2 connection.
+        var sharedWith: [Address] = []
     }
 
     enum Phase {
@@ -42,6 +45,8 @@ extension ConnectionPoolState {
         var idle: [ConnectionID] = []
         /// Multiplexed connections that take new exchanges (not draining).
         var multiplexed: [ConnectionID] = []
+        /// Multiplexed connections to other addresses that carry this one's requests too.
+        var coalesced: [ConnectionID] = []
         /// Attempts in flight, oldest first.
         var connecting: [ConnectionID] = []
         /// Attempts in flight that offered HTTP/2.
@@ -54,7 +59,9 @@ extension ConnectionPoolState {
         /// Kept after the address's last connection closes, so it costs one entry per such origin.
         var answersHTTP1 = false
 
-        var isEmpty: Bool { openCount == 0 && connecting.isEmpty && waiters.isEmpty && !answersHTTP1 }
+        var isEmpty: Bool {
+            openCount == 0 && connecting.isEmpty && waiters.isEmpty && coalesced.isEmpty && !answersHTTP1
+        }
 
         /// An attempt in flight may turn out HTTP/2 and then serve every multiplexable waiter.
         var hasHopefulAttempt: Bool { connectingMayMultiplex > 0 && !answersHTTP1 }

@@ -25,9 +25,12 @@ extension ConnectionPoolState {
             if let index = addresses[connection.address]!.multiplexed.firstIndex(of: id) {
                 addresses[connection.address]!.multiplexed.remove(at: index)
             }
+            stopSharing(id)
             connections[id]!.phase = .draining(leased: active.leased)
             var action = Action()
-            createNeeded(at: connection.address, into: &action.connection)
+            for address in [connection.address] + connection.sharedWith {
+                createNeeded(at: address, into: &action.connection)
+            }
             return action
         }
     }
@@ -137,6 +140,7 @@ extension ConnectionPoolState {
                 cancelled.append(id)
             }
             addresses[address]!.multiplexed.removeAll()
+            addresses[address]!.coalesced.removeAll()
             addresses[address]!.answersHTTP1 = false
             forgetIfEmpty(address)
         }
@@ -144,6 +148,7 @@ extension ConnectionPoolState {
         for (id, connection) in connections {
             guard case .active(let active) = connection.phase else { continue }
             connections[id]!.phase = .draining(leased: active.leased)
+            connections[id]!.sharedWith = []
         }
         action.request = .failing(failed, with: CancellationError())
         for id in cancelled { action.connection.add(.cancelConnect(id)) }

@@ -36,13 +36,21 @@ extension ConnectionPoolState {
         return active.hasRoom
     }
 
-    /// Leases `id` to its address's waiters, oldest first, while it has room.
+    /// Leases `id` to its address's waiters, oldest first, while it has room; then to the
+    /// waiters of the addresses it is shared with.
     mutating func serveWaiters(on id: ConnectionID, into action: inout Action) {
+        let connection = connections[id]!
+        for address in [connection.address] + connection.sharedWith {
+            serveWaiters(on: id, from: address, into: &action)
+        }
+    }
+
+    /// Leases `id` to the waiters of `address`, oldest first, while it has room.
+    mutating func serveWaiters(on id: ConnectionID, from address: Address, into action: inout Action) {
         guard case .active(var active) = connections[id]!.phase else { return }
-        let address = connections[id]!.address
         guard active.hasRoom, !addresses[address]!.waiters.isEmpty else { return }
         if active.idleSince != nil {
-            removeIdle(id, at: address)
+            removeIdle(id, at: connections[id]!.address)
             active.idleSince = nil
         }
         while active.hasRoom, let waiter = addresses[address]!.waiters.popFirst() {
@@ -97,18 +105,23 @@ extension ConnectionPoolState {
         return underLimit && entry.attemptsNeeded > entry.connecting.count
     }
 
-    /// Closes an open connection and gives its waiters the slot it held under the limit.
+    /// Closes an open connection and gives its waiters (and those of the addresses it was
+    /// shared with) the slot it held under the limit.
     mutating func closeAndReplace(_ id: ConnectionID, at address: Address) -> Action {
         removeIdle(id, at: address)
+        let shared = connections[id]!.sharedWith
         forget(id)
         var action = Action(connection: .close(id))
-        createNeeded(at: address, into: &action.connection)
-        forgetIfEmpty(address)
+        for affected in [address] + shared {
+            createNeeded(at: affected, into: &action.connection)
+            forgetIfEmpty(affected)
+        }
         return action
     }
 
     /// Drops an open connection from every list; the caller decides whether to close it.
     mutating func forget(_ id: ConnectionID) {
+        stopSharing(id)
         let address = connections.removeValue(forKey: id)!.address
         addresses[address]!.openCount -= 1
         if let index = addresses[address]!.multiplexed.firstIndex(of: id) {

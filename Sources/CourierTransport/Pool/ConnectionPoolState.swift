@@ -45,7 +45,9 @@ package struct ConnectionPoolState {
         guard !isShutDown else { return Action(request: .fail(request, CancellationError())) }
         if addresses[address] == nil {
             addresses[address] = AddressState()
-        } else if let lease = leaseSpareStream(request, at: address) ?? leaseIdle(request, at: address) {
+        } else if let lease = leaseSpareStream(request, at: address) ?? leaseIdle(request, at: address)
+            ?? leaseCoalesced(request, at: address)
+        {
             return Action(request: .lease(lease))
         }
         addresses[address]!.waiters.append(Waiter(id: request, multiplexable: multiplexable))

@@ -15,8 +15,16 @@ package protocol PooledConnection: AnyObject, Sendable {
     /// Whether an idle connection can take another exchange: the peer has not closed it and
     /// has sent nothing unexpected. Never blocks.
     var isHealthy: Bool { get }
+    /// What the TLS handshake proved about the server, when the connection may carry other
+    /// hosts' requests too (connection coalescing, HTTP/2 only); nil otherwise.
+    var serverIdentity: ServerIdentity? { get }
     /// A codec for one more exchange; the pool has counted it against ``exchangeCapacity``.
     func makeCodec() -> any ExchangeCodec
     /// Closes the connection now.
     func close()
+}
+
+extension PooledConnection {
+    /// Only HTTP/2 connections are shared between hosts.
+    package var serverIdentity: ServerIdentity? { nil }
 }

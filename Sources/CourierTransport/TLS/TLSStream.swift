@@ -26,6 +26,8 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     /// A `flush` is sending: see `flush`.
     private var flushing = false
     package private(set) var isTruncated = false
+    /// Set by a client handshake, before the stream is shared with any other task.
+    package private(set) var identity: ServerIdentity?
 
     package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
         guard let ssl = SSL_new(context.context), let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem())
@@ -78,7 +80,11 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         if !pinned, let session = context.takeSession(for: key.key) { SSL_set_session(ssl, session.pointer) }
         try await runHandshake(deadline: deadline, peer: host)
         let handshake = describeHandshake()
-        try context.pinner.check(host: host, chainPins: verifiedChainPins())
+        let chainPins = verifiedChainPins()
+        try context.pinner.check(host: host, chainPins: chainPins)
+        if let leaf = handshake.peerCertificates.first {
+            identity = ServerIdentity(certificate: leaf, verifiedChainPins: chainPins)
+        }
         return handshake
     }
 
