@@ -40,7 +40,8 @@ package struct WebSocketFrameDecoder: Sendable {
         try check(header)
         // `check` bounded the length by `maxFramePayloadSize`, an `Int`.
         let payloadLength = Int(header.payloadLength)
-        guard buffer.readableCount >= headerLength + payloadLength else { return nil }
+        // Subtracted rather than added: a limit of `Int.max` must not overflow.
+        guard buffer.readableCount - headerLength >= payloadLength else { return nil }
         buffer.skip(headerLength)
         let payload: ByteBuffer
         if let key = header.maskKey {
