@@ -45,6 +45,10 @@ struct PerMessageDeflateCodecTests {
         #expect(
             try receive([UInt8](hex: "c1 08 f3 48 cd c9 c9 07 00 00 c1 07 f2 48 cd c9 c9 07 00"))
                 == [.text("Hello"), .text("Hello")])
+        // With context takeover, the window outlives the stream BFINAL ended.
+        #expect(
+            try receive([UInt8](hex: "c1 08 f3 48 cd c9 c9 07 00 00 c1 05 f2 00 11 00 00"))
+                == [.text("Hello"), .text("Hello")])
         #expect(try receive([UInt8](hex: "c1 0d f2 48 05 00 00 00 ff ff ca c9 c9 07 00")) == [.text("Hello")])
         #expect(try receive([UInt8](hex: "c1 01 00")) == [.text("")])
         let deflater = WebSocketDeflater(windowBits: 15, noContextTakeover: false)
@@ -83,6 +87,18 @@ struct PerMessageDeflateCodecTests {
         try small.withUnsafeBytes { try exact.decompress($0, into: &message, limit: limit) }
         try exact.finishMessage(into: &message, limit: limit)
         #expect(message == fits)
+    }
+
+    @Test("Compressed text is checked after decompression: invalid UTF-8 is 1007")
+    func compressedInvalidText() {
+        let payload = Array(String(repeating: "valid text, ", count: 10).utf8) + [0xED, 0xA0, 0x80]
+        let compressed = payload.withUnsafeBytes {
+            WebSocketDeflater(windowBits: 15, noContextTakeover: false).compress($0)
+        }
+        var assembler = WebSocketMessageAssembler(role: .client, deflate: PerMessageDeflateParameters())
+        #expect(throws: WebSocketProtocolError.invalidUTF8) {
+            try assembler.receive(frame(.text, bytes: compressed, fin: false, compressed: true))
+        }
     }
 
     @Test("Through the assembler, a compressed message over the cap is 1009")

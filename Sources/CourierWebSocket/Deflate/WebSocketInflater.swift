@@ -65,8 +65,8 @@ final class WebSocketInflater {
                 // More may be pending when the scratch area filled up.
                 if stream.pointee.avail_in == 0 && produced < offered { return }
             case Z_STREAM_END:
-                // The sender set BFINAL (allowed, §7.2.3.4): whatever follows starts afresh.
-                inflateReset(stream)
+                // The sender set BFINAL (allowed, §7.2.3.4): what follows is a new DEFLATE stream.
+                restartStream()
                 if stream.pointee.avail_in == 0 { return }
             case Z_BUF_ERROR:
                 // No progress possible: the input is used up and nothing is pending.
@@ -85,6 +85,21 @@ final class WebSocketInflater {
             try decompress(tail, into: &output, limit: limit)
         }
         if noContextTakeover { inflateReset(stream) }
+    }
+
+    /// Starts a new DEFLATE stream after one ended, keeping the window unless the peer starts
+    /// every message afresh anyway: with context takeover its next message may still refer back
+    /// into this one.
+    private func restartStream() {
+        guard !noContextTakeover else {
+            inflateReset(stream)
+            return
+        }
+        var window = [UInt8](repeating: 0, count: 1 << 15)
+        var length = uInt(window.count)
+        _ = inflateGetDictionary(stream, &window, &length)
+        inflateReset(stream)
+        _ = inflateSetDictionary(stream, window, length)
     }
 
     /// Appends what zlib wrote to the scratch area, growing `output` geometrically but never
