@@ -23,5 +23,4 @@ package enum WebSocketMasking {
             offset += 1
         }
     }
-
 }
