@@ -34,6 +34,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CourierWebSocket",
+            dependencies: ["CourierCore", "CourierTransport", "CCourierZlib"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Courier",
             dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2"],
             swiftSettings: swiftSettings
@@ -65,6 +70,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierHTTP2Tests", dependencies: ["CourierHTTP2", "CourierTransport", "CourierTestServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierWebSocketTests", dependencies: ["CourierWebSocket", "CourierCore", "CourierTransport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,4 @@
-// zlib, plus an adapter for inflateInit2, which is a macro. No logic lives here.
+// zlib, plus adapters for inflateInit2 and deflateInit2, which are macros. No logic lives here.
 #ifndef C_COURIER_ZLIB_H
 #define C_COURIER_ZLIB_H
 
@@ -6,6 +6,11 @@
 
 static inline int courier_inflateInit2(z_streamp stream, int windowBits) {
     return inflateInit2(stream, windowBits);
+}
+
+static inline int courier_deflateInit2(
+    z_streamp stream, int level, int method, int windowBits, int memLevel, int strategy) {
+    return deflateInit2(stream, level, method, windowBits, memLevel, strategy);
 }
 
 #endif
