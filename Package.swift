@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "CourierWebSocket",
-            dependencies: ["CourierCore", "CourierTransport", "CCourierZlib"],
+            dependencies: ["CourierCore", "CourierTransport", "CCourierZlib", "CCourierOpenSSL"],
             swiftSettings: swiftSettings
         ),
         .target(
