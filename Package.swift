@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "Courier",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket"],
             swiftSettings: swiftSettings
         ),
         .target(

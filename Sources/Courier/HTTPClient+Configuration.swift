@@ -58,10 +58,13 @@ extension HTTPClient {
         /// HTTP/2 with prior knowledge (h2c), as in OkHttp; an HTTP/1.1 `Upgrade: h2c` is never
         /// attempted. The list must contain `.http1_1`, or be `[.http2]`; `.http1_0` is not offered.
         public var protocols: [HTTPVersion] = [.http2, .http1_1]
-        /// How often an HTTP/2 connection is pinged while it carries calls; one whose PING goes
-        /// unanswered for this long is taken as degraded and gets no new calls. nil (the default)
-        /// sends no pings.
+        /// How often an HTTP/2 connection is pinged while it carries calls, and a WebSocket while
+        /// it is open. An HTTP/2 connection whose PING goes unanswered for this long is taken as
+        /// degraded and gets no new calls; a WebSocket whose ping gets no pong before the next
+        /// one is due fails with `.timeout(.read)`. nil (the default) sends no pings.
         public var pingInterval: Duration?
+        /// How WebSockets behave: maximum message size, buffering, compression, close timeout.
+        public var webSocket = WebSocketOptions()
         /// How HTTPS connections are secured: trust roots, pins, client identity, minimum version.
         public var tls = TLSConfiguration()
         /// How long a connection attempt to one address runs before the next address is tried

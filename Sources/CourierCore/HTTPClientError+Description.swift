@@ -17,6 +17,8 @@ extension HTTPClientError.Kind: CustomStringConvertible {
         case .bodyAlreadyConsumed: ".bodyAlreadyConsumed"
         case .interceptorContractViolation: ".interceptorContractViolation"
         case .requestBodyFailed: ".requestBodyFailed"
+        case .webSocketHandshakeFailed: ".webSocketHandshakeFailed"
+        case .webSocketClosed(let code): ".webSocketClosed(code: \(code))"
         }
     }
 }

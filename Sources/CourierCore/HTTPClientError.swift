@@ -44,6 +44,13 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case interceptorContractViolation
         /// Reading a request body (a stream or a file) failed.
         case requestBodyFailed
+        /// The server did not accept a WebSocket opening handshake: ``HTTPClientError/response``
+        /// is what it answered instead.
+        case webSocketHandshakeFailed
+        /// A WebSocket closed other than normally: the peer's close code (not 1000), a code this
+        /// end failed the connection with (1002, 1007, 1009, …), or 1006 when the connection ended
+        /// without a closing handshake. ``HTTPClientError/closeReason`` has the reason.
+        case webSocketClosed(code: UInt16)
     }
 
     /// Which configured timeout elapsed.
@@ -102,10 +109,30 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     /// What happened, in words that name the peer and the reason.
     public let message: String
+    /// The response that answered a failed WebSocket handshake; its body is not read.
+    public var response: HTTPResponse? { answer?.response }
+    /// The reason in a WebSocket close frame (``Kind/webSocketClosed(code:)``).
+    public let closeReason: String?
+    /// Boxed: a request's body can hold an error, so an error cannot hold a response inline.
+    private let answer: Answer?
 
     public init(_ kind: Kind, _ message: String) {
+        self.init(kind, message, response: nil, closeReason: nil)
+    }
+
+    package init(_ kind: Kind, _ message: String, response: HTTPResponse?, closeReason: String?) {
         self.kind = kind
         self.message = message
+        self.answer = response.map(Answer.init)
+        self.closeReason = closeReason
+    }
+
+    private final class Answer: Sendable {
+        let response: HTTPResponse
+
+        init(_ response: HTTPResponse) {
+            self.response = response
+        }
     }
 
     public var description: String { message }

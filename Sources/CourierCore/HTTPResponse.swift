@@ -17,6 +17,8 @@ public struct HTTPResponse: Sendable {
     public var body: Body
     /// The TLS handshake of the connection that carried the response; nil over plain HTTP.
     public var tlsHandshake: TLSHandshake?
+    /// The connection a 101 (Switching Protocols) handed over, for the protocol that asked for it.
+    package var switchedConnection: (any SwitchedConnection)?
     private var prior: PriorResponse?
 
     public init(

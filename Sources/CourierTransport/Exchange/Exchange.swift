@@ -49,7 +49,12 @@ package struct Exchange: HTTPExchange {
         response.tlsHandshake = codec.connection.tlsHandshake
         call.emit { $0.responseHeadersEnd($1, response: response) }
         call.emit { $0.responseBodyStart($1) }
-        if hasBody {
+        if head.status.code == 101, let switched = codec.switchProtocols() {
+            // openResponseBody let the 101 through only because the request asked to upgrade.
+            await pool.detach(pooled)
+            response.switchedConnection = switched
+            call.emit { $0.responseBodyEnd($1, byteCount: 0) }
+        } else if hasBody {
             response.body = HTTPResponse.Body(source: ExchangeResponseBody(exchange: self, call: call))
         } else {
             call.emit { $0.responseBodyEnd($1, byteCount: 0) }

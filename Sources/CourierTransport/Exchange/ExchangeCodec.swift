@@ -67,6 +67,10 @@ package protocol ExchangeCodec: AnyObject, Sendable {
     /// Whether the connection can carry another exchange now that this one ended well.
     var isReusable: Bool { get }
 
+    /// The connection, handed over after a 101 answered a request to upgrade; nil where a
+    /// connection cannot switch protocols (an HTTP/2 stream).
+    func switchProtocols() -> SwitchedStream?
+
     /// Wakes I/O in progress on another task, which then fails; callable from any task.
     func interrupt()
 

@@ -88,7 +88,8 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
 
     func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool {
         let http1Head = HTTP1Head(startLine: .status(head.status), version: head.version, headers: head.headers)
-        let framing = try HTTP1Framing.response(to: request.method, head: http1Head)
+        let framing = try HTTP1Framing.response(
+            to: request.method, head: http1Head, requestedUpgrade: request.headers.contains("Upgrade"))
         let decoder = HTTP1BodyDecoder(framing: framing, limits: http1.limits)
         // A final response that came before a 100-continue body leaves the server expecting it.
         reusableAfterBody =
@@ -118,6 +119,10 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     var trailers: HTTPHeaders? { decoder?.trailers }
 
     var isReusable: Bool { reusableAfterBody && (decoder?.isComplete ?? true) }
+
+    func switchProtocols() -> SwitchedStream? {
+        SwitchedStream(stream: http1.stream, leftover: http1.buffer, info: http1.info)
+    }
 
     func interrupt() {
         http1.stream.interrupt()

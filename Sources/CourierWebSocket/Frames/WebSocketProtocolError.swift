@@ -41,12 +41,15 @@ package enum WebSocketProtocolError: Error, Hashable, Sendable, CustomStringConv
     case invalidCloseCode(UInt16)
     /// A close frame whose reason is not valid UTF-8 (§5.5.1).
     case invalidCloseReason
+    /// The peer sends pings faster than it reads the pongs it asks for.
+    case controlFrameFlood
 
     /// The status code of the close frame that fails the connection.
     package var closeCode: WebSocketCloseCode {
         switch self {
         case .frameTooLarge, .messageTooLarge: .messageTooBig
         case .invalidUTF8, .invalidCompressedData, .invalidCloseReason: .invalidFramePayloadData
+        case .controlFrameFlood: .policyViolation
         case .reservedBits, .compressedBitMisplaced, .unknownOpcode, .controlFrameTooLong, .fragmentedControlFrame,
             .unmaskedFrame, .maskedFrame, .lengthOutOfRange, .unexpectedContinuation, .expectedContinuation,
             .closePayloadTooShort, .invalidCloseCode:
@@ -74,6 +77,8 @@ package enum WebSocketProtocolError: Error, Hashable, Sendable, CustomStringConv
         case .closePayloadTooShort: "a close frame carries one octet, too short for a status code"
         case .invalidCloseCode(let code): "a close frame carries the status code \(code), which must not be sent"
         case .invalidCloseReason: "a close frame's reason is not valid UTF-8"
+        case .controlFrameFlood:
+            "the peer sent more than \(WebSocketConnection.maxPendingControlFrames) pings without reading the pongs"
         }
     }
 }

@@ -1,0 +1,202 @@
+package import CourierCore
+package import CourierTransport
+import Synchronization
+
+/// The running protocol of one client WebSocket: the close handshake's state, the reader and
+/// writer tasks, the ping timer, and the end that everyone waits for. ``WebSocket`` is its public
+/// face; the reader task holds this object, not the `WebSocket`, so dropping the `WebSocket`
+/// can abort the connection.
+///
+/// The stream is closed exactly once, by the reader task as it ends, after the writer has
+/// written what was queued (a close frame included); everyone else only interrupts it.
+final class WebSocketConnection: Sendable {
+    private struct Control {
+        var close: WebSocketCloseState
+        var timer: Task<Void, Never>?
+        /// The reader should stop: the TCP connection is being closed.
+        var stopping = false
+        /// A ping is out and its pong has not come back.
+        var awaitingPong = false
+        var ended = false
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let stream: any ByteStream
+    let inbox: WebSocketInbox
+    let writer: WebSocketWriter
+    let options: WebSocketOptions
+    private let control: Mutex<Control>
+
+    init(
+        stream: any ByteStream, deflate: PerMessageDeflateParameters?, options: WebSocketOptions,
+        writeTimeout: Duration?
+    ) {
+        self.stream = stream
+        self.options = options
+        inbox = WebSocketInbox(limit: options.maxBufferedBytes)
+        control = Mutex(Control(close: WebSocketCloseState(role: .client, closeTimeout: options.closeTimeout)))
+        let failedWrite = Mutex<WebSocketConnection?>(nil)
+        writer = WebSocketWriter(stream: stream, deflate: deflate, writeTimeout: writeTimeout) { error in
+            failedWrite.withLock { $0 }?.writeFailed(error)
+        }
+        failedWrite.withLock { $0 = self }
+    }
+
+    // MARK: - Sending
+
+    var canSendMessages: Bool { control.withLock { $0.close.canSendMessages } }
+
+    func send(_ message: WebSocketMessage) async throws {
+        guard canSendMessages else { throw WebSocketWriter.closed }
+        try await writer.send(.message(message))
+    }
+
+    /// Starts the closing handshake; the first call counts.
+    func close(_ payload: WebSocketClosePayload) {
+        perform(fromReader: false) { $0.closeRequested(payload, now: .now) }
+    }
+
+    /// Ends the connection at once, without a closing handshake; the messages end with `error`.
+    func abort(_ error: any Error) {
+        inbox.finish(.failed(error))
+        perform(fromReader: false) { $0.connectionClosed() }
+    }
+
+    // MARK: - The end
+
+    /// Returns once the connection has ended and the stream is closed.
+    func ended() async {
+        await withCheckedContinuation { continuation in
+            let done = control.withLock { control in
+                guard !control.ended else { return true }
+                control.endWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// The reader's last step: queued frames out, the stream closed, waiters resumed.
+    func finishReading() async {
+        await writer.finish()
+        stream.close()
+        let (timer, waiters) = control.withLock { control in
+            control.ended = true
+            defer { control.endWaiters = [] }
+            return (control.timer.take(), control.endWaiters)
+        }
+        timer?.cancel()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: - What the reader hears
+
+    /// Whether frames from the peer still count: not after its close frame, nor while closing.
+    var isReading: Bool {
+        control.withLock { control in
+            guard !control.stopping else { return false }
+            switch control.close.state {
+            case .open, .closeSent: return true
+            case .closeReceived, .closed: return false
+            }
+        }
+    }
+
+    var isStopping: Bool { control.withLock { $0.stopping } }
+
+    func closeFrameReceived(_ payload: WebSocketClosePayload) {
+        perform(fromReader: true) { $0.closeFrameReceived(payload, now: .now) }
+    }
+
+    func protocolError(_ error: WebSocketProtocolError) {
+        perform(fromReader: true) { $0.failed(error) }
+    }
+
+    func connectionEnded() {
+        perform(fromReader: true) { $0.connectionClosed() }
+    }
+
+    /// Answers a ping, unless the peer sends pings faster than it reads our pongs.
+    func pingReceived(_ payload: ByteBuffer) {
+        guard canSendMessages || control.withLock({ $0.close.state == .open }) else { return }
+        guard writer.pendingControlFrames < WebSocketConnection.maxPendingControlFrames else {
+            protocolError(.controlFrameFlood)
+            return
+        }
+        writer.post(.control(.pong, payload))
+    }
+
+    func pongReceived() {
+        control.withLock { $0.awaitingPong = false }
+    }
+
+    /// Pongs owed but not written beyond which the peer is flooding us (it pings and does not
+    /// read), as HTTP/2 bounds its replies.
+    static let maxPendingControlFrames = 1024
+
+    // MARK: - Pings
+
+    /// One tick of the ping timer: a ping, or the end of the connection if the last one got no pong.
+    func pingTick(interval: Duration) {
+        let overdue = control.withLock { control -> Bool in
+            guard control.close.state == .open else { return false }
+            if control.awaitingPong { return true }
+            control.awaitingPong = true
+            return false
+        }
+        if overdue {
+            abort(HTTPClientError(.timeout(.read), "The WebSocket's peer did not answer a ping within \(interval)."))
+        } else if canSendMessages {
+            writer.post(.control(.ping, ByteBuffer()))
+        }
+    }
+
+    // MARK: - Performing the close handshake's actions
+
+    private func writeFailed(_ error: any Error) {
+        inbox.finish(.failed(error))
+        perform(fromReader: false) { $0.connectionClosed() }
+    }
+
+    private func perform(fromReader: Bool, _ event: (inout WebSocketCloseState) -> [WebSocketCloseState.Action]) {
+        let actions = control.withLock { event(&$0.close) }
+        for action in actions {
+            switch action {
+            case .sendClose(let payload):
+                writer.post(.close(payload))
+                inbox.drain()
+            case .closeConnection:
+                control.withLock { $0.stopping = true }
+                inbox.drain()
+                // The reader stops by itself; anyone else wakes it from its read.
+                if !fromReader { stream.interrupt() }
+            case .startTimer(let deadline):
+                let timer = Task { [weak self] in
+                    guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                    self?.perform(fromReader: false) { $0.timerFired(now: .now) }
+                }
+                control.withLock { $0.timer.take() }?.cancel()
+                control.withLock { $0.timer = timer }
+            case .finishMessages(let ending):
+                inbox.finish(WebSocketConnection.inboxEnding(ending))
+            }
+        }
+    }
+
+    private static func inboxEnding(_ ending: WebSocketCloseState.Ending) -> WebSocketInbox.Ending {
+        switch ending {
+        case .closed(let payload):
+            guard let code = payload.code, code != .normalClosure else { return .normal }
+            return .failed(
+                HTTPClientError(
+                    .webSocketClosed(code: code.rawValue),
+                    "The WebSocket's peer closed it with \(code)\(payload.reason.isEmpty ? "" : " (\(payload.reason))").",
+                    response: nil, closeReason: payload.reason))
+        case .failed(let code, let reason):
+            return .failed(
+                HTTPClientError(
+                    .webSocketClosed(code: code.rawValue), "The WebSocket failed with \(code): \(reason).",
+                    response: nil, closeReason: reason))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package import CourierTransport
+
+/// The loop that reads one WebSocket: frames from the socket, messages to the inbox, control
+/// frames to the connection. Runs pinned to the socket's reactor; back-pressure suspends it in
+/// `push`, which stops it reading the socket.
+enum WebSocketReader {
+    static func run(
+        _ connection: WebSocketConnection, leftover: ReceiveBuffer, deflate: PerMessageDeflateParameters?
+    ) async {
+        var buffer = leftover
+        let maxMessageSize = connection.options.maxMessageSize
+        var decoder = WebSocketFrameDecoder(
+            role: .client, compressionNegotiated: deflate != nil, maxFramePayloadSize: maxMessageSize)
+        var assembler = WebSocketMessageAssembler(role: .client, deflate: deflate, maxMessageSize: maxMessageSize)
+        reading: while true {
+            do {
+                while connection.isReading, let frame = try decoder.nextFrame(from: &buffer) {
+                    switch try assembler.receive(frame) {
+                    case .none: break
+                    case .message(let message): await connection.inbox.push(message)
+                    case .ping(let payload): connection.pingReceived(payload)
+                    case .pong: connection.pongReceived()
+                    case .close(let payload): connection.closeFrameReceived(payload)
+                    }
+                }
+                if connection.isStopping { break reading }
+                // After the peer's close frame nothing it sends counts (RFC 6455 §5.5.1).
+                if !connection.isReading { buffer.skip(buffer.readableCount) }
+                if try await connection.stream.read(into: &buffer, deadline: nil) == 0 {
+                    connection.connectionEnded()
+                    break reading
+                }
+            } catch let error as WebSocketProtocolError {
+                connection.protocolError(error)
+                break reading
+            } catch {
+                connection.connectionEnded()
+                break reading
+            }
+        }
+        await connection.finishReading()
+    }
+}
