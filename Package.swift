@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierTests",
-            dependencies: ["Courier", "CourierTestServer", "CourierTransport"],
+            dependencies: ["Courier", "CourierTestServer", "CourierTransport", "CourierWebSocket"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
