@@ -46,11 +46,13 @@ enum ScriptedWebSocket {
     /// `frames`, then closes the connection (`thenClose`) or keeps writing pings until the client
     /// goes away.
     static func server(
+        tls: TestServer.TLS? = nil,
         _ answer: @escaping @Sendable (inout [(String, String)]) -> Void = { _ in },
         thenClose: Bool = true,
         frames: @escaping @Sendable () -> [UInt8]
     ) async throws -> TestServer {
-        try await TestServer { request in
+        // Over TLS it offers HTTP/2 too: a client must still ask for HTTP/1.1, which has the 101.
+        try await TestServer(tls: tls, protocols: tls == nil ? [.http1_1] : [.http2, .http1_1]) { request in
             var response = MockResponse(rawProducer: { writer in
                 try await writer.write(switchingProtocols(to: request, answer) + frames())
                 guard !thenClose else { return }

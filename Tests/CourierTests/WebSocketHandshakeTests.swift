@@ -1,0 +1,97 @@
+import Courier
+import CourierTestServer
+import CourierWebSocket
+import Testing
+
+/// The opening handshake is an ordinary call through the client's stack.
+@Suite("WebSocket handshake through the client")
+struct WebSocketHandshakeTests {
+    private struct Tag: Interceptor {
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            var request = request
+            request.headers["X-Tag"] = "app"
+            return try await chain.proceed(request)
+        }
+    }
+
+    @Test("wss goes over TLS, with application interceptors, the cookie jar and events")
+    func throughTheStack() async throws {
+        try await withTimeout(.seconds(20)) {
+            let leaf = try HeldCertificate.leaf(issuedBy: TLSTests.authority)
+            let server = try await ScriptedWebSocket.server(tls: TestServer.TLS(identity: leaf.identity)) {
+                ScriptedWebSocket.text("secure") + ScriptedWebSocket.close(1000)
+            }
+            defer { Task { await server.shutdown() } }
+            let jar = InMemoryCookieJar()
+            let events = EventRecorder()
+            let client = Transport.http2.client {
+                $0.interceptors = [Tag()]
+                $0.cookieJar = jar
+                $0.eventListener = events
+            }
+            let url = URL(string: "wss://127.0.0.1:\(server.port)/chat")!
+            let origin = URL(string: "https://127.0.0.1/")!
+            await jar.save([Cookie.parse("session=abc", from: origin)!], from: origin)
+            let socket = try await client.webSocket(HTTPRequest(url: url))
+            #expect(socket.response.tlsHandshake != nil)
+            #expect(socket.response.version == .http1_1)
+            var messages: [WebSocketMessage] = []
+            for try await message in socket.messages { messages.append(message) }
+            #expect(messages == [.text("secure")])
+            let request = try await server.takeRequest()
+            #expect(request.path == "/chat")
+            #expect(request.headers["X-Tag"] == "app")
+            #expect(request.headers["Cookie"] == "session=abc")
+            #expect(request.headers["Upgrade"] == "websocket")
+            #expect(request.headers["Sec-WebSocket-Version"] == "13")
+            #expect(request.headers["Sec-WebSocket-Extensions"] == "permessage-deflate; client_max_window_bits")
+            #expect(events.events.contains("secureConnectEnd"))
+            #expect(events.events.last == "callEnd")
+        }
+    }
+
+    @Test("A compressed message that inflates past maxMessageSize is 1009")
+    func deflateBomb() async throws {
+        try await withTimeout(.seconds(20)) {
+            let deflate = PerMessageDeflateParameters(
+                serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15,
+                clientMaxWindowBits: 15)
+            let server = try await ScriptedWebSocket.server({
+                $0.append(("Sec-WebSocket-Extensions", "permessage-deflate"))
+            }) {
+                var encoder = WebSocketMessageEncoder(role: .server, deflate: deflate)
+                return encoder.encode(.binary([UInt8](repeating: 0, count: 8 << 20)))
+            }
+            defer { Task { await server.shutdown() } }
+            let client = Transport.http1.client { $0.webSocket.maxMessageSize = 1 << 20 }
+            let socket = try await client.webSocket(HTTPRequest(url: server.url("/")))
+            #expect(socket.isCompressed)
+            let error = await #expect(throws: HTTPClientError.self) {
+                for try await _ in socket.messages {}
+            }
+            #expect(error?.kind == .webSocketClosed(code: 1009))
+        }
+    }
+
+    @Test("A server that stops reading makes send time out, which fails the socket")
+    func writeTimeout() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await ScriptedWebSocket.server(thenClose: false) { [] }
+            defer { Task { await server.shutdown() } }
+            let client = Transport.http1.client {
+                $0.writeTimeout = .milliseconds(300)
+                $0.webSocket.compression = false
+            }
+            let socket = try await client.webSocket(HTTPRequest(url: server.url("/")))
+            let chunk = WebSocketMessage.binary([UInt8](repeating: 1, count: 1 << 20))
+            let error = await #expect(throws: HTTPClientError.self) {
+                for _ in 0..<256 { try await socket.send(chunk) }
+            }
+            #expect(error?.kind == .timeout(.write))
+            let ending = await #expect(throws: HTTPClientError.self) {
+                for try await _ in socket.messages {}
+            }
+            #expect(ending?.kind == .timeout(.write))
+        }
+    }
+}
