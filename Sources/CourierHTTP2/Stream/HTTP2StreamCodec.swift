@@ -109,6 +109,9 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     /// True unless the connection is going away: the stream itself is never reused.
     package var isReusable: Bool { http2Connection.acceptsStreams }
 
+    /// Nothing ahead: HPACK encodes heads in the order they go out, under the connection's lock.
+    package func prepareRequestHead(_ request: HTTPRequest) {}
+
     /// RFC 9113 §8.6: HTTP/2 has no 101; a WebSocket over HTTP/2 uses extended CONNECT instead.
     package func switchProtocols() -> SwitchedStream? { nil }
 

@@ -77,6 +77,7 @@ package struct Exchange: HTTPExchange {
         let expectsContinue =
             request.body != nil
             && request.headers.containsToken("100-continue", in: "Expect")
+        try codec.prepareRequestHead(request)
         switch request.body?.storage {
         case .none:
             return try await exchangeInMemory(request, body: nil, call: call)

@@ -29,6 +29,12 @@ package protocol ExchangeCodec: AnyObject, Sendable {
     func beginCallerThreadIO() -> Bool
     func endCallerThreadIO()
 
+    /// Does what writing the request head needs and the connection's executor does not, before
+    /// the exchange hops there: HTTP/1.1 serialises the head, so that the reactor thread, which
+    /// every connection's I/O shares, does not. (HTTP/2 encodes the head as it writes it: HPACK's
+    /// table must see heads in the order they go out.)
+    func prepareRequestHead(_ request: HTTPRequest) throws
+
     /// Writes the request head. `body` is a whole body held in memory, written with the head;
     /// `endOfRequest` says nothing follows (no body, or `body` was all of it).
     func writeRequestHead(

@@ -15,6 +15,8 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     /// the request complete).
     private var reusableAfterBody = false
     private(set) var hasBegun = false
+    /// The request head, serialised before the exchange hopped to the reactor.
+    private var preparedHead: ByteBuffer?
 
     init(connection: HTTP1Connection) {
         self.http1 = connection
@@ -44,15 +46,20 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         http1.reactor.exchangeEnded()
     }
 
+    func prepareRequestHead(_ request: HTTPRequest) throws {
+        preparedHead = try HTTP1Serializer.requestHead(
+            method: request.method, target: try request.target.path, headers: request.headers)
+    }
+
     func writeRequestHead(
         _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout
     )
         async throws
     {
         chunked = !endOfRequest && request.body?.length == nil
-        let head = try HTTP1Serializer.requestHead(
-            method: request.method, target: try request.target.path, headers: request.headers)
-        try await http1.writeSoon(head, body ?? ByteBuffer(), timeout: timeout)
+        if preparedHead == nil { try prepareRequestHead(request) }
+        try await http1.writeSoon(preparedHead!, body ?? ByteBuffer(), timeout: timeout)
+        preparedHead = nil
     }
 
     func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
