@@ -127,6 +127,62 @@ struct WebSocketPythonTests {
         }
     }
 
+    /// A close while another task is receiving: whichever of the two reads the client's answer,
+    /// the other ends without an error, and the client saw the server's close.
+    @Test func closeWhileAnotherTaskReceives() async throws {
+        try await withWebSocketServer(.ws) { server, arguments in
+            let received = AsyncStream.makeStream(of: ServerWebSocket.Event?.self)
+            server.enqueue(
+                .webSocket { socket in
+                    guard case .message? = try await socket.receive() else { return }
+                    async let answer = socket.receive()
+                    try await socket.close(code: WebSocketCloseCode(rawValue: 4002), reason: "from the side")
+                    received.continuation.yield(try await answer)
+                })
+            let result = try await python(
+                pythonWebSocketPrelude + """
+                    async def main():
+                        async with connect() as ws:
+                            await ws.send("go")
+                            try:
+                                await recv(ws)
+                            except websockets.ConnectionClosed as closed:
+                                say("code", closed.code)
+
+                    asyncio.run(main())
+                    """, arguments)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(facts(result) == ["code": "4002"])
+            let event = try await withTimeout(.seconds(10)) { await received.stream.first { _ in true } }
+            let answer = ServerWebSocket.Event.close(code: WebSocketCloseCode(rawValue: 4002), reason: "from the side")
+            #expect(event == answer || event == .some(nil))
+        }
+    }
+
+    /// A session that never receives answers no ping; shutting the server down ends it.
+    @Test func aStalledSessionAnswersNothingAndShutdownEndsIt() async throws {
+        try await withWebSocketServer(.ws) { server, arguments in
+            server.enqueue(.webSocket { _ in try await Task.sleep(for: .seconds(3600)) })
+            let result = try await python(
+                pythonWebSocketPrelude + """
+                    async def main():
+                        async with connect(close_timeout=1) as ws:
+                            pong = await ws.ping()
+                            try:
+                                await asyncio.wait_for(pong, 0.5)
+                                say("pong", True)
+                            except asyncio.TimeoutError:
+                                say("pong", False)
+
+                    asyncio.run(main())
+                    """, arguments)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(facts(result) == ["pong": "False"])
+            try await withTimeout(.seconds(10)) { await server.closeConnections() }
+            #expect(server.openConnectionCount == 0)
+        }
+    }
+
     @Test func abortIsAnAbnormalClosure() async throws {
         try await withWebSocketServer(.ws) { server, arguments in
             server.enqueue(

@@ -51,15 +51,15 @@ public final class ServerWebSocket: Sendable {
     }
 
     /// The next thing the client sent, or nil once the connection has ended (after the client's
-    /// close frame, which is answered and reported first, or at end of stream). One task at a time.
+    /// close frame, which is answered and reported first, or at end of stream). Calls from
+    /// several tasks take turns, as does ``close(code:reason:)``, which reads too.
     ///
     /// - Throws: ``ServerWebSocketError/protocolViolation(code:reason:)`` when the client broke
-    ///   the protocol (the connection is then failed), ``ServerWebSocketError/concurrentReceive``,
-    ///   or the socket's error.
+    ///   the protocol (the connection is then failed), or the socket's error.
     public func receive() async throws -> Event? {
-        guard reader.claim() else { throw ServerWebSocketError.concurrentReceive }
+        await reader.acquire()
         defer { reader.release() }
-        return try await nextEvent(deadline: nil)
+        return try await nextEvent()
     }
 
     /// Sends a message: as one frame, or fragments of 64 KiB for a longer one; compressed when
@@ -90,8 +90,8 @@ public final class ServerWebSocket: Sendable {
     /// forbids sending, so that a test can check the client refuses it. Does nothing once a close
     /// has begun.
     ///
-    /// When another task is in ``receive()``, that task gets the client's close frame, and the
-    /// connection is closed at the time limit if it has not come.
+    /// When another task is in ``receive()``, that task may be the one to get the client's close
+    /// frame; this call returns once it has come, or at the time limit.
     ///
     /// - Throws: the socket's error when the close frame cannot be written.
     public func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") async throws {
@@ -104,17 +104,17 @@ public final class ServerWebSocket: Sendable {
             await perform(closeState.withLock { $0.connectionClosed() })
             throw error
         }
-        guard reader.claim() else {
-            Task { [self] in
-                try await Task.sleep(until: deadline, clock: .continuous)
-                let actions = closeState.withLock { $0.timerFired(now: .now) }
-                if !actions.isEmpty { stream.interrupt() }
-                await perform(actions)
-            }
-            return
+        // At the limit the stream is interrupted, which wakes whichever task is reading.
+        let timer = Task { [self] in
+            try await Task.sleep(until: deadline, clock: .continuous)
+            let actions = closeState.withLock { $0.timerFired(now: .now) }
+            await perform(actions)
+            if !actions.isEmpty { stream.interrupt() }
         }
+        defer { timer.cancel() }
+        await reader.acquire()
         defer { reader.release() }
-        while let event = try? await nextEvent(deadline: deadline) {
+        while let event = try? await nextEvent() {
             if case .close = event { return }
         }
     }
@@ -134,21 +134,16 @@ public final class ServerWebSocket: Sendable {
         }
     }
 
-    /// The next event, feeding the close handshake what arrives; the caller holds the reader's
-    /// claim. With a `deadline` (a close waiting for the client's answer), nil when it passes.
-    private func nextEvent(deadline: ContinuousClock.Instant?) async throws -> Event? {
+    /// The next event, feeding the close handshake what arrives; the caller holds the reader's lock.
+    private func nextEvent() async throws -> Event? {
         guard closeState.withLock({ $0.state != .closed }) else { return nil }
         let received: WebSocketMessageAssembler.Event?
         do {
-            received = try await reader.next(deadline: deadline)
+            received = try await reader.next()
         } catch let error as WebSocketProtocolError {
             await perform(closeState.withLock { $0.failed(error) })
             throw ServerWebSocketError.protocolViolation(code: error.closeCode, reason: error.description)
         } catch {
-            if let deadline, ContinuousClock.now >= deadline {
-                await perform(closeState.withLock { $0.timerFired(now: .now) })
-                return nil
-            }
             await perform(closeState.withLock { $0.connectionClosed() })
             throw error
         }
@@ -173,8 +168,8 @@ public final class ServerWebSocket: Sendable {
         }
     }
 
-    /// Carries out the close handshake's actions. The timer is the read deadline of ``close(code:reason:)``,
-    /// and how the messages end is the event ``receive()`` returns.
+    /// Carries out the close handshake's actions. The timer is ``close(code:reason:)``'s, and how
+    /// the messages end is the event ``receive()`` returns.
     private func perform(_ actions: [WebSocketCloseState.Action]) async {
         for action in actions {
             switch action {

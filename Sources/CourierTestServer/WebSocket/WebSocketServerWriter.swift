@@ -13,7 +13,7 @@ import CourierWebSocket
 /// while holding `lock`, which serialises every writer.
 final class WebSocketServerWriter: @unchecked Sendable {
     private let stream: any ByteStream
-    private let lock = WebSocketWriteLock()
+    private let lock = AsyncLock()
     private var encoder: WebSocketMessageEncoder
     /// The close frame is out: no message, ping or pong may follow it (§5.5.1).
     private var closeSent = false

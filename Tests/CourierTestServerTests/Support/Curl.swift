@@ -11,7 +11,7 @@ struct CurlResult: Sendable {
 
 struct CurlTimedOut: Error, CustomStringConvertible {
     let arguments: [String]
-    var description: String { "curl \(arguments.joined(separator: " ")) did not finish in time" }
+    var description: String { "\(arguments.joined(separator: " ")) did not finish in time" }
 }
 
 /// Runs `curl` with `arguments` and returns its exit code and output; the process is killed

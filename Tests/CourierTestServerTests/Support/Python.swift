@@ -60,7 +60,8 @@ let pythonWebSocketPrelude = """
     SSL = ssl.create_default_context(cafile=sys.argv[2]) if len(sys.argv) > 2 else None
 
     def connect(**options):
-        return websockets.connect(URL, ssl=SSL, open_timeout=10, close_timeout=10, max_size=None, **options)
+        options = {"open_timeout": 10, "close_timeout": 10, "max_size": None, **options}
+        return websockets.connect(URL, ssl=SSL, **options)
 
     async def recv(ws):
         return await asyncio.wait_for(ws.recv(), 10)

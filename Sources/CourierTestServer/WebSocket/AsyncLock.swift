@@ -1,10 +1,11 @@
 import Synchronization
 
 /// A lock held across suspension points, granted first come, first served: what keeps the frames
-/// of one write from interleaving with another's on the stream, whichever tasks write.
+/// of one write from interleaving with another's on the stream, and one reader's use of the
+/// receive buffer from another's, whichever tasks write and read.
 ///
 /// An actor would not do: it lets a second write in while the first waits for the socket.
-final class WebSocketWriteLock: Sendable {
+final class AsyncLock: Sendable {
     private struct State {
         var held = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -13,7 +14,7 @@ final class WebSocketWriteLock: Sendable {
     private let state = Mutex(State())
 
     /// Waits until the lock is this task's. Not cancellable: every holder releases, since every
-    /// write ends (a stalled one when the socket is interrupted).
+    /// read and write ends (a stalled one when the socket is interrupted).
     func acquire() async {
         await withCheckedContinuation { continuation in
             let granted = state.withLock { state in
