@@ -256,6 +256,15 @@ struct WebSocketPythonTests {
         }
     }
 
+    @Test func overHTTP2TheResponseIsItsOwn501() async throws {
+        try await withServer(.h2c) { server, arguments in
+            server.enqueue(.webSocketEcho)
+            let result = try await curl(arguments + ["-w", " %{http_code}", server.url("/ws").absoluteString])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.stdout == "This response answers WebSocket handshakes over HTTP/1.1 only. 501")
+        }
+    }
+
     /// Frames the client sends right behind its handshake are read from what the server had
     /// already buffered; an unmasked frame then fails the connection with 1002.
     @Test func framesAfterTheHandshakeAreReadAndAnUnmaskedFrameIsAProtocolError() async throws {
