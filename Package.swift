@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "CourierTestServer",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -78,7 +78,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierTestServerTests",
-            dependencies: ["CourierTestServer", "CourierHTTP2", "CourierTransport"],
+            dependencies: ["CourierTestServer", "CourierHTTP2", "CourierTransport", "CourierWebSocket"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

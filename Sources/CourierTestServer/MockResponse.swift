@@ -76,6 +76,9 @@ public struct MockResponse: Sendable {
     /// How the response goes out over HTTP/2, normally or with a fault; HTTP/1.1 ignores it, as
     /// HTTP/2 ignores ``socketPolicy``, ``raw``, ``rawProducer`` and ``chunkSize``.
     public var http2Policy: HTTP2Policy = .respond
+    /// Set by ``webSocket(subprotocol:deflate:_:)``: the upgrade to answer a WebSocket handshake
+    /// with, and the session to run on the upgraded connection (HTTP/1.1 only).
+    var webSocket: WebSocketScript?
 
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status

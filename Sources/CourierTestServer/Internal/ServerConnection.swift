@@ -1,6 +1,7 @@
 import CourierCore
 import CourierHTTP2
 import CourierTransport
+import CourierWebSocket
 
 /// One accepted connection of the test server: reads requests, records them, writes the
 /// scripted responses. Its task is pinned to the socket's reactor; the handler is called off it.
@@ -13,10 +14,11 @@ final class ServerConnection: @unchecked Sendable {
 
     private let socket: Socket
     /// The socket, or TLS over it once the handshake is done.
-    private var stream: any ByteStream
+    private(set) var stream: any ByteStream
     private let index: Int
     private unowned let server: TestServer
-    private var buffer = ReceiveBuffer()
+    /// Bytes read and not yet parsed: after a WebSocket handshake, the client's first frames.
+    private(set) var buffer = ReceiveBuffer()
     private var sequenceNumber = 0
 
     init(socket: Socket, index: Int, server: TestServer) {
@@ -145,6 +147,18 @@ final class ServerConnection: @unchecked Sendable {
 
     /// Writes the response as scripted; returns whether the connection stays open.
     private func respond(_ response: MockResponse, to request: RecordedRequest) async throws -> Bool {
+        if let script = response.webSocket {
+            let key: WebSocketKey
+            do {
+                key = try WebSocketHandshake.validate(
+                    method: request.method, version: request.version, headers: request.headers)
+            } catch {
+                return try await respond(
+                    MockResponse(status: error.status, headers: error.headers, body: error.reason), to: request)
+            }
+            try await upgrade(request, key: key, headers: response.headers, script: script)
+            return false
+        }
         switch response.socketPolicy {
         case .disconnectAfterRequest, .disconnectAtStart:
             return false

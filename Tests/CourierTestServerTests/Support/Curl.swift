@@ -11,23 +11,24 @@ struct CurlResult: Sendable {
 
 struct CurlTimedOut: Error, CustomStringConvertible {
     let arguments: [String]
-    var description: String { "curl \(arguments.joined(separator: " ")) did not finish in time" }
+    var description: String { "\(arguments.joined(separator: " ")) did not finish in time" }
 }
 
 /// Runs `curl` with `arguments` and returns its exit code and output; the process is killed
 /// and the call throws after `limit`, so a server that never answers fails the test instead of
 /// hanging it.
 func curl(_ arguments: [String], limit: Duration = .seconds(30)) async throws -> CurlResult {
-    try await run("/usr/bin/curl", ["--silent", "--show-error", "--max-time", "25"] + arguments, limit: limit)
+    try await runProcess("/usr/bin/curl", ["--silent", "--show-error", "--max-time", "25"] + arguments, limit: limit)
 }
 
 /// Runs nghttp (Debian's nghttp2-client), which puts every URI on one connection and shows
 /// each frame with `-v`; bounded like ``curl(_:limit:)``. nghttp does not verify certificates.
 func nghttp(_ arguments: [String], limit: Duration = .seconds(30)) async throws -> CurlResult {
-    try await run("/usr/bin/nghttp", ["--timeout=25"] + arguments, limit: limit)
+    try await runProcess("/usr/bin/nghttp", ["--timeout=25"] + arguments, limit: limit)
 }
 
-private func run(_ executable: String, _ arguments: [String], limit: Duration) async throws -> CurlResult {
+/// Runs `executable` with `arguments`; killed, and the call throws, after `limit`.
+func runProcess(_ executable: String, _ arguments: [String], limit: Duration) async throws -> CurlResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
