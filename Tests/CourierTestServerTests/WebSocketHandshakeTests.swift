@@ -12,11 +12,11 @@ import Testing
 
     private func rejection(
         method: HTTPMethod = .get, version: HTTPVersion = .http1_1, _ edit: (inout HTTPHeaders) -> Void
-    ) -> WebSocketHandshake.Rejection? {
+    ) -> ServerWebSocketHandshake.Rejection? {
         var headers = Self.valid
         edit(&headers)
         do {
-            _ = try WebSocketHandshake.validate(method: method, version: version, headers: headers)
+            _ = try ServerWebSocketHandshake.validate(method: method, version: version, headers: headers)
             return nil
         } catch {
             return error
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func validHandshakeYieldsTheKey() throws {
-        let key = try WebSocketHandshake.validate(method: .get, version: .http1_1, headers: Self.valid)
+        let key = try ServerWebSocketHandshake.validate(method: .get, version: .http1_1, headers: Self.valid)
         #expect(key.accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
 
@@ -32,7 +32,7 @@ import Testing
         var headers = Self.valid
         headers["Upgrade"] = "WebSocket"
         headers["Connection"] = "keep-alive, UPGRADE"
-        _ = try WebSocketHandshake.validate(method: .get, version: .http1_1, headers: headers)
+        _ = try ServerWebSocketHandshake.validate(method: .get, version: .http1_1, headers: headers)
     }
 
     @Test func eachMissingOrWrongPartIsA400() {
@@ -57,13 +57,14 @@ import Testing
         let key = WebSocketKey(value: "dGhlIHNhbXBsZSBub25jZQ==")
         var offered = Self.valid
         offered.add("Sec-WebSocket-Protocol", "superchat, chat")
-        let chosen = WebSocketHandshake.answer(key: key, requestHeaders: offered, subprotocol: "chat", deflate: true)
+        let chosen = ServerWebSocketHandshake.answer(
+            key: key, requestHeaders: offered, subprotocol: "chat", deflate: true)
         #expect(chosen.headers["Sec-WebSocket-Accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
         #expect(chosen.headers["Upgrade"] == "websocket")
         #expect(chosen.headers["Connection"] == "Upgrade")
         #expect(chosen.subprotocol == "chat")
         #expect(chosen.headers["Sec-WebSocket-Protocol"] == "chat")
-        let unoffered = WebSocketHandshake.answer(
+        let unoffered = ServerWebSocketHandshake.answer(
             key: key, requestHeaders: Self.valid, subprotocol: "chat", deflate: true)
         #expect(unoffered.subprotocol == nil)
         #expect(!unoffered.headers.contains("Sec-WebSocket-Protocol"))
@@ -74,11 +75,13 @@ import Testing
         let key = WebSocketKey(value: "dGhlIHNhbXBsZSBub25jZQ==")
         var offered = Self.valid
         offered["Sec-WebSocket-Extensions"] = "permessage-deflate; client_max_window_bits; server_no_context_takeover"
-        let accepted = WebSocketHandshake.answer(key: key, requestHeaders: offered, subprotocol: nil, deflate: true)
+        let accepted = ServerWebSocketHandshake.answer(
+            key: key, requestHeaders: offered, subprotocol: nil, deflate: true)
         #expect(accepted.extensions == "permessage-deflate; server_no_context_takeover")
         #expect(accepted.headers["Sec-WebSocket-Extensions"] == accepted.extensions)
         #expect(accepted.deflate?.serverNoContextTakeover == true)
-        let declined = WebSocketHandshake.answer(key: key, requestHeaders: offered, subprotocol: nil, deflate: false)
+        let declined = ServerWebSocketHandshake.answer(
+            key: key, requestHeaders: offered, subprotocol: nil, deflate: false)
         #expect(declined.extensions == nil)
         #expect(!declined.headers.contains("Sec-WebSocket-Extensions"))
     }

@@ -150,7 +150,7 @@ final class ServerConnection: @unchecked Sendable {
         if let script = response.webSocket {
             let key: WebSocketKey
             do {
-                key = try WebSocketHandshake.validate(
+                key = try ServerWebSocketHandshake.validate(
                     method: request.method, version: request.version, headers: request.headers)
             } catch {
                 return try await respond(

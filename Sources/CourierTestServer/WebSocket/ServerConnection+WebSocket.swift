@@ -12,7 +12,7 @@ extension ServerConnection {
     func upgrade(
         _ request: RecordedRequest, key: WebSocketKey, headers extra: HTTPHeaders, script: WebSocketScript
     ) async throws {
-        let answer = WebSocketHandshake.answer(
+        let answer = ServerWebSocketHandshake.answer(
             key: key, requestHeaders: request.headers, subprotocol: script.subprotocol, deflate: script.deflate)
         var headers = answer.headers
         for field in extra { headers.add(field.name, field.value) }

@@ -41,7 +41,9 @@ public final class ServerWebSocket: Sendable {
     private let closeState = Mutex(WebSocketCloseState(role: .server, closeTimeout: ServerWebSocket.closeTimeout))
 
     /// `buffer` holds the bytes that followed the handshake request.
-    init(request: RecordedRequest, answer: WebSocketHandshake.Answer, stream: any ByteStream, buffer: ReceiveBuffer) {
+    init(
+        request: RecordedRequest, answer: ServerWebSocketHandshake.Answer, stream: any ByteStream, buffer: ReceiveBuffer
+    ) {
         self.request = request
         self.extensions = answer.extensions
         self.subprotocol = answer.subprotocol

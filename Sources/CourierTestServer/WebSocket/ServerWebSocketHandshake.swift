@@ -6,7 +6,7 @@ package import CourierWebSocket
 ///
 /// Pure functions of the request's method, version and headers, so every rule is tested without
 /// a socket.
-package enum WebSocketHandshake {
+package enum ServerWebSocketHandshake {
     /// Why a request cannot be upgraded, and the error response that says so instead of a 101.
     package struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         /// 400, or 426 for a `Sec-WebSocket-Version` other than 13 (§4.2.2, §4.4).

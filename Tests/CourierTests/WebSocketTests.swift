@@ -1,0 +1,116 @@
+import Courier
+import CourierTestServer
+import Synchronization
+import Testing
+
+/// The client against CourierTestServer's WebSocket, over plain TCP and TLS.
+@Suite("WebSocket with the test server")
+struct WebSocketTests {
+    /// The WebSocket transports: HTTP/1.1 in the clear and over TLS (whose client also offers h2).
+    static let transports: [Transport] = [.http1, .http2]
+
+    private func server(_ transport: Transport, _ response: MockResponse) async throws -> TestServer {
+        try await transport.server { _ in response }
+    }
+
+    private func url(_ transport: Transport, _ server: TestServer) -> URL {
+        URL(string: "\(transport.isSecure ? "wss" : "ws")://127.0.0.1:\(server.port)/socket")!
+    }
+
+    @Test("Messages echo both ways, compressed, and closing is a clean handshake", arguments: transports)
+    func echo(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await server(transport, .webSocketEcho)
+            defer { Task { await server.shutdown() } }
+            let socket = try await transport.client().webSocket(HTTPRequest(url: url(transport, server)))
+            #expect(socket.isCompressed)
+            var iterator = socket.messages.makeAsyncIterator()
+            let messages: [WebSocketMessage] = [
+                .text("hello"), .text(String(repeating: "compressible ", count: 4096)),
+                .binary((0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) }),
+            ]
+            for message in messages {
+                try await socket.send(message)
+                #expect(try await iterator.next() == message)
+            }
+            try await socket.close(code: .normalClosure, reason: "bye")
+            #expect(try await iterator.next() == nil)
+            #expect(try await server.takeRequest().headers["Upgrade"] == "websocket")
+        }
+    }
+
+    @Test("The client's close code and reason reach the server", arguments: transports)
+    func clientClose(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let seen = Mutex<ServerWebSocket.Event?>(nil)
+            let server = try await server(
+                transport,
+                .webSocket { socket in
+                    while let event = try await socket.receive() {
+                        if case .close = event { seen.withLock { $0 = event } }
+                    }
+                })
+            defer { Task { await server.shutdown() } }
+            let socket = try await transport.client().webSocket(HTTPRequest(url: url(transport, server)))
+            try await socket.close(code: WebSocketCloseCode(rawValue: 4321), reason: "done")
+            await server.connectionsClosed()
+            #expect(seen.withLock { $0 } == .close(code: WebSocketCloseCode(rawValue: 4321), reason: "done"))
+        }
+    }
+
+    @Test("Pings go out at pingInterval and the server's pongs keep the socket open", arguments: transports)
+    func pings(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let pings = Mutex(0)
+            let server = try await server(
+                transport,
+                .webSocket { socket in
+                    while let event = try await socket.receive() {
+                        if case .ping = event,
+                            pings.withLock({
+                                $0 += 1; return $0
+                            }) == 3
+                        {
+                            try await socket.send(.text("three pings"))
+                        }
+                    }
+                })
+            defer { Task { await server.shutdown() } }
+            let client = transport.client { $0.pingInterval = .milliseconds(50) }
+            let socket = try await client.webSocket(HTTPRequest(url: url(transport, server)))
+            var iterator = socket.messages.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("three pings"))
+            try await socket.close()
+        }
+    }
+
+    @Test("A subprotocol is chosen only from those offered", arguments: transports)
+    func subprotocol(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await server(transport, .webSocket(subprotocol: "v2.chat") { try await $0.echo() })
+            defer { Task { await server.shutdown() } }
+            var request = HTTPRequest(url: url(transport, server))
+            request.headers["Sec-WebSocket-Protocol"] = "v1.chat, v2.chat"
+            let offered = try await transport.client().webSocket(request)
+            #expect(offered.subprotocol == "v2.chat")
+            try await offered.close()
+            let plain = try await transport.client().webSocket(HTTPRequest(url: url(transport, server)))
+            #expect(plain.subprotocol == nil)
+            try await plain.close()
+        }
+    }
+
+    @Test("An open WebSocket holds no dispatcher slot")
+    func dispatcherSlot() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await server(.http1, .webSocketEcho)
+            defer { Task { await server.shutdown() } }
+            let client = Transport.http1.client { $0.maxRequestsPerHost = 1 }
+            let first = try await client.webSocket(HTTPRequest(url: url(.http1, server)))
+            let second = try await client.webSocket(HTTPRequest(url: url(.http1, server)))
+            #expect(await client.dispatcher.runningCallsCount == 0)
+            try await first.close()
+            try await second.close()
+        }
+    }
+}
