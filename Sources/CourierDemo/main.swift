@@ -155,5 +155,22 @@ do {
     print("Malformed response → \(error.kind): \(error)")
 }
 await broken.shutdown()
+
+// 9. A WebSocket: echoed messages (permessage-deflate negotiated), then the closing handshake.
+func webSocketEcho(_ client: HTTPClient) async throws {
+    let sockets = try await TestServer { _ in .webSocketEcho }
+    let socket = try await client.webSocket(HTTPRequest(url: URL(string: "ws://127.0.0.1:\(sockets.port)/echo")!))
+    print("WebSocket ws://127.0.0.1:\(sockets.port)/echo open, compressed: \(socket.isCompressed)")
+    var replies = socket.messages.makeAsyncIterator()
+    for message in [WebSocketMessage.text("Hello, WebSocket!"), .binary([0xCA, 0xFE, 0xBA, 0xBE])] {
+        try await socket.send(message)
+        print("  sent \(message), echoed \(try await replies.next().map { "\($0)" } ?? "nothing")")
+    }
+    try await socket.close(code: .normalClosure, reason: "demo done")
+    print("  closed with 1000; the messages ended: \(try await replies.next() == nil)")
+    await sockets.shutdown()
+}
+try await webSocketEcho(client)
+
 await server.shutdown()
 await client.shutdown()
