@@ -40,21 +40,22 @@ final class PythonWebSocketServer: @unchecked Sendable {
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            PythonWebSocketServer.stop(process)
+            await PythonWebSocketServer.stop(process)
         }
         throw HTTPClientError(.connectFailed, "the Python WebSocket server did not start listening (5 attempts)")
     }
 
     func url(_ path: String) -> URL { URL(string: "ws://127.0.0.1:\(port)\(path)")! }
 
-    func stop() {
-        PythonWebSocketServer.stop(process)
+    func stop() async {
+        await PythonWebSocketServer.stop(process)
     }
 
-    private static func stop(_ process: Process) {
+    /// SIGTERM, up to 2 s to exit (awaited, never blocking a thread), then SIGKILL.
+    private static func stop(_ process: Process) async {
         let pid = process.processIdentifier
         if process.isRunning { kill(pid, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { kill(pid, SIGKILL) }
     }
 }

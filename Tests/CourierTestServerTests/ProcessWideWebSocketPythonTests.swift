@@ -7,8 +7,10 @@ import Testing
 /// The test server's WebSocket as a real client sees it: Python's `websockets` library (which
 /// offers permessage-deflate by default), over TCP and over TLS, plus raw sockets from Python for
 /// what a well-behaved client never sends.
-@Suite(.timeLimit(.minutes(1)))
-struct WebSocketPythonTests {
+/// In the process-wide run, one test at a time: each starts a Python interpreter, whose start-up
+/// CPU would push the parallel suite's time-bounded tests past their bounds.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ProcessWideWebSocketPythonTests {
     @Test(arguments: WebSocketTransport.allCases)
     func echoesTextBinaryAndPingsWithDeflate(_ transport: WebSocketTransport) async throws {
         try await withWebSocketServer(transport) { server, arguments in
