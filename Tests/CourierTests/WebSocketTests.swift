@@ -66,13 +66,12 @@ struct WebSocketTests {
                 transport,
                 .webSocket { socket in
                     while let event = try await socket.receive() {
-                        if case .ping = event,
-                            pings.withLock({
-                                $0 += 1; return $0
-                            }) == 3
-                        {
-                            try await socket.send(.text("three pings"))
+                        guard case .ping = event else { continue }
+                        let count = pings.withLock { count in
+                            count += 1
+                            return count
                         }
+                        if count == 2 { try await socket.send(.text("two pings")) }
                     }
                 })
             defer { Task { await server.shutdown() } }

@@ -35,11 +35,27 @@ final class WebSocketConnection: Sendable {
         self.options = options
         inbox = WebSocketInbox(limit: options.maxBufferedBytes)
         control = Mutex(Control(close: WebSocketCloseState(role: .client, closeTimeout: options.closeTimeout)))
-        let failedWrite = Mutex<WebSocketConnection?>(nil)
+        // The writer reports to this connection, which does not exist yet when the writer is
+        // made; weakly, so that a writer's task never keeps the connection alive.
+        let owner = Owner()
         writer = WebSocketWriter(stream: stream, deflate: deflate, writeTimeout: writeTimeout) { error in
-            failedWrite.withLock { $0 }?.writeFailed(error)
+            owner.connection?.writeFailed(error)
         }
-        failedWrite.withLock { $0 = self }
+        owner.connection = self
+    }
+
+    /// A weak reference to the connection, set once in `init` before any write can fail.
+    private final class Owner: Sendable {
+        private let reference = Mutex(Reference())
+
+        private struct Reference {
+            weak var connection: WebSocketConnection?
+        }
+
+        var connection: WebSocketConnection? {
+            get { reference.withLock { $0.connection } }
+            set { reference.withLock { $0.connection = newValue } }
+        }
     }
 
     // MARK: - Sending
