@@ -42,7 +42,7 @@ public final class WebSocket: Sendable {
         }
         if let pingInterval {
             Task { [weak connection] in
-                while (try? await Task.sleep(for: pingInterval)) != nil, let connection {
+                while (try? await Task.sleep(for: pingInterval)) != nil, let connection, !connection.hasEnded {
                     connection.pingTick(interval: pingInterval)
                 }
             }

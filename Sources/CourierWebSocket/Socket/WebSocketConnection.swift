@@ -80,6 +80,9 @@ final class WebSocketConnection: Sendable {
 
     // MARK: - The end
 
+    /// Whether the connection has ended and the stream is closed.
+    var hasEnded: Bool { control.withLock { $0.ended } }
+
     /// Returns once the connection has ended and the stream is closed.
     func ended() async {
         await withCheckedContinuation { continuation in
@@ -134,7 +137,8 @@ final class WebSocketConnection: Sendable {
 
     /// Answers a ping, unless the peer sends pings faster than it reads our pongs.
     func pingReceived(_ payload: ByteBuffer) {
-        guard canSendMessages || control.withLock({ $0.close.state == .open }) else { return }
+        // Nothing follows our close frame, pongs included.
+        guard canSendMessages else { return }
         guard writer.pendingControlFrames < WebSocketConnection.maxPendingControlFrames else {
             protocolError(.controlFrameFlood)
             return
