@@ -4,10 +4,19 @@ import CourierTransport
 
 /// Turns what the connector established into a connection that speaks the negotiated protocol:
 /// the one place above Transport that knows which connection types exist.
-struct ConnectionFactory: Sendable {
+///
+/// A class: every call's opener holds it, and a reference costs one retain where the structs
+/// inside would cost several.
+final class ConnectionFactory: Sendable {
     let connector: Connector
     let http2: HTTP2Configuration
     let pool: ConnectionPool
+
+    init(connector: Connector, http2: HTTP2Configuration, pool: ConnectionPool) {
+        self.connector = connector
+        self.http2 = http2
+        self.pool = pool
+    }
 
     /// How the pool opens a connection to `address` for `call`: with its events and its
     /// connect timeout, though the connection may end up serving another call.

@@ -1,13 +1,29 @@
 import CourierCore
 
 extension ConnectionPoolState {
-    /// One connection's bookkeeping.
+    /// One connection's bookkeeping. Read out of the `connections` dictionary several times per
+    /// request, so it is cheap to copy: the address sits behind one reference.
     struct Connection {
-        let address: Address
+        private let boxed: AddressBox
         var phase: Phase
         /// Other addresses whose requests it carries too (connection coalescing): same IP, a
         /// certificate that covers their hosts. Empty unless it is an active HTTP/2 connection.
         var sharedWith: [Address] = []
+
+        init(address: Address, phase: Phase) {
+            boxed = AddressBox(address)
+            self.phase = phase
+        }
+
+        var address: Address { boxed.address }
+    }
+
+    final class AddressBox {
+        let address: Address
+
+        init(_ address: Address) {
+            self.address = address
+        }
     }
 
     enum Phase {
