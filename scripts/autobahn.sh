@@ -128,27 +128,37 @@ if [ ! -f "$index" ]; then
   echo "Autobahn: no report ($index); see $reports/server.log" >&2
   exit 1
 fi
-# Counts per section from index.json[agent][case id].behavior; the exit status says whether any
-# case FAILED or was UNIMPLEMENTED.
+# Counts per section from index.json[agent][case id]: the verdict on the case ("behavior") and,
+# apart, closing handshakes the server did not find clean ("behaviorClose" UNCLEAN: our TCP
+# connection ended before our close frame arrived) or failed. Exits 1 on any FAILED or
+# UNIMPLEMENTED verdict and any FAILED close.
 summary_status=0
 python3 - "$index" "$agent" <<'EOF' || summary_status=$?
 import json, sys
 results = json.load(open(sys.argv[1]))[sys.argv[2]]
 verdicts = ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"]
-key = lambda case: tuple(int(part) for part in case.split("."))
+columns = verdicts + ["close UNCLEAN", "close FAILED"]
+order = lambda case: tuple(int(part) for part in case.split("."))
 sections = {}
 for case, result in results.items():
-    counts = sections.setdefault(int(case.split(".")[0]), dict.fromkeys(verdicts, 0))
-    counts[result["behavior"]] = counts.get(result["behavior"], 0) + 1
-print("%-8s" % "section" + "".join("%15s" % v for v in verdicts))
+    counts = sections.setdefault(int(case.split(".")[0]), dict.fromkeys(columns, 0))
+    counts[result["behavior"]] += 1
+    if "close " + result["behaviorClose"] in counts:
+        counts["close " + result["behaviorClose"]] += 1
+row = lambda name, values: print("%-8s" % name + "".join("%15s" % v for v in values))
+row("section", columns)
 for section in sorted(sections):
-    print("%-8s" % section + "".join("%15d" % sections[section][v] for v in verdicts))
-print("%-8s" % "total" + "".join("%15d" % sum(s[v] for s in sections.values()) for v in verdicts))
-bad = [case for case in sorted(results, key=key) if results[case]["behavior"] not in ("OK", "INFORMATIONAL")]
-for case in bad:
-    r = results[case]
-    print("%s %s (close: %s)" % (case, r["behavior"], r["behaviorClose"]))
-sys.exit(1 if any(results[c]["behavior"] in ("FAILED", "UNIMPLEMENTED") for c in bad) else 0)
+    row(section, [sections[section][c] for c in columns])
+row("total", [sum(s[c] for s in sections.values()) for c in columns])
+for case in sorted(results, key=order):
+    result = results[case]
+    if result["behavior"] not in ("OK", "INFORMATIONAL") or result["behaviorClose"] == "FAILED":
+        print("%s %s (close: %s)" % (case, result["behavior"], result["behaviorClose"]))
+unclean = [case for case in sorted(results, key=order) if results[case]["behaviorClose"] == "UNCLEAN"]
+if unclean:
+    print("unclean close: " + " ".join(unclean))
+failed = lambda r: r["behavior"] in ("FAILED", "UNIMPLEMENTED") or r["behaviorClose"] == "FAILED"
+sys.exit(1 if any(failed(r) for r in results.values()) else 0)
 EOF
 if [ $client_status -ne 0 ]; then
   echo "Autobahn: the client reported a problem (exit $client_status); see above" >&2
