@@ -6,7 +6,7 @@ APT_PACKAGES_BUILD := libssl-dev zlib1g-dev libbrotli-dev
 APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light nghttp2-server nghttp2-client curl python3-websockets
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl nghttp2-client
 
-.PHONY: build test test-tsan test-asan fuzz demo bench format lint docs deps-build deps-test deps-bench clean
+.PHONY: build test test-tsan test-asan fuzz autobahn demo bench format lint docs deps-build deps-test deps-bench clean
 
 build: deps-build
 	$(SWIFT) build
@@ -15,12 +15,19 @@ demo: deps-build
 	$(SWIFT) run -c release courier-demo
 
 # Process-wide tests (descriptor counts, peak RSS) run in their own process, one at a time;
-# everything else runs in parallel in another.
+# everything else runs in parallel in another. Then the Autobahn cases that take seconds
+# (framing, pings, reserved bits, opcodes, fragmentation, UTF-8, closing, auto-fragmentation:
+# about 15 s, plus about 2 minutes to install the fuzzing server the first time); skipped with
+# a message where pyenv's Python 2.7.18, PyPI or network namespaces are missing.
+AUTOBAHN_TEST_CASES := 1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*
+
 test: deps-test
 	scripts/check-rules.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip ProcessWide
 	$(SWIFT) test --skip-build --filter ProcessWide
+	SWIFT="$(SWIFT)" AUTOBAHN_REPORTS=.build-autobahn/test-reports \
+		scripts/autobahn.sh --if-available '$(AUTOBAHN_TEST_CASES)'
 
 # The suite under ThreadSanitizer, and under AddressSanitizer with LeakSanitizer: not part of
 # `make test`; each in its own scratch folder, split the same way. One test at a time, since at
@@ -47,6 +54,12 @@ test-asan: deps-test
 # libFuzzer targets for the wire parsers, FUZZ_SECONDS (default 60) each; see Fuzz/README.md.
 fuzz: deps-build
 	scripts/fuzz.sh
+
+# The Autobahn|Testsuite fuzzing server against the WebSocket client: AUTOBAHN_CASES (default
+# all 517, about 20 minutes; e.g. "1.*,2.*") and the results per section; see scripts/autobahn.sh
+# and Docs/Conformance.md.
+autobahn: deps-build
+	SWIFT="$(SWIFT)" scripts/autobahn.sh
 
 # SwiftPM keeps the root package's source list in the benchmarks' build description and misses
 # files added or removed since ("missing inputs"): the description is dropped before each build.

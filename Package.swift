@@ -53,6 +53,8 @@ let package = Package(
             dependencies: ["Courier", "CourierTestServer"],
             swiftSettings: swiftSettings
         ),
+        // `make autobahn`'s client for the Autobahn|Testsuite fuzzing server (scripts/autobahn.sh).
+        .executableTarget(name: "CourierAutobahn", dependencies: ["Courier"], swiftSettings: swiftSettings),
         // libFuzzer targets for the wire parsers; scripts/fuzz.sh builds them with -DFUZZING and
         // the fuzzer sanitizer. A plain build makes a replay tool (see Fuzz/README.md).
         .systemLibrary(name: "CCourierFuzzer"),
