@@ -58,6 +58,27 @@ struct WebSocketTests {
         }
     }
 
+    @Test("A socket dropped right after the server's close still sends its close reply", arguments: transports)
+    func droppedAfterServerClose(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let replies = Mutex<[ServerWebSocket.Event]>([])
+            let server = try await server(
+                transport,
+                .webSocket { socket in
+                    try await socket.sendRaw(ScriptedWebSocket.close(1000, "done"))
+                    if let event = try await socket.receive() { replies.withLock { $0.append(event) } }
+                })
+            defer { Task { await server.shutdown() } }
+            let client = transport.client()
+            for _ in 0..<10 {
+                let socket = try await client.webSocket(HTTPRequest(url: url(transport, server)))
+                for try await _ in socket.messages {}
+            }
+            await server.connectionsClosed()
+            #expect(replies.withLock { $0 } == Array(repeating: .close(code: .normalClosure, reason: ""), count: 10))
+        }
+    }
+
     @Test("Pings go out at pingInterval and the server's pongs keep the socket open", arguments: transports)
     func pings(_ transport: Transport) async throws {
         try await withTimeout(.seconds(20)) {

@@ -15,7 +15,9 @@ package import CourierTransport
 /// or no code) and throws an `HTTPClientError` of kind `.webSocketClosed(code:)` after any other
 /// close — the peer's code and reason, the code this end failed with (1002, 1007, 1009), or
 /// 1006 when the connection ended without a closing handshake. Cancelling the task that reads
-/// `messages`, or dropping the socket, ends the connection at once.
+/// `messages`, or dropping an open socket, ends the connection at once; a socket dropped after
+/// its closing handshake began (the loop over `messages` ended with the server's close) finishes
+/// the handshake first.
 public final class WebSocket: Sendable {
     /// The handshake's 101 response.
     public let response: HTTPResponse
@@ -50,7 +52,7 @@ public final class WebSocket: Sendable {
     }
 
     deinit {
-        connection.abort(HTTPClientError(.connectionClosed, "The WebSocket was dropped without being closed."))
+        connection.dropped()
     }
 
     /// The messages the server sends, in order; one consumer at a time.

@@ -72,6 +72,15 @@ final class WebSocketConnection: Sendable {
         perform(fromReader: false) { $0.closeRequested(payload, now: .now) }
     }
 
+    /// The `WebSocket` was dropped. An open connection is aborted; one whose closing handshake
+    /// has begun finishes it on its own, bounded by its timers, so that the close frame owed to
+    /// the peer still goes out (a loop over `messages` that ended with the server's close frame
+    /// drops the socket right after: interrupting it then would cut the reply off).
+    func dropped() {
+        guard control.withLock({ $0.close.state == .open }) else { return }
+        abort(HTTPClientError(.connectionClosed, "The WebSocket was dropped without being closed."))
+    }
+
     /// Ends the connection at once, without a closing handshake; the messages end with `error`.
     func abort(_ error: any Error) {
         inbox.finish(.failed(error))
