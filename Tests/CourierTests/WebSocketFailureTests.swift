@@ -102,6 +102,22 @@ struct WebSocketFailureTests {
         }
     }
 
+    @Test("Messages before a bad frame can still be answered: the failure waits for the consumer")
+    func answeredBeforeFailure() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await ScriptedWebSocket.server {
+                ScriptedWebSocket.text("first") + ScriptedWebSocket.frame(0x1, Array("x".utf8), rsv: 0x20)
+            }
+            defer { Task { await server.shutdown() } }
+            let socket = try await HTTPClient().webSocket(HTTPRequest(url: server.url("/")))
+            var iterator = socket.messages.makeAsyncIterator()
+            #expect(try await iterator.next() == .text("first"))
+            try await socket.send(.text("answer"))
+            let error = await #expect(throws: HTTPClientError.self) { try await iterator.next() }
+            #expect(error?.kind == .webSocketClosed(code: 1002))
+        }
+    }
+
     @Test("A handshake answer that fails RFC 6455's checks is .webSocketHandshakeFailed", arguments: 0..<4)
     func badHandshake(_ variant: Int) async throws {
         try await withTimeout(.seconds(20)) {

@@ -22,6 +22,8 @@ final class WebSocketInbox: Sendable {
         var ending: Ending?
         var consumer: CheckedContinuation<WebSocketMessage?, any Error>?
         var producer: CheckedContinuation<Void, Never>?
+        /// The reader, waiting for the consumer to deal with every message so far (see `caughtUp`).
+        var catchingUp: CheckedContinuation<Void, Never>?
         /// Our close frame is out: the reader must reach the peer's close frame however far
         /// behind the consumer is, so it no longer waits, and messages past the limit are dropped.
         var draining = false
@@ -69,6 +71,34 @@ final class WebSocketInbox: Sendable {
         producer?.resume()
     }
 
+    /// Returns once the consumer has taken every message so far and asks for the next one — so
+    /// it has acted on them: a reply to each is sent — or once the stream has ended, or after
+    /// `limit`. The reader waits for this before failing the connection over a bad frame, so that
+    /// the messages before it are answered first, as a peer that sent them in one burst expects
+    /// (Autobahn grades the opposite NON-STRICT); `limit` bounds the wait for a consumer that is
+    /// not reading.
+    func caughtUp(within limit: Duration) async {
+        let timer = Task { [weak self] in
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            self?.stopCatchingUp()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                guard state.ending == nil, state.consumer == nil || state.head < state.messages.count else {
+                    return true
+                }
+                state.catchingUp = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func stopCatchingUp() {
+        state.withLock { $0.catchingUp.take() }?.resume()
+    }
+
     /// Ends the stream; messages already buffered are delivered first. Only the first ending counts.
     func finish(_ ending: Ending) {
         typealias Waiters = (CheckedContinuation<WebSocketMessage?, any Error>?, CheckedContinuation<Void, Never>?)
@@ -78,6 +108,7 @@ final class WebSocketInbox: Sendable {
             return (state.consumer.take(), state.producer.take())
         }
         producer?.resume()
+        stopCatchingUp()
         consumer?.resume(with: Self.result(of: ending))
     }
 
@@ -111,6 +142,7 @@ final class WebSocketInbox: Sendable {
                     state.consumer = continuation
                     return (nil, nil)
                 }
+                if outcome == nil { stopCatchingUp() }
                 producer?.resume()
                 if let outcome { continuation.resume(with: outcome) }
             }

@@ -4,6 +4,9 @@ package import CourierTransport
 /// frames to the connection. Runs pinned to the socket's reactor; back-pressure suspends it in
 /// `push`, which stops it reading the socket.
 enum WebSocketReader {
+    /// How long a bad frame's failure waits for the consumer to deal with the messages before it.
+    static let catchUpLimit: Duration = .milliseconds(500)
+
     static func run(
         _ connection: WebSocketConnection, leftover: ReceiveBuffer, deflate: PerMessageDeflateParameters?
     ) async {
@@ -31,6 +34,8 @@ enum WebSocketReader {
                     break reading
                 }
             } catch let error as WebSocketProtocolError {
+                // The messages before the bad frame are answered first (see `caughtUp`).
+                await connection.inbox.caughtUp(within: WebSocketReader.catchUpLimit)
                 connection.protocolError(error)
                 break reading
             } catch {
