@@ -15,7 +15,8 @@ demo: deps-build
 	$(SWIFT) run -c release courier-demo
 
 # Process-wide tests (descriptor counts, peak RSS) run in their own process, one at a time;
-# everything else runs in parallel in another. Then the Autobahn cases that take seconds
+# the tests that drive Python peers in a third; everything else runs in parallel in another.
+# Then the Autobahn cases that take seconds
 # (framing, pings, reserved bits, opcodes, fragmentation, UTF-8, closing, auto-fragmentation:
 # about 15 s, plus about 2 minutes to install the fuzzing server the first time); skipped with
 # a message where pyenv's Python 2.7.18, PyPI or network namespaces are missing.
@@ -24,8 +25,9 @@ AUTOBAHN_TEST_CASES := 1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*
 test: deps-test
 	scripts/check-rules.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip ProcessWide
+	$(SWIFT) test --skip-build --skip ProcessWide --skip PythonPeer
 	$(SWIFT) test --skip-build --filter ProcessWide
+	$(SWIFT) test --skip-build --filter PythonPeer
 	SWIFT="$(SWIFT)" AUTOBAHN_REPORTS=.build-autobahn/test-reports \
 		scripts/autobahn.sh --if-available '$(AUTOBAHN_TEST_CASES)'
 

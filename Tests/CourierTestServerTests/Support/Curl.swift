@@ -35,9 +35,14 @@ func runProcess(_ executable: String, _ arguments: [String], limit: Duration) as
     // Output goes to files, not pipes: draining a pipe blocks a thread, and blocking the
     // cooperative pool's few threads would starve the server's handlers under test.
     let outputs = try (temporaryFile(""), temporaryFile(""))
-    defer { for path in [outputs.0, outputs.1] { try? FileManager.default.removeItem(atPath: path) } }
-    process.standardOutput = FileHandle(forWritingAtPath: outputs.0)
-    process.standardError = FileHandle(forWritingAtPath: outputs.1)
+    let handles = (FileHandle(forWritingAtPath: outputs.0), FileHandle(forWritingAtPath: outputs.1))
+    defer {
+        // Closed here, not whenever Foundation lets go of them: a descriptor test may be counting.
+        for handle in [handles.0, handles.1] { try? handle?.close() }
+        for path in [outputs.0, outputs.1] { try? FileManager.default.removeItem(atPath: path) }
+    }
+    process.standardOutput = handles.0
+    process.standardError = handles.1
     let exited = ProcessExit()
     process.terminationHandler = { _ in exited.signal() }
     try ProcessLaunch.serialized { try process.run() }

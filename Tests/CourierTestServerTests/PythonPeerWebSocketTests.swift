@@ -7,10 +7,12 @@ import Testing
 /// The test server's WebSocket as a real client sees it: Python's `websockets` library (which
 /// offers permessage-deflate by default), over TCP and over TLS, plus raw sockets from Python for
 /// what a well-behaved client never sends.
-/// In the process-wide run, one test at a time: each starts a Python interpreter, whose start-up
-/// CPU would push the parallel suite's time-bounded tests past their bounds.
+/// `make test` runs suites named PythonPeer in an invocation of their own, one test at a time:
+/// each starts a Python interpreter, whose start-up CPU would push the parallel suite's
+/// time-bounded tests past their bounds, and whose output files would show up in the
+/// process-wide suites' descriptor counts.
 @Suite(.serialized, .timeLimit(.minutes(1)))
-struct ProcessWideWebSocketPythonTests {
+struct PythonPeerWebSocketTests {
     @Test(arguments: WebSocketTransport.allCases)
     func echoesTextBinaryAndPingsWithDeflate(_ transport: WebSocketTransport) async throws {
         try await withWebSocketServer(transport) { server, arguments in
