@@ -143,18 +143,7 @@ struct PythonPeerWebSocketTests {
                     try await socket.close(code: WebSocketCloseCode(rawValue: 4002), reason: "from the side")
                     received.continuation.yield(try await answer)
                 })
-            let result = try await python(
-                pythonWebSocketPrelude + """
-                    async def main():
-                        async with connect() as ws:
-                            await ws.send("go")
-                            try:
-                                await recv(ws)
-                            except websockets.ConnectionClosed as closed:
-                                say("code", closed.code)
-
-                    asyncio.run(main())
-                    """, arguments)
+            let result = try await python(closeCodeAfterSending("go"), arguments)
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(facts(result) == ["code": "4002"])
             let event = try await withTimeout(.seconds(10)) { await received.stream.first { _ in true } }
@@ -194,18 +183,7 @@ struct PythonPeerWebSocketTests {
                     _ = try await socket.receive()
                     socket.abort()
                 })
-            let result = try await python(
-                pythonWebSocketPrelude + """
-                    async def main():
-                        async with connect() as ws:
-                            await ws.send("hi")
-                            try:
-                                await recv(ws)
-                            except websockets.ConnectionClosed as closed:
-                                say("code", closed.code)
-
-                    asyncio.run(main())
-                    """, arguments)
+            let result = try await python(closeCodeAfterSending("hi"), arguments)
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(facts(result) == ["code": "1006"])
         }
@@ -320,4 +298,19 @@ struct PythonPeerWebSocketTests {
             #expect(ending?.contains("(1002)") == true, "\(ending ?? "nothing")")
         }
     }
+}
+
+/// A client that sends `text`, then reads until the server closes and reports the close code.
+private func closeCodeAfterSending(_ text: String) -> String {
+    pythonWebSocketPrelude + """
+        async def main():
+            async with connect() as ws:
+                await ws.send("\(text)")
+                try:
+                    await recv(ws)
+                except websockets.ConnectionClosed as closed:
+                    say("code", closed.code)
+
+        asyncio.run(main())
+        """
 }
