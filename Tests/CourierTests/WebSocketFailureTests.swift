@@ -28,6 +28,27 @@ struct WebSocketFailureTests {
         #expect(error?.kind == .webSocketClosed(code: 1007))
     }
 
+    @Test("Invalid UTF-8 fails the socket when its octet arrives, not when the frame is complete")
+    func invalidUTF8MidFrame() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await TestServer { request in
+                MockResponse(rawProducer: { writer in
+                    // A 12-octet text frame of which 5 arrive, the fifth not UTF-8; the rest never does.
+                    let start = ScriptedWebSocket.frame(
+                        0x1, Array("abcd".utf8) + [0xFF] + [UInt8](repeating: 0x61, count: 7))
+                    try await writer.write(ScriptedWebSocket.switchingProtocols(to: request) + start.prefix(2 + 5))
+                    try await Task.sleep(for: .seconds(30))
+                })
+            }
+            defer { Task { await server.shutdown() } }
+            let socket = try await HTTPClient().webSocket(HTTPRequest(url: server.url("/")))
+            let error = await #expect(throws: HTTPClientError.self) {
+                for try await _ in socket.messages {}
+            }
+            #expect(error?.kind == .webSocketClosed(code: 1007))
+        }
+    }
+
     @Test("Reserved bits no extension allows are 1002")
     func reservedBits() async throws {
         let error = try await failure { ScriptedWebSocket.frame(0x1, Array("hi".utf8), rsv: 0x20) }

@@ -28,6 +28,34 @@ struct WebSocketMessageAssemblerTests {
         #expect(try assembler.receive(frame(.continuation, bytes: [2])) == .message(.binary([1, 2])))
     }
 
+    @Test("A text frame still arriving fails at its first invalid octet; a valid one is checked again whole")
+    func arrivingText() throws {
+        func header(_ opcode: WebSocketOpcode, length: Int) -> WebSocketFrameHeader {
+            WebSocketFrameHeader(
+                fin: true, reservedBits: 0, opcode: opcode, maskKey: nil, payloadLength: UInt64(length))
+        }
+        var assembler = WebSocketMessageAssembler(role: .client)
+        let valid = Array("héllo".utf8)
+        for end in 1...valid.count - 1 {
+            try valid.withUnsafeBytes {
+                try assembler.checkArriving(
+                    header(.text, length: valid.count), arrived: UnsafeRawBufferPointer(rebasing: $0[..<end]))
+            }
+        }
+        #expect(try assembler.receive(frame(.text, bytes: valid)) == .message(.text("héllo")))
+
+        let invalid: [UInt8] = [0x61, 0x62, 0xFF, 0x63]
+        #expect(throws: WebSocketProtocolError.invalidUTF8) {
+            try invalid.withUnsafeBytes {
+                try assembler.checkArriving(
+                    header(.text, length: 10), arrived: UnsafeRawBufferPointer(rebasing: $0[...]))
+            }
+        }
+        // Binary frames, and compressed ones, are not looked into before they are whole.
+        var other = WebSocketMessageAssembler(role: .client)
+        try invalid.withUnsafeBytes { try other.checkArriving(header(.binary, length: 10), arrived: $0) }
+    }
+
     @Test("A character split across fragments is whole in the message")
     func characterAcrossFragments() throws {
         var assembler = WebSocketMessageAssembler(role: .server)

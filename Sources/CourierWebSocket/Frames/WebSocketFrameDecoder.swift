@@ -63,6 +63,25 @@ package struct WebSocketFrameDecoder: Sendable {
             payload: payload)
     }
 
+    /// Runs `body` over the frame at the front of `buffer` when its header is there but its
+    /// payload is not all there yet: the header, and the payload octets that have arrived
+    /// (unmasked frames only: a masked payload would have to be copied to be read). Consumes
+    /// nothing; does nothing for a complete frame, which ``nextFrame(from:)`` returns.
+    package func withArrivingPayload(
+        in buffer: ReceiveBuffer,
+        _ body: (WebSocketFrameHeader, UnsafeRawBufferPointer) throws(WebSocketProtocolError) -> Void
+    ) throws(WebSocketProtocolError) {
+        try buffer.withReadableBytes { bytes throws(WebSocketProtocolError) in
+            guard let (header, headerLength) = try WebSocketFrameHeader.parse(bytes), header.maskKey == nil else {
+                return
+            }
+            try check(header)
+            let arrived = bytes.count - headerLength
+            guard arrived < Int(header.payloadLength) else { return }
+            try body(header, UnsafeRawBufferPointer(rebasing: bytes[headerLength...]))
+        }
+    }
+
     /// The rules a header alone decides.
     private func check(_ header: WebSocketFrameHeader) throws(WebSocketProtocolError) {
         let allowedBits = compressionNegotiated ? WebSocketFrameHeader.rsv1 : 0

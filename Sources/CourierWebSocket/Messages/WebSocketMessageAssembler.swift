@@ -20,6 +20,8 @@ package struct WebSocketMessageAssembler {
     private let inflater: WebSocketInflater?
     /// The fragmented message being received, if any.
     private var open: OpenMessage?
+    /// The UTF-8 check of the text frame still arriving, ahead of the frame (see `checkArriving`).
+    private var arriving: (validator: WebSocketUTF8Validator, checked: Int)?
 
     /// What one frame amounted to.
     package enum Event: Hashable, Sendable {
@@ -67,12 +69,34 @@ package struct WebSocketMessageAssembler {
         }
     }
 
+    /// Checks the first `arrived` octets of an uncompressed text frame whose end has not arrived
+    /// yet, so that invalid UTF-8 fails the connection when its octet arrives rather than when
+    /// the frame is complete (RFC 6455 §8.1; Autobahn 6.4.3 and 6.4.4 send such a frame in chops).
+    /// Each octet is checked once here and once more when the frame is whole; other frames
+    /// (binary, compressed, control) are left for ``receive(_:)``.
+    package mutating func checkArriving(
+        _ header: WebSocketFrameHeader, arrived: UnsafeRawBufferPointer
+    ) throws(WebSocketProtocolError) {
+        guard header.reservedBits == 0 else { return }
+        let validator: WebSocketUTF8Validator
+        switch (header.opcode, open) {
+        case (.text, nil): validator = WebSocketUTF8Validator()
+        case (.continuation, let message?) where message.isText && !message.compressed: validator = message.validator
+        default: return
+        }
+        var (state, checked) = arriving ?? (validator, 0)
+        guard arrived.count > checked else { return }
+        guard state.validate(UnsafeRawBufferPointer(rebasing: arrived[checked...])) else { throw .invalidUTF8 }
+        arriving = (state, arrived.count)
+    }
+
     /// Adds a frame's payload to its message; completes the message on FIN, or leaves it open.
     private mutating func append(
         _ frame: WebSocketFrame, to message: OpenMessage
     ) throws(WebSocketProtocolError) -> Event? {
         var message = message
         let start = message.bytes.count
+        arriving = nil
         if message.compressed, let inflater {
             try frame.payload.withUnsafeBytes { payload throws(WebSocketProtocolError) in
                 try inflater.decompress(payload, into: &message.bytes, limit: maxMessageSize)

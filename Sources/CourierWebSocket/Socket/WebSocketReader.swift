@@ -26,6 +26,11 @@ enum WebSocketReader {
                     case .close(let payload): connection.closeFrameReceived(payload)
                     }
                 }
+                if connection.isReading {
+                    try decoder.withArrivingPayload(in: buffer) { header, arrived throws(WebSocketProtocolError) in
+                        try assembler.checkArriving(header, arrived: arrived)
+                    }
+                }
                 if connection.isStopping { break reading }
                 // After the peer's close frame nothing it sends counts (RFC 6455 §5.5.1).
                 if !connection.isReading { buffer.skip(buffer.readableCount) }
