@@ -30,7 +30,7 @@ final class Nghttpd: @unchecked Sendable {
             let target = folder.appendingPathComponent(name).path
             if link(path, target) != 0 { try FileManager.default.copyItem(atPath: path, toPath: target) }
         }
-        var arguments = ["-a", "127.0.0.1", "-d", folder.path] + extra
+        var leading = ["-a", "127.0.0.1", "-d", folder.path] + extra
         var tail: [String] = []
         if let tls {
             let key = folder.appendingPathComponent("key.pem.private")
@@ -39,37 +39,19 @@ final class Nghttpd: @unchecked Sendable {
             try Data(tls.certificatePEM.utf8).write(to: certificate)
             tail = [key.path, certificate.path]
         } else {
-            arguments += ["--no-tls"]
+            leading += ["--no-tls"]
         }
-        // A port probed free may be taken before nghttpd binds it (by a test server in a
-        // parallel test): nghttpd then exits, and a connect reaches the other server. The port
-        // counts once nghttpd itself listens on it; otherwise a new port, a new nghttpd.
-        for _ in 0..<5 {
-            let reactor = try ReactorGroup.shared.nextReactor()
-            let port = try await withTaskExecutorPreference(reactor) {
-                let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-                defer { probe.close() }
-                return probe.address.port
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
-            process.arguments = arguments + [String(port)] + tail
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try ProcessLaunch.serialized { try process.run() }
-            // Ready once it listens: at most 5 s.
-            for _ in 0..<100 where process.isRunning {
-                if ListeningProbe.listens(pid: process.processIdentifier, port: port) {
-                    self.process = process
-                    self.port = port
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            Nghttpd.stop(process)
+        let (arguments, tailArguments) = (leading, tail)
+        let started: (process: Process, port: Int)
+        do {
+            started = try await LoopbackServerProcess.start(
+                "/usr/sbin/nghttpd", readyWithin: .seconds(5), stop: { Nghttpd.stop($0) }
+            ) { port in arguments + [String(port)] + tailArguments }
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
         }
-        try? FileManager.default.removeItem(at: folder)
-        throw HTTPClientError(.connectFailed, "nghttpd did not start listening (5 attempts)")
+        (process, port) = started
     }
 
     func connect() async throws -> Socket {

@@ -17,32 +17,9 @@ final class PythonWebSocketServer: @unchecked Sendable {
     init() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/websocket_server.py")
-        // A port probed free may be taken before the server binds it: then try another.
-        for _ in 0..<5 {
-            let reactor = try ReactorGroup.shared.nextReactor()
-            let port = try await withTaskExecutorPreference(reactor) {
-                let probe = try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
-                defer { probe.close() }
-                return probe.address.port
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.python)
-            process.arguments = [script.path, String(port)]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try ProcessLaunch.serialized { try process.run() }
-            // Ready once it listens: at most 10 s (the interpreter starts slowly on a busy machine).
-            for _ in 0..<200 where process.isRunning {
-                if ListeningProbe.listens(pid: process.processIdentifier, port: port) {
-                    self.process = process
-                    self.port = port
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            await PythonWebSocketServer.stop(process)
-        }
-        throw HTTPClientError(.connectFailed, "the Python WebSocket server did not start listening (5 attempts)")
+        (process, port) = try await LoopbackServerProcess.start(
+            Self.python, readyWithin: .seconds(10), stop: { await PythonWebSocketServer.stop($0) }
+        ) { port in [script.path, String(port)] }
     }
 
     func url(_ path: String) -> URL { URL(string: "ws://127.0.0.1:\(port)\(path)")! }
