@@ -50,6 +50,35 @@ struct WebSocketHandshakeTests {
         }
     }
 
+    @Test("A 401 to the handshake is answered by the authenticator, and the retried handshake opens the socket")
+    func authenticated() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await TestServer { request in
+                guard request.headers["Authorization"] == "Basic dXNlcjpzZWNyZXQ=" else {
+                    return MockResponse(
+                        status: HTTPStatus(code: 401), headers: ["WWW-Authenticate": "Basic realm=\"ws\""])
+                }
+                var response = MockResponse(rawProducer: { writer in
+                    try await writer.write(
+                        ScriptedWebSocket.switchingProtocols(to: request) + ScriptedWebSocket.text("authorized")
+                            + ScriptedWebSocket.close(1000))
+                })
+                response.socketPolicy = .closeAfterResponse
+                return response
+            }
+            defer { Task { await server.shutdown() } }
+            let client = Transport.http1.client {
+                $0.authenticator = BasicAuthenticator(username: "user", password: "secret")
+            }
+            let socket = try await client.webSocket(HTTPRequest(url: server.url("/")))
+            #expect(socket.response.priorResponse?.status.code == 401)
+            var messages: [WebSocketMessage] = []
+            for try await message in socket.messages { messages.append(message) }
+            #expect(messages == [.text("authorized")])
+            #expect(server.requestCount == 2)
+        }
+    }
+
     @Test("A compressed message that inflates past maxMessageSize is 1009")
     func deflateBomb() async throws {
         try await withTimeout(.seconds(20)) {
