@@ -121,6 +121,22 @@ struct WebSocketTests {
         }
     }
 
+    @Test("A close code that must not be sent is refused; nothing can be sent after close")
+    func closeRules() async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await server(.http1, .webSocketEcho)
+            defer { Task { await server.shutdown() } }
+            let socket = try await Transport.http1.client().webSocket(HTTPRequest(url: url(.http1, server)))
+            let refused = await #expect(throws: HTTPClientError.self) {
+                try await socket.close(code: .noStatusReceived, reason: "")
+            }
+            #expect(refused?.kind == .invalidRequest)
+            try await socket.close()
+            let late = await #expect(throws: HTTPClientError.self) { try await socket.send(.text("late")) }
+            #expect(late?.kind == .connectionClosed)
+        }
+    }
+
     @Test("An open WebSocket holds no dispatcher slot")
     func dispatcherSlot() async throws {
         try await withTimeout(.seconds(20)) {

@@ -47,7 +47,11 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     }
 
     func prepareRequestHead(_ request: HTTPRequest) throws {
-        preparedHead = try HTTP1Serializer.requestHead(
+        preparedHead = try Self.head(of: request)
+    }
+
+    private static func head(of request: HTTPRequest) throws -> ByteBuffer {
+        try HTTP1Serializer.requestHead(
             method: request.method, target: try request.target.path, headers: request.headers)
     }
 
@@ -57,9 +61,8 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         async throws
     {
         chunked = !endOfRequest && request.body?.length == nil
-        if preparedHead == nil { try prepareRequestHead(request) }
-        try await http1.writeSoon(preparedHead!, body ?? ByteBuffer(), timeout: timeout)
-        preparedHead = nil
+        let head = try preparedHead ?? Self.head(of: request)
+        try await http1.writeSoon(head, body ?? ByteBuffer(), timeout: timeout)
     }
 
     func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {

@@ -39,7 +39,7 @@ final class WebSocketConnection: Sendable {
         // made; weakly, so that a writer's task never keeps the connection alive.
         let owner = Owner()
         writer = WebSocketWriter(stream: stream, deflate: deflate, writeTimeout: writeTimeout) { error in
-            owner.connection?.writeFailed(error)
+            owner.connection?.abort(error)
         }
         owner.connection = self
     }
@@ -81,7 +81,8 @@ final class WebSocketConnection: Sendable {
         abort(HTTPClientError(.connectionClosed, "The WebSocket was dropped without being closed."))
     }
 
-    /// Ends the connection at once, without a closing handshake; the messages end with `error`.
+    /// Ends the connection at once, without a closing handshake (a cancelled reader, a dropped
+    /// socket, a failed write, a missing pong); the messages end with `error`.
     func abort(_ error: any Error) {
         inbox.finish(.failed(error))
         perform(fromReader: false) { $0.connectionClosed() }
@@ -167,25 +168,23 @@ final class WebSocketConnection: Sendable {
 
     /// One tick of the ping timer: a ping, or the end of the connection if the last one got no pong.
     func pingTick(interval: Duration) {
-        let overdue = control.withLock { control -> Bool in
-            guard control.close.state == .open else { return false }
-            if control.awaitingPong { return true }
-            control.awaitingPong = true
-            return false
+        // nil: not open any more, so no ping either way.
+        let overdue = control.withLock { control -> Bool? in
+            guard control.close.state == .open else { return nil }
+            defer { control.awaitingPong = true }
+            return control.awaitingPong
         }
-        if overdue {
+        switch overdue {
+        case true?:
             abort(HTTPClientError(.timeout(.read), "The WebSocket's peer did not answer a ping within \(interval)."))
-        } else if canSendMessages {
+        case false?:
             writer.post(.control(.ping, ByteBuffer()))
+        case nil:
+            break
         }
     }
 
     // MARK: - Performing the close handshake's actions
-
-    private func writeFailed(_ error: any Error) {
-        inbox.finish(.failed(error))
-        perform(fromReader: false) { $0.connectionClosed() }
-    }
 
     private func perform(fromReader: Bool, _ event: (inout WebSocketCloseState) -> [WebSocketCloseState.Action]) {
         let actions = control.withLock { event(&$0.close) }
@@ -204,8 +203,11 @@ final class WebSocketConnection: Sendable {
                     guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
                     self?.perform(fromReader: false) { $0.timerFired(now: .now) }
                 }
-                control.withLock { $0.timer.take() }?.cancel()
-                control.withLock { $0.timer = timer }
+                let replaced = control.withLock { control in
+                    defer { control.timer = timer }
+                    return control.timer
+                }
+                replaced?.cancel()
             case .finishMessages(let ending):
                 inbox.finish(WebSocketConnection.inboxEnding(ending))
             }

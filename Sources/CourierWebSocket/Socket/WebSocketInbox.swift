@@ -121,10 +121,16 @@ final class WebSocketInbox: Sendable {
                     state -> (Result<WebSocketMessage?, any Error>?, CheckedContinuation<Void, Never>?) in
                     if state.head < state.messages.count {
                         let message = state.messages[state.head]
+                        // The taken slot lets go of its payload now: a consumer that never quite
+                        // empties the inbox must not keep every message it has read in memory.
+                        state.messages[state.head] = .binary([])
                         state.head += 1
                         state.bufferedBytes -= message.byteCount
                         if state.head == state.messages.count {
                             state.messages.removeAll(keepingCapacity: true)
+                            state.head = 0
+                        } else if state.head > 64 && state.head * 2 > state.messages.count {
+                            state.messages.removeFirst(state.head)
                             state.head = 0
                         }
                         let producer = state.bufferedBytes <= limit ? state.producer.take() : nil
