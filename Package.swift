@@ -38,9 +38,10 @@ let package = Package(
             dependencies: ["CourierCore", "CourierTransport", "CCourierZlib", "CCourierOpenSSL"],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CourierCache", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
         .target(
             name: "Courier",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket", "CourierCache"],
             swiftSettings: swiftSettings
         ),
         .target(
