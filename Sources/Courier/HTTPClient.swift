@@ -126,6 +126,16 @@ public final class HTTPClient: Sendable {
     /// - Throws: `HTTPClientError` for every failure (`.timeout(.call)` when `callTimeout`
     ///   elapses), `CancellationError` when the task is cancelled.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await call(request)
+        } catch let unavailable as UpgradeUnavailable {
+            throw unavailable.error
+        }
+    }
+
+    /// ``send(_:)``, except that a request to switch protocols that its HTTP/2 connection cannot
+    /// carry throws `UpgradeUnavailable`, on which ``webSocket(_:)`` tries HTTP/1.1.
+    func call(_ request: HTTPRequest) async throws -> HTTPResponse {
         let deadline = configuration.callTimeout.map { ContinuousClock.now + $0 }
         let call = CallContext(
             request: request, listener: configuration.eventListener, settings: settings, deadline: deadline)
@@ -147,7 +157,8 @@ public final class HTTPClient: Sendable {
                 to: response, dispatcher: dispatcher, host: target.host, perHost: perHost, call: call)
         } catch {
             if error is CancellationError { call.emit { $0.canceled($1) } }
-            call.emit { $0.callFailed($1, error: error) }
+            let reported = (error as? UpgradeUnavailable)?.error ?? error
+            call.emit { $0.callFailed($1, error: reported) }
             throw error
         }
     }

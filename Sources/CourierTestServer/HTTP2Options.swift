@@ -23,6 +23,10 @@ public struct HTTP2Options: Sendable {
     /// SETTINGS_MAX_HEADER_LIST_SIZE, enforced: a larger request header list, or a header block
     /// (with its CONTINUATION frames) larger than this, ends the connection.
     public var maxHeaderListSize = 256 << 10
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): extended CONNECT is accepted, so a
+    /// ``MockResponse/webSocket(subprotocol:deflate:_:)`` answers a WebSocket over HTTP/2. False
+    /// leaves the setting out, and a stream that names a `:protocol` anyway is reset.
+    public var enablesConnectProtocol = true
 
     /// After the client has opened this many streams, GOAWAY with ``goAwayCode`` and the last of
     /// them as last-stream-id: those are answered, later streams are ignored, and the connection

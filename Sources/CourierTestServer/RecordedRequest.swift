@@ -12,6 +12,9 @@ public struct RecordedRequest: Sendable {
     public let sequenceNumber: Int
     /// Which accepted connection carried it, counting from 0.
     public let connectionIndex: Int
+    /// The `:protocol` of an HTTP/2 extended CONNECT (RFC 8441), such as `websocket`; nil for
+    /// any other request.
+    public var connectProtocol: String? = nil
 
     /// The path without the query.
     public var path: String { String(target.prefix { $0 != "?" }) }

@@ -8,10 +8,14 @@ extension HTTP2ConnectionState {
     ///
     /// - Throws: ``HTTP2StreamFailure/refused(_:)`` once the connection takes no new streams:
     ///   nothing was sent, so the request may go on another connection.
+    ///   ``HTTP2StreamFailure/extendedConnectDisabled`` for a `tunnel` (extended CONNECT) when the
+    ///   server has not enabled it, which RFC 8441 §4 requires before one is sent.
     mutating func openStream(
-        _ fields: HTTPHeaders, endStream: Bool, isHeadRequest: Bool, _ effects: inout HTTP2Effects
+        _ fields: HTTPHeaders, endStream: Bool, isHeadRequest: Bool, tunnel: Bool = false,
+        _ effects: inout HTTP2Effects
     ) throws(HTTP2StreamFailure) -> UInt32? {
         guard acceptsStreams else { throw .refused(drainReason) }
+        guard !tunnel || peerEnablesConnectProtocol else { throw .extendedConnectDisabled }
         guard nextStreamID <= HTTP2ConnectionState.maxStreamID else {
             drain("its stream identifiers are used up", &effects)
             throw .refused(drainReason)
@@ -21,7 +25,7 @@ extension HTTP2ConnectionState {
         nextStreamID += 2
         var stream = HTTP2StreamState(
             id: id, sendWindow: peerInitialWindowSize, receiveWindow: configuration.streamWindowSize,
-            isHeadRequest: isHeadRequest)
+            isHeadRequest: isHeadRequest, isTunnel: tunnel)
         _ = stream.apply(.sendHeaders(endStream: endStream))
         streams.insert(stream, for: id)
         activeStreams += 1
@@ -61,6 +65,24 @@ extension HTTP2ConnectionState {
             if offset == bytes.count && !endStream { return true }
         }
         return false
+    }
+
+    /// Ends this side of stream `id` with an empty DATA frame carrying END_STREAM, if it may
+    /// still send: how a tunnel passes on a half-close (RFC 8441 §5). Needs no window, and goes
+    /// out even past the outbound queue's high-water mark, which only paces DATA.
+    mutating func endSending(on id: UInt32, _ effects: inout HTTP2Effects) {
+        guard streams[id]?.canSend == true, streams[id]!.writeFailure == nil else { return }
+        queue(HTTP2Frame(streamID: id, payload: .data(ByteBuffer(), endStream: true)))
+        let wasActive = streams[id]!.isActive
+        _ = streams[id]!.apply(.sendEndStream)
+        if wasActive && !streams[id]!.isActive { leftActive(&effects) }
+        wakeWriter(&effects)
+    }
+
+    /// Whether stream `id` opened as a tunnel (extended CONNECT) and its final head is a 2xx.
+    func isOpenTunnel(_ id: UInt32) -> Bool {
+        guard let stream = streams[id], stream.isTunnel, let head = stream.finalHead else { return false }
+        return head.status.isSuccess
     }
 
     /// The next response head for the exchange: interim ones first (only a 100 when

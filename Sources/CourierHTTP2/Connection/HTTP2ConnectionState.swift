@@ -41,6 +41,9 @@ struct HTTP2ConnectionState {
     // The server's settings and the send side of flow control.
     private(set) var peerMaxConcurrentStreams: Int?
     private(set) var peerInitialWindowSize = defaultWindowSize
+    /// The server's SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): whether a stream may open
+    /// with extended CONNECT, as a WebSocket over HTTP/2 does.
+    private(set) var peerEnablesConnectProtocol = false
     var connectionSendWindow = defaultWindowSize
 
     // The receive side: what the server may still send on the connection.
@@ -265,7 +268,9 @@ struct HTTP2ConnectionState {
                     streams[id]!.interimHeads.append(parsed.head)
                 } else {
                     streams[id]!.finalHead = parsed.head
-                    let hasContent = !streams[id]!.isHeadRequest && status != 204 && status != 304
+                    let hasContent =
+                        !streams[id]!.isHeadRequest && status != 204 && status != 304
+                        && !(streams[id]!.isTunnel && parsed.head.status.isSuccess)
                     streams[id]!.declaredLength = hasContent ? parsed.contentLength : nil
                     if endStream { endOfStream(id, &effects) }
                 }
@@ -382,6 +387,14 @@ struct HTTP2ConnectionState {
                 frameEncoder.maxFrameSize = Int(size)
             case .maxHeaderListSize:
                 break
+            case .enableConnectProtocol(let enabled):
+                // RFC 8441 §3: once on, it stays on; streams may already rely on it.
+                guard enabled || !peerEnablesConnectProtocol else {
+                    return connectionError(
+                        .protocolError, violation("withdrew SETTINGS_ENABLE_CONNECT_PROTOCOL after enabling it"),
+                        &effects)
+                }
+                peerEnablesConnectProtocol = enabled
             }
         }
         queueReply(HTTP2Frame(streamID: 0, payload: .settingsAck), &effects)

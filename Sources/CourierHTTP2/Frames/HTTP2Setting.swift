@@ -1,6 +1,6 @@
-/// One parameter of a SETTINGS frame (RFC 9113 §6.5.2), its value already checked.
+/// One parameter of a SETTINGS frame (RFC 9113 §6.5.2, RFC 8441 §3), its value already checked.
 ///
-/// The decoder builds these only from values RFC 9113 allows (ENABLE_PUSH 0 or 1,
+/// The decoder builds these only from values the RFCs allow (ENABLE_PUSH and ENABLE_CONNECT_PROTOCOL 0 or 1,
 /// INITIAL_WINDOW_SIZE at most 2^31 - 1, MAX_FRAME_SIZE within 16384...16777215) and drops
 /// parameters it does not know, as §6.5.2 requires, so a connection applies them without checking
 /// again.
@@ -11,8 +11,10 @@ package enum HTTP2Setting: Hashable, Sendable {
     case initialWindowSize(UInt32)
     case maxFrameSize(UInt32)
     case maxHeaderListSize(UInt32)
+    /// The server accepts extended CONNECT (RFC 8441): a WebSocket may open as an HTTP/2 stream.
+    case enableConnectProtocol(Bool)
 
-    /// The identifiers of the parameters RFC 9113 defines.
+    /// The identifiers of the parameters RFC 9113 and RFC 8441 define.
     package enum Identifier: UInt16, Hashable, Sendable, CaseIterable {
         case headerTableSize = 0x1
         case enablePush = 0x2
@@ -20,6 +22,7 @@ package enum HTTP2Setting: Hashable, Sendable {
         case initialWindowSize = 0x4
         case maxFrameSize = 0x5
         case maxHeaderListSize = 0x6
+        case enableConnectProtocol = 0x8
     }
 
     /// The largest flow-control window (RFC 9113 §6.9.1), and so the largest INITIAL_WINDOW_SIZE.
@@ -49,6 +52,9 @@ package enum HTTP2Setting: Hashable, Sendable {
             guard HTTP2Setting.frameSizeRange.contains(value) else { throw .invalidSetting(identifier, value: value) }
             self = .maxFrameSize(value)
         case .maxHeaderListSize: self = .maxHeaderListSize(value)
+        case .enableConnectProtocol:
+            guard value <= 1 else { throw .invalidSetting(identifier, value: value) }
+            self = .enableConnectProtocol(value == 1)
         }
     }
 
@@ -60,6 +66,7 @@ package enum HTTP2Setting: Hashable, Sendable {
         case .initialWindowSize: .initialWindowSize
         case .maxFrameSize: .maxFrameSize
         case .maxHeaderListSize: .maxHeaderListSize
+        case .enableConnectProtocol: .enableConnectProtocol
         }
     }
 
@@ -69,7 +76,7 @@ package enum HTTP2Setting: Hashable, Sendable {
         case .headerTableSize(let value), .maxConcurrentStreams(let value), .initialWindowSize(let value),
             .maxFrameSize(let value), .maxHeaderListSize(let value):
             value
-        case .enablePush(let enabled): enabled ? 1 : 0
+        case .enablePush(let enabled), .enableConnectProtocol(let enabled): enabled ? 1 : 0
         }
     }
 }

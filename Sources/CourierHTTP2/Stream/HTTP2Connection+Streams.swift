@@ -6,12 +6,16 @@ import CourierTransport
 extension HTTP2Connection {
     /// Opens a stream and queues the request's HEADERS; waits while the server's stream limit
     /// is reached.
+    /// A request that asks to upgrade opens as extended CONNECT (RFC 8441): the stream then stays
+    /// open from this side after the head, whatever `endStream` says, to carry the new protocol.
     func openStream(_ request: HTTPRequest, endStream: Bool, timeout: IOTimeout) async throws -> UInt32 {
         let fields = try HTTP2Fields.request(request)
         let isHead = request.method == .head
+        let tunnel = HTTP2Fields.upgradeProtocol(of: request) != nil
         do {
             return try await wait(.stream, timeout: timeout) { state, effects throws(HTTP2StreamFailure) in
-                try state.openStream(fields, endStream: endStream, isHeadRequest: isHead, &effects)
+                try state.openStream(
+                    fields, endStream: endStream && !tunnel, isHeadRequest: isHead, tunnel: tunnel, &effects)
             }
         } catch {
             throw map(error, stream: 0, phase: .request, timeout: timeout)
@@ -95,6 +99,7 @@ extension HTTP2Connection {
             // its response and the error goes to the body's reader as it is.
             guard phase != .responseBody else { return error }
             if failure.isRefusal { return UnprocessedRequest(error) }
+            if case .extendedConnectDisabled = failure { return UpgradeUnavailable(error) }
             if case .reset = failure { return StreamResetByPeer(error) }
             return error
         case ReactorError.timedOut where timeout.callDeadlinePassed:

@@ -9,16 +9,38 @@ enum HTTP2Fields {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
     ]
 
+    /// Fields that an HTTP/1.1 upgrade to WebSocket needs and extended CONNECT does not carry:
+    /// the key and its accept value prove the 101 came from a WebSocket server (RFC 8441 §5).
+    private static let upgradeOnly: Set<String> = ["sec-websocket-key"]
+
+    /// The protocol a request asks to switch to the HTTP/1.1 way, a GET with `Upgrade` and
+    /// `Connection: upgrade`, which HTTP/2 carries as extended CONNECT's `:protocol` (RFC 8441
+    /// §4): the first token the Upgrade field offers, lowercased as the registry spells them.
+    static func upgradeProtocol(of request: HTTPRequest) -> String? {
+        guard request.method == .get, request.body == nil,
+            request.headers.containsToken("upgrade", in: "connection"), let upgrade = request.headers["upgrade"]
+        else { return nil }
+        var tokens = ListElements(upgrade)
+        return tokens.next().map { lowercased($0) }
+    }
+
     /// The request's fields for a HEADERS frame: `:method`, `:scheme`, `:authority` (the Host
     /// field, or the URL's authority) and `:path`, then the request's own fields lowercased,
     /// without Host, connection-specific fields or those the Connection field names, and with TE
-    /// only as `trailers`.
+    /// only as `trailers`. A request to upgrade becomes an extended CONNECT (RFC 8441 §4), which
+    /// names the protocol in `:protocol`.
     static func request(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPHeaders {
         let target = try request.target
         let source = request.headers
+        let upgrade = upgradeProtocol(of: request)
         var fields = HTTPHeaders()
-        fields.reserveCapacity(source.count + 4)
-        fields.add(":method", request.method.rawValue)
+        fields.reserveCapacity(source.count + 5)
+        if let upgrade {
+            fields.add(":method", "CONNECT")
+            fields.add(":protocol", upgrade)
+        } else {
+            fields.add(":method", request.method.rawValue)
+        }
         fields.add(":scheme", target.isSecure ? "https" : "http")
         fields.add(":authority", source["host"] ?? target.authority)
         fields.add(":path", target.path)
@@ -26,6 +48,7 @@ enum HTTP2Fields {
         for field in source.fields {
             let name = lowercased(field.name)
             if name == "host" || connectionSpecific.contains(name) || named.contains(name) { continue }
+            if upgrade != nil && upgradeOnly.contains(name) { continue }
             if name == "te" {
                 if ListElements(field.value).contains(where: { $0.equalsIgnoringASCIICase("trailers") }) {
                     fields.add("te", "trailers")

@@ -82,6 +82,8 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     package func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool {
         let id = self.id
         let expectsBody = http2Connection.update { state, effects in
+            // An accepted extended CONNECT has no body: its stream now carries another protocol.
+            if state.isOpenTunnel(id) { return false }
             if !requestComplete { state.abandonRequest(on: id, &effects) }
             let expectsBody = state.expectsBody(on: id, status: head.status.code)
             if !expectsBody {
@@ -112,8 +114,15 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     /// Nothing ahead: HPACK encodes heads in the order they go out, under the connection's lock.
     package func prepareRequestHead(_ request: HTTPRequest) {}
 
-    /// RFC 9113 §8.6: HTTP/2 has no 101; a WebSocket over HTTP/2 uses extended CONNECT instead.
-    package func switchProtocols() -> SwitchedStream? { nil }
+    /// HTTP/2 has no 101 (RFC 9113 §8.6): a stream that opened with extended CONNECT and got a
+    /// 2xx switches instead (RFC 8441), and becomes a tunnel that this codec no longer ends.
+    package func switchProtocols(after head: ResponseHead, done: @escaping @Sendable () -> Void) -> SwitchedStream? {
+        let id = self.id
+        guard id != 0, http2Connection.state.withLock({ $0.isOpenTunnel(id) }) else { return nil }
+        streamID.store(0, ordering: .relaxed)
+        let tunnel = HTTP2StreamTunnel(connection: http2Connection, id: id, closed: done)
+        return SwitchedStream(stream: tunnel, leftover: ReceiveBuffer(), info: connection, ownsConnection: false)
+    }
 
     package func interrupt() {
         http2Connection.interrupt(id)

@@ -16,13 +16,16 @@ enum HTTP2StreamFailure: Error, Sendable {
     case closedLocally
     /// ``HTTP2StreamCodec/interrupt()`` stopped the exchange.
     case interrupted
+    /// The request is an extended CONNECT and the server has not enabled them (RFC 8441 §4);
+    /// no stream was opened.
+    case extendedConnectDisabled
 
     /// Whether the server provably did not process the request (RFC 9113 §8.7), so that any
     /// request may be sent again on another connection.
     var isRefusal: Bool {
         switch self {
         case .reset(.refusedStream), .refused: true
-        case .reset, .violation, .connectionLost, .closedLocally, .interrupted: false
+        case .reset, .violation, .connectionLost, .closedLocally, .interrupted, .extendedConnectDisabled: false
         }
     }
 
@@ -45,6 +48,11 @@ enum HTTP2StreamFailure: Error, Sendable {
         case .interrupted:
             return HTTPClientError(
                 gone, "HTTP/2 stream \(stream) to \(peer) was interrupted while \(phase.description).")
+        case .extendedConnectDisabled:
+            return HTTPClientError(
+                .invalidRequest,
+                "\(peer) has not enabled extended CONNECT (RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL) on its HTTP/2 connection, which switching protocols over HTTP/2 needs."
+            )
         }
     }
 }

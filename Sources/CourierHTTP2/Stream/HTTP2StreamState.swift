@@ -39,6 +39,9 @@ struct HTTP2StreamState {
     var unacknowledged = 0
     /// A HEAD request: its response carries no content, whatever Content-Length says.
     let isHeadRequest: Bool
+    /// An extended CONNECT (RFC 8441): after a 2xx the stream carries another protocol's bytes
+    /// both ways, for as long as both sides keep it open; a Content-Length means nothing then.
+    let isTunnel: Bool
 
     var interimHeads: [ResponseHead] = []
     var interimCount = 0
@@ -64,12 +67,13 @@ struct HTTP2StreamState {
     var readWaiter: HTTP2Waiter?
     var writeWaiter: HTTP2Waiter?
 
-    init(id: UInt32, sendWindow: Int, receiveWindow: Int, isHeadRequest: Bool) {
+    init(id: UInt32, sendWindow: Int, receiveWindow: Int, isHeadRequest: Bool, isTunnel: Bool = false) {
         self.id = id
         self.sendWindow = sendWindow
         self.receiveWindow = receiveWindow
         self.receiveWindowSize = receiveWindow
         self.isHeadRequest = isHeadRequest
+        self.isTunnel = isTunnel
     }
 
     /// Open or half-closed: counted against the server's SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2).

@@ -108,7 +108,7 @@ struct HTTP2OutboundQueue {
 /// A continuation to resume once the connection's lock is released: resuming one under the
 /// lock could run the resumed task's next step while the state is still borrowed.
 enum HTTP2Wakeup {
-    /// A stream's task waiting for send window: it looks again.
+    /// A stream's task waiting for send window, or for bytes on a tunnel: it looks again.
     case window(CheckedContinuation<Void, Never>)
     /// The writer, with bytes to write or nil to stop.
     case writer(CheckedContinuation<[UInt8]?, Never>, [UInt8]?)

@@ -60,6 +60,9 @@ extension HTTP2ServerConnection {
     {
         if let trailing = withState({ $0.streams[streamID]?.isReceiving }) {
             guard trailing, endStream else { return reset(streamID, trailing ? .protocolError : .streamClosed) }
+            if withState({ $0.streams[streamID]?.tunnel != nil }) {
+                return withState { $0.receiveTunnel(ByteBuffer(), endStream: true, on: streamID) }
+            }
             withState { state in
                 for field in fields where !field.name.hasPrefix(":") {
                     state.streams[streamID]?.head.headers.add(field.name, field.value)
@@ -78,12 +81,17 @@ extension HTTP2ServerConnection {
         }
         guard let opening else { return }
         guard opening else { return reset(streamID, .refusedStream) }
-        guard let head = HTTP2RequestHead(fields) else { return reset(streamID, .protocolError) }
+        guard let head = HTTP2RequestHead(fields, allowsProtocol: options.enablesConnectProtocol) else {
+            return reset(streamID, .protocolError)
+        }
         let resetCode = server.takeHTTP2ResetAtStart()
         withState { state in
             state.streams[streamID] = HTTP2ServerStream(
                 head: head, endStream: endStream, sendWindow: state.peerInitialWindowSize,
                 receiveWindow: options.initialWindowSize)
+            if head.connectProtocol != nil {
+                state.streams[streamID]!.tunnel = HTTP2ServerTunnelInbound(ended: endStream)
+            }
             state.openedStreams += 1
             if state.openedStreams == options.goAwayAfterStreams {
                 state.goAwayLastStreamID = streamID
@@ -98,6 +106,10 @@ extension HTTP2ServerConnection {
         if let resetCode {
             record(streamID)
             reset(streamID, HTTP2ErrorCode(rawValue: resetCode.rawValue))
+        } else if head.connectProtocol != nil {
+            // Extended CONNECT (RFC 8441): the head is the whole request; DATA that follows is
+            // the tunnelled protocol's.
+            startResponder(streamID)
         } else if endStream {
             requestComplete(streamID)
         }
@@ -111,6 +123,7 @@ extension HTTP2ServerConnection {
         throws(HTTP2ConnectionFailure)
     {
         let sendsUpdates = options.sendsWindowUpdates
+        var tunnelled = false
         let outcome = try withState { (state) throws(HTTP2ConnectionFailure) -> HTTP2ErrorCode?? in
             guard flowControlled <= state.connectionReceiveWindow else {
                 throw HTTP2ConnectionFailure(code: .flowControlError, reason: "DATA beyond the connection window")
@@ -127,6 +140,17 @@ extension HTTP2ServerConnection {
             guard stream.isReceiving else { return .some(.streamClosed) }
             guard flowControlled <= stream.receiveWindow else { return .some(.flowControlError) }
             state.streams[streamID]!.receiveWindow -= flowControlled
+            if stream.tunnel != nil {
+                // The tunnel's reader returns the window as it takes the bytes; padding at once.
+                tunnelled = true
+                let padding = flowControlled - bytes.count
+                if sendsUpdates && padding > 0 && !endStream {
+                    state.streams[streamID]!.receiveWindow += padding
+                    state.enqueue(HTTP2Frame(streamID: streamID, payload: .windowUpdate(increment: UInt32(padding))))
+                }
+                state.receiveTunnel(bytes, endStream: endStream, on: streamID)
+                return .some(nil)
+            }
             if stream.body.count < HTTP2ServerConnection.maxRecordedBody {
                 bytes.withUnsafeBytes { state.streams[streamID]!.body.append(contentsOf: $0) }
             }
@@ -142,7 +166,7 @@ extension HTTP2ServerConnection {
             // DATA on a stream the server already closed is expected after RST_STREAM: ignored.
             if code != .streamClosed || withState({ $0.streams[streamID] != nil }) { reset(streamID, code) }
         case .some(.none):
-            if endStream { requestComplete(streamID) }
+            if endStream && !tunnelled { requestComplete(streamID) }
         }
     }
 
@@ -156,6 +180,11 @@ extension HTTP2ServerConnection {
             case .halfClosedRemote: break
             }
         }
+        startResponder(streamID)
+    }
+
+    /// Records the request on `streamID` and starts the task that answers it.
+    private func startResponder(_ streamID: UInt32) {
         guard let request = record(streamID) else { return }
         let responder = Task(executorPreference: stream.reactor) { [self] in
             await respond(to: request, on: streamID)
@@ -171,7 +200,8 @@ extension HTTP2ServerConnection {
             defer { state.nextSequenceNumber += 1 }
             return RecordedRequest(
                 method: stream.head.method, target: stream.head.target, version: .http2, headers: stream.head.headers,
-                body: stream.body, sequenceNumber: state.nextSequenceNumber, connectionIndex: index)
+                body: stream.body, sequenceNumber: state.nextSequenceNumber, connectionIndex: index,
+                connectProtocol: stream.head.connectProtocol)
         }
         if let request { server.record(request) }
         return request

@@ -1,5 +1,6 @@
 import CourierCore
 import CourierHTTP2
+import CourierTransport
 
 /// How a responder task answers one request: the scripted ``HTTP2Policy``, and for a normal
 /// answer HEADERS, DATA within the client's windows, then trailers.
@@ -13,6 +14,8 @@ extension HTTP2ServerConnection {
         let response = await server.response(to: request)
         do {
             switch response.http2Policy {
+            case .respond where request.connectProtocol != nil && response.webSocket != nil:
+                try await acceptWebSocket(request, response: response, on: streamID)
             case .respond:
                 try await send(response, to: request, on: streamID)
                 withState { $0.finishResponding(streamID) }
@@ -35,6 +38,36 @@ extension HTTP2ServerConnection {
             // Reset by the client, or the connection ended: the stream is gone either way.
         }
         if withState({ $0.isDrained }) { withState { _ = $0.close() } }
+    }
+
+    /// Answers a WebSocket's extended CONNECT (RFC 8441 §5) with 200 and runs the script's
+    /// session on the stream; a CONNECT that is not a valid WebSocket handshake gets 400.
+    private func acceptWebSocket(_ request: RecordedRequest, response: MockResponse, on streamID: UInt32) async throws {
+        guard let script = response.webSocket else { return }
+        do {
+            try ServerWebSocketHandshake.validateExtendedConnect(
+                protocol: request.connectProtocol, headers: request.headers)
+        } catch {
+            return try await send(
+                MockResponse(status: error.status, headers: error.headers, body: error.reason), to: request,
+                on: streamID)
+        }
+        let answer = ServerWebSocketHandshake.answer(
+            key: nil, requestHeaders: request.headers, subprotocol: script.subprotocol, deflate: script.deflate)
+        var fields = HTTPHeaders([(":status", "200")])
+        for field in answer.headers { fields.add(field.name.lowercased(), field.value) }
+        var extra = response.headers
+        for name in HTTP2ServerConnection.connectionSpecific { extra.remove(name) }
+        for field in extra { fields.add(field.name.lowercased(), field.value) }
+        try await flushed(withState { $0.enqueueHeaders(fields, streamID: streamID, endStream: false) })
+        let tunnel = HTTP2ServerTunnel(connection: self, streamID: streamID)
+        let socket = ServerWebSocket(request: request, answer: answer, stream: tunnel, buffer: ReceiveBuffer())
+        await withTaskCancellationHandler {
+            await script.run(on: socket)
+        } onCancel: {
+            tunnel.interrupt()
+        }
+        tunnel.close()
     }
 
     /// The response head: `:status`, then the scripted fields without HTTP/1.1's connection

@@ -91,7 +91,7 @@ final class HTTP2ServerConnection: Sendable {
             .maxFrameSize(UInt32(clamping: options.maxFrameSize).clamped(to: HTTP2Setting.frameSizeRange)),
             .headerTableSize(UInt32(clamping: options.headerTableSize)),
             .maxHeaderListSize(UInt32(clamping: options.maxHeaderListSize)),
-        ]
+        ] + (options.enablesConnectProtocol ? [.enableConnectProtocol(true)] : [])
     }
 
     /// Locks the shared state for `body`, then fires the wakeups it recorded.

@@ -105,7 +105,7 @@ struct HTTP2ServerState {
                 frameEncoder.maxFrameSize = Int(value)
             case .headerTableSize(let value):
                 hpackEncoder.setPeerMaxTableSize(Int(min(value, 1 << 20)))
-            case .enablePush, .maxConcurrentStreams, .maxHeaderListSize:
+            case .enablePush, .maxConcurrentStreams, .maxHeaderListSize, .enableConnectProtocol:
                 break
             }
         }
@@ -143,6 +143,7 @@ struct HTTP2ServerState {
     mutating func removeStream(_ streamID: UInt32) -> Task<Void, Never>? {
         guard let stream = streams.removeValue(forKey: streamID) else { return nil }
         if let waiter = stream.windowWaiter { wakeups.append(.window(waiter)) }
+        if let reader = stream.tunnel?.reader { wakeups.append(.window(reader)) }
         return stream.responder
     }
 

@@ -32,6 +32,9 @@ struct HTTP2ServerStream {
     var windowWaiter: CheckedContinuation<Void, Never>?
     /// The task that answers the request, once started.
     var responder: Task<Void, Never>?
+    /// For an extended CONNECT (RFC 8441): the bytes the client sends on the stream, which are
+    /// not a request body but the switched-to protocol's.
+    var tunnel: HTTP2ServerTunnelInbound?
 
     init(head: HTTP2RequestHead, endStream: Bool, sendWindow: Int, receiveWindow: Int) {
         self.phase = endStream ? .halfClosedRemote : .open
@@ -51,7 +54,7 @@ struct HTTP2ServerStream {
     /// Whether the server may still send frames on it.
     var isResponding: Bool {
         switch phase {
-        case .open, .halfClosedRemote: true
+        case .open, .halfClosedRemote: tunnel?.serverEnded != true
         case .halfClosedLocal: false
         }
     }

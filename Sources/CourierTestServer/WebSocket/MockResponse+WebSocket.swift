@@ -6,6 +6,25 @@ struct WebSocketScript: Sendable {
     var subprotocol: String?
     var deflate: Bool
     var session: @Sendable (ServerWebSocket) async throws -> Void
+
+    /// Runs the session, then closes what it left open: with 1000 after a return, with 1011 and
+    /// the error after a throw; not at all when the connection was cancelled. Off the reactor:
+    /// the session is user code.
+    func run(on socket: ServerWebSocket) async {
+        let failure: (any Error)?
+        do {
+            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await session(socket) }
+            failure = nil
+        } catch {
+            failure = error
+        }
+        guard !Task.isCancelled else { return }
+        if let failure {
+            try? await socket.close(code: .internalServerError, reason: "\(failure)")
+        } else {
+            try? await socket.close(code: .normalClosure)
+        }
+    }
 }
 
 extension MockResponse {
@@ -23,8 +42,9 @@ extension MockResponse {
     /// (bounded) for the client's close frame and closes TCP. ``TestServer/shutdown()`` cancels a
     /// session that is still running.
     ///
-    /// WebSocket over HTTP/2 (RFC 8441) is not spoken: an HTTP/2 request gets this response's
-    /// own 501.
+    /// Over HTTP/2 the handshake is an extended CONNECT (RFC 8441), which the server enables
+    /// unless ``HTTP2Options/enablesConnectProtocol`` is false: it is answered with 200 and the
+    /// session runs on the stream. Any other HTTP/2 request gets this response's own 501.
     ///
     /// ```swift
     /// server.enqueue(.webSocket(subprotocol: "chat") { socket in
@@ -37,7 +57,7 @@ extension MockResponse {
         _ session: @escaping @Sendable (ServerWebSocket) async throws -> Void
     ) -> MockResponse {
         var response = MockResponse(
-            status: HTTPStatus(code: 501), body: "This response answers WebSocket handshakes over HTTP/1.1 only.")
+            status: HTTPStatus(code: 501), body: "This response answers WebSocket handshakes only.")
         response.webSocket = WebSocketScript(subprotocol: subprotocol, deflate: deflate, session: session)
         return response
     }

@@ -21,27 +21,9 @@ extension ServerConnection {
         let socket = ServerWebSocket(request: request, answer: answer, stream: stream, buffer: buffer)
         let stream = self.stream
         await withTaskCancellationHandler {
-            await run(script.session, on: socket)
+            await script.run(on: socket)
         } onCancel: {
             stream.interrupt()
-        }
-    }
-
-    /// Runs the session, then closes what it left open: with 1000 after a return, with 1011 and
-    /// the error after a throw; not at all when the connection was cancelled.
-    private func run(_ session: @Sendable (ServerWebSocket) async throws -> Void, on socket: ServerWebSocket) async {
-        let failure: (any Error)?
-        do {
-            try await withTaskExecutorPreference(globalConcurrentExecutor) { try await session(socket) }
-            failure = nil
-        } catch {
-            failure = error
-        }
-        guard !Task.isCancelled else { return }
-        if let failure {
-            try? await socket.close(code: .internalServerError, reason: "\(failure)")
-        } else {
-            try? await socket.close(code: .normalClosure)
         }
     }
 }

@@ -51,14 +51,7 @@ package enum ServerWebSocketHandshake {
         guard headers.containsToken("upgrade", in: "Connection") else {
             throw .badRequest("The handshake's Connection header does not list upgrade.")
         }
-        guard let versionValue = headers["Sec-WebSocket-Version"] else {
-            throw .badRequest("The handshake has no Sec-WebSocket-Version header.")
-        }
-        guard versionValue.trimmingSpaces == "13" else {
-            throw Rejection(
-                status: HTTPStatus(code: 426), headers: ["Sec-WebSocket-Version": "13"],
-                reason: "Sec-WebSocket-Version \(versionValue) is not spoken here; version 13 is.")
-        }
+        try checkVersion(headers)
         // Several Sec-WebSocket-Key fields combine into a value that is not one key.
         guard let keyValue = headers["Sec-WebSocket-Key"] else {
             throw .badRequest("The handshake has no Sec-WebSocket-Key header.")
@@ -70,15 +63,40 @@ package enum ServerWebSocketHandshake {
         return key
     }
 
-    /// The 101's headers for a valid handshake: the accept value for `key`; `subprotocol` only if
+    /// Checks an HTTP/2 extended CONNECT that opens a WebSocket (RFC 8441 §5): `:protocol` is
+    /// `websocket` and `Sec-WebSocket-Version` is 13. (No key: RFC 8441 does without it.)
+    ///
+    /// - Throws: a ``Rejection`` with 400, or 426 for another version.
+    package static func validateExtendedConnect(protocol: String?, headers: HTTPHeaders) throws(Rejection) {
+        guard `protocol` == "websocket" else {
+            throw .badRequest("The extended CONNECT names :protocol \(`protocol` ?? "(none)"), not websocket.")
+        }
+        try checkVersion(headers)
+    }
+
+    /// `Sec-WebSocket-Version: 13`, the one version there is (§4.2.2, §4.4).
+    private static func checkVersion(_ headers: HTTPHeaders) throws(Rejection) {
+        guard let versionValue = headers["Sec-WebSocket-Version"] else {
+            throw .badRequest("The handshake has no Sec-WebSocket-Version header.")
+        }
+        guard versionValue.trimmingSpaces == "13" else {
+            throw Rejection(
+                status: HTTPStatus(code: 426), headers: ["Sec-WebSocket-Version": "13"],
+                reason: "Sec-WebSocket-Version \(versionValue) is not spoken here; version 13 is.")
+        }
+    }
+
+    /// The answer's headers for a valid handshake: over HTTP/1.1 (with the client's `key`) the
+    /// upgrade headers and the accept value; over HTTP/2 (`key` nil) none of those; `subprotocol` only if
     /// the client listed it in `Sec-WebSocket-Protocol` (exact match, §4.2.2 item 5.4); and, when
     /// `deflate` allows, the answer to the client's first valid permessage-deflate offer.
     package static func answer(
-        key: WebSocketKey, requestHeaders: HTTPHeaders, subprotocol: String?, deflate: Bool
+        key: WebSocketKey?, requestHeaders: HTTPHeaders, subprotocol: String?, deflate: Bool
     ) -> Answer {
-        var headers: HTTPHeaders = [
-            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": key.accept,
-        ]
+        var headers: HTTPHeaders = [:]
+        if let key {
+            headers = ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": key.accept]
+        }
         let offered = requestHeaders.values(for: "Sec-WebSocket-Protocol")
             .flatMap { $0.split(separator: ",") }
             .map { String($0).trimmingSpaces }

@@ -49,9 +49,13 @@ package struct Exchange: HTTPExchange {
         response.tlsHandshake = codec.connection.tlsHandshake
         call.emit { $0.responseHeadersEnd($1, response: response) }
         call.emit { $0.responseBodyStart($1) }
-        if head.status.code == 101, let switched = codec.switchProtocols() {
-            // openResponseBody let the 101 through only because the request asked to upgrade.
-            await pool.detach(pooled)
+        let (pool, pooled, codec) = (self.pool, self.pooled, self.codec)
+        let switched = codec.switchProtocols(after: head) {
+            Task { await pool.release(pooled, reusable: codec.isReusable) }
+        }
+        if let switched {
+            // openResponseBody let a 101 through only because the request asked to upgrade.
+            if switched.ownsConnection { await pool.detach(pooled) }
             response.switchedConnection = switched
             call.emit { $0.responseBodyEnd($1, byteCount: 0) }
         } else if hasBody {

@@ -73,9 +73,11 @@ package protocol ExchangeCodec: AnyObject, Sendable {
     /// Whether the connection can carry another exchange now that this one ended well.
     var isReusable: Bool { get }
 
-    /// The connection, handed over after a 101 answered a request to upgrade; nil where a
-    /// connection cannot switch protocols (an HTTP/2 stream).
-    func switchProtocols() -> SwitchedStream?
+    /// What carries the new protocol when `head` accepted a request to switch to it, or nil.
+    /// After HTTP/1.1's 101, the whole connection, which leaves the pool. After a 2xx to HTTP/2's
+    /// extended CONNECT (RFC 8441), the stream: its connection stays pooled for other calls, the
+    /// stream counted as in use until it is closed, which calls `done`.
+    func switchProtocols(after head: ResponseHead, done: @escaping @Sendable () -> Void) -> SwitchedStream?
 
     /// Wakes I/O in progress on another task, which then fails; callable from any task.
     func interrupt()

@@ -130,8 +130,10 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
 
     var isReusable: Bool { reusableAfterBody && (decoder?.isComplete ?? true) }
 
-    func switchProtocols() -> SwitchedStream? {
-        SwitchedStream(stream: http1.stream, leftover: http1.buffer, info: http1.info)
+    /// After a 101 the connection is the new protocol's; it leaves the pool, so `done` has no use.
+    func switchProtocols(after head: ResponseHead, done: @escaping @Sendable () -> Void) -> SwitchedStream? {
+        guard head.status.code == 101 else { return nil }
+        return SwitchedStream(stream: http1.stream, leftover: http1.buffer, info: http1.info, ownsConnection: true)
     }
 
     func interrupt() {

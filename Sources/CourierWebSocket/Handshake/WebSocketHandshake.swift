@@ -50,27 +50,35 @@ package struct WebSocketHandshake: Sendable {
         package let deflate: PerMessageDeflateParameters?
     }
 
-    /// Checks the server's answer (§4.1, the client's requirements on the response): 101, the
-    /// upgrade headers, the accept value for our key, a subprotocol only from those offered and
-    /// extensions only as offered. Anything else is `.webSocketHandshakeFailed` carrying the
-    /// response.
+    /// Checks the server's answer (§4.1, the client's requirements on the response): over
+    /// HTTP/1.1 a 101 with the upgrade headers and the accept value for our key; over HTTP/2,
+    /// where the handshake went as extended CONNECT, a 2xx (RFC 8441 §5, which has no key).
+    /// Then a subprotocol only from those offered and extensions only as offered. Anything else
+    /// is `.webSocketHandshakeFailed` carrying the response.
     package func verify(_ response: HTTPResponse) throws(HTTPClientError) -> Accepted {
         func fail(_ why: String) -> HTTPClientError {
             HTTPClientError(
                 .webSocketHandshakeFailed, "WebSocket handshake with \(request.url.absoluteString) failed: \(why).",
                 response: response, closeReason: nil)
         }
-        guard response.status.code == 101 else {
-            throw fail("the server answered \(response.status.code) instead of 101 Switching Protocols")
-        }
-        guard response.headers["Upgrade"]?.lowercased() == "websocket" else {
-            throw fail("the 101 has no Upgrade: websocket")
-        }
-        guard response.headers.containsToken("upgrade", in: "Connection") else {
-            throw fail("the 101 has no Connection: upgrade")
-        }
-        guard response.headers["Sec-WebSocket-Accept"] == key.accept else {
-            throw fail("Sec-WebSocket-Accept does not answer our Sec-WebSocket-Key")
+        if response.version == .http2 {
+            guard response.status.isSuccess else {
+                throw fail(
+                    "the server answered \(response.status.code) to the extended CONNECT (RFC 8441) instead of 200")
+            }
+        } else {
+            guard response.status.code == 101 else {
+                throw fail("the server answered \(response.status.code) instead of 101 Switching Protocols")
+            }
+            guard response.headers["Upgrade"]?.lowercased() == "websocket" else {
+                throw fail("the 101 has no Upgrade: websocket")
+            }
+            guard response.headers.containsToken("upgrade", in: "Connection") else {
+                throw fail("the 101 has no Connection: upgrade")
+            }
+            guard response.headers["Sec-WebSocket-Accept"] == key.accept else {
+                throw fail("Sec-WebSocket-Accept does not answer our Sec-WebSocket-Key")
+            }
         }
         let offered = request.headers.values(for: "Sec-WebSocket-Protocol").flatMap {
             ListElements($0).map(String.init)

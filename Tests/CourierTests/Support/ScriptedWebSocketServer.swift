@@ -51,8 +51,9 @@ enum ScriptedWebSocket {
         thenClose: Bool = true,
         frames: @escaping @Sendable () -> [UInt8]
     ) async throws -> TestServer {
-        // Over TLS it offers HTTP/2 too: a client must still ask for HTTP/1.1, which has the 101.
-        try await TestServer(tls: tls, protocols: tls == nil ? [.http1_1] : [.http2, .http1_1]) { request in
+        // The script is HTTP/1.1's bytes: ALPN offers nothing else, so a client that also offers
+        // h2 upgrades over HTTP/1.1.
+        try await TestServer(tls: tls, protocols: [.http1_1]) { request in
             var response = MockResponse(rawProducer: { writer in
                 try await writer.write(switchingProtocols(to: request, answer) + frames())
                 guard !thenClose else { return }
