@@ -419,4 +419,91 @@ struct HTTP2ConnectionStateTests {
                 "authorization=secret", "accept=*/*",
             ])
     }
+
+    // MARK: Extended CONNECT (RFC 8441)
+
+    private static let tunnelFields = HTTPHeaders([
+        (":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "https"), (":authority", "a"),
+        (":path", "/chat"),
+    ])
+
+    @Test func extendedConnectWaitsForTheServerToEnableIt() throws {
+        var harness = StateHarness()
+        #expect(throws: HTTP2StreamFailure.self) {
+            try harness.state.openStream(
+                Self.tunnelFields, endStream: false, isHeadRequest: false, tunnel: true, &harness.effects)
+        }
+        #expect(harness.sent().isEmpty, "nothing goes out for a CONNECT the server cannot take")
+        var enabled = StateHarness(serverSettings: [.enableConnectProtocol(true)])
+        let id = try #require(
+            try enabled.state.openStream(
+                Self.tunnelFields, endStream: false, isHeadRequest: false, tunnel: true, &enabled.effects))
+        guard case .headers(_, let endStream, _, _)? = enabled.sent().last?.payload else {
+            Issue.record("no HEADERS")
+            return
+        }
+        #expect(!endStream, "the stream stays open from this side to carry the tunnel")
+        #expect(enabled.state.stream(id)?.phase == .open)
+    }
+
+    @Test func anAcceptedTunnelIgnoresContentLengthAndEndsLikeTCP() throws {
+        var harness = StateHarness(serverSettings: [.enableConnectProtocol(true)])
+        let id = try #require(
+            try harness.state.openStream(
+                Self.tunnelFields, endStream: false, isHeadRequest: false, tunnel: true, &harness.effects))
+        _ = harness.sent()
+        harness.receiveHead([(":status", "200"), ("content-length", "0")], on: id)
+        #expect(harness.state.isOpenTunnel(id))
+        harness.receive(.data(ByteBuffer([1, 2, 3, 4]), endStream: false), on: id)
+        #expect(harness.sent().isEmpty, "no content-length reset: a 2xx to CONNECT has no content")
+        harness.state.endSending(on: id, &harness.effects)
+        #expect(harness.sent().last?.payload == .data(ByteBuffer(), endStream: true))
+        harness.receive(.data(ByteBuffer(), endStream: true), on: id)
+        #expect(harness.state.stream(id)?.phase == .closed)
+        harness.state.release(id, &harness.effects)
+        #expect(harness.sent().isEmpty, "a stream both sides ended needs no RST_STREAM")
+    }
+
+    @Test func aRefusedTunnelIsAnOrdinaryResponse() throws {
+        var harness = StateHarness(serverSettings: [.enableConnectProtocol(true)])
+        let id = try #require(
+            try harness.state.openStream(
+                Self.tunnelFields, endStream: false, isHeadRequest: false, tunnel: true, &harness.effects))
+        harness.receiveHead([(":status", "404"), ("content-length", "10")], on: id)
+        #expect(!harness.state.isOpenTunnel(id))
+        harness.receive(.data(ByteBuffer([1, 2, 3]), endStream: true), on: id)
+        #expect(harness.sent().last?.payload == .rstStream(.protocolError), "its content-length holds")
+    }
+
+    @Test func withdrawingExtendedConnectIsAProtocolError() {
+        var harness = StateHarness(serverSettings: [.enableConnectProtocol(true)])
+        harness.receive(.settings([.enableConnectProtocol(false)]))
+        #expect(harness.state.lifecycle == .closed)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .protocolError)
+    }
+
+    @Test func anUpgradeRequestBecomesExtendedConnect() throws {
+        let request = HTTPRequest(
+            url: URL(string: "https://example.test/chat?room=1")!,
+            headers: [
+                "Upgrade": "WebSocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13", "Sec-WebSocket-Protocol": "chat",
+            ])
+        #expect(HTTP2Fields.upgradeProtocol(of: request) == "websocket")
+        #expect(
+            try HTTP2Fields.request(request).fields.map { "\($0.name)=\($0.value)" } == [
+                ":method=CONNECT", ":protocol=websocket", ":scheme=https", ":authority=example.test",
+                ":path=/chat?room=1", "sec-websocket-version=13", "sec-websocket-protocol=chat",
+            ])
+        var post = request
+        post.method = .post
+        #expect(HTTP2Fields.upgradeProtocol(of: post) == nil, "only a GET asks to switch")
+        var noConnection = request
+        noConnection.headers.remove("Connection")
+        #expect(HTTP2Fields.upgradeProtocol(of: noConnection) == nil, "Upgrade alone is not a request to switch")
+    }
 }

@@ -117,6 +117,7 @@ struct HTTP2FrameValidationTests {
             (.enablePush, 1, .protocolError),  // a server never enables push on a client
             (.initialWindowSize, 0x8000_0000, .flowControlError), (.initialWindowSize, .max, .flowControlError),
             (.maxFrameSize, 16_383, .protocolError), (.maxFrameSize, 16_777_216, .protocolError),
+            (.enableConnectProtocol, 2, .protocolError),  // RFC 8441 §3: only 0 or 1
         ])
     func invalidSettings(identifier: HTTP2Setting.Identifier, value: UInt32, code: HTTP2ErrorCode) {
         let payload = [UInt8(0), UInt8(identifier.rawValue)] + bigEndian(value)
@@ -130,6 +131,7 @@ struct HTTP2FrameValidationTests {
         let payload: [UInt8] =
             [0, 2, 0, 0, 0, 1] + [0, 4, 0x7F, 0xFF, 0xFF, 0xFF] + [0, 5, 0, 0, 0x40, 0] + [0, 5, 0, 0xFF, 0xFF, 0xFF]
             + [0xAB, 0xCD, 0xFF, 0xFF, 0xFF, 0xFF] + [0, 0, 0, 0, 0, 9] + [0, 2, 0, 0, 0, 0]
+            + [0, 8, 0, 0, 0, 1]
         let run = FrameRun(
             clientPreface + rawFrame(settings, stream: 0, payload), decoder: HTTP2FrameDecoder(role: .server))
         #expect(run.connectionError == nil)
@@ -138,7 +140,7 @@ struct HTTP2FrameValidationTests {
                 == .settings([
                     .enablePush(true), .initialWindowSize(0x7FFF_FFFF), .maxFrameSize(16_384),
                     .maxFrameSize(16_777_215),
-                    .enablePush(false),
+                    .enablePush(false), .enableConnectProtocol(true),
                 ]))
     }
 

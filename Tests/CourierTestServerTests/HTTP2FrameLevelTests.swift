@@ -77,7 +77,7 @@ struct HTTP2FrameLevelTests {
             settings?.payload
                 == .settings([
                     .maxConcurrentStreams(7), .initialWindowSize(1 << 20), .maxFrameSize(32_768),
-                    .headerTableSize(4096), .maxHeaderListSize(256 << 10),
+                    .headerTableSize(4096), .maxHeaderListSize(256 << 10), .enableConnectProtocol(true),
                 ]))
         #expect(try await client.nextFrame()?.payload == .settingsAck)
         try await client.send(HTTP2RawFrame.ping(0x0123_4567_89AB_CDEF).bytes)

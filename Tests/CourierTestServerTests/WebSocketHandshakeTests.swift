@@ -85,4 +85,31 @@ import Testing
         #expect(declined.extensions == nil)
         #expect(!declined.headers.contains("Sec-WebSocket-Extensions"))
     }
+
+    @Test func extendedConnectNeedsTheWebSocketProtocolAndVersion13() throws {
+        let headers: HTTPHeaders = ["Host": "server.example.com", "Sec-WebSocket-Version": "13"]
+        try ServerWebSocketHandshake.validateExtendedConnect(protocol: "websocket", headers: headers)
+        #expect(throws: ServerWebSocketHandshake.Rejection.self) {
+            try ServerWebSocketHandshake.validateExtendedConnect(protocol: "h2t", headers: headers)
+        }
+        #expect(throws: ServerWebSocketHandshake.Rejection.self) {
+            try ServerWebSocketHandshake.validateExtendedConnect(protocol: "websocket", headers: ["Host": "a"])
+        }
+        do {
+            try ServerWebSocketHandshake.validateExtendedConnect(
+                protocol: "websocket", headers: ["Sec-WebSocket-Version": "8"])
+            Issue.record("version 8 accepted")
+        } catch {
+            #expect(error.status.code == 426 && error.headers["Sec-WebSocket-Version"] == "13")
+        }
+    }
+
+    @Test func anHTTP2AnswerHasNoUpgradeFieldsAndNoAccept() {
+        var offered = Self.valid
+        offered.remove("Sec-WebSocket-Key")
+        offered["Sec-WebSocket-Protocol"] = "chat"
+        let answer = ServerWebSocketHandshake.answer(
+            key: nil, requestHeaders: offered, subprotocol: "chat", deflate: true)
+        #expect(answer.headers.fields.map(\.name) == ["Sec-WebSocket-Protocol"])
+    }
 }

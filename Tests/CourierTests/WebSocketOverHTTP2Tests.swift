@@ -21,7 +21,9 @@ struct WebSocketOverHTTP2Tests {
         }
     }
 
-    @Test("The socket is one stream: its connection carries other calls meanwhile and stays pooled", arguments: transports)
+    @Test(
+        "The socket is one stream: its connection carries other calls meanwhile and stays pooled", arguments: transports
+    )
     func sharesTheConnection(_ transport: Transport) async throws {
         try await withTimeout(.seconds(20)) {
             let server = try await server(transport)
