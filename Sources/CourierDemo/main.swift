@@ -156,11 +156,14 @@ do {
 }
 await broken.shutdown()
 
-// 9. A WebSocket: echoed messages (permessage-deflate negotiated), then the closing handshake.
+// 9. A WebSocket: echoed messages (permessage-deflate negotiated), then the closing handshake;
+// once upgraded from HTTP/1.1, once as a stream of an HTTP/2 connection (RFC 8441, h2c).
 func webSocketEcho(_ client: HTTPClient) async throws {
-    let sockets = try await TestServer { _ in .webSocketEcho }
+    let sockets = try await TestServer(protocols: [.http2, .http1_1]) { _ in .webSocketEcho }
     let socket = try await client.webSocket(HTTPRequest(url: URL(string: "ws://127.0.0.1:\(sockets.port)/echo")!))
-    print("WebSocket ws://127.0.0.1:\(sockets.port)/echo open, compressed: \(socket.isCompressed)")
+    print(
+        "WebSocket ws://127.0.0.1:\(sockets.port)/echo open over \(socket.response.version) "
+            + "(\(socket.response.status.code)), compressed: \(socket.isCompressed)")
     var replies = socket.messages.makeAsyncIterator()
     for message in [WebSocketMessage.text("Hello, WebSocket!"), .binary([0xCA, 0xFE, 0xBA, 0xBE])] {
         try await socket.send(message)
@@ -171,6 +174,7 @@ func webSocketEcho(_ client: HTTPClient) async throws {
     await sockets.shutdown()
 }
 try await webSocketEcho(client)
+try await webSocketEcho(priorKnowledge)
 
 await server.shutdown()
 await client.shutdown()
