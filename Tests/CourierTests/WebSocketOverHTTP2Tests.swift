@@ -50,6 +50,43 @@ struct WebSocketOverHTTP2Tests {
         }
     }
 
+    @Test(
+        "Sockets closed or dropped give their streams back: many in turn never reach the stream limit",
+        arguments: transports)
+    func streamsAreReturned(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(30)) {
+            var http2 = HTTP2Options()
+            http2.maxConcurrentStreams = 3
+            let server = try await server(transport, http2: http2)
+            defer { Task { await server.shutdown() } }
+            let client = transport.client()
+            for round in 0..<12 {
+                let socket = try await client.webSocket(HTTPRequest(url: url(transport, server)))
+                try await socket.send(.text("round \(round)"))
+                var iterator = socket.messages.makeAsyncIterator()
+                #expect(try await iterator.next() == .text("round \(round)"))
+                if round.isMultiple(of: 2) {
+                    try await socket.close()
+                    #expect(try await iterator.next() == nil)
+                } else {
+                    socket.cancel()
+                }
+            }
+            // Each lease goes back to the pool as its socket's stream closes, which a cancelled
+            // socket does in the background.
+            #expect(await eventually { await client.idleConnectionCount == 1 })
+            // Three more at once fill the limit exactly: nothing from the rounds is still held.
+            let sockets = try await withThrowingTaskGroup(of: WebSocket.self) { group in
+                for _ in 0..<3 {
+                    group.addTask { try await client.webSocket(HTTPRequest(url: url(transport, server))) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(sockets.count == 3 && server.connectionCount == 1)
+            for socket in sockets { try await socket.close() }
+        }
+    }
+
     @Test("A message far larger than the stream's flow-control windows goes both ways", arguments: transports)
     func flowControl(_ transport: Transport) async throws {
         try await withTimeout(.seconds(30)) {

@@ -77,7 +77,7 @@ extension HTTP2ServerConnection {
             }
             state.lastClientStreamID = streamID
             if let last = state.goAwayLastStreamID, streamID > last { return nil }
-            return state.streams.count < options.maxConcurrentStreams
+            return state.streams.values.count { !$0.isClosedTunnel } < options.maxConcurrentStreams
         }
         guard let opening else { return }
         guard opening else { return reset(streamID, .refusedStream) }

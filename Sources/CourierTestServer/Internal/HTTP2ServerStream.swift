@@ -51,6 +51,13 @@ struct HTTP2ServerStream {
         }
     }
 
+    /// A tunnel that both sides have ended, kept only until its session lets go: closed, and no
+    /// longer counted against SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2).
+    var isClosedTunnel: Bool {
+        guard let tunnel else { return false }
+        return tunnel.ended && tunnel.serverEnded
+    }
+
     /// Whether the server may still send frames on it.
     var isResponding: Bool {
         switch phase {
