@@ -96,7 +96,7 @@ struct WebSocketOverHTTP2Tests {
             defer { Task { await server.shutdown() } }
             let client = transport.client { $0.webSocket.compression = false }
             let socket = try await client.webSocket(HTTPRequest(url: url(transport, server)))
-            let large = WebSocketMessage.binary((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            let large = WebSocketMessage.binary((0..<(512 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             try await socket.send(large)
             var iterator = socket.messages.makeAsyncIterator()
             #expect(try await iterator.next() == large)
