@@ -163,4 +163,29 @@ struct HTTP2FrameLevelTests {
         client.close()
         await server.shutdown()
     }
+
+    @Test(
+        "A :protocol the server did not enable, or without CONNECT, resets the stream with PROTOCOL_ERROR",
+        arguments: [(false, "CONNECT"), (true, "GET")])
+    func malformedExtendedConnectIsReset(enabled: Bool, method: String) async throws {
+        var options = HTTP2Options()
+        options.enablesConnectProtocol = enabled
+        let server = try await TestServer(protocols: [.http2], http2: options)
+        server.enqueue(.webSocketEcho)
+        let client = try await RawClient(port: server.port)
+        let request = HTTP2RawFrame.headers(
+            streamID: 1,
+            fields: [
+                (":method", method), (":protocol", "websocket"), (":scheme", "http"), (":path", "/ws"),
+                (":authority", "x"), ("sec-websocket-version", "13"),
+            ], endStream: false)
+        try await client.send(
+            HTTP2ConnectionPreface.bytes + Self.clientSettings + HTTP2RawFrame.settings([], ack: true).bytes
+                + request.bytes)
+        let reset = try await client.frame { $0.streamID == 1 }
+        #expect(reset?.payload == .rstStream(.protocolError))
+        #expect(server.requestCount == 0)
+        client.close()
+        await server.shutdown()
+    }
 }
