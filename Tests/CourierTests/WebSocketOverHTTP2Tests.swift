@@ -47,6 +47,8 @@ struct WebSocketOverHTTP2Tests {
             #expect(try await iterator.next() == nil)
             #expect(try await client.send(HTTPRequest(url: server.url("/after"))).body.string() == "plain")
             #expect(server.connectionCount == 1)
+            // A clean close is END_STREAM both ways (RFC 8441 §5): the server saw no reset.
+            #expect(server.http2ErrorFramesReceived.isEmpty)
         }
     }
 

@@ -14,14 +14,15 @@ enum HTTP2Fields {
     private static let upgradeOnly: Set<String> = ["sec-websocket-key"]
 
     /// The protocol a request asks to switch to the HTTP/1.1 way, a GET with `Upgrade` and
-    /// `Connection: upgrade`, which HTTP/2 carries as extended CONNECT's `:protocol` (RFC 8441
-    /// §4): the first token the Upgrade field offers, lowercased as the registry spells them.
+    /// `Connection: upgrade`, when HTTP/2 carries the switch as extended CONNECT's `:protocol`
+    /// (RFC 8441 §4): `websocket`, the one protocol defined for it. Other upgrades (h2c, TLS)
+    /// mean something only to one HTTP/1.1 connection and are dropped with its other fields.
     static func upgradeProtocol(of request: HTTPRequest) -> String? {
         guard request.method == .get, request.body == nil,
-            request.headers.containsToken("upgrade", in: "connection"), let upgrade = request.headers["upgrade"]
+            request.headers.containsToken("upgrade", in: "connection"),
+            request.headers.containsToken("websocket", in: "upgrade")
         else { return nil }
-        var tokens = ListElements(upgrade)
-        return tokens.next().map { lowercased($0) }
+        return "websocket"
     }
 
     /// The request's fields for a HEADERS frame: `:method`, `:scheme`, `:authority` (the Host

@@ -51,20 +51,13 @@ final class HTTP2StreamTunnel: ByteStream {
         return copied
     }
 
-    /// Waits for the stream's and the connection's send windows. A deadline that passes throws
-    /// `ReactorError.timedOut`, as a socket's write does.
+    /// Waits for the stream's and the connection's send windows, as a request body does: past
+    /// the deadline it is `.timeout(.write)`, and a connection whose writer is stuck behind a
+    /// peer that stopped reading is closed rather than left in the pool.
     func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
-        let id = self.id
+        let timeout = IOTimeout(deadline.map { $0 - .now })
         for part in [first, second] where !part.isEmpty {
-            var offset = 0
-            do {
-                _ = try await connection.wait(.write(id), timeout: IOTimeout(nil, callDeadline: deadline)) {
-                    state, effects throws(HTTP2StreamFailure) -> Bool? in
-                    try state.send(part, offset: &offset, endStream: false, on: id, &effects) ? true : nil
-                }
-            } catch let failure as HTTP2StreamFailure {
-                throw failure.error(stream: id, peer: connection.peer, phase: .request)
-            }
+            try await connection.send(part, endStream: false, on: id, timeout: timeout)
         }
     }
 

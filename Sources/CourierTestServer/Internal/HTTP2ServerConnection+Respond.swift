@@ -48,9 +48,11 @@ extension HTTP2ServerConnection {
             try ServerWebSocketHandshake.validateExtendedConnect(
                 protocol: request.connectProtocol, headers: request.headers)
         } catch {
-            return try await send(
+            try await send(
                 MockResponse(status: error.status, headers: error.headers, body: error.reason), to: request,
                 on: streamID)
+            withState { $0.finishResponding(streamID) }
+            return
         }
         let answer = ServerWebSocketHandshake.answer(
             key: nil, requestHeaders: request.headers, subprotocol: script.subprotocol, deflate: script.deflate)
@@ -64,10 +66,10 @@ extension HTTP2ServerConnection {
         let socket = ServerWebSocket(request: request, answer: answer, stream: tunnel, buffer: ReceiveBuffer())
         await withTaskCancellationHandler {
             await script.run(on: socket)
+            await tunnel.finish(within: ServerWebSocket.closeTimeout)
         } onCancel: {
             tunnel.interrupt()
         }
-        tunnel.close()
     }
 
     /// The response head: `:status`, then the scripted fields without HTTP/1.1's connection

@@ -107,6 +107,23 @@ final class HTTP2ServerTunnel: ByteStream {
         }
     }
 
+    /// Ends the stream once the session is done. A server that ended its side waits, at most
+    /// `limit`, for the client to end its own, as a TCP close waits for the peer's FIN, so that a
+    /// clean close is END_STREAM both ways (RFC 8441 §5); what the client sends meanwhile is
+    /// dropped. Otherwise, or at the limit, the stream is reset.
+    func finish(within limit: Duration) async {
+        if connection.withState({ $0.streams[streamID]?.tunnel?.serverEnded == true }) {
+            let timer = Task { [self] in
+                try await Task.sleep(for: limit)
+                interrupt()
+            }
+            var drain = ReceiveBuffer()
+            while let count = try? await read(into: &drain, deadline: nil), count > 0 { drain.skip(count) }
+            timer.cancel()
+        }
+        close()
+    }
+
     /// Ends the stream: cleanly if both sides have ended it, else with RST_STREAM(CANCEL).
     func close() {
         let ended = connection.withState { state in
