@@ -217,7 +217,7 @@ struct HTTP2ConnectionStateTests {
         #expect(harness.state.stream(id)?.receiveWindow == 1000 - 900 + 900)
     }
 
-    @Test func bufferedPayloadsAreJoinedUpToTheCap() throws {
+    @Test func bufferedPayloadsAreCopiedIntoSegmentsTakenWhole() throws {
         var configuration = HTTP2Configuration()
         configuration.streamWindowSize = 1 << 20
         var harness = StateHarness(configuration: configuration)
@@ -233,31 +233,36 @@ struct HTTP2ConnectionStateTests {
             sizes.append(chunk.count)
             bytes += Array(chunk)
         }
-        #expect(sizes == [HTTP2StreamState.maxJoinedChunk, (20 << 14) - HTTP2StreamState.maxJoinedChunk])
+        let segment = HTTP2BodyBuffer.segmentSize
+        #expect(sizes == [segment, segment, segment, (20 << 14) - 3 * segment])
         #expect(bytes == (0..<20).flatMap { [UInt8](repeating: UInt8($0), count: 16 << 10) })
     }
 
-    /// A consumer that always lags one payload behind must not keep the payloads it took.
-    @Test func takenPayloadsAreNotKeptWhileTheConsumerLags() throws {
+    @Test func aSmallBodyCostsASmallSegment() {
+        var buffer = HTTP2BodyBuffer()
+        buffer.append(ByteBuffer([1, 2, 3]), expected: 3)
+        #expect(buffer.count == 3)
+        let chunk = buffer.take()
+        #expect(chunk.map(Array.init) == [1, 2, 3])
+        #expect(chunk?.storage.capacity ?? 0 < 64, "sized for the body, not for a segment")
+        #expect(buffer.take() == nil && buffer.isEmpty)
+    }
+
+    /// The stream keeps copies, never the slices of the read buffer it was handed, so the
+    /// connection's next read can reuse that buffer however far behind the consumer is.
+    @Test func payloadsAreCopiedOutOfTheReadBuffer() throws {
         var harness = StateHarness()
         let id = try #require(try harness.open())
         harness.receiveHead([(":status", "200")], on: id)
-        let payload = ByteBuffer([UInt8](repeating: 1, count: 200 << 10))
-        harness.receive(.data(payload, endStream: false), on: id)
-        for _ in 0..<300 {
-            harness.receive(.data(payload, endStream: false), on: id)
-            guard case .data(let chunk)? = try harness.state.takeBody(on: id, &harness.effects) else {
-                Issue.record("no data")
-                return
-            }
-            #expect(chunk.count == 200 << 10)
-            _ = harness.sent()
+        let readBuffer = [UInt8](repeating: 1, count: 256 << 10)
+        harness.receive(.data(ByteBuffer(storage: readBuffer, range: 0..<(32 << 10)), endStream: false), on: id)
+        guard case .data(let chunk)? = try harness.state.takeBody(on: id, &harness.effects) else {
+            Issue.record("no data")
+            return
         }
-        let stream = try #require(harness.state.stream(id))
-        #expect(stream.chunks.count - stream.chunkIndex == 1)
-        #expect(stream.chunks.count <= 130)
-        let taken = stream.chunks[..<stream.chunkIndex]
-        #expect(taken.allSatisfy { $0.count == 0 })
+        #expect(chunk.count == 32 << 10)
+        let readAddress = readBuffer.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(chunk.storage.withUnsafeBufferPointer { $0.baseAddress } != readAddress)
     }
 
     @Test func goAwayRefusesStreamsAboveTheLastAndLetsTheOthersFinish() throws {
@@ -505,5 +510,10 @@ struct HTTP2ConnectionStateTests {
         var noConnection = request
         noConnection.headers.remove("Connection")
         #expect(HTTP2Fields.upgradeProtocol(of: noConnection) == nil, "Upgrade alone is not a request to switch")
+        var h2c = request
+        h2c.headers["Upgrade"] = "h2c"
+        #expect(HTTP2Fields.upgradeProtocol(of: h2c) == nil, "only websocket switches over HTTP/2")
+        #expect(try HTTP2Fields.request(h2c).fields.first?.value == "GET")
+        #expect(try !HTTP2Fields.request(h2c).contains("upgrade"))
     }
 }

@@ -315,6 +315,9 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
                     return state.lifecycle != .closed
                 }
             }
+            // Streams copy DATA out (see HTTP2BodyBuffer) and header blocks are decoded at once:
+            // the next read reuses the buffer.
+            buffer.reclaimLent()
             perform(&effects)
         }
         perform(&effects)

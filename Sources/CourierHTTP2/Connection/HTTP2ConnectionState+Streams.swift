@@ -112,7 +112,7 @@ extension HTTP2ConnectionState {
     /// more only as fast as the exchange reads.
     mutating func takeBody(on id: UInt32, _ effects: inout HTTP2Effects) throws(HTTP2StreamFailure) -> BodyRead? {
         guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
-        if let chunk = streams[id]!.takeChunk() {
+        if let chunk = streams[id]!.body.take() {
             if let increment = streams[id]!.consumed(chunk.count) {
                 queue(HTTP2Frame(streamID: id, payload: .windowUpdate(increment: UInt32(increment))))
                 wakeWriter(&effects)

@@ -232,7 +232,8 @@ struct HTTP2ConnectionState {
         streams[id]!.receiveWindow -= flowLength
         streams[id]!.unacknowledged += flowLength - bytes.count
         if !bytes.isEmpty {
-            streams[id]!.chunks.append(bytes)
+            let expected = streams[id]!.declaredLength.map { $0 - streams[id]!.receivedLength }
+            streams[id]!.body.append(bytes, expected: expected)
             streams[id]!.receivedLength += bytes.count
         }
         if let declared = streams[id]!.declaredLength, streams[id]!.receivedLength > declared {

@@ -47,9 +47,8 @@ struct HTTP2StreamState {
     var interimCount = 0
     var finalHead: ResponseHead?
     var finalHeadTaken = false
-    /// DATA payloads not taken yet, from `chunkIndex` on.
-    var chunks: [ByteBuffer] = []
-    var chunkIndex = 0
+    /// Body bytes not taken yet.
+    var body = HTTP2BodyBuffer()
     var declaredLength: Int?
     var receivedLength = 0
     var endStreamReceived = false
@@ -123,44 +122,7 @@ struct HTTP2StreamState {
 
     // MARK: Body data
 
-    var hasBufferedData: Bool { chunkIndex < chunks.count }
-
-    /// The next DATA payload the exchange has not taken.
-    /// The body bytes buffered, as one chunk: several DATA payloads (servers send 8 or 16 KiB
-    /// each) are joined up to ``maxJoinedChunk``, since one copy costs far less than one more
-    /// trip through the consumer's read (a wait, a lock, a body-source hop) per payload.
-    mutating func takeChunk() -> ByteBuffer? {
-        guard chunkIndex < chunks.count else { return nil }
-        var end = chunkIndex + 1
-        var total = chunks[chunkIndex].count
-        while end < chunks.count, total + chunks[end].count <= HTTP2StreamState.maxJoinedChunk {
-            total += chunks[end].count
-            end += 1
-        }
-        let chunk: ByteBuffer
-        if end == chunkIndex + 1 {
-            chunk = chunks[chunkIndex]
-        } else {
-            var joined: [UInt8] = []
-            joined.reserveCapacity(total)
-            for index in chunkIndex..<end { chunks[index].withUnsafeBytes { joined.append(contentsOf: $0) } }
-            chunk = ByteBuffer(joined)
-        }
-        // Taken payloads must not stay referenced: each may hold a whole read buffer, and a
-        // consumer that never quite catches up would otherwise keep the download in memory.
-        for index in chunkIndex..<end { chunks[index] = ByteBuffer() }
-        chunkIndex = end
-        if chunkIndex == chunks.count {
-            chunks.removeAll(keepingCapacity: true)
-            chunkIndex = 0
-        } else if chunkIndex > 64 && chunkIndex * 2 > chunks.count {
-            chunks.removeFirst(chunkIndex)
-            chunkIndex = 0
-        }
-        return chunk
-    }
-
-    static let maxJoinedChunk = 256 << 10
+    var hasBufferedData: Bool { !body.isEmpty }
 
     /// Counts `count` octets consumed; returns the increment for a stream WINDOW_UPDATE once
     /// half the window has been consumed, and nil while it is not worth one or the server is

@@ -80,6 +80,13 @@ package struct ReceiveBuffer {
         readerIndex += count
     }
 
+    /// Lets the next read write into the storage again: the caller has let go of (or copied)
+    /// every chunk it took. Were a chunk still held, that write would copy the storage first
+    /// (arrays copy on write), never change the chunk: this only saves the fresh storage.
+    package mutating func reclaimLent() {
+        lent = false
+    }
+
     /// Consumes `count` bytes and returns them, lending storage for large chunks.
     package mutating func take(_ count: Int) -> ByteBuffer {
         precondition(count <= readableCount, "take past the readable bytes")

@@ -1,0 +1,52 @@
+import CourierCore
+
+/// The body bytes of one stream that arrived and were not taken yet.
+///
+/// DATA payloads are copied in as they arrive, so that nothing keeps the connection's read
+/// buffer and every read reuses it. Lent payloads used to pin it, and each read then took a fresh
+/// 256 KiB buffer: above glibc's mmap threshold, so each was mapped, faulted in and unmapped,
+/// which cost most of a download's CPU. The copies go into segments of at most
+/// ``segmentSize``, under that threshold, and the consumer takes a segment whole: one copy per
+/// byte, as joining lent payloads into larger chunks made before.
+struct HTTP2BodyBuffer {
+    /// Large enough that a fast download costs few trips through the consumer's read, small
+    /// enough for the allocator to recycle heap memory rather than map pages.
+    static let segmentSize = 96 << 10
+
+    /// Full segments, then the one being filled; the first is the next taken.
+    private var segments: [[UInt8]] = []
+    /// Bytes held.
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Copies `bytes` in. `expected` is how many more body bytes the stream will carry, when
+    /// known: a segment is sized for what will fill it, so a small body costs a small allocation.
+    mutating func append(_ bytes: ByteBuffer, expected: Int?) {
+        var offset = 0
+        while offset < bytes.count {
+            if segments.last.map({ $0.count >= HTTP2BodyBuffer.segmentSize }) ?? true {
+                let wanted = expected ?? (bytes.count >= 4096 ? HTTP2BodyBuffer.segmentSize : 0)
+                var segment: [UInt8] = []
+                segment.reserveCapacity(min(HTTP2BodyBuffer.segmentSize, max(wanted, bytes.count - offset)))
+                segments.append(segment)
+            }
+            let last = segments.count - 1
+            let room = HTTP2BodyBuffer.segmentSize - segments[last].count
+            let copied = min(room, bytes.count - offset)
+            bytes.withUnsafeBytes { raw in
+                segments[last].append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + copied)]))
+            }
+            offset += copied
+        }
+        count += bytes.count
+    }
+
+    /// The oldest segment, full or not, or nil when nothing is held.
+    mutating func take() -> ByteBuffer? {
+        guard !segments.isEmpty else { return nil }
+        let segment = segments.removeFirst()
+        count -= segment.count
+        return ByteBuffer(segment)
+    }
+}
