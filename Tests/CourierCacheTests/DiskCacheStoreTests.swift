@@ -1,5 +1,6 @@
 import CourierCache
 import CourierCore
+import Dispatch
 import FoundationEssentials
 import Testing
 
@@ -287,6 +288,37 @@ struct DiskCacheStoreTests {
                 #expect(try await store.size() == 0)
                 #expect(directoryListing(nested) == ["journal"])
                 #expect(throws: DiskCacheStoreError.self) { try DiskCacheStore(directory: nested, maxSize: 0) }
+            }
+        }
+    }
+
+    @Test("A cancelled reader stops waiting for a busy pool at once")
+    func cancelledReader() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withTimeout {
+                let pool = BlockingWorkPool(threads: 1)
+                let store = try DiskCacheStore(
+                    directory: directory, maxSize: 1 << 20, compactionThreshold: 2000, pool: pool)
+                try await store.put("k", metadata: "m", body: bytes(100))
+                let snapshot = try #require(try await store.snapshot(for: "k"))
+                // The pool's one thread is busy until the test lets it go (or 5 s pass).
+                let release = DispatchSemaphore(value: 0)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { release.signal() }
+                pool.submit { release.wait() }
+                let reader = Task { try await snapshot.readBody(from: 0, maxLength: 100) }
+                let opener = Task { try await store.snapshot(for: "k") }
+                // Nothing to await for "both wait on the pool now"; a moment makes that the likely
+                // case, and a cancellation before they got there must end them at once too.
+                try await Task.sleep(for: .milliseconds(20))
+                let cancelledAt = ContinuousClock.now
+                reader.cancel()
+                opener.cancel()
+                await #expect(throws: CancellationError.self) { try await reader.value }
+                await #expect(throws: CancellationError.self) { try await opener.value }
+                #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+                release.signal()
+                #expect(try await snapshot.readBody(from: 0, maxLength: 100) == bytes(100))
+                await snapshot.close()
             }
         }
     }

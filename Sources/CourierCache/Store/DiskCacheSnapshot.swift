@@ -23,7 +23,9 @@ final class DiskCacheSnapshot: CacheSnapshot {
             return []
         }
         let body = self.body
-        return try await pool.run {
+        // A read holds nothing once it ends, so a cancelled caller need not wait for a busy
+        // pool to reach it: the read finishes (or never starts) on its own.
+        return try await pool.runAbandoningOnCancel {
             try body.withDescriptor { fd throws(DiskCacheStoreError) in
                 try FileSystem.read(fd, body.path, at: offset, maxLength: length)
             }

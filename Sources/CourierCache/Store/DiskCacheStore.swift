@@ -70,7 +70,8 @@ package actor DiskCacheStore: CacheStore {
         for _ in 0..<3 {
             guard let entry = index.entries[key] else { return nil }
             let files = self.files
-            switch try await pool.run({ try files.open(key, entry) }) {
+            // Abandoned on cancellation: a snapshot opened for nobody closes its file when dropped.
+            switch try await pool.runAbandoningOnCancel({ try files.open(key, entry) }) {
             case .snapshot(let metadata, let body):
                 if let record = index.recordRead(key) {
                     enqueue(CacheIndex.Changes(records: [record], rewriteJournal: index.compactionDue), to: journal)
