@@ -62,6 +62,29 @@ struct DiskCacheStoreTests {
         }
     }
 
+    @Test("While a new body streams in, readers get the committed entry until the commit")
+    func readersDuringStreamingWrite() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withTimeout {
+                let store = try DiskCacheStore(directory: directory, maxSize: 1 << 20)
+                try await store.put("k", metadata: "old", body: bytes(50_000, seed: 1))
+                let editor = try #require(try await store.edit("k"))
+                try await editor.writeMetadata(Array("new".utf8))
+                for round in 0..<4 {
+                    try await editor.appendBody(bytes(40_000, seed: UInt8(round)))
+                    let during = try #require(try await store.read("k"))
+                    #expect(during.metadata == "old")
+                    #expect(during.body == bytes(50_000, seed: 1))
+                }
+                let held = try #require(try await store.snapshot(for: "k"))
+                try await editor.commit()
+                #expect(try await store.read("k")?.body == (0..<4).flatMap { bytes(40_000, seed: UInt8($0)) })
+                #expect(try await held.readAll() == bytes(50_000, seed: 1))
+                await held.close()
+            }
+        }
+    }
+
     @Test("Removing an entry leaves an open snapshot readable, and the entry gone")
     func removeWithOpenSnapshot() async throws {
         try await withTemporaryDirectory { directory in
