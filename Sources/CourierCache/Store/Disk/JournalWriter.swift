@@ -72,21 +72,30 @@ final class JournalWriter: Sendable {
                     appended += bytes
                     waiting.append(ticket)
                 case .rewrite(let bytes):
-                    complete(
-                        waiting, with: Result { () throws(DiskCacheStoreError) in try append(appended, to: currentFD) })
+                    append(appended, to: currentFD, completing: waiting)
                     (appended, waiting) = ([], [])
-                    let rewritten = Result { () throws(DiskCacheStoreError) in try rewrite(bytes, replacing: currentFD)
+                    do {
+                        currentFD = try rewrite(bytes, replacing: currentFD)
+                        ticket.complete(.success(()))
+                    } catch {
+                        ticket.complete(.failure(error))
                     }
-                    if case .success(let newFD) = rewritten { currentFD = newFD }
-                    ticket.complete(rewritten.map { _ in () })
                 }
             }
-            complete(waiting, with: Result { () throws(DiskCacheStoreError) in try append(appended, to: currentFD) })
+            append(appended, to: currentFD, completing: waiting)
             if currentFD != fd { state.withLock { $0.fd = currentFD } }
         }
     }
 
-    private func complete(_ tickets: [JournalTicket], with result: Result<Void, DiskCacheStoreError>) {
+    /// Appends the records of `tickets` together and completes them with the outcome.
+    private func append(_ bytes: [UInt8], to fd: Int32, completing tickets: [JournalTicket]) {
+        let result: Result<Void, DiskCacheStoreError>
+        do {
+            try append(bytes, to: fd)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
         for ticket in tickets { ticket.complete(result) }
     }
 
