@@ -376,6 +376,14 @@ struct DiskCacheStoreTests {
                     }
                     try await group.waitForAll()
                 }
+                // The journal was written in the order the index changed: replaying it gives
+                // the same entries.
+                let reopened = try DiskCacheStore(directory: directory, maxSize: 1 << 20)
+                #expect(try await reopened.openingReport().rebuiltFromDirectory == false)
+                #expect(try await reopened.size() == store.size())
+                for key in ["k0", "k1", "k2"] {
+                    #expect(try await reopened.read(key)?.metadata == store.read(key)?.metadata)
+                }
             }
         }
     }
