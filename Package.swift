@@ -65,7 +65,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Writes, replaces and removes disk-cache entries until killed: the crash-safety test
+        // (CourierCacheTests, ProcessWideDiskCacheCrashTests) runs it and kills it mid-write.
+        .executableTarget(
+            name: "CourierCacheTorture", dependencies: ["CourierCache", "CourierCore"], swiftSettings: swiftSettings),
+
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CourierCacheTests", dependencies: ["CourierCache", "CourierCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CourierTransportTests",
             dependencies: ["CourierTransport", "CourierTestServer"],

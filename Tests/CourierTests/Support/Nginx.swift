@@ -1,3 +1,4 @@
+import CourierCore
 import CourierTestServer
 import CourierTransport
 import Glibc

@@ -1,10 +1,16 @@
 import Dispatch
 import Synchronization
 
-/// A few dedicated threads for calls that block: `getaddrinfo`, file reads.
+/// A few dedicated threads for calls that block: `getaddrinfo`, file reads, the cache's files.
 ///
 /// Neither the reactor nor the cooperative pool (two threads on a two-core machine) may block,
 /// so such work is queued here and its caller suspends on a continuation until it finishes.
+///
+/// It lives in Core because both Transport (DNS, TLS trust stores, file bodies) and Cache use
+/// it, and Cache must not depend on Transport. Core cannot reach pthreads, so each worker is a
+/// Dispatch serial queue whose one job is the worker's endless loop: a queue of our own targets
+/// libdispatch's overcommit root queue, which hands that job a thread of its own (never one of
+/// the cooperative pool's), and since the job never returns the thread stays the pool's.
 package final class BlockingWorkPool: Sendable {
     package static let shared = BlockingWorkPool(threads: 2)
 
@@ -52,18 +58,18 @@ package final class BlockingWorkPool: Sendable {
         }
     }
 
-    private func submit(_ work: @escaping @Sendable () -> Void) {
+    /// Queues `work` for a pool thread without waiting for it: for work whose caller is not
+    /// suspended on it (the disk cache's journal writer drains its queue this way).
+    package func submit(_ work: @escaping @Sendable () -> Void) {
         let startThreads = queue.withLock { queue in
             queue.work.append(work)
             defer { queue.started = true }
             return !queue.started
         }
         if startThreads {
-            let running = (0..<threadCount).count { index in
-                (try? ReactorThread.start(name: "courier-block-\(index)") { [self] in workLoop() }) != nil
+            for index in 0..<threadCount {
+                DispatchQueue(label: "courier-block-\(index)").async { [self] in workLoop() }
             }
-            // Out of threads: the work waits in the queue and the next submission tries again.
-            if running == 0 { queue.withLock { $0.started = false } }
         }
         available.signal()
     }

@@ -1,0 +1,49 @@
+/// An entry whose body follows from its metadata, so a reader can check it is whole:
+/// `seed=<seed> size=<size> revision=<n>`, and a body of `size` bytes drawn from `seed`.
+///
+/// The crash-safety test has its own copy of this recipe (Tests/CourierCacheTests/Support);
+/// the two must agree.
+struct TortureEntry: Equatable {
+    static let maxSize = 1 << 20
+
+    var seed: UInt64
+    var size: Int
+    var revision: Int
+
+    var metadata: [UInt8] { Array("seed=\(seed) size=\(size) revision=\(revision)".utf8) }
+
+    /// Eight bytes per draw, so that a debug build makes 150 KB in about a millisecond.
+    var body: [UInt8] {
+        var random = SplitMix64(seed: seed)
+        let words = (0..<(size + 7) / 8).map { _ in random.next().littleEndian }
+        return words.withUnsafeBytes { Array($0.prefix(size)) }
+    }
+}
+
+extension TortureEntry {
+    init?(metadata: [UInt8]) {
+        let fields = String(decoding: metadata, as: UTF8.self).split(separator: " ")
+        guard fields.count == 3, fields[0].hasPrefix("seed="), fields[1].hasPrefix("size="),
+            fields[2].hasPrefix("revision="), let seed = UInt64(fields[0].dropFirst(5)),
+            let size = Int(fields[1].dropFirst(5)), let revision = Int(fields[2].dropFirst(9))
+        else { return nil }
+        self.init(seed: seed, size: size, revision: revision)
+    }
+}
+
+/// Steele, Lea and Flood's SplitMix64: small, fast, and the same sequence for the same seed.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
