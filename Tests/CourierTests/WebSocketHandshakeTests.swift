@@ -79,6 +79,42 @@ struct WebSocketHandshakeTests {
         }
     }
 
+    /// Copies the response without what it handed over, as an interceptor that rebuilds responses would.
+    private struct Rebuild: Interceptor {
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            let response = try await chain.proceed(request)
+            return HTTPResponse(
+                status: response.status, headers: response.headers, version: response.version, request: request)
+        }
+    }
+
+    @Test(
+        "An interceptor that replaces the accepting response fails the handshake and frees what it switched",
+        arguments: [Transport.http1, .h2c])
+    func replacedResponse(_ transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await transport.server { _ in .webSocketEcho }
+            defer { Task { await server.shutdown() } }
+            let client = transport.client { $0.interceptors = [Rebuild()] }
+            let url = URL(string: "ws://127.0.0.1:\(server.port)/")!
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.webSocket(HTTPRequest(url: url))
+            }
+            #expect(error?.kind == .webSocketHandshakeFailed)
+            #expect(error?.message.contains("an interceptor replaced the response") == true)
+            if transport.multiplexes {
+                // The stream is reset; the connection goes on serving calls.
+                #expect(await eventually { server.http2ErrorFramesReceived.count == 1 })
+                #expect(server.http2ErrorFramesReceived == [HTTP2ErrorFrame(.rstStream, streamID: 1, code: .cancel)])
+                #expect(await eventually { await client.idleConnectionCount == 1 })
+            } else {
+                // The upgraded connection left the pool and is closed.
+                await server.connectionsClosed()
+                #expect(await client.openConnectionCount == 0)
+            }
+        }
+    }
+
     @Test("A compressed message that inflates past maxMessageSize is 1009")
     func deflateBomb() async throws {
         try await withTimeout(.seconds(20)) {
