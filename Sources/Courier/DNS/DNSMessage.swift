@@ -1,0 +1,148 @@
+import CourierCore
+
+/// The DNS wire format (RFC 1035 §4) as DNS over HTTPS carries it (RFC 8484): a query for one
+/// name and record type, and the addresses in an answer.
+///
+/// The answer is untrusted input: every length is checked against the message, compressed names
+/// are skipped without following their pointers, and a malformed message is an error, never a
+/// crash or a partial answer.
+package enum DNSMessage {
+    /// The record types asked for.
+    package enum RecordType: UInt16, Sendable {
+        case a = 1
+        case aaaa = 28
+
+        /// The length of one address of this type.
+        var addressLength: Int { self == .a ? 4 : 16 }
+    }
+
+    /// What a response says about the query.
+    package struct Answer: Equatable, Sendable {
+        /// The addresses of the asked type, in textual form, in the order the answer lists them.
+        package var addresses: [String]
+        /// The smallest TTL among those records, in seconds; nil when there are none.
+        package var ttl: UInt32?
+
+        package init(addresses: [String], ttl: UInt32?) {
+            self.addresses = addresses
+            self.ttl = ttl
+        }
+    }
+
+    /// Why a response cannot be used.
+    package enum Failure: Error, Equatable, Sendable {
+        /// The message breaks the wire format: the words say where.
+        case malformed(String)
+        /// The server answered with this RCODE (RFC 1035 §4.1.1; 3 is "no such name").
+        case rcode(UInt8)
+    }
+
+    /// A query for `name`, `type`, class IN, recursion desired, with an ID of 0, as RFC 8484 §4.1
+    /// asks so that HTTP caches can share answers.
+    ///
+    /// - Throws: `.malformed` for a name that is no host name in DNS terms (a label empty or
+    ///   longer than 63 octets, or the name longer than 253).
+    package static func query(for name: String, type: RecordType) throws(Failure) -> [UInt8] {
+        let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 253 else {
+            throw .malformed("the name \"\(name)\" is empty or longer than 253 octets")
+        }
+        var message: [UInt8] = [0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in trimmed.split(separator: ".", omittingEmptySubsequences: false) {
+            let octets = Array(label.utf8)
+            guard (1...63).contains(octets.count) else {
+                throw .malformed("the name \"\(name)\" has a label that is empty or longer than 63 octets")
+            }
+            message.append(UInt8(octets.count))
+            message += octets
+        }
+        message += [0, UInt8(type.rawValue >> 8), UInt8(type.rawValue & 0xFF), 0, 1]
+        return message
+    }
+
+    /// The addresses of `type` in a response to a query made by ``query(for:type:)``.
+    package static func answer(_ message: [UInt8], type: RecordType) throws(Failure) -> Answer {
+        var reader = Reader(bytes: message)
+        guard message.count >= 12 else { throw .malformed("the message is shorter than its 12-octet header") }
+        _ = try reader.uint16()  // the ID: 0, as sent, and one query per request besides
+        let header = try reader.uint16()
+        guard header & 0x8000 != 0 else { throw .malformed("the message is a query, not a response") }
+        guard header & 0x0200 == 0 else { throw .malformed("the response is truncated (TC)") }
+        let rcode = UInt8(header & 0x000F)
+        guard rcode == 0 else { throw .rcode(rcode) }
+        let questions = try reader.uint16()
+        let answers = try reader.uint16()
+        _ = try reader.uint16()
+        _ = try reader.uint16()
+        for _ in 0..<questions {
+            try reader.skipName()
+            try reader.skip(4)
+        }
+        var result = Answer(addresses: [], ttl: nil)
+        for _ in 0..<answers {
+            try reader.skipName()
+            let recordType = try reader.uint16()
+            let recordClass = try reader.uint16()
+            let ttl = try reader.uint32()
+            let length = Int(try reader.uint16())
+            let data = try reader.bytes(length)
+            guard recordType == type.rawValue, recordClass == 1 else { continue }
+            guard length == type.addressLength else {
+                throw .malformed("a type \(recordType) record holds \(length) octets")
+            }
+            result.addresses.append(IPAddressText.format(data))
+            // RFC 2181 §8: a TTL with its top bit set is read as 0.
+            let seconds = ttl & 0x8000_0000 == 0 ? ttl : 0
+            result.ttl = min(result.ttl ?? seconds, seconds)
+        }
+        return result
+    }
+
+    /// Reads a message front to back, every read checked against its end.
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        mutating func bytes(_ count: Int) throws(Failure) -> ArraySlice<UInt8> {
+            guard count <= bytes.count - offset else {
+                throw .malformed("the message ends \(count - (bytes.count - offset)) octets early")
+            }
+            defer { offset += count }
+            return bytes[offset..<(offset + count)]
+        }
+
+        mutating func skip(_ count: Int) throws(Failure) {
+            _ = try bytes(count)
+        }
+
+        mutating func uint16() throws(Failure) -> UInt16 {
+            let pair = try bytes(2)
+            return UInt16(pair[pair.startIndex]) << 8 | UInt16(pair[pair.startIndex + 1])
+        }
+
+        mutating func uint32() throws(Failure) -> UInt32 {
+            UInt32(try uint16()) << 16 | UInt32(try uint16())
+        }
+
+        /// Skips a name: labels up to the root, or up to a compression pointer, which ends it
+        /// (RFC 1035 §4.1.4). Its target is not followed: the names in an answer are not needed.
+        mutating func skipName() throws(Failure) {
+            var octets = 0
+            while true {
+                let length = try bytes(1).first!
+                switch length >> 6 {
+                case 0b00:
+                    if length == 0 { return }
+                    octets += Int(length) + 1
+                    guard octets <= 255 else { throw .malformed("a name is longer than 255 octets") }
+                    try skip(Int(length))
+                case 0b11:
+                    try skip(1)
+                    return
+                default:
+                    throw .malformed("a name has a label of the reserved kind \(length >> 6)")
+                }
+            }
+        }
+    }
+}
