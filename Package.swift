@@ -67,6 +67,8 @@ let package = Package(
 
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "CourierCacheTests", dependencies: ["CourierCache", "CourierCore"], swiftSettings: swiftSettings),
+        .testTarget(
             name: "CourierTransportTests",
             dependencies: ["CourierTransport", "CourierTestServer"],
             swiftSettings: swiftSettings
