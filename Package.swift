@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierTests",
-            dependencies: ["Courier", "CourierTestServer", "CourierTransport", "CourierWebSocket"],
+            dependencies: ["Courier", "CourierCache", "CourierTestServer", "CourierTransport", "CourierWebSocket"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
