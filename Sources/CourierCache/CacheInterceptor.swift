@@ -38,6 +38,29 @@ package struct CacheInterceptor: Interceptor {
             let response = await hit(stored, snapshot: snapshot, request: request, age: age)
             chain.call.emit { $0.cacheHit($1, response: response) }
             return response
+        case .useStoredAndRevalidate(let age, let conditions):
+            guard let stored, let snapshot else { preconditionFailure("the policy serves only what it was given") }
+            cache.countHit()
+            let response = await hit(stored, snapshot: snapshot, request: request, age: age)
+            chain.call.emit { $0.cacheHit($1, response: response) }
+            let background = chain.detached(request: request)
+            cache.inBackground {
+                await revalidate(request, conditions: conditions, stored: stored, key: key, chain: background)
+            }
+            return response
+        case .notModified(let age):
+            guard let stored, let snapshot else {
+                preconditionFailure("the policy answers only from what it was given")
+            }
+            await snapshot.close()
+            cache.countHit()
+            var response = response(from: stored, request: request)
+            response.cacheResponse = response
+            response.status = .notModified
+            response.headers = StoredFields.notModifiedFields(of: stored.headers)
+            response.headers["Age"] = String(age)
+            chain.call.emit { $0.cacheHit($1, response: response) }
+            return response
         case .unsatisfiable:
             await snapshot?.close()
             let response = HTTPResponse(
@@ -84,18 +107,8 @@ package struct CacheInterceptor: Interceptor {
         let responseTime = cache.clock.now()
         if networkResponse.status.code == 304 {
             await networkResponse.body.source?.abandon()
-            var refreshed = stored
-            refreshed.headers = StoredFields.merged(stored: stored.headers, notModified: networkResponse.headers)
-            refreshed.requestTime = requestTime
-            refreshed.responseTime = responseTime
-            if let editor = try? await cache.store.edit(key) {
-                do {
-                    try await editor.writeMetadata(CachedResponseHeadCoding.encode(refreshed))
-                    try await editor.commit()
-                } catch {
-                    await editor.abort()
-                }
-            }
+            let refreshed = await refresh(
+                stored, with: networkResponse, key: key, requestTime: requestTime, responseTime: responseTime)
             cache.countHit()
             let age = CachePolicy.ageField(Freshness.currentAge(refreshed, now: responseTime))
             var response = await hit(refreshed, snapshot: snapshot, request: request, age: age)
@@ -116,6 +129,56 @@ package struct CacheInterceptor: Interceptor {
             networkResponse, request: request, key: key, requestTime: requestTime, responseTime: responseTime)
         response.cacheResponse = cachedHead
         return response
+    }
+
+    /// The background half of `stale-while-revalidate`: asks the origin as ``validate`` does and
+    /// stores what it answers, reading a new body to its end so that it is committed. Failures
+    /// leave the stored response as it was.
+    private func revalidate(
+        _ request: HTTPRequest, conditions: HTTPHeaders, stored: CachedResponseHead, key: String, chain: Chain
+    ) async {
+        var conditional = request
+        for field in conditions { conditional.headers[field.name] = field.value }
+        let requestTime = cache.clock.now()
+        cache.countNetwork()
+        guard let networkResponse = try? await chain.proceed(conditional) else { return }
+        let responseTime = cache.clock.now()
+        if networkResponse.status.code == 304 {
+            await networkResponse.body.source?.abandon()
+            await refresh(stored, with: networkResponse, key: key, requestTime: requestTime, responseTime: responseTime)
+            return
+        }
+        guard
+            let response = try? await written(
+                networkResponse, request: request, key: key, requestTime: requestTime, responseTime: responseTime)
+        else { return }
+        do {
+            for try await _ in response.body {}
+        } catch {
+            await response.body.source?.abandon()
+        }
+    }
+
+    /// Writes `stored` with the fields of `notModified` merged in and the new exchange's times,
+    /// keeping the stored body; returns the refreshed head.
+    @discardableResult
+    private func refresh(
+        _ stored: CachedResponseHead, with notModified: HTTPResponse, key: String, requestTime: Date,
+        responseTime: Date
+    ) async -> CachedResponseHead {
+        var refreshed = stored
+        refreshed.headers = StoredFields.merged(stored: stored.headers, notModified: notModified.headers)
+        refreshed.requestTime = requestTime
+        refreshed.responseTime = responseTime
+        if let editor = try? await cache.store.edit(key) {
+            do {
+                try await editor.writeMetadata(CachedResponseHeadCoding.encode(refreshed))
+                try await editor.commit()
+            } catch {
+                await editor.abort()
+            }
+        }
+        return refreshed
     }
 
     private func network(

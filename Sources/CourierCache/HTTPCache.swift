@@ -20,6 +20,8 @@ public final class HTTPCache: Sendable {
     package let store: any CacheStore
     package let clock: CacheClock
     private let counters = Mutex(Counters())
+    /// Background revalidations under way, by an id of their own.
+    private let background = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
     private struct Counters {
         var requests = 0
@@ -56,6 +58,27 @@ public final class HTTPCache: Sendable {
     /// Drops the stored response for `url`, if any.
     public func remove(_ url: URL) async throws {
         try await store.remove(CacheKey.key(for: url))
+    }
+
+    /// Runs `work` in a task of its own that outlives the call which started it.
+    func inBackground(_ work: @escaping @Sendable () async -> Void) {
+        background.withLock { state in
+            let id = state.next
+            state.next += 1
+            state.tasks[id] = Task { [weak self] in
+                await work()
+                _ = self?.background.withLock { $0.tasks.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    /// Waits for the background revalidations started so far, for tests that check what they stored.
+    package func backgroundWorkFinished() async {
+        while let task = background.withLock({ $0.tasks.values.first }) {
+            await task.value
+            // A task removes itself when done; a finished one may still be listed for a moment.
+            await Task.yield()
+        }
     }
 
     func countRequest() { counters.withLock { $0.requests += 1 } }

@@ -99,11 +99,36 @@ struct CachePolicyTests {
         #expect(decide(star, at: 0) == .network)
     }
 
-    @Test("Only GET reads the cache; a request with its own preconditions passes through")
+    @Test("The cache answers a request's own If-None-Match or If-Modified-Since from a fresh response")
+    func ownConditions() {
+        #expect(decide(Heads.request(["If-None-Match": "\"v0\", W/\"v1\""]), fresh, at: 0) == .notModified(age: 0))
+        #expect(decide(Heads.request(["If-None-Match": "*"]), fresh, at: 0) == .notModified(age: 0))
+        #expect(decide(Heads.request(["If-None-Match": "\"v0\""]), fresh, at: 0) == .useStored(age: 0, stale: false))
+        let modified = Heads.head(["Cache-Control": "max-age=100", "Last-Modified": Heads.date(-100)])
+        #expect(decide(Heads.request(["If-Modified-Since": Heads.date(-50)]), modified, at: 0) == .notModified(age: 0))
+        #expect(decide(Heads.request(["If-Modified-Since": Heads.date(-150)]), modified, at: 0).isHit)
+        // Stale, or with preconditions only the origin evaluates: the request goes as it is.
+        #expect(decide(Heads.request(["If-None-Match": "\"v1\""]), fresh, at: 200) == .network)
+        #expect(decide(Heads.request(["If-Match": "\"v1\""]), fresh, at: 0) == .network)
+    }
+
+    @Test("stale-while-revalidate serves a stale response within its window and asks for revalidation")
+    func staleWhileRevalidate() {
+        let head = Heads.head(["Cache-Control": "max-age=10, stale-while-revalidate=20", "ETag": "\"s\""])
+        #expect(decide(head, at: 5) == .useStored(age: 5, stale: false))
+        #expect(decide(head, at: 15) == .useStoredAndRevalidate(age: 15, conditions: ["If-None-Match": "\"s\""]))
+        #expect(decide(head, at: 30) == .validate(conditions: ["If-None-Match": "\"s\""]))
+        #expect(
+            decide(Heads.request(["Cache-Control": "no-cache"]), head, at: 15)
+                == .validate(conditions: ["If-None-Match": "\"s\""]))
+        let strict = Heads.head(["Cache-Control": "max-age=10, stale-while-revalidate=20, must-revalidate"])
+        #expect(decide(strict, at: 15) == .network)
+    }
+
+    @Test("Only GET reads the cache")
     func passThrough() {
         #expect(decide(Heads.request(method: .post), fresh, at: 0) == .network)
         #expect(decide(Heads.request(method: .head), fresh, at: 0) == .network)
-        #expect(decide(Heads.request(["If-None-Match": "\"v0\""]), fresh, at: 0) == .network)
         let other = Heads.head(["Cache-Control": "max-age=100"], url: URL(string: "http://example.com/other")!)
         #expect(decide(other, at: 0) == .network)
     }

@@ -6,6 +6,12 @@ package enum CacheDecision: Sendable, Equatable {
     /// Answer from the stored response without the network. `age` goes in its `Age` field;
     /// `stale` when only the request's `max-stale` made it acceptable.
     case useStored(age: Int, stale: Bool)
+    /// Answer from the stale stored response at once and revalidate it in the background, with
+    /// `conditions` (possibly none), as `stale-while-revalidate` allows (RFC 5861 §3).
+    case useStoredAndRevalidate(age: Int, conditions: HTTPHeaders)
+    /// Answer the request's own `If-None-Match` / `If-Modified-Since` with a 304 made from the
+    /// stored response, without the network (RFC 9111 §4.3.2).
+    case notModified(age: Int)
     /// Ask the origin whether the stored response is still good, adding `conditions`
     /// (`If-None-Match`, `If-Modified-Since`) to the request.
     case validate(conditions: HTTPHeaders)
@@ -25,36 +31,58 @@ package enum CachePolicy {
     /// key (not yet checked against the request's URL or `Vary`).
     package static func decide(request: HTTPRequest, stored: CachedResponseHead?, now: Date) -> CacheDecision {
         let requestControl = CacheControl(request.headers)
+        let conditions = RequestConditions(request.headers)
         guard readsCache(for: request.method), let stored, stored.method == .get,
-            stored.url == request.url.absoluteString, Vary.matches(stored, request),
-            !hasOwnConditions(request)
+            stored.url == request.url.absoluteString, Vary.matches(stored, request), conditions.cacheMayEvaluate
         else { return requestControl.onlyIfCached ? .unsatisfiable : .network }
 
+        if let (age, stale) = usable(stored, request: request, requestControl: requestControl, now: now) {
+            return conditions.matches(stored) ? .notModified(age: age) : .useStored(age: age, stale: stale)
+        }
+        if conditions.isEmpty, let age = withinStaleWhileRevalidate(stored, request: request, now: now) {
+            return .useStoredAndRevalidate(age: age, conditions: validators(of: stored))
+        }
+        if requestControl.onlyIfCached { return .unsatisfiable }
+        // The caller's own preconditions go to the origin as they are.
+        guard conditions.isEmpty else { return .network }
+        let validators = validators(of: stored)
+        return validators.isEmpty ? .network : .validate(conditions: validators)
+    }
+
+    /// The age to report and whether it is stale, when `stored` may answer `request` without
+    /// the origin (§4.2, §5.2.1): fresh enough for the request's `max-age` and `min-fresh`, or
+    /// stale within its `max-stale` unless the response says `must-revalidate`; never under
+    /// `no-cache` on either side (or a request's `Pragma: no-cache` without `Cache-Control`).
+    private static func usable(
+        _ stored: CachedResponseHead, request: HTTPRequest, requestControl: CacheControl, now: Date
+    ) -> (Int, Bool)? {
         let responseControl = CacheControl(stored.headers)
-        let freshness = Freshness(stored, now: now)
         let noCache =
             requestControl.noCache || responseControl.noCache
             || (!request.headers.contains("Cache-Control") && request.headers.containsToken("no-cache", in: "Pragma"))
-        if !noCache {
-            var lifetime = freshness.lifetime
-            if let maxAge = requestControl.maxAge { lifetime = min(lifetime, Double(maxAge)) }
-            let minFresh = Double(requestControl.minFresh ?? 0)
-            let maxStale = responseControl.mustRevalidate ? 0 : Double(requestControl.maxStale ?? 0)
-            if freshness.age + minFresh < lifetime + maxStale {
-                return .useStored(age: ageField(freshness.age), stale: !freshness.isFresh)
-            }
-        }
-        if requestControl.onlyIfCached { return .unsatisfiable }
-        let conditions = validators(of: stored)
-        return conditions.isEmpty ? .network : .validate(conditions: conditions)
+        guard !noCache else { return nil }
+        let freshness = Freshness(stored, now: now)
+        var lifetime = freshness.lifetime
+        if let maxAge = requestControl.maxAge { lifetime = min(lifetime, Double(maxAge)) }
+        let minFresh = Double(requestControl.minFresh ?? 0)
+        let maxStale = responseControl.mustRevalidate ? 0 : Double(requestControl.maxStale ?? 0)
+        guard freshness.age + minFresh < lifetime + maxStale else { return nil }
+        return (ageField(freshness.age), !freshness.isFresh)
     }
 
-    /// A request that carries its own preconditions wants the origin's answer to them; the
-    /// cache passes it through (as OkHttp does) rather than evaluating them against what it holds.
-    private static func hasOwnConditions(_ request: HTTPRequest) -> Bool {
-        ["If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"].contains {
-            request.headers.contains($0)
-        }
+    /// The age to report when `stored` is stale but within its `stale-while-revalidate` window
+    /// (RFC 5861 §3), unless either side asks for validation (`no-cache`, `must-revalidate`).
+    private static func withinStaleWhileRevalidate(
+        _ stored: CachedResponseHead, request: HTTPRequest, now: Date
+    ) -> Int? {
+        let responseControl = CacheControl(stored.headers)
+        guard let window = responseControl.staleWhileRevalidate, !responseControl.noCache,
+            !responseControl.mustRevalidate, !CacheControl(request.headers).noCache,
+            !(!request.headers.contains("Cache-Control") && request.headers.containsToken("no-cache", in: "Pragma"))
+        else { return nil }
+        let freshness = Freshness(stored, now: now)
+        guard freshness.age < freshness.lifetime + Double(window) else { return nil }
+        return ageField(freshness.age)
     }
 
     /// `If-None-Match` from the stored `ETag` and `If-Modified-Since` from its `Last-Modified`

@@ -5,7 +5,7 @@ package enum StoredFields {
     /// Connection-specific fields describe one hop, not the response: never stored.
     private static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-        "proxy-authenticate", "proxy-authentication-info", "trailer",
+        "proxy-authenticate", "proxy-authentication-info", "proxy-authorization", "trailer",
     ]
 
     /// `headers` without the connection-specific fields and those `Connection` names.
@@ -38,6 +38,17 @@ package enum StoredFields {
         for field in update where replaced.contains(field.name.lowercased()) {
             result.add(field.name, field.value)
         }
+        return result
+    }
+
+    /// The stored fields a 304 made by the cache carries: those RFC 9110 §15.4.5 lists for a 304
+    /// and the validators, not the ones describing a body it does not have.
+    package static func notModifiedFields(of stored: HTTPHeaders) -> HTTPHeaders {
+        let kept: Set<String> = [
+            "cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified",
+        ]
+        var result = HTTPHeaders()
+        for field in stored where kept.contains(field.name.lowercased()) { result.add(field.name, field.value) }
         return result
     }
 }
