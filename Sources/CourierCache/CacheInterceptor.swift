@@ -88,7 +88,7 @@ package struct CacheInterceptor: Interceptor {
         key: String, chain: Chain, requestTime: Date
     ) async throws -> HTTPResponse {
         let cachedHead = response(from: stored, request: request)
-        chain.call.emit { $0.cacheConditionalHit($1, cachedResponse: cachedHead) }
+        if !conditions.isEmpty { chain.call.emit { $0.cacheConditionalHit($1, cachedResponse: cachedHead) } }
         var conditional = request
         for field in conditions { conditional.headers[field.name] = field.value }
         cache.countNetwork()
@@ -102,7 +102,7 @@ package struct CacheInterceptor: Interceptor {
                 await snapshot.close()
                 throw error
             }
-            return await staleOnError(stored, snapshot: snapshot, request: request)
+            return await staleOnError(stored, snapshot: snapshot, request: request, chain: chain)
         }
         let responseTime = cache.clock.now()
         if networkResponse.status.code == 304 {
@@ -121,7 +121,7 @@ package struct CacheInterceptor: Interceptor {
             CachePolicy.mayServeStaleOnError(request: request, stored: stored, now: responseTime)
         {
             await networkResponse.body.source?.abandon()
-            return await staleOnError(stored, snapshot: snapshot, request: request)
+            return await staleOnError(stored, snapshot: snapshot, request: request, chain: chain)
         }
         await snapshot.close()
         chain.call.emit { $0.cacheMiss($1) }
@@ -244,12 +244,15 @@ package struct CacheInterceptor: Interceptor {
         return response
     }
 
+    /// The stale response standing in for an origin that failed, as `stale-if-error` allows.
     private func staleOnError(
-        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest
+        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest, chain: Chain
     ) async -> HTTPResponse {
         cache.countHit()
         let age = CachePolicy.ageField(Freshness.currentAge(stored, now: cache.clock.now()))
-        return await hit(stored, snapshot: snapshot, request: request, age: age)
+        let response = await hit(stored, snapshot: snapshot, request: request, age: age)
+        chain.call.emit { $0.cacheHit($1, response: response) }
+        return response
     }
 
     private func response(from stored: CachedResponseHead, request: HTTPRequest) -> HTTPResponse {

@@ -69,6 +69,17 @@ struct HTTPDateTests {
         #expect(HTTPDate.parse("sun, 06 nov 1994 08:49:37 gmt") == expected)
     }
 
+    @Test("A two-digit year more than 50 years ahead is taken from the century before")
+    func twoDigitYears() {
+        let now = HTTPDate.parse("Wed, 02 Dec 2026 00:00:00 GMT")!
+        #expect(
+            HTTPDate.parse("Thursday, 18-Aug-50 02:01:18 GMT", now: now)
+                == HTTPDate.parse("Thu, 18 Aug 2050 02:01:18 GMT"))
+        #expect(
+            HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT", now: now)
+                == HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"))
+    }
+
     @Test(
         "Anything else is invalid",
         arguments: [

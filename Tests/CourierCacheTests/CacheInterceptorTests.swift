@@ -241,4 +241,20 @@ struct CacheInterceptorTests {
         #expect(harness.origin.requests.count == 1)
         #expect(harness.store.openSnapshots == 0)
     }
+
+    @Test("stale-if-error also covers a stale response without validators, fetched again unconditionally")
+    func staleIfErrorWithoutValidators() async throws {
+        let harness = CacheHarness()
+        harness.origin.respond(200, ["Cache-Control": "max-age=2, stale-if-error=60"], "kept")
+        _ = try await harness.fetch()
+        harness.clock.advance(by: 3)
+        harness.origin.respond(503, [:], "down")
+        let (response, body) = try await harness.fetch()
+        #expect(response.status.code == 200)
+        #expect(body == "kept")
+        #expect(harness.origin.requests.last?.headers["If-None-Match"] == nil)
+        harness.origin.respond(200, ["Cache-Control": "max-age=2"], "fresh")
+        #expect(try await harness.fetch().1 == "fresh")
+        #expect(harness.events.names == ["cacheMiss", "cacheHit", "cacheMiss"])
+    }
 }

@@ -13,7 +13,9 @@ package enum CacheDecision: Sendable, Equatable {
     /// stored response, without the network (RFC 9111 §4.3.2).
     case notModified(age: Int)
     /// Ask the origin whether the stored response is still good, adding `conditions`
-    /// (`If-None-Match`, `If-Modified-Since`) to the request.
+    /// (`If-None-Match`, `If-Modified-Since`) to the request. Without validators the request goes
+    /// unconditionally, but the stored response still stands in if the origin fails and
+    /// `stale-if-error` allows it.
     case validate(conditions: HTTPHeaders)
     /// Nothing stored is usable: send the request as it is.
     case network
@@ -45,8 +47,7 @@ package enum CachePolicy {
         if requestControl.onlyIfCached { return .unsatisfiable }
         // The caller's own preconditions go to the origin as they are.
         guard conditions.isEmpty else { return .network }
-        let validators = validators(of: stored)
-        return validators.isEmpty ? .network : .validate(conditions: validators)
+        return .validate(conditions: validators(of: stored))
     }
 
     /// The age to report and whether it is stale, when `stored` may answer `request` without

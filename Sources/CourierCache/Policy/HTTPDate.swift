@@ -11,7 +11,7 @@ package enum HTTPDate {
 
     /// The date in `text`, or nil unless it is exactly one of the three forms (single spaces,
     /// two-digit day and time fields, `GMT`); names of days and months in any case.
-    package static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String, now: Date = Date()) -> Date? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         let isGMT = { (zone: String) in zone.lowercased() == "gmt" }
         if parts.count == 6, parts[0].hasSuffix(","), shortDays.contains(parts[0].dropLast().lowercased()),
@@ -23,13 +23,15 @@ package enum HTTPDate {
         if parts.count == 4, parts[0].hasSuffix(","), longDays.contains(parts[0].dropLast().lowercased()),
             isGMT(parts[3])
         {
-            // rfc850-date; a two-digit year is taken as the nearest one to 2000 (RFC 9110 §5.6.7
-            // asks for "within 50 years from now", which this matches until 2050).
+            // rfc850-date: a two-digit year more than 50 years ahead is the latest past year
+            // with those digits (RFC 9110 §5.6.7).
             let pieces = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
             guard pieces.count == 3, pieces[0].count == 2, pieces[2].count == 2, let short = Int(pieces[2]) else {
                 return nil
             }
-            let year = short < 50 ? 2000 + short : 1900 + short
+            let currentYear = Int((now.timeIntervalSince1970 / 31_556_952).rounded(.down)) + 1970
+            var year = currentYear - currentYear % 100 + short
+            if year > currentYear + 50 { year -= 100 }
             return date(day: pieces[0], month: pieces[1], year: String(year), time: parts[2])
         }
         // asctime-date: `Sun Nov  6 08:49:37 1994`, the day padded with a space.

@@ -33,7 +33,7 @@ package struct RequestConditions: Sendable {
         }
         if let modifiedSince, let since = HTTPDate.parse(modifiedSince) {
             let modified =
-                stored.headers["Last-Modified"].flatMap(HTTPDate.parse) ?? Freshness.dateValue(stored)
+                stored.headers["Last-Modified"].flatMap { HTTPDate.parse($0) } ?? Freshness.dateValue(stored)
             return modified <= since
         }
         return false

@@ -254,7 +254,7 @@ struct CacheTestRunner {
     /// `Server-Now`), so a stored response is checked against the time it was made.
     private func expectedValue(_ name: String, _ value: JSONValue, _ headers: HTTPHeaders) -> String {
         guard let offset = value.number, CacheTestOrigin.magicDateFields.contains(name.lowercased()),
-            let now = headers["Server-Now"].flatMap(HTTPDate.parse)
+            let now = headers["Server-Now"].flatMap({ HTTPDate.parse($0) })
         else { return value.text }
         return CookieDate.format(now + offset)
     }
