@@ -30,6 +30,9 @@ public final class HTTPCache: Sendable {
     }
 
     /// A cache over `store`, its times read from `clock`.
+    ///
+    /// The public `init(directory:maxSize:)` of API.md lands with the disk store, as
+    /// `try self.init(store: DiskCacheStore(directory: directory, maxSize: maxSize))`.
     package init(store: any CacheStore, clock: CacheClock = .system) {
         self.store = store
         self.clock = clock

@@ -42,10 +42,11 @@ struct CacheTestRunner {
     let origin: CacheTestOrigin
     let baseClient: HTTPClient
 
-    /// Why a test does not apply to a private client cache, or nil when it does.
+    /// Why a test does not apply to a private client cache, or nil when it does. The five
+    /// `browser_only` tests are private-cache tests and run (a fetch `cache: "no-cache"` is sent
+    /// as the `Cache-Control: max-age=0` a browser sends for it).
     static func skipReason(_ test: CacheTest) -> String? {
         if test.cdnOnly { return "CDN only (CDN-Cache-Control)" }
-        if test.browserOnly { return "browser only (fetch cache modes)" }
         let name = test.name.lowercased()
         if name.contains("shared http cache") || name.contains("http shared cache") {
             return "shared caches only; Courier's cache is private"
