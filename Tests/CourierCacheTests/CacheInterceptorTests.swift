@@ -257,4 +257,45 @@ struct CacheInterceptorTests {
         #expect(try await harness.fetch().1 == "fresh")
         #expect(harness.events.names == ["cacheMiss", "cacheHit", "cacheMiss"])
     }
+
+    @Test("A 304 does not refresh an entry another call replaced while the validation was under way")
+    func refreshRace() async throws {
+        let harness = CacheHarness()
+        harness.origin.respond(200, ["Cache-Control": "max-age=10", "ETag": "\"a\""], "first")
+        _ = try await harness.fetch()
+        harness.clock.advance(by: 20)
+        // While the validation is at the origin, another call stores a new response.
+        let replacement = CachedResponseHead(
+            url: harness.url.absoluteString, method: .get, status: .ok, version: .http1_1,
+            headers: ["Cache-Control": "max-age=100", "ETag": "\"b\""], varyingRequestHeaders: [:],
+            requestTime: harness.clock.now, responseTime: harness.clock.now, tlsHandshake: nil)
+        let store = harness.store
+        let key = harness.key
+        harness.origin.beforeNextAnswer {
+            let editor = try? await store.edit(key)
+            try? await editor?.writeMetadata(CachedResponseHeadCoding.encode(replacement))
+            try? await editor?.appendBody(Array("second".utf8))
+            try? await editor?.commit()
+        }
+        harness.origin.respond(304, ["Cache-Control": "max-age=100", "ETag": "\"a\""])
+        // The caller still gets the response it validated ...
+        #expect(try await harness.fetch().1 == "first")
+        // ... and the store keeps the other call's response whole, not the old head over its body.
+        let (next, body) = try await harness.fetch()
+        #expect(body == "second")
+        #expect(next.headers["ETag"] == "\"b\"")
+        #expect(harness.origin.requests.count == 2)
+    }
+
+    @Test("An entry whose body is shorter than its Content-Length is a miss")
+    func truncatedEntry() async throws {
+        let harness = CacheHarness()
+        harness.origin.respond(200, ["Cache-Control": "max-age=60", "Content-Length": "5"], "whole")
+        harness.origin.respond(200, ["Cache-Control": "max-age=60", "Content-Length": "5"], "again")
+        _ = try await harness.fetch()
+        harness.store.truncate(harness.key, to: 2)
+        #expect(try await harness.fetch().1 == "again")
+        #expect(harness.origin.requests.count == 2)
+        #expect(harness.store.openSnapshots == 0)
+    }
 }

@@ -36,6 +36,15 @@ final class InMemoryCacheStore: CacheStore {
     /// Snapshots handed out and not yet closed.
     var openSnapshots: Int { state.withLock { $0.openSnapshots } }
 
+    /// Replaces the body of a committed entry, as a store that lost part of a file would.
+    func truncate(_ key: String, to length: Int) {
+        state.withLock { state in
+            if let index = state.entries.firstIndex(where: { $0.key == key }) {
+                state.entries[index].entry.body = Array(state.entries[index].entry.body.prefix(length))
+            }
+        }
+    }
+
     /// Replaces the metadata of a committed entry, as a corrupt disk would.
     func corrupt(_ key: String, metadata: [UInt8]) {
         state.withLock { state in

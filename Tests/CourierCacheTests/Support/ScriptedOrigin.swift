@@ -16,6 +16,12 @@ final class ScriptedOrigin: Interceptor {
     struct Failed: Error {}
 
     private let state = Mutex<(answers: [Answer], requests: [HTTPRequest])>(([], []))
+    private let hook = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// Runs `action` once, when the next request arrives and before it is answered.
+    func beforeNextAnswer(_ action: @escaping @Sendable () async -> Void) {
+        hook.withLock { $0 = action }
+    }
 
     func enqueue(_ answer: Answer) {
         state.withLock { $0.answers.append(answer) }
@@ -28,6 +34,11 @@ final class ScriptedOrigin: Interceptor {
     var requests: [HTTPRequest] { state.withLock { $0.requests } }
 
     func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+        if let action = hook.withLock({ hook in
+            defer { hook = nil }; return hook
+        }) {
+            await action()
+        }
         let answer = state.withLock { state -> Answer? in
             state.requests.append(request)
             return state.answers.isEmpty ? nil : state.answers.removeFirst()
