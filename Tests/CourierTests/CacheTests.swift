@@ -166,4 +166,34 @@ struct CacheTests {
             await server.shutdown()
         }
     }
+
+    @Test("64 concurrent hits and 16 concurrent misses of one URL: right bodies, one stored entry, nothing left open")
+    func concurrent() async throws {
+        try await withTimeout {
+            let body = String(repeating: "concurrent ", count: 2000)
+            let server = try await TestServer { _ in
+                MockResponse(headers: ["Cache-Control": "max-age=60"], body: body)
+            }
+            let setup = Setup(.http1)
+            let misses = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<16 {
+                    group.addTask { try await setup.client.send(HTTPRequest(url: server.url("/c"))).body.string() }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(misses.allSatisfy { $0 == body })
+            let before = server.requestCount
+            let hits = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<64 {
+                    group.addTask { try await setup.client.send(HTTPRequest(url: server.url("/c"))).body.string() }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(hits.count == 64 && hits.allSatisfy { $0 == body })
+            #expect(server.requestCount == before)
+            #expect(setup.store.keys.count == 1)
+            #expect(setup.store.openEdits == 0 && setup.store.openSnapshots == 0)
+            await server.shutdown()
+        }
+    }
 }
