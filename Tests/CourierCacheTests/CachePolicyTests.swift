@@ -121,6 +121,7 @@ struct CachePolicyTests {
         #expect(
             decide(Heads.request(["Cache-Control": "no-cache"]), head, at: 15)
                 == .validate(conditions: ["If-None-Match": "\"s\""]))
+        #expect(decide(Heads.request(["Cache-Control": "only-if-cached"]), head, at: 15) == .unsatisfiable)
         let strict = Heads.head(["Cache-Control": "max-age=10, stale-while-revalidate=20, must-revalidate"])
         #expect(decide(strict, at: 15) == .validate(conditions: [:]))
     }

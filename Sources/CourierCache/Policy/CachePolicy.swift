@@ -41,7 +41,10 @@ package enum CachePolicy {
         if let (age, stale) = usable(stored, request: request, requestControl: requestControl, now: now) {
             return conditions.matches(stored) ? .notModified(age: age) : .useStored(age: age, stale: stale)
         }
-        if conditions.isEmpty, let age = withinStaleWhileRevalidate(stored, request: request, now: now) {
+        // only-if-cached forbids the network, the background revalidation included.
+        if conditions.isEmpty, !requestControl.onlyIfCached,
+            let age = withinStaleWhileRevalidate(stored, request: request, now: now)
+        {
             return .useStoredAndRevalidate(age: age, conditions: validators(of: stored))
         }
         if requestControl.onlyIfCached { return .unsatisfiable }
