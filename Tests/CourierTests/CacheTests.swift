@@ -196,4 +196,25 @@ struct CacheTests {
             await server.shutdown()
         }
     }
+
+    @Test("A body the server cuts off fails the caller's read and is not stored")
+    func cutOff() async throws {
+        try await withTimeout {
+            let server = try await Transport.http1.server()
+            let body = [UInt8](repeating: 9, count: 64 << 10)
+            server.enqueue(
+                MockResponse(headers: ["Cache-Control": "max-age=60"], body: body).policy(
+                    .disconnectDuringBody(afterBytes: 1000)))
+            server.enqueue(MockResponse(headers: ["Cache-Control": "max-age=60"], body: body))
+            let setup = Setup(.http1)
+            let cut = try await setup.client.send(HTTPRequest(url: server.url("/cut")))
+            await #expect(throws: HTTPClientError.self) { try await cut.body.collect(upTo: 1 << 20) }
+            #expect(setup.store.keys.isEmpty && setup.store.openEdits == 0)
+            let whole = try await setup.client.send(HTTPRequest(url: server.url("/cut")))
+            #expect(try await whole.body.collect(upTo: 1 << 20) == body)
+            #expect(setup.store.keys.count == 1)
+            #expect(server.requestCount == 2)
+            await server.shutdown()
+        }
+    }
 }
