@@ -84,11 +84,18 @@ package struct CacheInterceptor: Interceptor {
 
     /// The stored response as the caller receives it: its head with an `Age`, its body streamed
     /// from the snapshot.
+    ///
+    /// Unless the origin has just `validated` it, the fields a qualified `no-cache="…"` names
+    /// are left out (RFC 9111 §5.2.2.4).
     func hit(
-        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest, age: Int
+        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest, age: Int,
+        validated: Bool = false
     ) async -> HTTPResponse {
         var response = response(from: stored, request: request)
         response.cacheResponse = response
+        if !validated {
+            for name in CacheControl(stored.headers).noCacheFields { response.headers.remove(name) }
+        }
         response.headers["Age"] = String(age)
         if snapshot.bodySize > 0 {
             response.body = HTTPResponse.Body(source: CachedBody(snapshot: snapshot))

@@ -12,8 +12,10 @@ struct CacheControlTests {
         #expect(control.maxAge == 60)
         #expect(control.isPublic)
         #expect(control.mustRevalidate)
-        #expect(control.noCache)
+        #expect(!control.noCache)
+        #expect(control.noCacheFields == ["set-cookie", "x-a"])
         #expect(!control.noStore)
+        #expect(CacheControl(["Cache-Control": "no-cache, no-cache=\"a\""]).noCache)
     }
 
     @Test("A directive inside a quoted argument is not a directive")

@@ -298,4 +298,18 @@ struct CacheInterceptorTests {
         #expect(harness.origin.requests.count == 2)
         #expect(harness.store.openSnapshots == 0)
     }
+
+    @Test("A qualified no-cache=\"…\" serves the response without validation, minus the fields it names")
+    func qualifiedNoCache() async throws {
+        let harness = CacheHarness()
+        harness.origin.respond(
+            200, ["Cache-Control": "max-age=60, no-cache=\"X-Secret\"", "X-Secret": "s", "X-Kept": "k"], "x")
+        let (first, _) = try await harness.fetch()
+        #expect(first.headers["X-Secret"] == "s")
+        let (hit, body) = try await harness.fetch()
+        #expect(body == "x")
+        #expect(hit.headers["X-Secret"] == nil)
+        #expect(hit.headers["X-Kept"] == "k")
+        #expect(harness.origin.requests.count == 1)
+    }
 }

@@ -36,7 +36,7 @@ extension CacheInterceptor {
                 responseTime: responseTime)
             cache.countHit()
             let age = CachePolicy.ageField(Freshness.currentAge(refreshed, now: responseTime))
-            var response = await hit(refreshed, snapshot: snapshot, request: request, age: age)
+            var response = await hit(refreshed, snapshot: snapshot, request: request, age: age, validated: true)
             response.cacheResponse = cachedHead
             response.networkResponse = networkResponse.withoutBody
             chain.call.emit { $0.cacheHit($1, response: response) }

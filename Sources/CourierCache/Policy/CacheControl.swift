@@ -12,8 +12,11 @@ package struct CacheControl: Sendable, Equatable {
     package static let maximumDelta = 2_147_483_648
 
     package var noStore = false
-    /// `no-cache`, with or without field names: a private cache validates every use either way.
+    /// `no-cache` without field names: every use of the response is validated first.
     package var noCache = false
+    /// The field names of a qualified `no-cache="…"` (lowercased): the response may be used
+    /// without validation, but without these fields (RFC 9111 §5.2.2.4).
+    package var noCacheFields: [String] = []
     package var maxAge: Int?
     package var sMaxAge: Int?
     /// `max-stale` without a value accepts any staleness: `maximumDelta`.
@@ -43,7 +46,10 @@ package struct CacheControl: Sendable, Equatable {
     private mutating func apply(_ name: String, _ argument: String?) {
         switch name {
         case "no-store": noStore = true
-        case "no-cache": noCache = true
+        case "no-cache":
+            let fields = (argument ?? "").split(separator: ",").map { $0.trimmingCharacters(in: " \t").lowercased() }
+                .filter { !$0.isEmpty }
+            if fields.isEmpty { noCache = true } else { noCacheFields = fields }
         case "max-age": maxAge = CacheControl.delta(argument)
         case "s-maxage": sMaxAge = CacheControl.delta(argument)
         case "max-stale": maxStale = argument == nil ? CacheControl.maximumDelta : CacheControl.delta(argument)
