@@ -126,8 +126,9 @@ struct CachePolicyTests {
         #expect(decide(strict, at: 15) == .validate(conditions: [:]))
     }
 
-    @Test("Only GET reads the cache")
+    @Test("Only GET reads the cache, and not for a Range request")
     func passThrough() {
+        #expect(decide(Heads.request(["Range": "bytes=0-1"]), fresh, at: 0) == .network)
         #expect(decide(Heads.request(method: .post), fresh, at: 0) == .network)
         #expect(decide(Heads.request(method: .head), fresh, at: 0) == .network)
         let other = Heads.head(["Cache-Control": "max-age=100"], url: URL(string: "http://example.com/other")!)
