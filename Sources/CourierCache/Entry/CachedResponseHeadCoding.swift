@@ -12,7 +12,7 @@ import FoundationEssentials
 /// ```
 /// "CCHM" 0x01
 /// string url, string method, u16 status, string reason, u8 version (0 = 1.0, 1 = 1.1, 2 = 2)
-/// i64 requestTime ms, i64 responseTime ms
+/// i64 requestTime ms, i64 responseTime ms (years 1601–9999)
 /// fields headers, fields varyingRequestHeaders
 /// u8 hasTLS [u8 tlsVersion, string cipher, u8 hasALPN [string alpn], u32 count, count × bytes der]
 /// string   = u32 length, UTF-8
@@ -79,8 +79,8 @@ package enum CachedResponseHeadCoding {
         case 2: httpVersion = .http2
         default: throw Malformed(reason: "unknown HTTP version")
         }
-        let requestTime = Date(timeIntervalSince1970: Double(try reader.i64()) / 1000)
-        let responseTime = Date(timeIntervalSince1970: Double(try reader.i64()) / 1000)
+        let requestTime = try reader.date()
+        let responseTime = try reader.date()
         let headers = try reader.fields()
         let varying = try reader.fields()
         var tls: TLSHandshake?
@@ -180,6 +180,16 @@ package enum CachedResponseHeadCoding {
 
         mutating func i64() throws(Malformed) -> Int64 {
             Int64(bitPattern: try take(8).reduce(0) { $0 << 8 | UInt64($1) })
+        }
+
+        /// Milliseconds since 1970 within the years 1601–9999, the range an HTTP-date spans; in it
+        /// a time converts to `Date` and back to the same milliseconds.
+        mutating func date() throws(Malformed) -> Date {
+            let milliseconds = try i64()
+            guard (-11_644_473_600_000...253_402_300_799_000).contains(milliseconds) else {
+                throw Malformed(reason: "time out of range")
+            }
+            return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         }
 
         mutating func data() throws(Malformed) -> [UInt8] {
