@@ -61,7 +61,7 @@ let package = Package(
         .systemLibrary(name: "CCourierFuzzer"),
         .executableTarget(
             name: "CourierFuzz",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CCourierFuzzer"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierCache", "CCourierFuzzer"],
             swiftSettings: swiftSettings
         ),
 
@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierTests",
-            dependencies: ["Courier", "CourierTestServer", "CourierTransport", "CourierWebSocket"],
+            dependencies: ["Courier", "CourierCache", "CourierTestServer", "CourierTransport", "CourierWebSocket"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -217,6 +217,50 @@ def h2_frames_seeds():
         write("h2-frames", bytes([0x00, 0x00]) + bad)
 
 
+def cache_seeds():
+    """Metadata blobs in the format CachedResponseHeadCoding writes; the Cache-Control values
+    and string dates of the http-tests cache-tests suite."""
+    def string(text):
+        data = text.encode()
+        return len(data).to_bytes(4, "big") + data
+
+    def fields(pairs):
+        return len(pairs).to_bytes(4, "big") + b"".join(string(n) + string(v) for n, v in pairs)
+
+    def head(status, reason, version, headers, varying, tls):
+        blob = b"CCHM\x01" + string("https://example.com/a?b=c") + string("GET")
+        blob += status.to_bytes(2, "big") + string(reason) + bytes([version])
+        blob += (1_700_000_000_000).to_bytes(8, "big", signed=True) + (1_700_000_000_250).to_bytes(8, "big", signed=True)
+        blob += fields(headers) + fields(varying)
+        if tls:
+            blob += b"\x01\x03" + string("TLS_AES_128_GCM_SHA256") + b"\x01" + string("h2")
+            blob += (2).to_bytes(4, "big") + string("\x30\x82") + string("\x30")
+        else:
+            blob += b"\x00"
+        return blob
+
+    write("cache", b"\x00" + head(200, "OK", 1, [("Cache-Control", "max-age=60"), ("ETag", '"v1"'),
+                                               ("Vary", "Accept-Encoding")], [("Accept-Encoding", "gzip")], False))
+    write("cache", b"\x00" + head(404, "", 2, [("Set-Cookie", "a=1"), ("set-cookie", "b=2")], [], True))
+    write("cache", b"\x00" + head(301, "Moved", 0, [], [], False)[:40])
+    suites = json.loads((CONFORMANCE / "cache-tests" / "cache-tests.json").read_text())
+    values = set()
+    for suite in suites:
+        for test in suite["tests"]:
+            for request in test["requests"]:
+                for header in request.get("response_headers", []) + request.get("request_headers", []):
+                    if isinstance(header[1], str):
+                        values.add((header[0].lower(), header[1]))
+    for name, value in sorted(values):
+        if name in ("cache-control", "age", "pragma"):
+            write("cache", b"\x01" + value.encode())
+        elif name in ("date", "expires", "last-modified", "if-modified-since"):
+            write("cache", b"\x02" + value.encode())
+    for date in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                 "Thursday, 18-Aug-50 02:01:18 GMT"]:
+        write("cache", b"\x02" + date.encode())
+
+
 def findings():
     """Inputs that once found a bug (Fuzz/Findings, see README.md) replay in every run."""
     for folder in sorted((ROOT / "Findings").glob("*")):
@@ -228,6 +272,7 @@ def licences():
     shutil.copy(CONFORMANCE / "llhttp-response" / "LICENSE", CORPUS / "LICENSE-llhttp")
     shutil.copy(CONFORMANCE / "cookies" / "UPSTREAM-README", CORPUS / "NOTICE-http-state")
     shutil.copy(CONFORMANCE / "hpack" / "LICENSE", CORPUS / "LICENSE-hpack-test-case")
+    shutil.copy(CONFORMANCE / "cache-tests" / "LICENSE", CORPUS / "LICENSE-cache-tests")
     header = [line for line in (CONFORMANCE / "cookies" / "dates" / "bsd-examples.json").read_text().splitlines()
               if line.lstrip().startswith("//")]
     (CORPUS / "LICENSE-chromium-cookie-dates").write_text("\n".join(line.lstrip("/ ").rstrip() for line in header) + "\n")
@@ -243,5 +288,6 @@ if __name__ == "__main__":
     decompressor_seeds()
     hpack_seeds()
     h2_frames_seeds()
+    cache_seeds()
     findings()
     licences()

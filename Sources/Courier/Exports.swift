@@ -1,3 +1,4 @@
+@_exported public import CourierCache
 @_exported public import CourierCore
 @_exported public import CourierTransport
 @_exported public import CourierWebSocket

@@ -72,6 +72,9 @@ extension HTTPClient {
         public var connectionAttemptDelay: Duration = .milliseconds(250)
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()
+        /// A private HTTP cache consulted before the network; nil (the default) caches nothing.
+        /// Clients made with ``HTTPClient/with(_:)`` share it, as they share the pool.
+        public var cache: HTTPCache?
         /// Keeps cookies between calls; nil (the default) sends and keeps none.
         public var cookieJar: (any CookieJar)?
         /// Bounds on transparently decompressed bodies (decompression-bomb protection).

@@ -1,3 +1,4 @@
+import CourierCache
 import CourierHTTP2
 import CourierTransport
 
@@ -63,7 +64,7 @@ public final class HTTPClient: Sendable {
         )
         var http2 = HTTP2Configuration()
         http2.pingInterval = configuration.pingInterval
-        let builtIn: [any Interceptor] = [
+        var builtIn: [any Interceptor] = [
             RetryAndFollowUpInterceptor(
                 retryOnConnectionFailure: configuration.retryOnConnectionFailure,
                 policy: FollowUp.Policy(
@@ -94,6 +95,9 @@ public final class HTTPClient: Sendable {
                 protocols: configuration.protocols
             ),
         ]
+        // Below the bridge, so the cache stores what the network sent and the bridge decodes hits
+        // too; above connect, so a hit opens no connection.
+        if let cache = configuration.cache { builtIn.insert(CacheInterceptor(cache: cache), at: 2) }
         let interceptors =
             configuration.interceptors + builtIn + configuration.networkInterceptors + [CallServerInterceptor()]
         let networkStart = configuration.interceptors.count + builtIn.count

@@ -29,6 +29,15 @@ public struct Chain: Sendable {
         self.proceedCount = proceedCount
     }
 
+    /// This chain at the same stage for work that outlives the call, such as the cache's
+    /// background revalidation: a call context of its own that reports to no listener and has no
+    /// deadline, so the finished call's listener hears nothing after `callEnd`.
+    package func detached(request: HTTPRequest) -> Chain {
+        Chain(
+            stages: stages, index: index, exchange: exchange,
+            call: CallContext(request: request, listener: nil, settings: call.settings), proceedCount: proceedCount)
+    }
+
     /// The connect timeout in force for this call.
     public var connectTimeout: Duration? { call.settings.connectTimeout }
     /// The longest wait for the next byte of a response.

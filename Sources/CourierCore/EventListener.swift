@@ -11,6 +11,9 @@
 /// `requestBodyEnd`], `responseHeadersStart`, `responseHeadersEnd`, `responseBodyStart`,
 /// `responseBodyEnd`, `connectionReleased`, `callEnd`. A pooled connection skips DNS and
 /// connect. A failed call ends with `callFailed`; a cancelled one with `canceled`, then `callFailed`.
+/// With a cache, `cacheHit`, `cacheMiss` or `satisfactionFailure` come after `callStart` (a
+/// revalidation emits `cacheConditionalHit` before its network events, then `cacheHit` or
+/// `cacheMiss` once the server has answered).
 public protocol EventListener: Sendable {
     func callStart(_ call: CallInfo)
     func dnsStart(_ call: CallInfo, host: String)
@@ -33,6 +36,18 @@ public protocol EventListener: Sendable {
     func callEnd(_ call: CallInfo)
     func callFailed(_ call: CallInfo, error: any Error)
     func canceled(_ call: CallInfo)
+    /// The cache answered the call without the network, or after the server confirmed with a
+    /// 304 that the stored response is still good; `response` is what the caller receives.
+    func cacheHit(_ call: CallInfo, response: HTTPResponse)
+    /// The cache had nothing it could use (or only a response the server replaced), so the
+    /// call's response comes from the network.
+    func cacheMiss(_ call: CallInfo)
+    /// The cache holds a stale response and is asking the server whether it is still good;
+    /// `cachedResponse` is that stored response, without its body.
+    func cacheConditionalHit(_ call: CallInfo, cachedResponse: HTTPResponse)
+    /// The request said `only-if-cached` and the cache had nothing usable: the call ends with
+    /// a 504 `response` that never touched the network.
+    func satisfactionFailure(_ call: CallInfo, response: HTTPResponse)
 }
 
 extension EventListener {
@@ -57,6 +72,10 @@ extension EventListener {
     public func callEnd(_ call: CallInfo) {}
     public func callFailed(_ call: CallInfo, error: any Error) {}
     public func canceled(_ call: CallInfo) {}
+    public func cacheHit(_ call: CallInfo, response: HTTPResponse) {}
+    public func cacheMiss(_ call: CallInfo) {}
+    public func cacheConditionalHit(_ call: CallInfo, cachedResponse: HTTPResponse) {}
+    public func satisfactionFailure(_ call: CallInfo, response: HTTPResponse) {}
 }
 
 /// Which call an event belongs to.

@@ -20,6 +20,8 @@ public struct HTTPResponse: Sendable {
     /// The connection a 101 (Switching Protocols) handed over, for the protocol that asked for it.
     package var switchedConnection: (any SwitchedConnection)?
     private var prior: PriorResponse?
+    private var cached: PriorResponse?
+    private var network: PriorResponse?
 
     public init(
         status: HTTPStatus,
@@ -48,9 +50,33 @@ public struct HTTPResponse: Sendable {
         get { prior?.response }
         set { prior = newValue.map(PriorResponse.init) }
     }
+
+    /// The stored response the cache answered with, as OkHttp has it: set on a hit and on a
+    /// revalidated (304) hit, nil when the cache was not used. Its body is empty; read this
+    /// response's body instead.
+    public var cacheResponse: HTTPResponse? {
+        get { cached?.response }
+        set { cached = newValue.map(PriorResponse.init) }
+    }
+
+    /// The response the network sent for this call, as OkHttp has it: nil on a hit served from
+    /// the cache alone; on a revalidation, the 304. Its body is empty; read this response's body
+    /// instead.
+    public var networkResponse: HTTPResponse? {
+        get { network?.response }
+        set { network = newValue.map(PriorResponse.init) }
+    }
+
+    /// A copy of the head without a body, for ``cacheResponse`` and ``networkResponse``.
+    package var withoutBody: HTTPResponse {
+        var copy = self
+        copy.body = .empty
+        copy.switchedConnection = nil
+        return copy
+    }
 }
 
-/// Breaks the recursion of a struct holding an optional of itself.
+/// Breaks the recursion of a struct holding optionals of itself.
 private final class PriorResponse: Sendable {
     let response: HTTPResponse
 

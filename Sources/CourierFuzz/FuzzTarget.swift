@@ -12,6 +12,7 @@ enum FuzzTarget: String, CaseIterable {
     case decompressor = "decompressor"
     case hpack = "hpack"
     case h2Frames = "h2-frames"
+    case cache = "cache"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -25,6 +26,7 @@ enum FuzzTarget: String, CaseIterable {
         case .decompressor: DecompressorTarget.run(data)
         case .hpack: HPACKTarget.run(data)
         case .h2Frames: HTTP2FramesTarget.run(data)
+        case .cache: CacheTarget.run(data)
         }
     }
 

@@ -34,4 +34,8 @@ final class EventRecorder: EventListener {
     func callEnd(_ call: CallInfo) { add("callEnd") }
     func callFailed(_ call: CallInfo, error: any Error) { add("callFailed") }
     func canceled(_ call: CallInfo) { add("canceled") }
+    func cacheHit(_ call: CallInfo, response: HTTPResponse) { add("cacheHit") }
+    func cacheMiss(_ call: CallInfo) { add("cacheMiss") }
+    func cacheConditionalHit(_ call: CallInfo, cachedResponse: HTTPResponse) { add("cacheConditionalHit") }
+    func satisfactionFailure(_ call: CallInfo, response: HTTPResponse) { add("satisfactionFailure") }
 }

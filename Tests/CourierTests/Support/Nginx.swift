@@ -41,7 +41,9 @@ final class Nginx: Sendable {
 
     /// The server's routes: `/hello` (13 bytes), `/echo` (answers any method), `/chunked`, `/big` (1 MiB file),
     /// `/connection` (nginx's serial number of the connection, `$connection`), and every file of
-    /// the root again under `/slow/`, sent at 64 KiB/s.
+    /// the root again under `/slow/`, sent at 64 KiB/s, and under `/cache/fresh/` (`max-age=60`;
+    /// a POST there answers 200), `/cache/no-cache/` and `/cache/no-store/`, each response with
+    /// nginx's `$request_id` in `X-Request-Id` (`/page` is a small text file).
     fileprivate init(_ options: Options = Options()) async throws {
         let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
@@ -51,6 +53,7 @@ final class Nginx: Sendable {
         try Nginx.write(leaf.certificatePEM, to: prefix + "/leaf.pem")
         try Nginx.write(leaf.privateKeyPEM, to: prefix + "/leaf.key")
         try Nginx.write(String(repeating: "0123456789abcdef", count: 65536), to: prefix + "/html/big")
+        try Nginx.write("a page to cache\n", to: prefix + "/html/page")
         for (name, path) in options.files {
             guard link(path, prefix + "/html/" + name) == 0 || system("cp '\(path)' '\(prefix)/html/\(name)'") == 0
             else {
@@ -118,6 +121,19 @@ final class Nginx: Sendable {
                 location = /big { default_type application/octet-stream; }
                 location = /connection { default_type text/plain; return 200 "$connection"; }
                 location /slow/ { alias \(prefix)/html/; limit_rate 64k; }
+                location /cache/fresh/ {
+                    alias \(prefix)/html/; default_type text/plain;
+                    add_header Cache-Control "max-age=60"; add_header X-Request-Id $request_id;
+                    if ($request_method = POST) { return 200 "posted"; }
+                }
+                location /cache/no-cache/ {
+                    alias \(prefix)/html/; default_type text/plain;
+                    add_header Cache-Control "no-cache"; add_header X-Request-Id $request_id;
+                }
+                location /cache/no-store/ {
+                    alias \(prefix)/html/; default_type text/plain;
+                    add_header Cache-Control "no-store, max-age=60"; add_header X-Request-Id $request_id;
+                }
             }
         }
         """

@@ -1,0 +1,132 @@
+package import CourierCore
+import FoundationEssentials
+
+/// The cache's stage of the chain, between the bridge and connect (DESIGN.md): it sees the
+/// request with the client's headers (so `Vary: Accept-Encoding` compares what was sent) and the
+/// response before decompression (so the store keeps what the network sent, and the bridge
+/// decodes hits and misses alike on the way out).
+///
+/// It asks ``CachePolicy`` what to do and does it: answers from the store, sends a conditional
+/// request and merges a 304 into the stored head, or sends the request and writes a reusable
+/// response through to the store while the caller streams it. A store that fails is a miss,
+/// never a failed call.
+package struct CacheInterceptor: Interceptor {
+    let cache: HTTPCache
+
+    package init(cache: HTTPCache) {
+        self.cache = cache
+    }
+
+    package func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+        cache.countRequest()
+        let key = CacheKey.key(for: request.url)
+        var snapshot: (any CacheSnapshot)?
+        var stored: CachedResponseHead?
+        if CachePolicy.readsCache(for: request.method), let found = try? await cache.store.snapshot(for: key) {
+            if let head = try? CachedResponseHeadCoding.decode(found.metadata), CacheInterceptor.isWhole(head, found) {
+                snapshot = found
+                stored = head
+            } else {
+                await found.close()
+            }
+        }
+        let now = cache.clock.now()
+        switch CachePolicy.decide(request: request, stored: stored, now: now) {
+        case .useStored(let age, _):
+            guard let stored, let snapshot else { preconditionFailure("the policy serves only what it was given") }
+            cache.countHit()
+            let response = await hit(stored, snapshot: snapshot, request: request, age: age)
+            chain.call.emit { $0.cacheHit($1, response: response) }
+            return response
+        case .useStoredAndRevalidate(let age, let conditions):
+            guard let stored, let snapshot else { preconditionFailure("the policy serves only what it was given") }
+            cache.countHit()
+            let response = await hit(stored, snapshot: snapshot, request: request, age: age)
+            chain.call.emit { $0.cacheHit($1, response: response) }
+            let background = chain.detached(request: request)
+            cache.inBackground {
+                await revalidate(
+                    request, conditions: conditions, stored: stored, validated: snapshot.metadata, key: key,
+                    chain: background)
+            }
+            return response
+        case .notModified(let age):
+            guard let stored, let snapshot else {
+                preconditionFailure("the policy answers only from what it was given")
+            }
+            await snapshot.close()
+            cache.countHit()
+            var response = response(from: stored, request: request)
+            response.cacheResponse = response
+            response.status = .notModified
+            response.headers = StoredFields.notModifiedFields(of: stored.headers)
+            response.headers["Age"] = String(age)
+            chain.call.emit { $0.cacheHit($1, response: response) }
+            return response
+        case .unsatisfiable:
+            await snapshot?.close()
+            let response = HTTPResponse(
+                status: HTTPStatus(code: 504, reasonPhrase: "Unsatisfiable Request (only-if-cached)"),
+                request: request)
+            chain.call.emit { $0.satisfactionFailure($1, response: response) }
+            return response
+        case .network:
+            await snapshot?.close()
+            chain.call.emit { $0.cacheMiss($1) }
+            return try await network(request, key: key, chain: chain, requestTime: now)
+        case .validate(let conditions):
+            guard let stored, let snapshot else { preconditionFailure("the policy validates only what it was given") }
+            return try await validate(
+                request, conditions: conditions, stored: stored, snapshot: snapshot, key: key, chain: chain,
+                requestTime: now)
+        }
+    }
+
+    /// The stored response as the caller receives it: its head with an `Age`, its body streamed
+    /// from the snapshot.
+    ///
+    /// Unless the origin has just `validated` it, the fields a qualified `no-cache="…"` names
+    /// are left out (RFC 9111 §5.2.2.4).
+    func hit(
+        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest, age: Int,
+        validated: Bool = false
+    ) async -> HTTPResponse {
+        var response = response(from: stored, request: request)
+        response.cacheResponse = response
+        if !validated {
+            for name in CacheControl(stored.headers).noCacheFields { response.headers.remove(name) }
+        }
+        response.headers["Age"] = String(age)
+        if snapshot.bodySize > 0 {
+            response.body = HTTPResponse.Body(source: CachedBody(snapshot: snapshot))
+        } else {
+            await snapshot.close()
+        }
+        return response
+    }
+
+    /// The stale response standing in for an origin that failed, as `stale-if-error` allows.
+    func staleOnError(
+        _ stored: CachedResponseHead, snapshot: any CacheSnapshot, request: HTTPRequest, chain: Chain
+    ) async -> HTTPResponse {
+        cache.countHit()
+        let age = CachePolicy.ageField(Freshness.currentAge(stored, now: cache.clock.now()))
+        let response = await hit(stored, snapshot: snapshot, request: request, age: age)
+        chain.call.emit { $0.cacheHit($1, response: response) }
+        return response
+    }
+
+    func response(from stored: CachedResponseHead, request: HTTPRequest) -> HTTPResponse {
+        var response = HTTPResponse(
+            status: stored.status, headers: stored.headers, version: stored.version, request: request)
+        response.tlsHandshake = stored.tlsHandshake
+        return response
+    }
+
+    /// Whether the snapshot's body is as long as the stored head's `Content-Length` says, when it
+    /// says: an entry that disagrees (a store that lost its body) is a miss, not a short body.
+    static func isWhole(_ head: CachedResponseHead, _ snapshot: any CacheSnapshot) -> Bool {
+        guard let length = head.headers["Content-Length"].flatMap({ Int($0) }) else { return true }
+        return length == snapshot.bodySize
+    }
+}

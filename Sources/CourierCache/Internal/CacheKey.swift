@@ -1,0 +1,18 @@
+package import FoundationEssentials
+
+/// The store key of a URL: the lowercase hex SHA-256 of its text without the fragment (64
+/// characters of `[0-9a-f]`, inside the `[a-z0-9_-]{1,120}` a store accepts), as OkHttp keys
+/// its cache by a digest of the URL.
+package enum CacheKey {
+    package static func key(for url: URL) -> String {
+        var text = url.absoluteString
+        if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
+        let hex = Array("0123456789abcdef".utf8)
+        var result: [UInt8] = []
+        for byte in SHA256.hash(Array(text.utf8)) {
+            result.append(hex[Int(byte >> 4)])
+            result.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+}

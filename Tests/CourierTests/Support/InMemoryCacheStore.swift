@@ -1,0 +1,1 @@
+../../CourierCacheTests/Support/InMemoryCacheStore.swift
