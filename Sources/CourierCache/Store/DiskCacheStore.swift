@@ -141,7 +141,7 @@ package actor DiskCacheStore: CacheStore {
     // MARK: Private
 
     private func check(_ key: String) throws(DiskCacheStoreError) {
-        guard CacheKey.isValid(key) else { throw .invalidKey(key) }
+        guard StoreKey.isValid(key) else { throw .invalidKey(key) }
     }
 
     /// The journal writer, once the directory is open; the first caller opens it on the pool

@@ -1,7 +1,9 @@
 import CourierCore
 import CourierTestServer
 import CourierTransport
+import FoundationEssentials
 import Glibc
+import Synchronization
 
 /// Runs `body` against an nginx started for it, and stops that nginx afterwards whatever happens.
 func withNginx<T: Sendable>(
@@ -45,7 +47,11 @@ final class Nginx: Sendable {
     /// a POST there answers 200), `/cache/no-cache/` and `/cache/no-store/`, each response with
     /// nginx's `$request_id` in `X-Request-Id` (`/page` is a small text file).
     fileprivate init(_ options: Options = Options()) async throws {
-        let prefix = "/tmp/courier-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        Nginx.orphansStopped.withLock { stopped in
+            if !stopped { Nginx.stopOrphans() }
+            stopped = true
+        }
+        let prefix = "\(Nginx.prefixStem)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
         let leaf = try HeldCertificate.leaf(hosts: ["localhost", "127.0.0.1"], issuedBy: authority)
         mkdir(prefix, 0o755)
@@ -193,6 +199,32 @@ final class Nginx: Sendable {
         guard let file = fopen(path, "w") else { throw NginxError(message: "cannot write \(path)") }
         fputs(text, file)
         fclose(file)
+    }
+
+    /// Every nginx of this suite lives in a prefix named for the test process that started it.
+    private static let prefixStem = "/tmp/courier-nginx-"
+    private static let orphansStopped = Mutex(false)
+
+    /// Stops the nginx instances a killed test process left running (its `stop` never ran), once
+    /// per test process: each holds ports, and whatever it inherited, until someone does. Only
+    /// an nginx whose command line names a prefix of this suite, and whose test process is gone.
+    private static func stopOrphans() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+        for name in names where ("/tmp/" + name).hasPrefix(prefixStem) {
+            let prefix = "/tmp/" + name
+            let owner = name.dropFirst(prefixStem.count - "/tmp/".count).split(separator: "-").first.flatMap {
+                pid_t($0)
+            }
+            guard let owner, owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
+            if let text = try? String(contentsOfFile: prefix + "/nginx.pid", encoding: .utf8),
+                let pid = pid_t(text.filter(\.isNumber)),
+                let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                commandLine.contains(prefix)
+            {
+                kill(pid, SIGQUIT)
+            }
+            _ = system("rm -rf '\(prefix)'")
+        }
     }
 
     private static func spawn(_ arguments: [String]) throws -> pid_t {

@@ -35,7 +35,7 @@ extension EntryFileName {
     /// The parsed name, or nil for any file that is not one of ours.
     init?(parsing name: String) {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, CacheKey.isValid(String(parts[0])),
+        guard parts.count == 3, StoreKey.isValid(String(parts[0])),
             parts[1].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             let generation = UInt64(parts[1])
         else { return nil }

@@ -48,7 +48,7 @@ enum JournalRecord: Equatable, Sendable {
 
     private init?(line: String) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count >= 2, CacheKey.isValid(fields[1]) else { return nil }
+        guard fields.count >= 2, StoreKey.isValid(fields[1]) else { return nil }
         let key = fields[1]
         switch (fields[0], fields.count) {
         case ("CLEAN", 6):

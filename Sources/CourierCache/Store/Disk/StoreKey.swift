@@ -2,7 +2,7 @@
 ///
 /// A key becomes part of file names and of journal lines, so it may hold nothing that a path or
 /// a line treats specially (no `/`, `.`, space or newline); the cache passes a hex digest.
-enum CacheKey {
+enum StoreKey {
     static let maxLength = 120
 
     static func isValid(_ key: String) -> Bool {
