@@ -1,0 +1,1 @@
+../../CourierCacheTests/Support/TemporaryDirectory.swift
