@@ -27,9 +27,14 @@ URLSESSION_SHARE = 5
 
 
 class Scenario:
-    def __init__(self, name, protocol, path, mode, requests, concurrency=1):
+    def __init__(self, name, protocol, path, mode, requests, concurrency=1, cache=False, probe=False,
+                 baseline=None):
         self.name, self.protocol, self.path, self.mode = name, protocol, path, mode
         self.requests, self.concurrency = requests, concurrency
+        # `cache`: Courier with a disk cache, fresh hits only (the warm-up stores the response);
+        # `probe`: Courier reports how late a 1 ms sleep on the cooperative pool wakes meanwhile;
+        # `baseline`: the scenario whose Courier CPU per request this one is compared with.
+        self.cache, self.probe, self.baseline = cache, probe, baseline
 
     @property
     def scheme(self):
@@ -63,6 +68,10 @@ SCENARIOS = [
     Scenario("7b. h2c download of a 256 MiB body on one stream", "h2c", "/big", "download", count(3, 1)),
     Scenario("8. h2c (prior knowledge) GET /hello, 64 streams", "h2c", "/hello", "concurrent",
              count(100000, 10000), 64),
+    Scenario("9a. h1 GET /cached sequential, fresh hits from the disk cache", "h1", "/cached", "sequential",
+             count(20000, 2000), cache=True, baseline="1."),
+    Scenario("9b. h1 GET /cached, 64 in flight, fresh hits from the disk cache", "h1", "/cached", "concurrent",
+             count(100000, 10000), 64, cache=True, probe=True, baseline="2."),
 ]
 
 
@@ -174,6 +183,8 @@ class SwiftClient:
         return max(scenario.requests // self.requests_share, 1)
 
     def skip_reason(self, scenario):
+        if scenario.cache and self.binary != "CourierBench":
+            return "not configured with a cache here"
         if scenario.http2 and not self.supports_http2:
             return "does not speak HTTP/2"
         if scenario.protocol == "h2c" and not self.supports_h2c:
@@ -192,10 +203,19 @@ class SwiftClient:
             command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                        f'mount --bind "$BENCH_CA" /etc/ssl/certs/ca-certificates.crt && exec "$@"', "sh", *command]
         env = dict(os.environ, BENCH_CA=server.certificate_authority, BENCH_UPLOAD_FILE=server.upload_file,
-                   BENCH_HTTP2="1" if scenario.http2 else "0")
+                   BENCH_HTTP2="1" if scenario.http2 else "0", BENCH_PROBE="1" if scenario.probe else "0")
         if verify:
             env["LD_PRELOAD"] = MALLOC_COUNTER
-        output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+        cache = tempfile.mkdtemp(prefix="courier-bench-cache-") if scenario.cache else None
+        if cache:
+            env["BENCH_CACHE_DIR"] = cache
+        try:
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+        finally:
+            if cache:
+                subprocess.run(["rm", "-rf", cache])
+        for extra in (l for l in output.splitlines() if l.startswith(("PROBE ", "CACHE "))):
+            print(f"    {self.name}: {extra}", flush=True)
         line = next(l for l in output.splitlines() if l.startswith("RESULT "))
         fields = dict(item.split("=") for item in line.split()[1:])
         if scenario.moves_bytes:
@@ -214,6 +234,8 @@ class Curl:
         return scenario.requests
 
     def skip_reason(self, scenario):
+        if scenario.cache:
+            return "has no HTTP cache"
         if scenario.protocol == "h2c" and scenario.mode == "concurrent":
             return "curl 7.88 fails the second parallel stream on a prior-knowledge connection"
         return None
@@ -251,6 +273,8 @@ class LoadGenerator:
         return scenario.requests
 
     def skip_reason(self, scenario):
+        if scenario.cache:
+            return "has no HTTP cache"
         return "wrk cannot upload a streamed body" if scenario.mode == "upload" else None
 
     def run(self, server, scenario, verify=False):
@@ -334,6 +358,7 @@ def main():
         print(f"nginx 1 worker on 127.0.0.1 ({server.ports['PORT']}, TLS {server.ports['TLSPORT']});"
               f" {RUNS} alternating run(s) per client, medians" + (" (BENCH_QUICK)" if QUICK else ""))
         only = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
+        courier_costs = {}
         for scenario in SCENARIOS:
             if only and not any(scenario.name.startswith(prefix + ".") or scenario.name.startswith(prefix + " ")
                                 for prefix in only):
@@ -350,6 +375,12 @@ def main():
                 for client in active:
                     results[client.name].append(client.run(server, scenario))
             report(scenario, results, verified, skipped)
+            if "Courier" in results:
+                courier_costs[scenario.name.split(" ")[0]] = median(results["Courier"], "cost")
+            if scenario.baseline and scenario.baseline in courier_costs and "Courier" in results:
+                ratio = courier_costs[scenario.name.split(" ")[0]] / courier_costs[scenario.baseline]
+                print(f"  Courier CPU per request here ÷ scenario {scenario.baseline[:-1]} over the network:"
+                      f" {ratio:.2f}× (target ≤ 0.5×)")
     finally:
         server.stop()
 

@@ -2,6 +2,7 @@ import CourierCache
 import CourierCore
 import Dispatch
 import FoundationEssentials
+import Glibc
 import Testing
 
 @Suite("Disk cache store")
@@ -322,7 +323,8 @@ struct DiskCacheStoreTests {
                 let pool = BlockingWorkPool(threads: 1)
                 let store = try DiskCacheStore(
                     directory: directory, maxSize: 1 << 20, compactionThreshold: 2000, pool: pool)
-                try await store.put("k", metadata: "m", body: bytes(100))
+                // Larger than a resident entry, so that opening it needs the pool.
+                try await store.put("k", metadata: "m", body: bytes(ResidentEntries.maxBodySize + 1))
                 let snapshot = try #require(try await store.snapshot(for: "k"))
                 // The pool's one thread is busy until the test lets it go (or 5 s pass).
                 let release = DispatchSemaphore(value: 0)
@@ -384,6 +386,35 @@ struct DiskCacheStoreTests {
                 for key in ["k0", "k1", "k2"] {
                     #expect(try await reopened.read(key)?.metadata == store.read(key)?.metadata)
                 }
+            }
+        }
+    }
+
+    @Test("A small entry is served from memory, and never once it was replaced or removed")
+    func residentEntries() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withTimeout {
+                let store = try DiskCacheStore(directory: directory, maxSize: 1 << 20)
+                try await store.put("a", metadata: "one", body: bytes(100))
+                // Its files gone behind the store's back: the copy in memory still answers.
+                for name in directoryListing(directory) where name != "journal" {
+                    unlink(directory.appending(path: name).path(percentEncoded: false))
+                }
+                let kept = try #require(try await store.read("a"))
+                #expect(kept.metadata == "one" && kept.body == bytes(100))
+                try await store.put("a", metadata: "two", body: bytes(50))
+                #expect(try await store.read("a")?.metadata == "two")
+                #expect(try await store.read("a")?.body == bytes(50))
+                try await store.remove("a")
+                #expect(try await store.snapshot(for: "a") == nil)
+                // Reopened, a small entry is read from its files once, then from memory.
+                try await store.put("b", metadata: "three", body: bytes(10))
+                let reopened = try DiskCacheStore(directory: directory, maxSize: 1 << 20)
+                #expect(try await reopened.read("b")?.metadata == "three")
+                for name in directoryListing(directory) where name.hasPrefix("b.") {
+                    unlink(directory.appending(path: name).path(percentEncoded: false))
+                }
+                #expect(try await reopened.read("b")?.body == bytes(10))
             }
         }
     }

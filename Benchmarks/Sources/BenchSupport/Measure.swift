@@ -130,6 +130,11 @@ public struct BenchArguments: Sendable {
     }
 }
 
+/// An environment variable's value, or nil.
+public func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
 /// Hands out request numbers to workers until `total` have been taken.
 public final class Counter: Sendable {
     private let next = Atomic<Int>(0)

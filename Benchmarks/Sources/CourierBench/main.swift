@@ -17,6 +17,10 @@ if arguments.allowsHTTP2 {
 } else {
     configuration.protocols = [.http1_1]
 }
+// A disk cache in this folder answers the cache scenarios' requests (the runner warms it first).
+if let directory = environment("BENCH_CACHE_DIR") {
+    configuration.cache = try HTTPCache(directory: URL(fileURLWithPath: directory), maxSize: 64 << 20)
+}
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)
 if arguments.closesConnections { request.headers["Connection"] = "close" }
@@ -25,6 +29,8 @@ if arguments.mode == "upload" {
     request.body = .stream(UploadChunks(), length: BenchArguments.uploadSize)
 }
 
+let probe = environment("BENCH_PROBE") == "1" ? PoolProbe() : nil
+probe?.start()
 let measurement = try await Runner.measure(arguments) { [client, request] in
     let response = try await client.send(request)
     var bytes = 0
@@ -32,3 +38,5 @@ let measurement = try await Runner.measure(arguments) { [client, request] in
     return bytes
 }
 print(measurement.line)
+if let probe { print(await probe.stop()) }
+if let cache = configuration.cache { print("CACHE hits=\(cache.hitCount) network=\(cache.networkCount)") }

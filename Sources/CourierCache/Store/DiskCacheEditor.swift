@@ -24,6 +24,8 @@ actor DiskCacheEditor: CacheEditor {
     private var bodyStarted = false
     private var bodySize = 0
     private var buffered: [UInt8] = []
+    /// The whole body while it is small enough to be kept resident after the commit.
+    private var wholeBody: [UInt8]? = []
     private var written = 0
     private var finished = false
 
@@ -52,6 +54,7 @@ actor DiskCacheEditor: CacheEditor {
         bodyStarted = true
         bodySize += bytes.count
         buffered += bytes
+        if bodySize <= ResidentEntries.maxBodySize { wholeBody? += bytes } else { wholeBody = nil }
         try await checkSize()
         if buffered.count >= DiskCacheEditor.writeSize { try await flush() }
     }
@@ -68,7 +71,8 @@ actor DiskCacheEditor: CacheEditor {
         }
         try await store.commit(
             CacheIndex.FinishedEdit(
-                key: key, generation: generation, metadata: metadata, bodySize: bodyStarted ? bodySize : nil))
+                key: key, generation: generation, metadata: metadata, bodySize: bodyStarted ? bodySize : nil),
+            body: bodyStarted ? wholeBody : nil)
     }
 
     func abort() async {

@@ -33,6 +33,8 @@ package actor DiskCacheStore: CacheStore {
     private let pool: BlockingWorkPool
     private let compactionThreshold: Int
     private var index: CacheIndex
+    /// Small entries also kept in memory; see `ResidentEntries`.
+    private var resident: ResidentEntries
     private var phase = Phase.closed
     private var report: DiskCacheOpening?
 
@@ -55,6 +57,7 @@ package actor DiskCacheStore: CacheStore {
         self.pool = pool
         self.compactionThreshold = compactionThreshold
         self.index = CacheIndex(maxSize: maxSize, compactionThreshold: compactionThreshold)
+        self.resident = ResidentEntries(limit: min(maxSize / 4, 8 << 20))
     }
 
     package func size() async throws -> Int {
@@ -69,7 +72,26 @@ package actor DiskCacheStore: CacheStore {
         // again, and only call the entry damaged when the index still names the same files.
         for _ in 0..<3 {
             guard let entry = index.entries[key] else { return nil }
+            if let kept = resident.lookUp(key, current: entry) {
+                index.touch(key)
+                return ResidentSnapshot(metadata: kept.metadata, body: kept.body)
+            }
             let files = self.files
+            if entry.bodySize <= ResidentEntries.maxBodySize {
+                guard let (metadata, body) = try await pool.runAbandoningOnCancel({ try files.readWhole(key, entry) })
+                else {
+                    guard index.entries[key] == entry else { continue }
+                    try await apply(index.remove(key), to: journal)
+                    return nil
+                }
+                if let record = index.recordRead(key) {
+                    enqueue(CacheIndex.Changes(records: [record], rewriteJournal: index.compactionDue), to: journal)
+                }
+                if index.entries[key] == entry {
+                    resident.insert(key, identity: entry, metadata: metadata, body: body)
+                }
+                return ResidentSnapshot(metadata: metadata, body: body)
+            }
             // Abandoned on cancellation: a snapshot opened for nobody closes its file when dropped.
             switch try await pool.runAbandoningOnCancel({ try files.open(key, entry) }) {
             case .snapshot(let metadata, let body):
@@ -97,11 +119,13 @@ package actor DiskCacheStore: CacheStore {
     package func remove(_ key: String) async throws {
         try check(key)
         let journal = try await journal()
+        resident.remove(key)
         try await apply(index.remove(key), to: journal)
     }
 
     package func removeAll() async throws {
         let journal = try await journal()
+        resident.removeAll()
         try await apply(index.removeAll(), to: journal)
     }
 
@@ -114,8 +138,9 @@ package actor DiskCacheStore: CacheStore {
     // MARK: For the editor
 
     /// Completes an edit's files, then publishes it; on any failure its files are deleted and
-    /// the key keeps what it held.
-    func commit(_ edit: CacheIndex.FinishedEdit) async throws {
+    /// the key keeps what it held. `body` is the whole body when the edit kept it, small, in
+    /// memory: the entry is then kept resident too.
+    func commit(_ edit: CacheIndex.FinishedEdit, body: [UInt8]?) async throws {
         let journal = try await journal()
         let changes: CacheIndex.Changes
         do {
@@ -123,6 +148,17 @@ package actor DiskCacheStore: CacheStore {
             let files = self.files
             let metadataSize = try await pool.run { try files.complete(edit, plan) }
             changes = try index.commit(edit, plan, metadataSize: metadataSize)
+            if let identity = index.entries[edit.key], let metadata = edit.metadata {
+                if let body {
+                    resident.insert(edit.key, identity: identity, metadata: metadata, body: body)
+                } else if edit.bodySize == nil {
+                    resident.refresh(edit.key, identity: identity, metadata: metadata)
+                } else {
+                    resident.remove(edit.key)
+                }
+            } else {
+                resident.remove(edit.key)
+            }
         } catch {
             index.endEdit(edit.key, generation: edit.generation)
             let files = self.files

@@ -199,6 +199,14 @@ struct CacheIndex: Sendable {
 
     // MARK: Reads and removals
 
+    /// Marks `key` as just used in this process's order only, with no record: a hit served from
+    /// memory (`ResidentEntries`) costs no journal write, at the price of an order after a
+    /// restart that has not seen it.
+    mutating func touch(_ key: String) {
+        guard entries[key] != nil else { return }
+        order.touch(key)
+    }
+
     /// Marks `key` as just used; the record to append, or nil if there is no such entry.
     mutating func recordRead(_ key: String) -> JournalRecord? {
         guard entries[key] != nil else { return nil }

@@ -31,6 +31,22 @@ struct EntryFiles: Sendable {
         return .snapshot(metadata: record.metadata, body: body)
     }
 
+    /// Reads a small entry whole, metadata and body, in one go: the body file is opened, read
+    /// and closed at once. Nil when a file is missing or not what the index says.
+    func readWhole(
+        _ key: String, _ entry: CacheIndex.Entry
+    ) throws(DiskCacheStoreError) -> (
+        metadata: [UInt8], body: [UInt8]
+    )? {
+        guard case .snapshot(let metadata, let file) = try open(key, entry) else { return nil }
+        defer { file.close() }
+        let body = try file.withDescriptor { fd throws(DiskCacheStoreError) in
+            try FileSystem.read(fd, file.path, at: 0, maxLength: entry.bodySize)
+        }
+        guard body.count == entry.bodySize else { return nil }
+        return (metadata, body)
+    }
+
     /// Writes the metadata file that completes a commit (and the empty body of a new entry
     /// without one); returns the metadata's size. Once this returns, the entry's files are
     /// whole, and the journal record that publishes them may be written.
