@@ -176,5 +176,20 @@ func webSocketEcho(_ client: HTTPClient) async throws {
 try await webSocketEcho(client)
 try await webSocketEcho(priorKnowledge)
 
+// 10. A disk cache: the second request for a fresh response never reaches the server.
+let cacheDirectory = URL(fileURLWithPath: "/tmp/courier-demo-cache-\(UInt32.random(in: 0...UInt32.max))")
+let origin = try await TestServer { _ in
+    MockResponse(headers: ["Cache-Control": "max-age=60"], body: "Fresh for a minute")
+}
+let cached = client.with { $0.cache = try? HTTPCache(directory: cacheDirectory, maxSize: 1 << 20) }
+for attempt in 1...2 {
+    let response = try await cached.send(HTTPRequest(url: origin.url("/fresh")))
+    let source = response.networkResponse == nil ? "the disk cache" : "the network"
+    print("GET /fresh #\(attempt) → \(try await response.body.string().debugDescription) from \(source)")
+}
+print("The server saw \(origin.requestCount) request(s); the cache lives in \(cacheDirectory.path)")
+try await cached.configuration.cache?.evictAll()
+await origin.shutdown()
+
 await server.shutdown()
 await client.shutdown()
