@@ -21,7 +21,8 @@ enum HTTPTunnel {
 
     /// The request a proxy authenticator sees: `CONNECT` to the origin, with the credentials sent.
     static func request(for address: Address, proxyAuthorization: String?) -> HTTPRequest {
-        let authority = address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
+        let authority =
+            address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
         var headers: HTTPHeaders = ["Host": authority, "Proxy-Connection": "Keep-Alive"]
         if let proxyAuthorization { headers["Proxy-Authorization"] = proxyAuthorization }
         let scheme = address.tls == nil ? "http" : "https"
@@ -53,7 +54,9 @@ enum HTTPTunnel {
             }
             try await ProxyIO.read(socket, into: &buffer, proxy: proxy, doing: doing, timeout: timeout)
         }
-        guard case .status(let status) = response.startLine else { preconditionFailure("response parser gave a request") }
+        guard case .status(let status) = response.startLine else {
+            preconditionFailure("response parser gave a request")
+        }
         if status.isSuccess {
             // The origin speaks only after we do (TLS or a request): earlier bytes are the proxy's.
             guard buffer.readableCount == 0 else {

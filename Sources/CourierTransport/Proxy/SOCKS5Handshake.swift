@@ -57,12 +57,14 @@ package struct SOCKS5Handshake: Sendable {
             destination = .ipv6(v6)
         } else {
             guard (1...255).contains(host.utf8.count) else {
-                throw HTTPClientError(.invalidRequest, "Host name \(host) is too long for a SOCKS5 request (255 bytes).")
+                throw HTTPClientError(
+                    .invalidRequest, "Host name \(host) is too long for a SOCKS5 request (255 bytes).")
             }
             destination = .domain(host)
         }
         if let credentials {
-            guard (1...255).contains(credentials.username.utf8.count), (1...255).contains(credentials.password.utf8.count)
+            guard (1...255).contains(credentials.username.utf8.count),
+                (1...255).contains(credentials.password.utf8.count)
             else {
                 throw HTTPClientError(
                     .invalidRequest, "SOCKS5 username and password must each be 1 to 255 bytes (RFC 1929).")
@@ -100,7 +102,8 @@ package struct SOCKS5Handshake: Sendable {
                 throw HTTPClientError(
                     .proxy(.socksNoAcceptableMethod),
                     "SOCKS5 proxy \(proxyName) accepts none of the authentication methods offered ("
-                        + (credentials == nil ? "none; it may need a username and password)." : "none, username/password).")
+                        + (credentials == nil
+                            ? "none; it may need a username and password)." : "none, username/password).")
                 )
             default:
                 throw violation("chose authentication method \(input[1]), which was not offered")
