@@ -89,8 +89,7 @@ final class ProxyProcess: @unchecked Sendable {
 
     /// SIGKILL, and a wait of at most 2 s for it to be gone; off the cooperative pool. Not
     /// SIGTERM: both programs ignore it when started from the test process (whose ignored
-    /// signals they inherit), and a test proxy has nothing to shut down cleanly. dante's
-    /// children exit on their own when their parent is gone.
+    /// signals they inherit), and a test proxy has nothing to shut down cleanly.
     func stop() async {
         let (process, folder) = (self.process, self.folder)
         _ = try? await BlockingWorkPool.shared.run {
@@ -99,8 +98,12 @@ final class ProxyProcess: @unchecked Sendable {
         }
     }
 
+    /// The whole process group when the program leads its own (dante's children, which relay
+    /// the tunnels, would otherwise keep relaying after their parent is gone).
     private static func stop(_ process: Process) {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let pid = process.processIdentifier
+        guard process.isRunning else { return }
+        kill(getpgid(pid) == pid ? -pid : pid, SIGKILL)
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 }
