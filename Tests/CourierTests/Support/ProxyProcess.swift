@@ -6,38 +6,91 @@ import Glibc
 
 /// A real proxy program (tinyproxy, dante's danted) started for one test on 127.0.0.1 at an
 /// ephemeral port, with its configuration in a folder of its own; stopped by its PID.
-final class ProxyProcess: @unchecked Sendable {
-    // Built and stopped by one test task: that is what makes it safe.
-    let process: Process
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: `Process.run()` crashed in a `memcpy`
+/// while the parallel suite held some 1 400 descriptors. The child gets none of them (closefrom 3:
+/// an inherited descriptor, such as the build lock's, would outlive the test), leads its own
+/// process group (dante's children are stopped with it), and writes to /dev/null.
+final class ProxyProcess: Sendable {
+    let pid: pid_t
     let port: Int
-    private let folder: URL
+    private let folder: String
 
     /// Whether tinyproxy and danted are there (`make test` installs them).
     static let realProxiesInstalled =
         FileManager.default.isExecutableFile(atPath: "/usr/bin/tinyproxy")
         && FileManager.default.isExecutableFile(atPath: "/usr/sbin/danted")
 
-    /// Starts `executable` with `arguments(configPath)`, after writing `config(port, folder)`
-    /// to the configuration file for each port tried.
+    /// Starts `executable` with `arguments(configPath)` once `config(port, folder)` is written
+    /// to the configuration file, and returns when the program itself listens on the port. A
+    /// port probed free may be taken before the program binds it (by a test server in a
+    /// parallel test); then a new port and a new process, up to five times.
     private init(
-        _ executable: String, config: @escaping @Sendable (Int, String) -> String,
-        arguments: @escaping @Sendable (String) -> [String]
+        _ executable: String, config: (Int, String) -> String, arguments: (String) -> [String]
     ) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("courier-proxy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let configPath = folder.appendingPathComponent("proxy.conf").path
-        do {
-            (process, port) = try await LoopbackServerProcess.start(
-                executable, readyWithin: .seconds(5), stop: { ProxyProcess.stop($0) }
-            ) { port in
-                try? Data(config(port, folder.path).utf8).write(to: URL(fileURLWithPath: configPath))
-                return arguments(configPath)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: folder)
-            throw error
-        }
+        let folder = "/tmp/courier-proxy-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(folder, 0o755)
+        let configPath = folder + "/proxy.conf"
         self.folder = folder
+        for _ in 0..<5 {
+            let probe = try LoopbackListener(backlog: nil)
+            close(probe.fd)
+            guard let file = fopen(configPath, "w") else { break }
+            fputs(config(probe.port, folder), file)
+            fclose(file)
+            let pid = try ProxyProcess.spawn([executable] + arguments(configPath))
+            for _ in 0..<250 {
+                if ListeningProbe.listens(pid: pid, port: probe.port) {
+                    self.pid = pid
+                    self.port = probe.port
+                    return
+                }
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            await ProxyProcess.stop(pid: pid, folder: nil)
+        }
+        await ProxyProcess.stop(pid: nil, folder: folder)
+        throw HTTPClientError(.connectFailed, "\(executable) did not start listening (5 attempts)")
+    }
+
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module does not
+    /// export (it is behind `_GNU_SOURCE`).
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else {
+                return nil
+            }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
+
+    private static func spawn(_ arguments: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        guard let closefrom = ProxyProcess.addCloseFrom, closefrom(&actions, 3) == 0 else {
+            throw HTTPClientError(.connectFailed, "posix_spawn_file_actions_addclosefrom_np is unavailable")
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var result: Int32 = 0
+        ProcessLaunch.serialized { result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ) }
+        guard result == 0 else {
+            throw HTTPClientError(.connectFailed, "posix_spawn \(arguments[0]) failed: \(result)")
+        }
+        return pid
     }
 
     /// tinyproxy (Debian `tinyproxy`) in the foreground. `basicAuth` requires those credentials;
@@ -87,24 +140,23 @@ final class ProxyProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGKILL, and a wait of at most 2 s for it to be gone; off the cooperative pool. Not
-    /// SIGTERM: both programs ignore it when started from the test process (whose ignored
-    /// signals they inherit), and a test proxy has nothing to shut down cleanly.
+    /// SIGKILL to the program's process group (dante's children relay the tunnels and would
+    /// otherwise keep relaying), then reaped; off the cooperative pool. Not SIGTERM: both
+    /// programs ignore it when started from the test process, whose ignored signals they
+    /// inherit, and a test proxy has nothing to shut down cleanly.
     func stop() async {
-        let (process, folder) = (self.process, self.folder)
-        _ = try? await BlockingWorkPool.shared.run {
-            ProxyProcess.stop(process)
-            try? FileManager.default.removeItem(at: folder)
-        }
+        await ProxyProcess.stop(pid: pid, folder: folder)
     }
 
-    /// The whole process group when the program leads its own (dante's children, which relay
-    /// the tunnels, would otherwise keep relaying after their parent is gone).
-    private static func stop(_ process: Process) {
-        let pid = process.processIdentifier
-        guard process.isRunning else { return }
-        kill(getpgid(pid) == pid ? -pid : pid, SIGKILL)
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
+    private static func stop(pid: pid_t?, folder: String?) async {
+        _ = try? await BlockingWorkPool.shared.run {
+            if let pid {
+                kill(-pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            if let folder { _ = system("rm -rf '\(folder)'") }
+        }
     }
 }
 
