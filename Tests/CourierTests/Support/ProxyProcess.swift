@@ -148,12 +148,14 @@ final class ProxyProcess: Sendable {
         await ProxyProcess.stop(pid: pid, folder: folder)
     }
 
+    /// Bounded: never more than 2 s on a blocking-work thread, which DNS and TLS set-up share.
     private static func stop(pid: pid_t?, folder: String?) async {
         _ = try? await BlockingWorkPool.shared.run {
             if let pid {
                 kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
                 var status: Int32 = 0
-                waitpid(pid, &status, 0)
+                for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
             }
             if let folder { _ = system("rm -rf '\(folder)'") }
         }
