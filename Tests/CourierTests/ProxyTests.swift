@@ -1,5 +1,6 @@
 import Courier
 import CourierTestServer
+import CourierWebSocket
 import Testing
 
 /// Calls through ``TestProxy``: forwarding, tunnels, credentials, refusals, several proxies.
@@ -262,6 +263,32 @@ struct ProxyTests {
             await client.shutdown()
             await live.shutdown()
             await origin.shutdown()
+        }
+    }
+
+    @Test(
+        "wss:// and ws:// go through a CONNECT tunnel (a forwarding proxy would not pass the upgrade on)",
+        arguments: [true, false])
+    func webSocketThroughTunnel(secure: Bool) async throws {
+        try await withTimeout(.seconds(20)) {
+            let leaf = try HeldCertificate.leaf(issuedBy: TLSTests.authority)
+            let server = try await ScriptedWebSocket.server(tls: secure ? TestServer.TLS(identity: leaf.identity) : nil)
+            {
+                ScriptedWebSocket.text("tunnelled") + ScriptedWebSocket.close(1000)
+            }
+            let proxy = try await TestProxy()
+            let client = ProxyTests.client(proxy) { $0.tls.trustRoots = [TLSTests.authority.certificate] }
+            let url = URL(string: "\(secure ? "wss" : "ws")://127.0.0.1:\(server.port)/chat")!
+            let socket = try await client.webSocket(HTTPRequest(url: url))
+            var messages: [WebSocketMessage] = []
+            for try await message in socket.messages { messages.append(message) }
+            #expect(messages == [.text("tunnelled")])
+            let connect = try await proxy.takeRequest()
+            #expect(connect.method == .connect)
+            #expect(connect.target == "127.0.0.1:\(server.port)")
+            #expect(try await server.takeRequest().path == "/chat")
+            await proxy.shutdown()
+            await server.shutdown()
         }
     }
 

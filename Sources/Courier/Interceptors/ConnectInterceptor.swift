@@ -25,7 +25,8 @@ struct ConnectInterceptor: Interceptor {
         chain.call.emit { $0.proxySelectEnd($1, url: url, proxies: candidates) }
         var firstFailure: HTTPClientError?
         for proxy in candidates {
-            let address = origin.through(proxy)
+            let address = ConnectInterceptor.address(
+                origin, through: proxy, upgrading: request.headers.contains("Upgrade"))
             let connection: any PooledConnection
             do {
                 (connection, _) = try await pool.acquire(
@@ -37,6 +38,17 @@ struct ConnectInterceptor: Interceptor {
             return try await exchange(proxyHeaders(request, on: connection), on: connection, chain: chain)
         }
         throw firstFailure!
+    }
+
+    /// `origin` through `proxy`. A cleartext request that asks to upgrade (a `ws://` handshake,
+    /// which arrives here as `http://`) is for a `ws` address: an HTTP proxy tunnels it, since a
+    /// forwarding proxy would not pass the upgrade on.
+    private static func address(_ origin: Address, through proxy: Proxy, upgrading: Bool) -> Address {
+        guard upgrading, proxy.kind == .http, origin.tls == nil, origin.scheme == "http" else {
+            return origin.through(proxy)
+        }
+        return Address(
+            scheme: "ws", host: origin.host, port: origin.port, tls: nil, protocols: origin.protocols, proxy: proxy)
     }
 
     /// `Proxy-Authorization` goes to a forwarding proxy, the one kept for it when the request
