@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 APT_PACKAGES_BUILD := libssl-dev zlib1g-dev libbrotli-dev
-APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light nghttp2-server nghttp2-client curl python3-websockets
+APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light nghttp2-server nghttp2-client curl python3-websockets tinyproxy dante-server
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl nghttp2-client
 
 .PHONY: build test test-tsan test-asan fuzz autobahn demo bench format lint docs deps-build deps-test deps-bench clean
@@ -92,6 +92,7 @@ deps-build:
 
 deps-test:
 	@scripts/ensure-packages.sh $(APT_PACKAGES_TEST)
+	@scripts/ensure-socks-user.sh
 
 deps-bench:
 	@scripts/ensure-packages.sh $(APT_PACKAGES_BENCH)

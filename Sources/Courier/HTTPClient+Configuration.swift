@@ -27,8 +27,18 @@ extension HTTPClient {
         /// Answers 401 challenges from servers, within its ``AuthenticationScope`` (by default the
         /// origin the call was sent to); nil (the default) returns them to the caller.
         public var authenticator: (any Authenticator)?
-        /// Answers 407 challenges from proxies.
+        /// Answers 407 challenges from HTTP proxies: to a forwarded `http://` request, and to the
+        /// `CONNECT` that opens a tunnel for `https://` and `wss://`. What it answers is then sent
+        /// with every request and `CONNECT` through that proxy, and never to an origin.
         public var proxyAuthenticator: (any Authenticator)?
+        /// The proxy every connection goes through; nil (the default) connects directly, unless
+        /// `proxySelector` is set. When both are set, this one wins.
+        public var proxy: Proxy?
+        /// Chooses proxies per URL, tried in order when one fails (see ``ProxySelector``); used
+        /// when `proxy` is nil. `EnvironmentProxySelector()` reads `http_proxy`, `https_proxy`,
+        /// `all_proxy` and `no_proxy` as curl does. nil (the default) connects directly: the
+        /// environment is not read unless asked (``EnvironmentProxySelector`` says why).
+        public var proxySelector: (any ProxySelector)?
         /// Follow redirects (301, 302, 303, 307, 308), up to 20 in a row.
         public var followRedirects = true
         /// Follow redirects that switch between http and https (in either direction).

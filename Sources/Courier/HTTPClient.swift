@@ -23,6 +23,7 @@ public final class HTTPClient: Sendable {
     package let pool: ConnectionPool
     private let routes: RouteDatabase
     private let tlsContexts: TLSContextCache
+    private let proxyCredentials: ProxyCredentials
     private let stages: InterceptorStages
     private let settings: CallSettings
 
@@ -35,7 +36,8 @@ public final class HTTPClient: Sendable {
                 maxIdleConnections: configuration.maxIdleConnections, keepAlive: configuration.keepAlive,
                 maxConnectionsPerAddress: configuration.maxRequestsPerHost),
             routes: RouteDatabase(),
-            tlsContexts: TLSContextCache()
+            tlsContexts: TLSContextCache(),
+            proxyCredentials: ProxyCredentials()
         )
     }
 
@@ -44,7 +46,8 @@ public final class HTTPClient: Sendable {
         dispatcher: Dispatcher,
         pool: ConnectionPool,
         routes: RouteDatabase,
-        tlsContexts: TLSContextCache
+        tlsContexts: TLSContextCache,
+        proxyCredentials: ProxyCredentials
     ) {
         precondition(
             configuration.protocols == [.http2]
@@ -56,6 +59,7 @@ public final class HTTPClient: Sendable {
         self.pool = pool
         self.routes = routes
         self.tlsContexts = tlsContexts
+        self.proxyCredentials = proxyCredentials
         self.settings = CallSettings(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
@@ -86,13 +90,19 @@ public final class HTTPClient: Sendable {
                         resolver: configuration.dnsResolver,
                         routes: routes,
                         tlsContexts: tlsContexts,
-                        attemptDelay: configuration.connectionAttemptDelay
+                        attemptDelay: configuration.connectionAttemptDelay,
+                        proxyAuthenticator: configuration.proxyAuthenticator,
+                        proxyCredentials: proxyCredentials,
+                        userAgent: configuration.userAgent
                     ),
                     http2: http2,
                     pool: pool
                 ),
                 tls: configuration.tls,
-                protocols: configuration.protocols
+                protocols: configuration.protocols,
+                proxies: ProxyChoice(proxy: configuration.proxy, selector: configuration.proxySelector),
+                routes: routes,
+                proxyCredentials: proxyCredentials
             ),
         ]
         // Below the bridge, so the cache stores what the network sent and the bridge decodes hits
@@ -108,7 +118,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// A client with a modified configuration that shares this one's connection pool, route
-    /// database, TLS contexts and dispatcher, so it costs nothing to make one per call site.
+    /// database, TLS contexts, proxy credentials and dispatcher, so it costs nothing to make one per call site.
     /// Connections are pooled per TLS configuration, so changing `tls` never reuses a
     /// connection made with other settings.
     ///
@@ -121,7 +131,8 @@ public final class HTTPClient: Sendable {
             dispatcher: dispatcher,
             pool: pool,
             routes: routes,
-            tlsContexts: tlsContexts
+            tlsContexts: tlsContexts,
+            proxyCredentials: proxyCredentials
         )
     }
 

@@ -1,21 +1,28 @@
+public import FoundationEssentials
+
 /// Observes the phases of calls, in OkHttp's order, for metrics and tracing.
 ///
 /// Every method has an empty default, so implement only what you need. Callbacks are
 /// synchronous and may run on Courier's I/O thread, right where the event happens, so that
 /// their timestamps are true: keep them fast and never block in them.
 ///
-/// For a call on a new connection the order is: `callStart`, `dnsStart`, `dnsEnd`,
+/// For a call on a new connection the order is: `callStart`, `proxySelectStart`,
+/// `proxySelectEnd`, `dnsStart`, `dnsEnd`,
 /// `connectStart`, [`secureConnectStart`, `secureConnectEnd` for HTTPS], `connectEnd` (or
 /// `connectFailed`, then another `connectStart`),
 /// `connectionAcquired`, `requestHeadersStart`, `requestHeadersEnd`, [`requestBodyStart`,
 /// `requestBodyEnd`], `responseHeadersStart`, `responseHeadersEnd`, `responseBodyStart`,
 /// `responseBodyEnd`, `connectionReleased`, `callEnd`. A pooled connection skips DNS and
-/// connect. A failed call ends with `callFailed`; a cancelled one with `canceled`, then `callFailed`.
-/// With a cache, `cacheHit`, `cacheMiss` or `satisfactionFailure` come after `callStart` (a
-/// revalidation emits `cacheConditionalHit` before its network events, then `cacheHit` or
-/// `cacheMiss` once the server has answered).
+/// connect (the proxies are selected for every exchange: the pool keeps connections per proxy).
+/// Through a proxy, DNS is the proxy's host (none for the origin), and the route of
+/// `connectStart`/`connectEnd` names the proxy. A failed call ends with `callFailed`; a cancelled
+/// one with `canceled`, then `callFailed`. With a cache, `cacheHit`, `cacheMiss` or
+/// `satisfactionFailure` come after `callStart` (a revalidation emits `cacheConditionalHit`
+/// before its network events, then `cacheHit` or `cacheMiss` once the server has answered).
 public protocol EventListener: Sendable {
     func callStart(_ call: CallInfo)
+    func proxySelectStart(_ call: CallInfo, url: URL)
+    func proxySelectEnd(_ call: CallInfo, url: URL, proxies: [Proxy])
     func dnsStart(_ call: CallInfo, host: String)
     func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress])
     func connectStart(_ call: CallInfo, route: Route)
@@ -52,6 +59,8 @@ public protocol EventListener: Sendable {
 
 extension EventListener {
     public func callStart(_ call: CallInfo) {}
+    public func proxySelectStart(_ call: CallInfo, url: URL) {}
+    public func proxySelectEnd(_ call: CallInfo, url: URL, proxies: [Proxy]) {}
     public func dnsStart(_ call: CallInfo, host: String) {}
     public func dnsEnd(_ call: CallInfo, host: String, addresses: [ResolvedAddress]) {}
     public func connectStart(_ call: CallInfo, route: Route) {}

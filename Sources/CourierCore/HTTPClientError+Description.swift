@@ -19,6 +19,7 @@ extension HTTPClientError.Kind: CustomStringConvertible {
         case .requestBodyFailed: ".requestBodyFailed"
         case .webSocketHandshakeFailed: ".webSocketHandshakeFailed"
         case .webSocketClosed(let code): ".webSocketClosed(code: \(code))"
+        case .proxy(let failure): ".proxy(.\(failure))"
         }
     }
 }

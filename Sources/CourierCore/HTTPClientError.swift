@@ -51,6 +51,82 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         /// end failed the connection with (1002, 1007, 1009, …), or 1006 when the connection ended
         /// without a closing handshake. ``HTTPClientError/closeReason`` has the reason.
         case webSocketClosed(code: UInt16)
+        /// A proxy did not give a connection to the origin: it refused the tunnel, wanted
+        /// credentials that could not be given, or broke its protocol. A refusal that came as an
+        /// HTTP answer carries it in ``HTTPClientError/response``.
+        case proxy(ProxyFailure)
+    }
+
+    /// How a proxy failed.
+    public enum ProxyFailure: Hashable, Sendable {
+        /// The HTTP proxy answered `CONNECT` with this status, neither 2xx nor a 407 that could
+        /// be answered; ``HTTPClientError/response`` is its answer.
+        case tunnelRefused(status: Int)
+        /// The HTTP proxy answered `CONNECT` with 407 and there was no `proxyAuthenticator`, it
+        /// gave no credentials, or it gave the ones just rejected; the 407 is the ``HTTPClientError/response``.
+        case authenticationRequired
+        /// The SOCKS5 proxy accepts none of the authentication methods offered (no
+        /// authentication, or username/password when credentials are configured).
+        case socksNoAcceptableMethod
+        /// The SOCKS5 proxy rejected the username and password (RFC 1929).
+        case socksAuthenticationFailed
+        /// The SOCKS5 proxy refused the `CONNECT` with this reply (RFC 1928 §6).
+        case socksRefused(SOCKSReply)
+        /// The proxy's bytes break its protocol (a malformed SOCKS reply, bytes after a
+        /// tunnel's establishment that nobody asked for).
+        case protocolViolation
+    }
+
+    /// A SOCKS5 reply code that is not success (RFC 1928 §6).
+    public enum SOCKSReply: Hashable, Sendable {
+        /// X'01' general SOCKS server failure.
+        case generalFailure
+        /// X'02' connection not allowed by ruleset.
+        case notAllowed
+        /// X'03' network unreachable.
+        case networkUnreachable
+        /// X'04' host unreachable (also what proxies answer when the name does not resolve).
+        case hostUnreachable
+        /// X'05' connection refused by the destination.
+        case connectionRefused
+        /// X'06' TTL expired.
+        case ttlExpired
+        /// X'07' command not supported.
+        case commandNotSupported
+        /// X'08' address type not supported.
+        case addressTypeNotSupported
+        /// A code RFC 1928 does not assign.
+        case unassigned(UInt8)
+
+        /// The reply for a code other than X'00' (succeeded).
+        public init(code: UInt8) {
+            switch code {
+            case 1: self = .generalFailure
+            case 2: self = .notAllowed
+            case 3: self = .networkUnreachable
+            case 4: self = .hostUnreachable
+            case 5: self = .connectionRefused
+            case 6: self = .ttlExpired
+            case 7: self = .commandNotSupported
+            case 8: self = .addressTypeNotSupported
+            default: self = .unassigned(code)
+            }
+        }
+
+        /// RFC 1928's words for the code.
+        public var reason: String {
+            switch self {
+            case .generalFailure: "general SOCKS server failure"
+            case .notAllowed: "connection not allowed by ruleset"
+            case .networkUnreachable: "network unreachable"
+            case .hostUnreachable: "host unreachable"
+            case .connectionRefused: "connection refused"
+            case .ttlExpired: "TTL expired"
+            case .commandNotSupported: "command not supported"
+            case .addressTypeNotSupported: "address type not supported"
+            case .unassigned(let code): "unassigned reply code \(code)"
+            }
+        }
     }
 
     /// Which configured timeout elapsed.

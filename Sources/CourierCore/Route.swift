@@ -1,7 +1,7 @@
-/// What a connection is for: the origin requests go to, how it is secured and which protocols it
-/// may speak. Connections are pooled per address, since a connection made with one TLS
-/// configuration or protocol list cannot serve requests that need another. (Proxy settings will
-/// join it.)
+/// What a connection is for: the origin requests go to, the proxy it goes through, how it is
+/// secured and which protocols it may speak. Connections are pooled per address, since a
+/// connection made with one TLS configuration, protocol list or proxy cannot serve requests that
+/// need another.
 public struct Address: Hashable, Sendable, CustomStringConvertible {
     public let scheme: String
     public let host: String
@@ -10,15 +10,37 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
     public let tls: TLSConfiguration?
     /// The protocols a connection may speak, in order of preference (`Configuration.protocols`).
     public let protocols: [HTTPVersion]
+    /// The proxy connections go through; ``Proxy/direct`` for none.
+    public let proxy: Proxy
 
     public init(
-        scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil, protocols: [HTTPVersion] = [.http1_1]
+        scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil, protocols: [HTTPVersion] = [.http1_1],
+        proxy: Proxy = .direct
     ) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.tls = tls
         self.protocols = protocols
+        self.proxy = proxy
+    }
+
+    /// The same origin through another proxy.
+    public func through(_ proxy: Proxy) -> Address {
+        Address(scheme: scheme, host: host, port: port, tls: tls, protocols: protocols, proxy: proxy)
+    }
+
+    /// Whether connections are a tunnel through an HTTP proxy (`CONNECT`): for TLS to the origin,
+    /// and for what a forwarding proxy would not pass on: HTTP/2 with prior knowledge and
+    /// `ws://` WebSocket upgrades.
+    public var requiresTunnel: Bool {
+        proxy.kind == .http && (tls != nil || cleartextProtocol == .http2 || scheme == "ws")
+    }
+
+    /// Whether requests go to an HTTP proxy that forwards them: absolute-form targets and
+    /// `Proxy-Authorization` on the wire.
+    public var isForwardedByProxy: Bool {
+        proxy.kind == .http && !requiresTunnel
     }
 
     /// The protocol spoken over cleartext: HTTP/2 only with prior knowledge, when it is the only
@@ -30,7 +52,10 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
         tls == nil ? cleartextProtocol == .http2 : protocols.contains(.http2)
     }
 
-    public var description: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var description: String {
+        let origin = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        return proxy.isDirect ? origin : "\(origin) through \(proxy)"
+    }
 
     /// Hashes the origin only: the pool looks addresses up twice per request, and hashing a TLS
     /// configuration means hashing its certificates. Equal addresses still hash equally, and the
@@ -57,10 +82,14 @@ public struct ResolvedAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String { isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
 }
 
-/// A concrete way to reach an address: the resolved IP a connection attempt dials.
+/// A concrete way to reach an address: the resolved IP a connection attempt dials — the
+/// proxy's when the address goes through one.
 public struct Route: Hashable, Sendable, CustomStringConvertible {
     public let address: Address
     public let socketAddress: ResolvedAddress
+
+    /// The proxy the route goes through (``Proxy/direct`` for none).
+    public var proxy: Proxy { address.proxy }
 
     public init(address: Address, socketAddress: ResolvedAddress) {
         self.address = address

@@ -31,4 +31,17 @@ struct RoutePlannerTests {
                 "10.0.0.1", "10.0.0.2", "10.0.0.3",
             ])
     }
+
+    @Test("Failed proxies go last, in the selector's order, until one connects again")
+    func proxyOrder() {
+        let database = RouteDatabase()
+        let a = Proxy.http(host: "a", port: 1)
+        let b = Proxy.http(host: "b", port: 1)
+        let c = Proxy.socks5(host: "c", port: 1)
+        database.failed(a)
+        database.failed(b)
+        #expect(database.order([a, b, c, .direct]) == [c, .direct, a, b])
+        database.connected(through: a)
+        #expect(database.order([a, b, c]) == [a, c, b])
+    }
 }

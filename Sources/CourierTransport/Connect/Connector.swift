@@ -15,19 +15,35 @@ package struct Connector: Sendable {
     package let tlsContexts: TLSContextCache
     /// How long an attempt gets before the next one starts alongside it (RFC 8305 §5).
     package let attemptDelay: Duration
+    /// Answers an HTTP proxy's 407 to `CONNECT`.
+    package let proxyAuthenticator: (any Authenticator)?
+    /// What each HTTP proxy last accepted as `Proxy-Authorization`.
+    package let proxyCredentials: ProxyCredentials
+    /// Sent with `CONNECT`, as OkHttp does: some proxies filter on it.
+    package let userAgent: String?
+
+    /// `CONNECT`s one connection attempt may send: the first, and one per authenticator answer.
+    /// OkHttp allows 21; an authenticator that keeps inventing credentials is stopped here.
+    static let maxTunnelAttempts = 21
 
     package init(
         resolver: any DNSResolver,
         routes: RouteDatabase = RouteDatabase(),
         tlsContexts: TLSContextCache = TLSContextCache(),
         attemptDelay: Duration = .milliseconds(250),
-        reactors: ReactorGroup = .shared
+        reactors: ReactorGroup = .shared,
+        proxyAuthenticator: (any Authenticator)? = nil,
+        proxyCredentials: ProxyCredentials = ProxyCredentials(),
+        userAgent: String? = nil
     ) {
         self.attemptDelay = attemptDelay
         self.resolver = resolver
         self.routes = routes
         self.tlsContexts = tlsContexts
         self.reactors = reactors
+        self.proxyAuthenticator = proxyAuthenticator
+        self.proxyCredentials = proxyCredentials
+        self.userAgent = userAgent
     }
 
     private enum Attempt: Sendable {
@@ -41,17 +57,46 @@ package struct Connector: Sendable {
     /// to speak on it: what ALPN chose over TLS (HTTP/1.1 when the server chose nothing), and
     /// over cleartext the address's ``Address/cleartextProtocol``. `addresses` are the host's, as ``resolve(_:call:)`` found them: the pool looks them up
     /// first to see whether a connection it has to another host may serve this one.
+    ///
+    /// Through a proxy, `addresses` is empty and the proxy's host is resolved instead; the routes
+    /// are the proxy's addresses. A SOCKS5 handshake or an HTTP `CONNECT` then makes the socket a
+    /// tunnel to the origin, and TLS runs inside it, verified against the origin's name.
     package func connect(
         _ address: Address, to addresses: [ResolvedAddress], call: CallContext
     ) async throws -> ConnectedStream {
-        let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
+        guard !address.proxy.isDirect else {
+            let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
+            return try await establish(address, plan: plan, call: call)
+        }
+        do {
+            let proxy = address.proxy
+            let proxyAddresses = try await resolve(host: proxy.host, port: proxy.port, call: call)
+            let connected = try await establish(
+                address, plan: RoutePlanner.plan(address, addresses: proxyAddresses, database: routes), call: call)
+            routes.connected(through: proxy)
+            return connected
+        } catch {
+            if !(error is CancellationError) { routes.failed(address.proxy) }
+            throw error
+        }
+    }
+
+    /// Connects over the routes of `plan`, opens a tunnel through the proxy when there is one,
+    /// and secures the connection when the address says so.
+    private func establish(_ address: Address, plan: [Route], call: CallContext) async throws -> ConnectedStream {
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
-        let (socket, route) = try await race(plan, call: call)
+        var (socket, route) = try await race(plan, call: call)
         routes.connected(route)
+        do {
+            (socket, route) = try await openTunnel(socket, route: route, plan: plan, call: call)
+        } catch {
+            call.emit { $0.connectFailed($1, route: route, error: error) }
+            throw error
+        }
         guard let tls = address.tls else {
-            let version = address.cleartextProtocol
+            let version = address.isForwardedByProxy ? .http1_1 : address.cleartextProtocol
             call.emit { $0.connectEnd($1, route: route, version: version) }
             return ConnectedStream(
                 stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
@@ -61,6 +106,81 @@ package struct Connector: Sendable {
         call.emit { $0.connectEnd($1, route: route, version: version) }
         return ConnectedStream(
             stream: stream, route: route, tlsHandshake: handshake, version: version, serverIdentity: stream.identity)
+    }
+
+    /// Makes a socket connected to the route's proxy a tunnel to the origin, when the address
+    /// needs one; the socket is closed if that fails. A proxy that answers `CONNECT` with a 407
+    /// and closes gets its next `CONNECT` on a new connection, over the same plan.
+    private func openTunnel(
+        _ socket: Socket, route: Route, plan: [Route], call: CallContext
+    ) async throws -> (Socket, Route) {
+        let address = route.address
+        let timeout = IOTimeout(call.settings.connectTimeout, callDeadline: call.deadline)
+        switch address.proxy.kind {
+        case .direct:
+            return (socket, route)
+        case .http where !address.requiresTunnel:
+            return (socket, route)
+        case .socks5:
+            do {
+                try await withTaskExecutorPreference(socket.reactor) {
+                    try await SOCKS5Tunnel.open(socket, to: address, timeout: timeout)
+                }
+                return (socket, route)
+            } catch {
+                socket.close()
+                throw error
+            }
+        case .http:
+            var (socket, route) = (socket, route)
+            let proxy = address.proxy
+            var authorization = proxyCredentials.value(for: proxy)
+            for _ in 0..<Connector.maxTunnelAttempts {
+                let request = HTTPTunnel.request(for: address, proxyAuthorization: authorization)
+                let outcome: HTTPTunnel.Outcome
+                do {
+                    outcome = try await withTaskExecutorPreference(socket.reactor) { [socket, userAgent] in
+                        try await HTTPTunnel.open(
+                            socket, request: request, userAgent: userAgent, proxy: proxy, timeout: timeout)
+                    }
+                } catch {
+                    socket.close()
+                    throw error
+                }
+                switch outcome {
+                case .open:
+                    if let authorization { proxyCredentials.remember(authorization, for: proxy) }
+                    return (socket, route)
+                case .challenged(let response, let reusable):
+                    if let authorization { proxyCredentials.forget(authorization, for: proxy) }
+                    let offered: String?
+                    do {
+                        offered = try await proxyAuthenticator?.authenticate(response)?.headers["Proxy-Authorization"]
+                    } catch {
+                        socket.close()
+                        throw error
+                    }
+                    guard let offered, offered != authorization else {
+                        socket.close()
+                        throw HTTPClientError(
+                            .proxy(.authenticationRequired),
+                            authorization == nil
+                                ? "Proxy \(proxy) requires authentication (407) and no proxyAuthenticator answered it."
+                                : "Proxy \(proxy) rejected the credentials offered (407).",
+                            response: response, closeReason: nil)
+                    }
+                    authorization = offered
+                    if !reusable {
+                        socket.close()
+                        (socket, route) = try await race(plan, call: call)
+                    }
+                }
+            }
+            socket.close()
+            throw HTTPClientError(
+                .proxy(.authenticationRequired),
+                "Proxy \(proxy) still asked for credentials after \(Connector.maxTunnelAttempts) CONNECT requests.")
+        }
     }
 
     /// The TLS handshake on a connected socket, bounded by the connect timeout; the socket is
@@ -97,13 +217,20 @@ package struct Connector: Sendable {
     }
 
     /// The host's addresses; an IP literal is its own address, with no lookup and no DNS events (as in OkHttp).
+    /// Through a proxy, none: the proxy's host is resolved when connecting, and the origin's by
+    /// the proxy itself (an HTTP proxy, or SOCKS5 sent the name), so nothing can be coalesced.
     package func resolve(_ address: Address, call: CallContext) async throws -> [ResolvedAddress] {
-        if SocketAddress(numericHost: address.host, port: address.port) != nil {
-            return [ResolvedAddress(ip: address.host, port: address.port)]
+        guard address.proxy.isDirect else { return [] }
+        return try await resolve(host: address.host, port: address.port, call: call)
+    }
+
+    private func resolve(host: String, port: Int, call: CallContext) async throws -> [ResolvedAddress] {
+        if SocketAddress(numericHost: host, port: port) != nil {
+            return [ResolvedAddress(ip: host, port: port)]
         }
-        call.emit { $0.dnsStart($1, host: address.host) }
-        let addresses = try await resolver.resolve(host: address.host, port: address.port)
-        call.emit { $0.dnsEnd($1, host: address.host, addresses: addresses) }
+        call.emit { $0.dnsStart($1, host: host) }
+        let addresses = try await resolver.resolve(host: host, port: port)
+        call.emit { $0.dnsEnd($1, host: host, addresses: addresses) }
         return addresses
     }
 
@@ -211,7 +338,10 @@ package struct Connector: Sendable {
     /// wrong with all of them.
     private static func failure(_ address: Address, _ failures: [(Route, any Error)]) -> HTTPClientError {
         let detail = failures.map { "\($0.0.socketAddress): \($0.1)" }.joined(separator: "; ")
-        let host = "\(address.host) port \(address.port)"
+        let host =
+            address.proxy.isDirect
+            ? "\(address.host) port \(address.port)"
+            : "proxy \(address.proxy.host) port \(address.proxy.port) (for \(address.host) port \(address.port))"
         if !failures.isEmpty && failures.allSatisfy({ ($0.1 as? SocketError)?.errno == ECONNREFUSED }) {
             return HTTPClientError(.connectionRefused, "Connection to \(host) refused (\(detail)).")
         }

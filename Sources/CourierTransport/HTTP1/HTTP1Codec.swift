@@ -47,12 +47,16 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     }
 
     func prepareRequestHead(_ request: HTTPRequest) throws {
-        preparedHead = try Self.head(of: request)
+        preparedHead = try head(of: request)
     }
 
-    private static func head(of request: HTTPRequest) throws -> ByteBuffer {
-        try HTTP1Serializer.requestHead(
-            method: request.method, target: try request.target.path, headers: request.headers)
+    /// The head in origin-form, or in absolute-form to a proxy that forwards it (RFC 9112 §3.2.2).
+    private func head(of request: HTTPRequest) throws -> ByteBuffer {
+        let target = try request.target
+        let requestTarget =
+            http1.info.route.address.isForwardedByProxy
+            ? "\(target.scheme)://\(target.authority)\(target.path)" : target.path
+        return try HTTP1Serializer.requestHead(method: request.method, target: requestTarget, headers: request.headers)
     }
 
     func writeRequestHead(
@@ -61,7 +65,7 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         async throws
     {
         chunked = !endOfRequest && request.body?.length == nil
-        let head = try preparedHead ?? Self.head(of: request)
+        let head = try preparedHead ?? head(of: request)
         try await http1.writeSoon(head, body ?? ByteBuffer(), timeout: timeout)
     }
 

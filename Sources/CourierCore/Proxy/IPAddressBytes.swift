@@ -1,0 +1,47 @@
+/// An IP address literal as its network-order bytes (4 for IPv4, 16 for IPv6), parsed without
+/// the C library so that CourierCore can compare addresses: `NO_PROXY` entries and CIDR blocks.
+package enum IPAddressBytes {
+    /// The bytes of `text`, a dotted quad or an IPv6 address without brackets; nil otherwise.
+    package static func parse(_ text: some StringProtocol) -> [UInt8]? {
+        text.contains(":") ? parseIPv6(text) : parseIPv4(text)
+    }
+
+    private static func parseIPv4(_ text: some StringProtocol) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = UInt8(part),
+                part.count == 1 || part.first != "0"
+            else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+
+    private static func parseIPv6(_ text: some StringProtocol) -> [UInt8]? {
+        let halves = text.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
+        guard halves.count <= 2 else { return nil }
+        guard let head = groups(halves[0]) else { return nil }
+        if halves.count == 1 { return head.count == 16 ? head : nil }
+        guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
+        return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+
+    /// Colon-separated 16-bit groups, the last of which may be a dotted quad.
+    private static func groups(_ text: some StringProtocol) -> [UInt8]? {
+        guard !text.isEmpty else { return [] }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        var bytes: [UInt8] = []
+        for (index, part) in parts.enumerated() {
+            if index == parts.count - 1, part.contains(".") {
+                guard let quad = parseIPv4(part) else { return nil }
+                bytes += quad
+                continue
+            }
+            guard (1...4).contains(part.count), let value = UInt16(part, radix: 16) else { return nil }
+            bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
+        }
+        return bytes.count <= 16 ? bytes : nil
+    }
+}
