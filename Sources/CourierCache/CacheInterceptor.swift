@@ -45,9 +45,7 @@ package struct CacheInterceptor: Interceptor {
             chain.call.emit { $0.cacheHit($1, response: response) }
             // The background request asks for the whole response, which can refresh or replace
             // the stored one; a 206 could do neither.
-            var whole = request
-            whole.headers.remove("Range")
-            whole.headers.remove("If-Range")
+            let whole = CacheInterceptor.withoutRange(request)
             let background = chain.detached(request: whole)
             cache.inBackground {
                 await revalidate(
@@ -145,6 +143,14 @@ package struct CacheInterceptor: Interceptor {
             status: stored.status, headers: stored.headers, version: stored.version, request: request)
         response.tlsHandshake = stored.tlsHandshake
         return response
+    }
+
+    /// `request` without `Range` and `If-Range`: a request for the whole response.
+    static func withoutRange(_ request: HTTPRequest) -> HTTPRequest {
+        var whole = request
+        whole.headers.remove("Range")
+        whole.headers.remove("If-Range")
+        return whole
     }
 
     /// Whether the snapshot's body is as long as the stored head's `Content-Length` says, when it

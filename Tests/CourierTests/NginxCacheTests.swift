@@ -75,7 +75,9 @@ struct NginxCacheTests {
                     let headers: HTTPHeaders = ["Range": range, "If-Range": etag]
                     let fromCache = try await cached.send(HTTPRequest(url: url, headers: headers))
                     let fromNginx = try await direct.send(HTTPRequest(url: url, headers: headers))
-                    #expect(fromCache.headers["X-Request-Id"] == stored.headers["X-Request-Id"], "\(range)")
+                    // The stored response answered (a 416 from the cache keeps only a 304's fields).
+                    #expect(
+                        fromCache.cacheResponse?.headers["X-Request-Id"] == stored.headers["X-Request-Id"], "\(range)")
                     #expect(fromCache.networkResponse == nil, "\(range)")
                     #expect(fromCache.status.code == fromNginx.status.code, "\(range)")
                     #expect(fromCache.headers["Content-Range"] == fromNginx.headers["Content-Range"], "\(range)")
