@@ -43,10 +43,13 @@ package struct CacheInterceptor: Interceptor {
             cache.countHit()
             let response = await hit(stored, snapshot: snapshot, request: request, age: age)
             chain.call.emit { $0.cacheHit($1, response: response) }
-            let background = chain.detached(request: request)
+            // The background request asks for the whole response, which can refresh or replace
+            // the stored one; a 206 could do neither.
+            let whole = CacheInterceptor.withoutRange(request)
+            let background = chain.detached(request: whole)
             cache.inBackground {
                 await revalidate(
-                    request, conditions: conditions, stored: stored, validated: snapshot.metadata, key: key,
+                    whole, conditions: conditions, stored: stored, validated: snapshot.metadata, key: key,
                     chain: background)
             }
             return response
@@ -83,7 +86,7 @@ package struct CacheInterceptor: Interceptor {
     }
 
     /// The stored response as the caller receives it: its head with an `Age`, its body streamed
-    /// from the snapshot.
+    /// from the snapshot, or the part of it the request's `Range` asks for (``RangeAnswer``).
     ///
     /// Unless the origin has just `validated` it, the fields a qualified `no-cache="…"` names
     /// are left out (RFC 9111 §5.2.2.4).
@@ -97,10 +100,29 @@ package struct CacheInterceptor: Interceptor {
             for name in CacheControl(stored.headers).noCacheFields { response.headers.remove(name) }
         }
         response.headers["Age"] = String(age)
-        if snapshot.bodySize > 0 {
-            response.body = HTTPResponse.Body(source: CachedBody(snapshot: snapshot))
-        } else {
+        let size = snapshot.bodySize
+        switch RangeAnswer(request: request, stored: stored, bodySize: size) {
+        case .whole:
+            if size > 0 {
+                response.body = HTTPResponse.Body(source: CachedBody(snapshot: snapshot))
+            } else {
+                await snapshot.close()
+            }
+        case .partial(let bytes):
+            // RFC 9110 §15.3.7: the stored fields, with the part's Content-Range and length.
+            response.status = HTTPStatus(code: 206)
+            response.headers["Content-Range"] = "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(size)"
+            response.headers["Content-Length"] = String(bytes.count)
+            response.body = HTTPResponse.Body(source: CachedBody(snapshot: snapshot, bytes: bytes))
+        case .notSatisfiable:
+            // RFC 9110 §15.5.17: the current length in Content-Range, no content; the fields
+            // kept are those of the cache's own 304 (validators, dates, caching).
             await snapshot.close()
+            response.status = HTTPStatus(code: 416, reasonPhrase: "Range Not Satisfiable")
+            response.headers = StoredFields.notModifiedFields(of: response.headers)
+            response.headers["Content-Range"] = "bytes */\(size)"
+            response.headers["Content-Length"] = "0"
+            response.headers["Age"] = String(age)
         }
         return response
     }
@@ -121,6 +143,14 @@ package struct CacheInterceptor: Interceptor {
             status: stored.status, headers: stored.headers, version: stored.version, request: request)
         response.tlsHandshake = stored.tlsHandshake
         return response
+    }
+
+    /// `request` without `Range` and `If-Range`: a request for the whole response.
+    static func withoutRange(_ request: HTTPRequest) -> HTTPRequest {
+        var whole = request
+        whole.headers.remove("Range")
+        whole.headers.remove("If-Range")
+        return whole
     }
 
     /// Whether the snapshot's body is as long as the stored head's `Content-Length` says, when it

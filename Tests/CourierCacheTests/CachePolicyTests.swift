@@ -126,9 +126,16 @@ struct CachePolicyTests {
         #expect(decide(strict, at: 15) == .validate(conditions: [:]))
     }
 
-    @Test("Only GET reads the cache, and not for a Range request")
+    @Test("Only GET reads the cache; a Range request, with or without If-Range, is decided like any GET")
     func passThrough() {
-        #expect(decide(Heads.request(["Range": "bytes=0-1"]), fresh, at: 0) == .network)
+        #expect(decide(Heads.request(["Range": "bytes=0-1"]), fresh, at: 0) == .useStored(age: 0, stale: false))
+        #expect(
+            decide(Heads.request(["Range": "bytes=0-1", "If-Range": "\"v0\""]), fresh, at: 0)
+                == .useStored(age: 0, stale: false))
+        #expect(
+            decide(Heads.request(["Range": "bytes=0-1"]), fresh, at: 100)
+                == .validate(conditions: ["If-None-Match": "\"v1\""]))
+        #expect(decide(Heads.request(["Range": "bytes=0-1", "If-Match": "\"v1\""]), fresh, at: 0) == .network)
         #expect(decide(Heads.request(method: .post), fresh, at: 0) == .network)
         #expect(decide(Heads.request(method: .head), fresh, at: 0) == .network)
         let other = Heads.head(["Cache-Control": "max-age=100"], url: URL(string: "http://example.com/other")!)

@@ -12,11 +12,7 @@ struct CacheConformanceTests {
     /// Required tests Courier knowingly does not pass, and why.
     static let deviations: [String: String] = [
         "headers-store-Transfer-Encoding":
-            "its origin sends an unknown Transfer-Encoding beside Content-Length; the client rejects such a message as a smuggling risk before the cache sees it",
-        "partial-use-headers":
-            "depends on storing a 206 and answering a Range request from a complete response; the cache does not handle ranges",
-        "partial-use-stored-headers":
-            "depends on storing a 206 and answering a Range request from a complete response; the cache does not handle ranges",
+            "its origin sends an unknown Transfer-Encoding beside Content-Length; the client rejects such a message as a smuggling risk before the cache sees it"
     ]
 
     @Test("Every required test that applies to a private cache passes")

@@ -58,4 +58,39 @@ struct NginxCacheTests {
             }
         }
     }
+
+    @Test("A range the cache cuts from a stored nginx response is the 206 or 416 nginx itself sends")
+    func ranges() async throws {
+        try await withTimeout {
+            try await withNginx { nginx in
+                var configuration = HTTPClient.Configuration()
+                configuration.cache = HTTPCache(store: InMemoryCacheStore(), clock: ManualCacheClock().cacheClock)
+                let cached = HTTPClient(configuration: configuration)
+                let direct = HTTPClient()
+                let url = URL(string: "http://127.0.0.1:\(nginx.port)/cache/fresh/page")!
+                let stored = try await cached.send(HTTPRequest(url: url))
+                #expect(try await stored.body.string() == "a page to cache\n")
+                let etag = try #require(stored.headers["ETag"])
+                for range in ["bytes=2-5", "bytes=-3", "bytes=10-", "bytes=0-1000", "bytes=16-"] {
+                    let headers: HTTPHeaders = ["Range": range, "If-Range": etag]
+                    let fromCache = try await cached.send(HTTPRequest(url: url, headers: headers))
+                    let fromNginx = try await direct.send(HTTPRequest(url: url, headers: headers))
+                    // The stored response answered (a 416 from the cache keeps only a 304's fields).
+                    #expect(
+                        fromCache.cacheResponse?.headers["X-Request-Id"] == stored.headers["X-Request-Id"], "\(range)")
+                    #expect(fromCache.networkResponse == nil, "\(range)")
+                    #expect(fromCache.status.code == fromNginx.status.code, "\(range)")
+                    #expect(fromCache.headers["Content-Range"] == fromNginx.headers["Content-Range"], "\(range)")
+                    let cachedBody = try await fromCache.body.string()
+                    let nginxBody = try await fromNginx.body.string()
+                    if fromNginx.status.code == 206 {
+                        #expect(fromCache.headers["Content-Length"] == fromNginx.headers["Content-Length"], "\(range)")
+                        #expect(cachedBody == nginxBody, "\(range)")
+                    } else {
+                        #expect(cachedBody.isEmpty, "\(range)")
+                    }
+                }
+            }
+        }
+    }
 }

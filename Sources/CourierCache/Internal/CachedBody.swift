@@ -1,17 +1,23 @@
 import CourierCore
 import Synchronization
 
-/// A stored body streamed from a store snapshot in bounded reads, so a large hit is pulled like
-/// a network body instead of being loaded at once. The snapshot is closed at the end, on
-/// abandon, or when the body is dropped.
+/// A stored body, or the part of it a range selects, streamed from a store snapshot in bounded
+/// reads, so a large hit is pulled like a network body instead of being loaded at once, and a
+/// range reads only its own bytes. The snapshot is closed at the end, on abandon, or when the
+/// body is dropped.
 final class CachedBody: HTTPBodySource {
     private static let readSize = 64 << 10
 
     /// The snapshot, until it is closed; the offset of the next read.
     private let state: Mutex<(snapshot: (any CacheSnapshot)?, offset: Int)>
+    /// Where the bytes served end: the body's size, or a range's end.
+    private let end: Int
 
-    init(snapshot: any CacheSnapshot) {
-        state = Mutex((snapshot, 0))
+    /// Streams `bytes` of the snapshot's body (all of it when nil); `bytes` lies within the body.
+    init(snapshot: any CacheSnapshot, bytes: Range<Int>? = nil) {
+        let bytes = bytes ?? 0..<snapshot.bodySize
+        state = Mutex((snapshot, bytes.lowerBound))
+        end = bytes.upperBound
     }
 
     deinit {
@@ -24,17 +30,16 @@ final class CachedBody: HTTPBodySource {
         guard let (snapshot, offset) = state.withLock({ state in state.snapshot.map { ($0, state.offset) } }) else {
             return nil
         }
-        guard offset < snapshot.bodySize else {
+        guard offset < end else {
             await close()
             return nil
         }
-        let bytes = try await snapshot.readBody(
-            from: offset, maxLength: min(CachedBody.readSize, snapshot.bodySize - offset))
+        let bytes = try await snapshot.readBody(from: offset, maxLength: min(CachedBody.readSize, end - offset))
         guard !bytes.isEmpty else {
             await close()
             throw HTTPClientError(
                 .protocolViolation(.truncatedBody),
-                "The cached body ended after \(offset) of its \(snapshot.bodySize) bytes.")
+                "The cached body ended at byte \(offset), before byte \(end) of its \(snapshot.bodySize).")
         }
         state.withLock { $0.offset += bytes.count }
         return ByteBuffer(bytes)

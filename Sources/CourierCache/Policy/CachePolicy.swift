@@ -34,11 +34,10 @@ package enum CachePolicy {
     package static func decide(request: HTTPRequest, stored: CachedResponseHead?, now: Date) -> CacheDecision {
         let requestControl = CacheControl(request.headers)
         let conditions = RequestConditions(request.headers)
-        // A Range request goes to the origin: the cache keeps no partial responses and does not
-        // cut ranges out of complete ones.
+        // A Range request is decided like any other GET: a stored response it may use answers it
+        // with the range cut out (``RangeAnswer``), and a validation forwards the Range as it is.
         guard readsCache(for: request.method), let stored, stored.method == .get,
-            stored.url == request.url.absoluteString, Vary.matches(stored, request), conditions.cacheMayEvaluate,
-            !request.headers.contains("Range")
+            stored.url == request.url.absoluteString, Vary.matches(stored, request), conditions.cacheMayEvaluate
         else { return requestControl.onlyIfCached ? .unsatisfiable : .network }
 
         if let (age, stale) = usable(stored, request: request, requestControl: requestControl, now: now) {

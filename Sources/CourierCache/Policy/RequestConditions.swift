@@ -4,8 +4,10 @@ import FoundationEssentials
 /// The preconditions a request carries itself, and whether the cache can answer them from a
 /// stored response (RFC 9111 §4.3.2, RFC 9110 §13.2.2): `If-None-Match` by weak comparison with
 /// the stored `ETag`, or, without it, `If-Modified-Since` against the stored `Last-Modified`
-/// (its `Date`, or when it arrived, failing that). Requests with `If-Match`,
-/// `If-Unmodified-Since` or `If-Range` are the origin's to answer.
+/// (its `Date`, or when it arrived, failing that). Requests with `If-Match` or
+/// `If-Unmodified-Since` are the origin's to answer. `If-Range` is not a condition here: it only
+/// decides whether a `Range` is honoured, which ``RangeAnswer`` evaluates against the response
+/// that answers.
 package struct RequestConditions: Sendable {
     private let noneMatch: String?
     private let modifiedSince: String?
@@ -14,7 +16,7 @@ package struct RequestConditions: Sendable {
     package init(_ headers: HTTPHeaders) {
         noneMatch = headers["If-None-Match"]
         modifiedSince = headers["If-Modified-Since"]
-        othersPresent = ["If-Match", "If-Unmodified-Since", "If-Range"].contains { headers.contains($0) }
+        othersPresent = ["If-Match", "If-Unmodified-Since"].contains { headers.contains($0) }
     }
 
     package var isEmpty: Bool { noneMatch == nil && modifiedSince == nil && !othersPresent }

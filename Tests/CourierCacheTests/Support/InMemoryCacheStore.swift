@@ -16,6 +16,7 @@ final class InMemoryCacheStore: CacheStore {
         var entries: [(key: String, entry: Entry)] = []
         var editing: Set<String> = []
         var openSnapshots = 0
+        var bodyBytesRead = 0
     }
 
     let maxSize: Int
@@ -35,6 +36,8 @@ final class InMemoryCacheStore: CacheStore {
     var openEdits: Int { state.withLock { $0.editing.count } }
     /// Snapshots handed out and not yet closed.
     var openSnapshots: Int { state.withLock { $0.openSnapshots } }
+    /// Body bytes all snapshots have returned, to check that a range reads only its own part.
+    var bodyBytesRead: Int { state.withLock { $0.bodyBytesRead } }
 
     /// Replaces the body of a committed entry, as a store that lost part of a file would.
     func truncate(_ key: String, to length: Int) {
@@ -87,6 +90,10 @@ final class InMemoryCacheStore: CacheStore {
         state.withLock { $0.openSnapshots -= 1 }
     }
 
+    fileprivate func bodyRead(_ count: Int) {
+        state.withLock { $0.bodyBytesRead += count }
+    }
+
     fileprivate func finish(_ key: String, metadata: [UInt8]?, body: [UInt8], wroteBody: Bool) throws {
         try state.withLock { state in
             defer { state.editing.remove(key) }
@@ -126,7 +133,9 @@ final class InMemoryCacheStore: CacheStore {
         func readBody(from offset: Int, maxLength: Int) async throws -> [UInt8] {
             guard !closed.load(ordering: .acquiring) else { throw Closed() }
             let end = min(body.count, offset + maxLength)
-            return offset < end ? Array(body[offset..<end]) : []
+            guard offset < end else { return [] }
+            store.bodyRead(end - offset)
+            return Array(body[offset..<end])
         }
 
         func close() async {
