@@ -23,7 +23,7 @@ package struct CacheInterceptor: Interceptor {
         var snapshot: (any CacheSnapshot)?
         var stored: CachedResponseHead?
         if CachePolicy.readsCache(for: request.method), let found = try? await cache.store.snapshot(for: key) {
-            if let head = try? CachedResponseHeadCoding.decode(found.metadata), CacheInterceptor.isWhole(head, found) {
+            if let head = try? cache.head(for: key, metadata: found.metadata), CacheInterceptor.isWhole(head, found) {
                 snapshot = found
                 stored = head
             } else {

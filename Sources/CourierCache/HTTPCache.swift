@@ -20,6 +20,8 @@ public final class HTTPCache: Sendable {
     package let store: any CacheStore
     package let clock: CacheClock
     private let counters = Mutex(Counters())
+    /// Stored heads as last decoded, by key, with the metadata they came from; see ``head(for:metadata:)``.
+    private let decodedHeads = Mutex<[String: (metadata: [UInt8], head: CachedResponseHead)]>([:])
     /// Background revalidations under way, by an id of their own.
     private let background = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
@@ -48,6 +50,19 @@ public final class HTTPCache: Sendable {
     package init(store: any CacheStore, clock: CacheClock = .system) {
         self.store = store
         self.clock = clock
+    }
+
+    /// The stored head in `metadata`, decoded once per stored version: a hit on a resident entry
+    /// gets the very bytes it got before (so the comparison is one of identity), and decoding
+    /// cost as much as the rest of the hit's policy. At most 256 keys are remembered.
+    package func head(for key: String, metadata: [UInt8]) throws -> CachedResponseHead {
+        if let known = decodedHeads.withLock({ $0[key] }), known.metadata == metadata { return known.head }
+        let head = try CachedResponseHeadCoding.decode(metadata)
+        decodedHeads.withLock { heads in
+            if heads.count >= 256 { heads.removeAll(keepingCapacity: true) }
+            heads[key] = (metadata, head)
+        }
+        return head
     }
 
     /// Calls that reached the cache (HTTP requests, redirects and retries each counted).

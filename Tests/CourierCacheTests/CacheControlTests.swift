@@ -71,6 +71,24 @@ struct HTTPDateTests {
         #expect(HTTPDate.parse("sun, 06 nov 1994 08:49:37 gmt") == expected)
     }
 
+    @Test("IMF-fixdates read at their fixed places agree with the other forms, every month and odd field")
+    func fixdates() {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        for (index, month) in months.enumerated() {
+            let day = String(format2: index * 2 + 1)
+            let fixdate = HTTPDate.parse("Mon, \(day) \(month) 2031 23:59:60 GMT")
+            #expect(fixdate != nil)
+            #expect(fixdate == HTTPDate.parse("Mon \(month) \(day) 23:59:60 2031"))
+        }
+        for invalid in [
+            "Mon, 32 Jan 2031 00:00:00 GMT", "Mon, 01 Jan 2031 24:00:00 GMT", "Xyz, 01 Jan 2031 00:00:00 GMT",
+            "Mon, 01 Jan 2031 00:00:00 UTC", "Mon, 01 Jam 2031 00:00:00 GMT", "Mon, 0x Jan 2031 00:00:00 GMT",
+            "Mon; 01 Jan 2031 00:00:00 GMT", "Mon, 01 Jan 2031 00-00:00 GMT",
+        ] {
+            #expect(HTTPDate.parse(invalid) == nil, "\(invalid)")
+        }
+    }
+
     @Test("A two-digit year more than 50 years ahead is taken from the century before")
     func twoDigitYears() {
         let now = HTTPDate.parse("Wed, 02 Dec 2026 00:00:00 GMT")!
@@ -92,5 +110,12 @@ struct HTTPDateTests {
         ])
     func invalid(text: String) {
         #expect(HTTPDate.parse(text) == nil)
+    }
+}
+
+extension String {
+    /// `value` as two digits, zero-padded.
+    fileprivate init(format2 value: Int) {
+        self = value < 10 ? "0\(value)" : "\(value)"
     }
 }

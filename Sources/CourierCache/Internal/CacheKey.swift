@@ -6,7 +6,7 @@ package import FoundationEssentials
 package enum CacheKey {
     package static func key(for url: URL) -> String {
         var text = url.absoluteString
-        if let hash = text.firstIndex(of: "#") { text = String(text[..<hash]) }
+        if let hash = text.utf8.firstIndex(of: UInt8(ascii: "#")) { text = String(text[..<hash]) }
         let hex = Array("0123456789abcdef".utf8)
         var result: [UInt8] = []
         for byte in SHA256.hash(Array(text.utf8)) {
