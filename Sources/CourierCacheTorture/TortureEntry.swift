@@ -1,8 +1,8 @@
 /// An entry whose body follows from its metadata, so a reader can check it is whole:
 /// `seed=<seed> size=<size> revision=<n>`, and a body of `size` bytes drawn from `seed`.
 ///
-/// The crash-safety test has its own copy of this recipe (Tests/CourierCacheTests/Support);
-/// the two must agree.
+/// The crash-safety test reads the same file (linked into Tests/CourierCacheTests/Support): a
+/// test target cannot import an executable's code without linking all of it.
 struct TortureEntry: Equatable {
     static let maxSize = 1 << 20
 

@@ -1,3 +1,4 @@
+import CourierCore
 package import FoundationEssentials
 
 /// The three date formats of RFC 9110 §5.6.7, parsed strictly: a cache must treat a date it
@@ -73,7 +74,7 @@ package enum HTTPDate {
                 let year = number(12..<16), let hour = number(17..<19), let minute = number(20..<22),
                 let second = number(23..<25), (1...31).contains(day), hour < 24, minute < 60, second < 61
             else { return nil }
-            let days = daysSinceEpoch(year: year, month: month + 1, day: day)
+            let days = CookieDate.daysSinceEpoch(year: year, month: month + 1, day: day)
             return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
         }
     }
@@ -87,17 +88,7 @@ package enum HTTPDate {
             let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
             (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
-        let days = daysSinceEpoch(year: year, month: month + 1, day: day)
+        let days = CookieDate.daysSinceEpoch(year: year, month: month + 1, day: day)
         return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
-    }
-
-    /// Howard Hinnant's days_from_civil.
-    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

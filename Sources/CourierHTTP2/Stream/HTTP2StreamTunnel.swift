@@ -37,13 +37,7 @@ final class HTTP2StreamTunnel: ByteStream {
             case .end: return 0
             }
         }
-        let copied = buffer.write { space in
-            chunk.withUnsafeBytes { bytes in
-                let count = min(bytes.count, space.count)
-                space.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
-                return count
-            }
-        }
+        let copied = buffer.write(from: chunk)
         if copied < chunk.count {
             chunk = chunk.slice(from: copied, count: chunk.count - copied)
             pending.withLock { $0 = chunk }

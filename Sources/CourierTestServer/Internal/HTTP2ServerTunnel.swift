@@ -49,13 +49,7 @@ final class HTTP2ServerTunnel: ByteStream {
             guard let next = try await nextChunk() else { return 0 }
             chunk = next
         }
-        let copied = buffer.write { space in
-            chunk.withUnsafeBytes { bytes in
-                let count = min(bytes.count, space.count)
-                space.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
-                return count
-            }
-        }
+        let copied = buffer.write(from: chunk)
         if copied < chunk.count {
             chunk = chunk.slice(from: copied, count: chunk.count - copied)
             pending.withLock { $0 = chunk }

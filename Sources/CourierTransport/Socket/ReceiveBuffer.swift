@@ -62,6 +62,18 @@ package struct ReceiveBuffer {
         }
     }
 
+    /// Copies as much of `chunk` as one write's free space holds, and returns how much: for
+    /// streams whose bytes arrive as chunks rather than from a socket (an HTTP/2 tunnel).
+    package mutating func write(from chunk: ByteBuffer) -> Int {
+        write { space in
+            chunk.withUnsafeBytes { bytes in
+                let count = min(bytes.count, space.count)
+                space.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+                return count
+            }
+        }
+    }
+
     /// Runs `body` over the unread bytes without consuming them.
     package func withReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = storage.withUnsafeBytes { raw in
