@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES_BUILD := libssl-dev zlib1g-dev libbrotli-dev
 APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) nginx-light nghttp2-server nghttp2-client curl python3-websockets tinyproxy dante-server
-APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl nghttp2-client
+APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl nghttp2-client tinyproxy
 
 .PHONY: build test test-tsan test-asan fuzz autobahn demo bench format lint docs deps-build deps-test deps-bench clean
 

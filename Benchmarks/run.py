@@ -28,13 +28,15 @@ URLSESSION_SHARE = 5
 
 class Scenario:
     def __init__(self, name, protocol, path, mode, requests, concurrency=1, cache=False, probe=False,
-                 baseline=None):
+                 baseline=None, proxy=False):
         self.name, self.protocol, self.path, self.mode = name, protocol, path, mode
         self.requests, self.concurrency = requests, concurrency
         # `cache`: Courier with a disk cache, fresh hits only (the warm-up stores the response);
         # `probe`: Courier reports how late a 1 ms sleep on the cooperative pool wakes meanwhile;
         # `baseline`: the scenario whose Courier CPU per request this one is compared with.
         self.cache, self.probe, self.baseline = cache, probe, baseline
+        # `proxy`: through tinyproxy on loopback (forwarding for http://, CONNECT for https://).
+        self.proxy = proxy
 
     @property
     def scheme(self):
@@ -72,6 +74,10 @@ SCENARIOS = [
              count(20000, 2000), cache=True, baseline="1."),
     Scenario("9b. h1 GET /cached, 64 in flight, fresh hits from the disk cache", "h1", "/cached", "concurrent",
              count(100000, 10000), 64, cache=True, probe=True, baseline="2."),
+    Scenario("10a. h1 GET /hello through tinyproxy, sequential", "h1", "/hello", "sequential", count(20000, 2000),
+             proxy=True),
+    Scenario("10b. TLS h1 GET /hello through a tinyproxy CONNECT tunnel, sequential", "tls", "/hello", "sequential",
+             count(20000, 2000), proxy=True),
 ]
 
 
@@ -117,10 +123,16 @@ class Server:
         with open(os.path.join(self.prefix, "nginx.conf"), "w") as f:
             f.write(config)
         self.log = os.path.join(self.prefix, "verify.log")
+        self.proxy_port = free_port()
+        with open(os.path.join(self.prefix, "tinyproxy.conf"), "w") as f:
+            f.write(f"Port {self.proxy_port}\nListen 127.0.0.1\nTimeout 60\nMaxClients 200\nAllow 127.0.0.1\n"
+                    f"LogLevel Critical\nLogFile \"{self.prefix}/tinyproxy.log\"\nDisableViaHeader Yes\n")
+        self.proxy_process = subprocess.Popen(["tinyproxy", "-d", "-c", os.path.join(self.prefix, "tinyproxy.conf")],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.process = subprocess.Popen(["nginx", "-p", self.prefix, "-c", os.path.join(self.prefix, "nginx.conf")])
         for _ in range(250):
             try:
-                for port in self.ports.values():
+                for port in [*self.ports.values(), self.proxy_port]:
                     socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
                 return
             except OSError:
@@ -145,6 +157,8 @@ class Server:
         return "/".join(p.replace("HTTP/", "h") for p in protocols), len({c for _, c in lines})
 
     def stop(self):
+        self.proxy_process.terminate()
+        self.proxy_process.wait()
         self.process.send_signal(3)
         self.process.wait()
         subprocess.run(["rm", "-rf", self.prefix])
@@ -185,6 +199,8 @@ class SwiftClient:
     def skip_reason(self, scenario):
         if scenario.cache and self.binary != "CourierBench":
             return "not configured with a cache here"
+        if scenario.proxy and self.binary != "CourierBench":
+            return "not configured with a proxy here"
         if scenario.http2 and not self.supports_http2:
             return "does not speak HTTP/2"
         if scenario.protocol == "h2c" and not self.supports_h2c:
@@ -203,7 +219,8 @@ class SwiftClient:
             command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                        f'mount --bind "$BENCH_CA" /etc/ssl/certs/ca-certificates.crt && exec "$@"', "sh", *command]
         env = dict(os.environ, BENCH_CA=server.certificate_authority, BENCH_UPLOAD_FILE=server.upload_file,
-                   BENCH_HTTP2="1" if scenario.http2 else "0", BENCH_PROBE="1" if scenario.probe else "0")
+                   BENCH_HTTP2="1" if scenario.http2 else "0", BENCH_PROBE="1" if scenario.probe else "0",
+                   BENCH_PROXY=f"127.0.0.1:{server.proxy_port}" if scenario.proxy else "")
         if verify:
             env["LD_PRELOAD"] = MALLOC_COUNTER
         cache = tempfile.mkdtemp(prefix="courier-bench-cache-") if scenario.cache else None
@@ -245,6 +262,8 @@ class Curl:
         url = server.url(scenario, verify)
         options = ["-s", "--fail", "--cacert", server.certificate_authority,
                    {"h2": "--http2", "h2c": "--http2-prior-knowledge"}.get(scenario.protocol, "--http1.1")]
+        if scenario.proxy:
+            options += ["-x", f"http://127.0.0.1:{server.proxy_port}"]
         if scenario.moves_bytes:
             body = ["-X", "POST", "-T", server.upload_file] if scenario.mode == "upload" else []
             start, cpu, switches = time.monotonic(), 0.0, 0
@@ -275,6 +294,8 @@ class LoadGenerator:
     def skip_reason(self, scenario):
         if scenario.cache:
             return "has no HTTP cache"
+        if scenario.proxy:
+            return "wrk and h2load do not go through proxies"
         return "wrk cannot upload a streamed body" if scenario.mode == "upload" else None
 
     def run(self, server, scenario, verify=False):

@@ -21,6 +21,12 @@ if arguments.allowsHTTP2 {
 if let directory = environment("BENCH_CACHE_DIR") {
     configuration.cache = try HTTPCache(directory: URL(fileURLWithPath: directory), maxSize: 64 << 20)
 }
+// The proxy scenarios: through tinyproxy (forwarding, or a CONNECT tunnel for https).
+if let proxy = environment("BENCH_PROXY"), let colon = proxy.lastIndex(of: ":"),
+    let port = Int(proxy[proxy.index(after: colon)...])
+{
+    configuration.proxy = .http(host: String(proxy[..<colon]), port: port)
+}
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)
 if arguments.closesConnections { request.headers["Connection"] = "close" }
