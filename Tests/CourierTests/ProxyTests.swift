@@ -51,6 +51,32 @@ struct ProxyTests {
         }
     }
 
+    @Test("An origin's 407 is returned as it is: without a proxy, or inside a tunnel, proxyAuthenticator is not asked")
+    func originProxyChallenge() async throws {
+        try await withTimeout {
+            let challenge = MockResponse(
+                status: HTTPStatus(code: 407), headers: ["Proxy-Authenticate": "Basic realm=\"origin\""])
+            let origin = try await TestServer { _ in challenge }
+            let asked = Tally()
+            let direct = Transport.http1.client {
+                $0.proxyAuthenticator = CountingAuthenticator(tally: asked)
+            }
+            #expect(try await direct.send(HTTPRequest(url: origin.url("/a"))).status.code == 407)
+            let tls = try HeldCertificate.leaf(issuedBy: ProxyTests.authority)
+            let secure = try await TestServer(tls: TestServer.TLS(identity: tls.identity)) { _ in challenge }
+            let proxy = try await TestProxy()
+            let tunnelled = ProxyTests.client(proxy) {
+                $0.proxyAuthenticator = CountingAuthenticator(tally: asked)
+            }
+            #expect(try await tunnelled.send(HTTPRequest(url: secure.url("/b"))).status.code == 407)
+            #expect(asked.all.isEmpty)
+            #expect(origin.requestCount == 1 && secure.requestCount == 1)
+            await proxy.shutdown()
+            await origin.shutdown()
+            await secure.shutdown()
+        }
+    }
+
     @Test(
         "A forwarding proxy's 407 is answered by proxyAuthenticator, and later requests carry the credentials from the start"
     )
@@ -310,4 +336,14 @@ struct FixedSelector: ProxySelector {
     let proxies: [Proxy]
 
     func proxies(for url: URL) -> [Proxy] { proxies }
+}
+
+/// Counts the challenges it is asked to answer, and answers none.
+private struct CountingAuthenticator: Authenticator {
+    let tally: Tally
+
+    func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? {
+        tally.record("asked")
+        return nil
+    }
 }

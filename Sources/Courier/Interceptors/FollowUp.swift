@@ -34,7 +34,11 @@ enum FollowUp {
             return try await authenticate(response, with: authenticator, header: "Authorization")
         case 407:
             // Proxy credentials belong to the proxy, whichever origin the call is on: no origin scope.
-            guard let authenticator = policy.proxyAuthenticator else { return nil }
+            // Only a forwarding proxy (http://) answers here: a tunnel's 407 is answered while it
+            // is built, so a 407 on an https call came from the origin, as OkHttp also decides.
+            guard let authenticator = policy.proxyAuthenticator, (try? request.target)?.isSecure == false else {
+                return nil
+            }
             return try await authenticate(response, with: authenticator, header: "Proxy-Authorization")
         case 300, 301, 302, 303, 307, 308:
             return redirect(response, policy: policy)
