@@ -165,11 +165,12 @@ struct RealProxyTests {
     @Test("A SOCKS5 proxy nobody listens on is connectionRefused")
     func socksNothingListening() async throws {
         try await withTimeout {
-            let proxy = try await ProxyProcess.dante()
-            let port = proxy.port
-            await proxy.stop()
+            // A port bound and not listening refuses every connection, and no parallel test can
+            // take it meanwhile (a port whose proxy was just stopped could be reused at once).
+            let closed = try LoopbackListener(backlog: nil)
+            defer { close(closed.fd) }
             var configuration = HTTPClient.Configuration()
-            configuration.proxy = .socks5(host: "127.0.0.1", port: port)
+            configuration.proxy = .socks5(host: "127.0.0.1", port: closed.port)
             let error = await #expect(throws: HTTPClientError.self) {
                 try await HTTPClient(configuration: configuration).send(
                     HTTPRequest(url: URL(string: "http://127.0.0.1:9/")!))
