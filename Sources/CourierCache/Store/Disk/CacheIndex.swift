@@ -44,6 +44,15 @@ struct CacheIndex: Sendable {
             case empty
             /// The committed body stays (an edit that only refreshed the metadata).
             case kept(generation: UInt64, size: Int)
+
+            /// The body file the committed entry names, and its size, for an edit of `generation`.
+            func file(editGeneration generation: UInt64) -> (generation: UInt64, size: Int) {
+                switch self {
+                case .written(let size): (generation, size)
+                case .empty: (generation, 0)
+                case .kept(let kept, let size): (kept, size)
+                }
+            }
         }
 
         enum Metadata: Equatable, Sendable {
@@ -165,17 +174,10 @@ struct CacheIndex: Sendable {
     ) throws(DiskCacheStoreError) -> Changes {
         guard edits[edit.key]?.generation == edit.generation else { throw .editDetached }
         let current = entries[edit.key]
-        let bodyGeneration: UInt64
-        let bodySize: Int
-        switch plan.body {
-        case .written(let size):
-            (bodyGeneration, bodySize) = (edit.generation, size)
-        case .empty:
-            (bodyGeneration, bodySize) = (edit.generation, 0)
-        case .kept(let generation, let size):
-            guard current?.bodyGeneration == generation else { throw .committedEntryGone }
-            (bodyGeneration, bodySize) = (generation, size)
+        if case .kept(let generation, _) = plan.body, current?.bodyGeneration != generation {
+            throw .committedEntryGone
         }
+        let (bodyGeneration, bodySize) = plan.body.file(editGeneration: edit.generation)
         if case .kept(let generation) = plan.metadata, current?.metadataGeneration != generation {
             throw .committedEntryGone
         }

@@ -63,17 +63,8 @@ struct EntryFiles: Sendable {
             else { throw .committedEntryGone }
             metadata = record.metadata
         }
-        let bodyGeneration: UInt64
-        let bodySize: Int
-        switch plan.body {
-        case .written(let size):
-            (bodyGeneration, bodySize) = (edit.generation, size)
-        case .empty:
-            try FileSystem.writeFile(path(.body(edit.key, edit.generation)), [])
-            (bodyGeneration, bodySize) = (edit.generation, 0)
-        case .kept(let generation, let size):
-            (bodyGeneration, bodySize) = (generation, size)
-        }
+        if case .empty = plan.body { try FileSystem.writeFile(path(.body(edit.key, edit.generation)), []) }
+        let (bodyGeneration, bodySize) = plan.body.file(editGeneration: edit.generation)
         let record = MetadataRecord(bodyGeneration: bodyGeneration, bodySize: bodySize, metadata: metadata)
         try FileSystem.writeFile(path(.metadata(edit.key, edit.generation)), record.encoded())
         return metadata.count
