@@ -9,12 +9,6 @@ import Testing
 /// (Docs/Conformance.md's "HTTP caching" section is made from it).
 @Suite("http-tests cache-tests")
 struct CacheConformanceTests {
-    /// Required tests Courier knowingly does not pass, and why.
-    static let deviations: [String: String] = [
-        "headers-store-Transfer-Encoding":
-            "its origin sends an unknown Transfer-Encoding beside Content-Length; the client rejects such a message as a smuggling risk before the cache sees it"
-    ]
-
     @Test("Every required test that applies to a private cache passes")
     func suite() async throws {
         let suites = try CacheTestSuite.load()
@@ -55,7 +49,6 @@ struct CacheConformanceTests {
             switch result.outcome {
             case .pass, .skipped: continue
             default:
-                if CacheConformanceTests.deviations[result.test.id] != nil { continue }
                 Issue.record("\(result.test.id): \(result.outcome.symbol) — \(result.outcome.detail)")
             }
         }

@@ -33,7 +33,10 @@ struct MalformedResponseTests {
             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
             .protocolViolation(.conflictingFraming)
         ),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", .protocolViolation(.unsupportedTransferEncoding)),
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+            .protocolViolation(.unsupportedTransferEncoding)
+        ),
         (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
             .protocolViolation(.invalidChunk)
@@ -127,6 +130,28 @@ struct MalformedResponseTests {
                 try await client.send(HTTPRequest(url: server.url("/")))
             }
             #expect(error?.kind == .connectionClosed)
+            await server.shutdown()
+        }
+    }
+
+    @Test(
+        "A response whose final transfer coding is not chunked runs until close, its codings left applied (RFC 9112 §6.3)",
+        arguments: ["identity", "gzip", "chunked, deflate", "chunkedchunked"]
+    )
+    func bodyUntilClose(transferEncoding: String) async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(
+                MockResponse(raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: \(transferEncoding)\r\n\r\nraw bytes").policy(
+                    .closeAfterResponse))
+            server.enqueue(MockResponse(body: "next"))
+            let client = HTTPClient()
+            let response = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(response.headers["Transfer-Encoding"] == transferEncoding)
+            #expect(try await response.body.collect(upTo: 1 << 20) == Array("raw bytes".utf8))
+            let next = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(try await next.body.collect(upTo: 1 << 20) == Array("next".utf8))
+            #expect(server.connectionCount == 2)
             await server.shutdown()
         }
     }

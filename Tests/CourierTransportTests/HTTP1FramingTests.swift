@@ -31,13 +31,32 @@ struct HTTP1FramingTests {
     }
 
     @Test(
-        "Codings other than a lone chunked are refused",
-        arguments: [["gzip, chunked"], ["chunked, chunked"], ["gzip"], ["chunked", "gzip"], [" , "]]
+        "A response whose final coding is not chunked runs until close (RFC 9112 §6.3)",
+        arguments: [["gzip"], ["chunked, gzip"], ["chunked", "identity"], ["chunkedchunked"]]
     )
-    func unsupportedCodings(values: [String]) {
+    func untilClose(values: [String]) throws {
+        #expect(try framing(values.map { ("Transfer-Encoding", $0) }) == .untilClose)
+    }
+
+    @Test("Chunked as the final coding frames the body, whatever codings come before it")
+    func chunkedLast() throws {
+        #expect(try framing([("Transfer-Encoding", "gzip, chunked")]) == .chunked)
+        #expect(try framing([("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "chunked")]) == .chunked)
+    }
+
+    @Test("Chunked applied twice, or a field naming no coding, is refused", arguments: [["chunked, chunked"], [" , "]])
+    func refusedCodings(values: [String]) {
         let error = #expect(throws: HTTPClientError.self) {
             try framing(values.map { ("Transfer-Encoding", $0) })
         }
+        #expect(error?.kind == .protocolViolation(.unsupportedTransferEncoding))
+    }
+
+    @Test("A request whose final coding is not chunked has no reliable length and is refused")
+    func requestWithoutChunkedLast() {
+        let head = HTTP1Head(
+            startLine: .request(method: .post, target: "/"), version: .http1_1, headers: ["Transfer-Encoding": "gzip"])
+        let error = #expect(throws: HTTPClientError.self) { try HTTP1Framing.request(head) }
         #expect(error?.kind == .protocolViolation(.unsupportedTransferEncoding))
     }
 

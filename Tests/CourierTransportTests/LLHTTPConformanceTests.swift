@@ -14,12 +14,6 @@ struct LLHTTPConformanceTests {
         "RTSP response": "an HTTP client accepts only HTTP/1.x status lines",
         "ICE response": "an HTTP client accepts only HTTP/1.x status lines",
         "HTTP version 0.9": "HTTP/0.9 has no status line, so one that claims 0.9 is bogus",
-        "`chunked` before other transfer-encoding":
-            "Courier refuses transfer codings it cannot decode rather than pass coded bytes off as the body",
-        "`chunkedchunked` transfer-encoding does not enable chunked enconding":
-            "Courier refuses transfer codings it cannot decode rather than pass coded bytes off as the body",
-        "multiple transfer-encoding where chunked is not the last one":
-            "Courier refuses transfer codings it cannot decode rather than pass coded bytes off as the body",
     ]
 
     static let vectors: [LLHTTPVector] = LLHTTPVector.load()

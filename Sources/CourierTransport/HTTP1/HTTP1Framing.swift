@@ -24,18 +24,16 @@ package enum HTTP1Framing: Sendable, Equatable {
         if method == .head || status.isInformational || status.code == 204 || status.code == 304 {
             return .none
         }
-        return try framing(of: head.headers, otherwise: .untilClose)
+        return try framing(of: head.headers, isResponse: true)
     }
 
     /// The framing of a request body; a request with neither header has none.
     package static func request(_ head: HTTP1Head) throws(HTTPClientError) -> HTTP1Framing {
-        try framing(of: head.headers, otherwise: .none)
+        try framing(of: head.headers, isResponse: false)
     }
 
     /// One pass over the fields, allocating nothing unless the message is refused.
-    private static func framing(
-        of headers: HTTPHeaders, otherwise fallback: HTTP1Framing
-    ) throws(HTTPClientError) -> HTTP1Framing {
+    private static func framing(of headers: HTTPHeaders, isResponse: Bool) throws(HTTPClientError) -> HTTP1Framing {
         var hasTransferEncoding = false
         var hasContentLength = false
         for field in headers.fields {
@@ -52,9 +50,9 @@ package enum HTTP1Framing: Sendable, Equatable {
                     "The message has both Transfer-Encoding and Content-Length, a sign of request smuggling; it is rejected."
                 )
             }
-            return try transferCoding(of: headers)
+            return try transferCoding(of: headers, isResponse: isResponse)
         }
-        guard hasContentLength else { return fallback }
+        guard hasContentLength else { return isResponse ? .untilClose : .none }
         var length: Int?
         for field in headers.fields where field.name.equalsIgnoringASCIICase("Content-Length") {
             for text in ListElements(field.value, omittingEmpty: false) {
@@ -76,23 +74,32 @@ package enum HTTP1Framing: Sendable, Equatable {
         return .contentLength(length!)
     }
 
-    /// Chunked, the only transfer coding a client can decode, must be the one and only coding.
-    private static func transferCoding(of headers: HTTPHeaders) throws(HTTPClientError) -> HTTP1Framing {
-        var codings = 0
-        var chunked = false
+    /// RFC 9112 §6.3: chunked as the final coding frames the body. A response whose final coding is
+    /// anything else runs until the server closes — the connection is then never reused, so a
+    /// coding Courier cannot decode cannot desynchronise it — and its other codings reach the
+    /// caller still applied, named by the Transfer-Encoding field it keeps, as llhttp and OkHttp
+    /// do. A request so framed has no reliable length at all and is refused.
+    private static func transferCoding(
+        of headers: HTTPHeaders, isResponse: Bool
+    ) throws(HTTPClientError) -> HTTP1Framing {
+        var chunkedCount = 0
+        var lastIsChunked: Bool?
         for field in headers.fields where field.name.equalsIgnoringASCIICase("Transfer-Encoding") {
             for coding in ListElements(field.value) {
-                codings += 1
-                chunked = coding.equalsIgnoringASCIICase("chunked")
+                let chunked = coding.equalsIgnoringASCIICase("chunked")
+                if chunked { chunkedCount += 1 }
+                lastIsChunked = chunked
             }
         }
-        guard codings == 1, chunked else {
+        switch lastIsChunked {
+        case true? where chunkedCount == 1: return .chunked
+        case false? where isResponse: return .untilClose
+        case true?, false?, nil:
             let transferEncodings = headers.values(for: "Transfer-Encoding")
             throw HTTPClientError.protocolViolation(
                 .unsupportedTransferEncoding,
-                "Transfer-Encoding \(transferEncodings.joined(separator: ", ").debugDescription) is not supported; only chunked is."
+                "Transfer-Encoding \(transferEncodings.joined(separator: ", ").debugDescription) does not frame the message: chunked must be the final coding, applied once."
             )
         }
-        return .chunked
     }
 }

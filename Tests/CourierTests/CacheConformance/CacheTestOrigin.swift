@@ -81,6 +81,12 @@ final class CacheTestOrigin: Sendable {
         if let interim = config.list("interim_responses"), !interim.isEmpty {
             return MockResponse(rawBytes: raw(interim: interim, status: httpStatus, headers: headers, body: body))
         }
+        if headers.contains("Transfer-Encoding") {
+            // Upstream's Node origin then sends no Content-Length and leaves the coding unapplied,
+            // so the body runs until the connection closes.
+            return MockResponse(rawBytes: raw(interim: [], status: httpStatus, headers: headers, body: body))
+                .policy(.closeAfterResponse)
+        }
         return MockResponse(status: httpStatus, headers: headers, body: body)
     }
 
@@ -136,7 +142,8 @@ final class CacheTestOrigin: Sendable {
         }
         text += "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
         for field in headers { text += "\(field.name): \(field.value)\r\n" }
-        text += "Content-Length: \(body.count)\r\n\r\n"
+        if !headers.contains("Transfer-Encoding") { text += "Content-Length: \(body.count)\r\n" }
+        text += "\r\n"
         return Array(text.utf8) + body
     }
 }
