@@ -23,9 +23,10 @@ struct FastFallbackTests {
             let elapsed = ContinuousClock.now - start
             #expect(try await response.body.string() == "fallback")
             #expect(elapsed >= .milliseconds(250))
-            // Well under the 30 s connect timeout the stalled attempt would otherwise wait for; about
-            // 0.25 s alone, more under the parallel suite's load.
-            #expect(elapsed < .seconds(5), "took \(elapsed)")
+            // Well under the 30 s connect timeout the stalled attempt would otherwise wait for: about
+            // 0.25 s alone. The parallel suite runs some 700 tests in about 16 s on two cores, and
+            // there it once took 5.02 s; half the connect timeout still tells the two apart.
+            #expect(elapsed < .seconds(15), "took \(elapsed)")
             #expect(events.events.filter { $0 == "connectStart" }.count == 2)
             #expect(await client.openConnectionCount == 1)
             await server.shutdown()
