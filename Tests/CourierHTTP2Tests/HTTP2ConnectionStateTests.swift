@@ -334,6 +334,34 @@ struct HTTP2ConnectionStateTests {
         #expect(trailers?["grpc-status"] == "0")
     }
 
+    @Test func anEndedResponseIsTakenWholeAndFreesItsStream() throws {
+        var harness = StateHarness(serverSettings: [.maxConcurrentStreams(1)])
+        let id = try #require(try harness.open())
+        _ = harness.sent()
+        harness.receiveHead([(":status", "200")], on: id)
+        harness.receive(.data(ByteBuffer([1, 2]), endStream: false), on: id)
+        _ = try harness.state.takeHead(on: id, returningContinue: false)
+        #expect(harness.state.takeEndedBody(on: id, &harness.effects) == nil, "more is to come")
+        harness.receive(.data(ByteBuffer([3]), endStream: false), on: id)
+        harness.receive(.headers(ByteBuffer(), endStream: true), on: id, fields: HTTPHeaders([("grpc-status", "0")]))
+        let ended = try #require(harness.state.takeEndedBody(on: id, &harness.effects))
+        #expect(ended.chunks.flatMap { Array($0) } == [1, 2, 3])
+        #expect(ended.trailers?["grpc-status"] == "0")
+        // Both sides had ended: the stream is simply forgotten, nothing goes out for it.
+        #expect(harness.sent().isEmpty)
+        #expect(harness.state.openableStreams == 1)
+        #expect(harness.state.takeEndedBody(on: id, &harness.effects) == nil)
+    }
+
+    @Test func aResetStreamIsNotTakenAsEnded() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200")], on: id)
+        harness.receive(.rstStream(.internalError), on: id)
+        #expect(harness.state.takeEndedBody(on: id, &harness.effects) == nil)
+        #expect(throws: HTTP2StreamFailure.self) { try harness.state.takeBody(on: id, &harness.effects) }
+    }
+
     @Test func releaseResetsAnOpenStreamWithCancelAndFreesItsSlot() throws {
         var harness = StateHarness(serverSettings: [.maxConcurrentStreams(1)])
         let id = try #require(try harness.open())

@@ -90,9 +90,6 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
         return !socket.peerHasClosed
     }
 
-    /// Whether the connection takes new streams: what an exchange that ends tells the pool.
-    package var acceptsStreams: Bool { state.withLock { $0.acceptsStreams } }
-
     package var isMultiplexed: Bool { true }
 
     package func makeCodec() -> any ExchangeCodec {

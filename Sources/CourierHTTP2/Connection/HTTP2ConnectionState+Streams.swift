@@ -81,8 +81,9 @@ extension HTTP2ConnectionState {
 
     /// Whether stream `id` opened as a tunnel (extended CONNECT) and its final head is a 2xx.
     func isOpenTunnel(_ id: UInt32) -> Bool {
-        guard let stream = streams[id], stream.isTunnel, let head = stream.finalHead else { return false }
-        return head.status.isSuccess
+        // Field by field through the table's addressor: binding the stream would copy all of it.
+        guard streams[id]?.isTunnel == true else { return false }
+        return streams[id]!.finalHead?.status.isSuccess == true
     }
 
     /// The next response head for the exchange: interim ones first (only a 100 when
@@ -124,15 +125,34 @@ extension HTTP2ConnectionState {
         return nil
     }
 
+    /// The body of a response that ended before the exchange asked for it, trailers and all.
+    struct EndedBody: Sendable {
+        var chunks: [ByteBuffer]
+        var trailers: HTTPHeaders?
+    }
+
+    /// Takes every byte of a response that has already ended and frees its stream, in one step
+    /// under the lock; nil while more is to come. Most small responses have arrived whole by the
+    /// time their head is read: their bodies are then read without touching the connection,
+    /// whose lock the reader holds for every frame of every stream.
+    mutating func takeEndedBody(on id: UInt32, _ effects: inout HTTP2Effects) -> EndedBody? {
+        guard streams[id]?.endStreamReceived == true, streams[id]!.readFailure == nil else { return nil }
+        var chunks: [ByteBuffer] = []
+        while let chunk = streams[id]!.body.take() { chunks.append(chunk) }
+        let trailers = streams[id]!.trailers
+        release(id, &effects)
+        return EndedBody(chunks: chunks, trailers: trailers)
+    }
+
     /// Whether a response (whose head the exchange has) has a body to read: not for HEAD, 204
     /// or 304, nor when the stream ended with the head. Trailers straight after the head (no
     /// DATA) still make an (empty) body: a caller gets trailers only from a body read to its end.
     func expectsBody(on id: UInt32, status: Int) -> Bool {
-        guard let stream = streams[id] else { return false }
-        if stream.isHeadRequest || status == 204 || status == 304 { return false }
+        guard streams[id] != nil else { return false }
+        if streams[id]!.isHeadRequest || status == 204 || status == 304 { return false }
         return
-            !(stream.endStreamReceived && !stream.hasBufferedData && stream.readFailure == nil
-            && stream.trailers == nil)
+            !(streams[id]!.endStreamReceived && !streams[id]!.hasBufferedData && streams[id]!.readFailure == nil
+            && streams[id]!.trailers == nil)
     }
 
     /// The trailers of a stream whose response has ended.

@@ -11,9 +11,15 @@ import Synchronization
 /// they never touch the socket.
 package final class HTTP2StreamCodec: ExchangeCodec {
     package let http2Connection: HTTP2Connection
-    /// 0 until the stream is open. Atomic because ``interrupt()`` may come from another task.
+    /// 0 until the stream is open, and again once this codec has freed it, so that a cancel, an
+    /// interrupt or the deinit after the end does not take the connection's lock for nothing.
+    /// Atomic because ``interrupt()`` may come from another task.
     private let streamID = Atomic<UInt32>(0)
+    /// Whether the request asked for a tunnel (extended CONNECT): only then can the stream switch.
+    private let asksForTunnel = Atomic<Bool>(false)
     private let endedTrailers = Mutex<HTTPHeaders?>(nil)
+    /// The whole body, when the response had ended by the time its head was read.
+    private let endedBody = Mutex<(chunks: [ByteBuffer], next: Int)?>(nil)
     private let begun = Atomic<Bool>(false)
 
     init(connection: HTTP2Connection) {
@@ -47,6 +53,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     ) async throws {
         precondition(id == 0, "writeRequestHead called twice on one HTTP/2 stream")
         let body = body ?? ByteBuffer()
+        asksForTunnel.store(HTTP2Fields.upgradeProtocol(of: request) != nil, ordering: .relaxed)
         let id = try await http2Connection.openStream(
             request, endStream: endOfRequest && body.isEmpty, timeout: timeout)
         streamID.store(id, ordering: .relaxed)
@@ -81,6 +88,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
 
     package func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool {
         let id = self.id
+        var freed = false
         let expectsBody = http2Connection.update { state, effects in
             // An accepted extended CONNECT has no body: its stream now carries another protocol.
             if state.isOpenTunnel(id) { return false }
@@ -91,19 +99,33 @@ package final class HTTP2StreamCodec: ExchangeCodec {
             if !expectsBody {
                 endedTrailers.withLock { $0 = state.trailers(on: id) }
                 state.release(id, &effects)
+                freed = true
+            } else if let ended = state.takeEndedBody(on: id, &effects) {
+                endedTrailers.withLock { $0 = ended.trailers }
+                endedBody.withLock { $0 = (ended.chunks, 0) }
+                freed = true
             }
             return expectsBody
         }
+        if freed { streamID.store(0, ordering: .relaxed) }
         return expectsBody
     }
 
     package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
+        let taken = endedBody.withLock { body -> ByteBuffer?? in
+            guard let (chunks, next) = body else { return nil }
+            guard next < chunks.count else { return .some(nil) }
+            body!.next += 1
+            return chunks[next]
+        }
+        if let taken { return taken }
         switch try await http2Connection.readBody(on: id, timeout: timeout) {
         case .data(let chunk):
             return chunk
         case .end(let trailers):
             endedTrailers.withLock { $0 = trailers }
             http2Connection.release(id)
+            streamID.store(0, ordering: .relaxed)
             return nil
         }
     }
@@ -111,7 +133,10 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     package var trailers: HTTPHeaders? { endedTrailers.withLock { $0 } }
 
     /// True unless the connection is going away: the stream itself is never reused.
-    package var isReusable: Bool { http2Connection.acceptsStreams }
+    /// A stream's end never makes its connection unusable, and the pool keeps a multiplexed
+    /// connection whatever an exchange says: the connection itself reports draining and closing
+    /// (``HTTP2ConnectionEvent``).
+    package var isReusable: Bool { true }
 
     /// Nothing ahead: HPACK encodes heads in the order they go out, under the connection's lock.
     package func prepareRequestHead(_ request: HTTPRequest) {}
@@ -120,7 +145,9 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     /// 2xx switches instead (RFC 8441), and becomes a tunnel that this codec no longer ends.
     package func switchProtocols(after head: ResponseHead, done: @escaping @Sendable () -> Void) -> SwitchedStream? {
         let id = self.id
-        guard id != 0, http2Connection.state.withLock({ $0.isOpenTunnel(id) }) else { return nil }
+        guard asksForTunnel.load(ordering: .relaxed), id != 0,
+            http2Connection.state.withLock({ $0.isOpenTunnel(id) })
+        else { return nil }
         streamID.store(0, ordering: .relaxed)
         let tunnel = HTTP2StreamTunnel(connection: http2Connection, id: id, closed: done)
         return SwitchedStream(stream: tunnel, leftover: ReceiveBuffer(), info: connection, ownsConnection: false)
