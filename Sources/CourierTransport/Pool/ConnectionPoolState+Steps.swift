@@ -39,8 +39,8 @@ extension ConnectionPoolState {
     /// Leases `id` to its address's waiters, oldest first, while it has room; then to the
     /// waiters of the addresses it is shared with.
     mutating func serveWaiters(on id: ConnectionID, into action: inout Action) {
-        let connection = connections[id]!
-        for address in [connection.address] + connection.sharedWith {
+        serveWaiters(on: id, from: connections[id]!.address, into: &action)
+        for address in connections[id]!.sharedWith {
             serveWaiters(on: id, from: address, into: &action)
         }
     }
