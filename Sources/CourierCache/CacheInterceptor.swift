@@ -97,7 +97,7 @@ package struct CacheInterceptor: Interceptor {
         var response = response(from: stored, request: request)
         response.cacheResponse = response
         if !validated {
-            for name in CacheControl(stored.headers).noCacheFields { response.headers.remove(name) }
+            for name in stored.control.noCacheFields { response.headers.remove(name) }
         }
         response.headers["Age"] = String(age)
         let size = snapshot.bodySize

@@ -14,6 +14,19 @@ struct FreshnessTests {
         #expect(Freshness.lifetime(Heads.head(["Cache-Control": "s-maxage=9"])) == 0)
     }
 
+    @Test("What a head works out once follows its fields: Cache-Control, lifetime and age at arrival")
+    func derivedFactsFollowTheFields() {
+        var head = Heads.head(["Cache-Control": "max-age=100", "Date": Heads.date(0)])
+        #expect(head.control.maxAge == 100 && head.lifetime == 100)
+        head.headers["Cache-Control"] = "max-age=7, must-revalidate"
+        #expect(head.control.maxAge == 7 && head.control.mustRevalidate && head.lifetime == 7)
+        head.headers.add("Age", "30")
+        #expect(head.initialAge >= 30)
+        head.headers.remove("Cache-Control")
+        head.status = HTTPStatus(code: 299)
+        #expect(head.control == CacheControl() && head.lifetime == 0)
+    }
+
     @Test("Expires counts from Date; an invalid or repeated Expires means already expired")
     func expires() {
         #expect(Freshness.lifetime(Heads.head(["Date": Heads.date(0), "Expires": Heads.date(300)])) == 300)

@@ -9,6 +9,7 @@ package enum CacheKey {
         if let hash = text.utf8.firstIndex(of: UInt8(ascii: "#")) { text = String(text[..<hash]) }
         let hex = Array("0123456789abcdef".utf8)
         var result: [UInt8] = []
+        result.reserveCapacity(64)
         for byte in SHA256.hash(Array(text.utf8)) {
             result.append(hex[Int(byte >> 4)])
             result.append(hex[Int(byte & 0x0F)])

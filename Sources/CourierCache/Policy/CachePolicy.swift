@@ -45,7 +45,7 @@ package enum CachePolicy {
         }
         // only-if-cached forbids the network, the background revalidation included.
         if conditions.isEmpty, !requestControl.onlyIfCached,
-            let age = withinStaleWhileRevalidate(stored, request: request, now: now)
+            let age = withinStaleWhileRevalidate(stored, request: request, requestControl: requestControl, now: now)
         {
             return .useStoredAndRevalidate(age: age, conditions: validators(of: stored))
         }
@@ -62,7 +62,7 @@ package enum CachePolicy {
     private static func usable(
         _ stored: CachedResponseHead, request: HTTPRequest, requestControl: CacheControl, now: Date
     ) -> (Int, Bool)? {
-        let responseControl = CacheControl(stored.headers)
+        let responseControl = stored.control
         let noCache =
             requestControl.noCache || responseControl.noCache
             || (!request.headers.contains("Cache-Control") && request.headers.containsToken("no-cache", in: "Pragma"))
@@ -79,11 +79,11 @@ package enum CachePolicy {
     /// The age to report when `stored` is stale but within its `stale-while-revalidate` window
     /// (RFC 5861 §3), unless either side asks for validation (`no-cache`, `must-revalidate`).
     private static func withinStaleWhileRevalidate(
-        _ stored: CachedResponseHead, request: HTTPRequest, now: Date
+        _ stored: CachedResponseHead, request: HTTPRequest, requestControl: CacheControl, now: Date
     ) -> Int? {
-        let responseControl = CacheControl(stored.headers)
+        let responseControl = stored.control
         guard let window = responseControl.staleWhileRevalidate, !responseControl.noCache,
-            !responseControl.mustRevalidate, !CacheControl(request.headers).noCache,
+            !responseControl.mustRevalidate, !requestControl.noCache,
             !(!request.headers.contains("Cache-Control") && request.headers.containsToken("no-cache", in: "Pragma"))
         else { return nil }
         let freshness = Freshness(stored, now: now)
@@ -163,7 +163,7 @@ package enum CachePolicy {
     /// or a 5xx), may be served anyway under `stale-if-error` (RFC 5861 §4) from the response or
     /// the request.
     package static func mayServeStaleOnError(request: HTTPRequest, stored: CachedResponseHead, now: Date) -> Bool {
-        let responseControl = CacheControl(stored.headers)
+        let responseControl = stored.control
         guard !responseControl.mustRevalidate, !responseControl.noCache else { return false }
         let allowance = max(
             CacheControl(request.headers).staleIfError ?? 0, responseControl.staleIfError ?? 0)

@@ -19,14 +19,14 @@ package struct Freshness: Sendable, Equatable {
     }
 
     package init(_ head: CachedResponseHead, now: Date) {
-        self.init(lifetime: Freshness.lifetime(head), age: Freshness.currentAge(head, now: now))
+        self.init(lifetime: head.lifetime, age: Freshness.currentAge(head, now: now))
     }
 
     /// A private cache ignores `s-maxage`; `max-age` wins over `Expires`; an `Expires` that is
     /// not one valid date (or is given twice) means already expired; failing both, 10 % of the
     /// time since `Last-Modified` for heuristically cacheable codes and `public` responses.
     package static func lifetime(_ head: CachedResponseHead) -> Double {
-        let control = CacheControl(head.headers)
+        let control = head.control
         if let maxAge = control.maxAge { return Double(maxAge) }
         let expires = head.headers.values(for: "Expires")
         if !expires.isEmpty {
@@ -42,14 +42,17 @@ package struct Freshness: Sendable, Equatable {
     }
 
     /// §4.2.3: the larger of the age the `Date` implies and the `Age` the response carried plus
-    /// the time the request took, plus the time since the response arrived.
-    package static func currentAge(_ head: CachedResponseHead, now: Date) -> Double {
+    /// the time the request took. The current age adds the time since the response arrived.
+    package static func initialAge(_ head: CachedResponseHead) -> Double {
         let apparentAge = max(0, head.responseTime.timeIntervalSince(dateValue(head)))
         let responseDelay = max(0, head.responseTime.timeIntervalSince(head.requestTime))
         let correctedAgeValue = Double(ageValue(head.headers)) + responseDelay
-        let correctedInitialAge = max(apparentAge, correctedAgeValue)
-        let residentTime = max(0, now.timeIntervalSince(head.responseTime))
-        return correctedInitialAge + residentTime
+        return max(apparentAge, correctedAgeValue)
+    }
+
+    /// `current_age` (§4.2.3): the age at arrival plus the time since.
+    package static func currentAge(_ head: CachedResponseHead, now: Date) -> Double {
+        head.initialAge + max(0, now.timeIntervalSince(head.responseTime))
     }
 
     /// The `Date` of the response; the time it arrived when it has no valid one (a cache
