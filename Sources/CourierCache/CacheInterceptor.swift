@@ -19,7 +19,7 @@ package struct CacheInterceptor: Interceptor {
 
     package func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
         cache.countRequest()
-        let key = CacheKey.key(for: request.url)
+        let key = cache.key(for: request.url)
         var snapshot: (any CacheSnapshot)?
         var stored: CachedResponseHead?
         if CachePolicy.readsCache(for: request.method), let found = try? await cache.store.snapshot(for: key) {

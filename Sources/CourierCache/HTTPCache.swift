@@ -22,6 +22,8 @@ public final class HTTPCache: Sendable {
     private let counters = Mutex(Counters())
     /// Stored heads as last decoded, by key, with the metadata they came from; see ``head(for:metadata:)``.
     private let decodedHeads = Mutex<[String: (metadata: [UInt8], head: CachedResponseHead)]>([:])
+    /// Keys of URLs asked for lately, by the URL's text; see ``key(for:)``.
+    private let recentKeys = Mutex<[String: String]>([:])
     /// Background revalidations under way, by an id of their own.
     private let background = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
@@ -65,6 +67,19 @@ public final class HTTPCache: Sendable {
         return head
     }
 
+    /// The store key of `url` (``CacheKey``), remembered for the last 256 URLs: its digest was
+    /// a twelfth of a fresh hit.
+    package func key(for url: URL) -> String {
+        let text = CacheKey.text(of: url)
+        if let key = recentKeys.withLock({ $0[text] }) { return key }
+        let key = CacheKey.key(forText: text)
+        recentKeys.withLock { keys in
+            if keys.count >= 256 { keys.removeAll(keepingCapacity: true) }
+            keys[text] = key
+        }
+        return key
+    }
+
     /// Calls that reached the cache (HTTP requests, redirects and retries each counted).
     public var requestCount: Int { counters.withLock { $0.requests } }
     /// Calls answered from the store: without the network, or after a 304 from revalidation.
@@ -87,7 +102,7 @@ public final class HTTPCache: Sendable {
 
     /// Drops the stored response for `url`, if any.
     public func remove(_ url: URL) async throws {
-        try await store.remove(CacheKey.key(for: url))
+        try await store.remove(key(for: url))
     }
 
     /// Runs `work` in a task of its own that outlives the call which started it.

@@ -23,14 +23,13 @@ final class CallCompletion: HTTPBodySource {
 
     /// Returns `response` with its body wrapped, or ends the admission now if the body is already complete.
     static func attach(
-        to response: HTTPResponse, dispatcher: Dispatcher, host: String, perHost: Bool, call: CallContext
+        to response: consuming HTTPResponse, dispatcher: Dispatcher, host: String, perHost: Bool, call: CallContext
     ) async -> HTTPResponse {
         guard let source = response.body.source else {
             await dispatcher.finished(host: host, perHost: perHost)
             call.emit { $0.callEnd($1) }
             return response
         }
-        var response = response
         response.body = HTTPResponse.Body(
             source: CallCompletion(inner: source, dispatcher: dispatcher, host: host, perHost: perHost, call: call))
         return response

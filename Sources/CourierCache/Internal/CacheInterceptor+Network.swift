@@ -134,7 +134,7 @@ extension CacheInterceptor {
         for url in CachePolicy.invalidatedURLs(
             request: request, status: networkResponse.status, headers: networkResponse.headers)
         {
-            try? await cache.store.remove(CacheKey.key(for: url))
+            try? await cache.store.remove(cache.key(for: url))
         }
         guard CachePolicy.isStorable(request: request, status: networkResponse.status, headers: networkResponse.headers)
         else { return response }

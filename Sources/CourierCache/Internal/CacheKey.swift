@@ -5,8 +5,17 @@ package import FoundationEssentials
 /// its cache by a digest of the URL.
 package enum CacheKey {
     package static func key(for url: URL) -> String {
-        var text = url.absoluteString
-        if let hash = text.utf8.firstIndex(of: UInt8(ascii: "#")) { text = String(text[..<hash]) }
+        key(forText: text(of: url))
+    }
+
+    /// The URL's text without its fragment: what the key digests.
+    static func text(of url: URL) -> String {
+        let text = url.absoluteString
+        guard let hash = text.utf8.firstIndex(of: UInt8(ascii: "#")) else { return text }
+        return String(text[..<hash])
+    }
+
+    static func key(forText text: String) -> String {
         let hex = Array("0123456789abcdef".utf8)
         var result: [UInt8] = []
         result.reserveCapacity(64)
