@@ -11,26 +11,51 @@ public import FoundationEssentials
 ///                        body: .bytes(json))
 /// ```
 public struct HTTPRequest: Sendable {
-    public var method: HTTPMethod
-    public var url: URL {
-        didSet { parsedTarget = ParsedTarget(url) }
+    /// The fields, in one box shared by copies until one of them changes (see ``HTTPResponse``):
+    /// every stage of a call passes the request on, and most change nothing.
+    private var storage: Storage
+
+    public var method: HTTPMethod {
+        get { storage.method }
+        _modify {
+            makeUnique()
+            yield &storage.method
+        }
     }
-    public var headers: HTTPHeaders
-    public var body: Body?
-    /// The URL's wire parts, parsed once when the URL is set: every stage of a call needs them.
-    private var parsedTarget: ParsedTarget
+    public var url: URL {
+        get { storage.url }
+        set {
+            makeUnique()
+            storage.url = newValue
+            storage.parsedTarget = ParsedTarget(newValue)
+        }
+    }
+    public var headers: HTTPHeaders {
+        get { storage.headers }
+        _modify {
+            makeUnique()
+            yield &storage.headers
+        }
+    }
+    public var body: Body? {
+        get { storage.body }
+        _modify {
+            makeUnique()
+            yield &storage.body
+        }
+    }
 
     public init(method: HTTPMethod = .get, url: URL, headers: HTTPHeaders = [:], body: Body? = nil) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.parsedTarget = ParsedTarget(url)
+        storage = Storage(method: method, url: url, headers: headers, body: body, parsedTarget: ParsedTarget(url))
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
     /// Scheme, host, port and request-target of `url`, or why they are unusable.
     package var target: RequestTarget {
-        get throws(HTTPClientError) { try parsedTarget.result.get() }
+        get throws(HTTPClientError) { try storage.parsedTarget.result.get() }
     }
 
     /// Checks what can be checked before any I/O: the method, the URL and the header fields.
@@ -41,6 +66,31 @@ public struct HTTPRequest: Sendable {
         _ = try target
         try headers.validate()
         if case .failed(let error) = body?.storage { throw error }
+    }
+}
+
+extension HTTPRequest {
+    /// The fields of a request. Changed only through a request that holds the one reference to
+    /// it (``HTTPRequest/makeUnique()``), so never while another task can read it.
+    private final class Storage: @unchecked Sendable {
+        var method: HTTPMethod
+        var url: URL
+        var headers: HTTPHeaders
+        var body: Body?
+        /// The URL's wire parts, parsed once when the URL is set: every stage of a call needs them.
+        var parsedTarget: ParsedTarget
+
+        init(method: HTTPMethod, url: URL, headers: HTTPHeaders, body: Body?, parsedTarget: ParsedTarget) {
+            self.method = method
+            self.url = url
+            self.headers = headers
+            self.body = body
+            self.parsedTarget = parsedTarget
+        }
+
+        func copy() -> Storage {
+            Storage(method: method, url: url, headers: headers, body: body, parsedTarget: parsedTarget)
+        }
     }
 }
 

@@ -6,22 +6,66 @@
 /// let text = try await response.body.string()
 /// ```
 public struct HTTPResponse: Sendable {
-    public var status: HTTPStatus
-    public var headers: HTTPHeaders
-    public var version: HTTPVersion
+    /// The fields, in one box shared by copies until one of them changes: a response passes
+    /// through every stage of a call, and copying (then releasing) its dozen references at each
+    /// step cost a tenth of a cache hit.
+    private var storage: Storage
+
+    public var status: HTTPStatus {
+        get { storage.status }
+        _modify {
+            makeUnique()
+            yield &storage.status
+        }
+    }
+    public var headers: HTTPHeaders {
+        get { storage.headers }
+        _modify {
+            makeUnique()
+            yield &storage.headers
+        }
+    }
+    public var version: HTTPVersion {
+        get { storage.version }
+        _modify {
+            makeUnique()
+            yield &storage.version
+        }
+    }
     /// The request that produced this response. Network interceptors see it as it went to the
     /// wire; above them, as in OkHttp, it is the request before the client added its own headers
     /// (`Host`, `User-Agent`, `Accept-Encoding`, the jar's cookies, framing), so that a redirect or
     /// an authentication retry starts from what the caller asked for, not from the last wire form.
-    public var request: HTTPRequest
-    public var body: Body
+    public var request: HTTPRequest {
+        get { storage.request }
+        _modify {
+            makeUnique()
+            yield &storage.request
+        }
+    }
+    public var body: Body {
+        get { storage.body }
+        _modify {
+            makeUnique()
+            yield &storage.body
+        }
+    }
     /// The TLS handshake of the connection that carried the response; nil over plain HTTP.
-    public var tlsHandshake: TLSHandshake?
+    public var tlsHandshake: TLSHandshake? {
+        get { storage.tlsHandshake }
+        _modify {
+            makeUnique()
+            yield &storage.tlsHandshake
+        }
+    }
     /// The connection a 101 (Switching Protocols) handed over, for the protocol that asked for it.
-    package var switchedConnection: (any SwitchedConnection)?
-    private var prior: PriorResponse?
-    private var cached: PriorResponse?
-    private var network: PriorResponse?
+    package var switchedConnection: (any SwitchedConnection)? {
+        get { storage.switchedConnection }
+        _modify {
+            makeUnique()
+            yield &storage.switchedConnection
+        }
+    }
 
     public init(
         status: HTTPStatus,
@@ -30,11 +74,11 @@ public struct HTTPResponse: Sendable {
         request: HTTPRequest,
         body: Body = .empty
     ) {
-        self.status = status
-        self.headers = headers
-        self.version = version
-        self.request = request
-        self.body = body
+        storage = Storage(status: status, headers: headers, version: version, request: request, body: body)
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
     /// The trailer fields sent after the body (HTTP/1.1 chunked trailers, HTTP/2 trailing
@@ -47,24 +91,33 @@ public struct HTTPResponse: Sendable {
     /// The redirect or authentication challenge that this response followed, if any; its body
     /// has already been discarded.
     public var priorResponse: HTTPResponse? {
-        get { prior?.response }
-        set { prior = newValue.map(PriorResponse.init) }
+        get { storage.prior }
+        set {
+            makeUnique()
+            storage.prior = newValue
+        }
     }
 
     /// The stored response the cache answered with, as OkHttp has it: set on a hit and on a
     /// revalidated (304) hit, nil when the cache was not used. Its body is empty; read this
     /// response's body instead.
     public var cacheResponse: HTTPResponse? {
-        get { cached?.response }
-        set { cached = newValue.map(PriorResponse.init) }
+        get { storage.cached }
+        set {
+            makeUnique()
+            storage.cached = newValue
+        }
     }
 
     /// The response the network sent for this call, as OkHttp has it: nil on a hit served from
     /// the cache alone; on a revalidation, the 304. Its body is empty; read this response's body
     /// instead.
     public var networkResponse: HTTPResponse? {
-        get { network?.response }
-        set { network = newValue.map(PriorResponse.init) }
+        get { storage.network }
+        set {
+            makeUnique()
+            storage.network = newValue
+        }
     }
 
     /// A copy of the head without a body, for ``cacheResponse`` and ``networkResponse``.
@@ -76,11 +129,37 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Breaks the recursion of a struct holding optionals of itself.
-private final class PriorResponse: Sendable {
-    let response: HTTPResponse
+extension HTTPResponse {
+    /// The fields of a response. Changed only through a response that holds the one reference
+    /// to it (``HTTPResponse/makeUnique()``), so never while another task can read it.
+    private final class Storage: @unchecked Sendable {
+        var status: HTTPStatus
+        var headers: HTTPHeaders
+        var version: HTTPVersion
+        var request: HTTPRequest
+        var body: Body
+        var tlsHandshake: TLSHandshake?
+        var switchedConnection: (any SwitchedConnection)?
+        var prior: HTTPResponse?
+        var cached: HTTPResponse?
+        var network: HTTPResponse?
 
-    init(_ response: HTTPResponse) {
-        self.response = response
+        init(status: HTTPStatus, headers: HTTPHeaders, version: HTTPVersion, request: HTTPRequest, body: Body) {
+            self.status = status
+            self.headers = headers
+            self.version = version
+            self.request = request
+            self.body = body
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(status: status, headers: headers, version: version, request: request, body: body)
+            copy.tlsHandshake = tlsHandshake
+            copy.switchedConnection = switchedConnection
+            copy.prior = prior
+            copy.cached = cached
+            copy.network = network
+            return copy
+        }
     }
 }
