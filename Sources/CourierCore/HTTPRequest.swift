@@ -70,8 +70,9 @@ public struct HTTPRequest: Sendable {
 }
 
 extension HTTPRequest {
-    /// The fields of a request. Changed only through a request that holds the one reference to
-    /// it (``HTTPRequest/makeUnique()``), so never while another task can read it.
+    /// The fields of a request. Copy-on-write makes the `@unchecked Sendable` safe: they change
+    /// only through a request holding the one reference to them (``HTTPRequest/makeUnique()``), so
+    /// never while another task can read them.
     private final class Storage: @unchecked Sendable {
         var method: HTTPMethod
         var url: URL

@@ -130,8 +130,9 @@ public struct HTTPResponse: Sendable {
 }
 
 extension HTTPResponse {
-    /// The fields of a response. Changed only through a response that holds the one reference
-    /// to it (``HTTPResponse/makeUnique()``), so never while another task can read it.
+    /// The fields of a response. Copy-on-write makes the `@unchecked Sendable` safe: they change
+    /// only through a response holding the one reference to them (``HTTPResponse/makeUnique()``), so
+    /// never while another task can read them.
     private final class Storage: @unchecked Sendable {
         var status: HTTPStatus
         var headers: HTTPHeaders
