@@ -28,9 +28,7 @@ package struct Exchange: HTTPExchange {
         let head: ResponseHead
         let hasBody: Bool
         do {
-            let bodyUnsent: Bool
-            (head, bodyUnsent) = try await exchange(request, call: call)
-            hasBody = try codec.openResponseBody(for: request, head: head, requestComplete: !bodyUnsent)
+            (head, hasBody) = try await exchange(request, call: call)
         } catch {
             codec.cancel()
             await release(reusable: false, call: call)
@@ -73,11 +71,9 @@ package struct Exchange: HTTPExchange {
         call.emit { $0.connectionReleased($1, connection: codec.connection) }
     }
 
-    /// Writes the request and reads the final response head. `bodyUnsent` is true when the
-    /// server answered with a final status before the whole body was sent: after
-    /// `Expect: 100-continue`, or early, as it stopped reading (see
-    /// ``ExchangeCodec/responseAfterWriteFailure(_:request:timeout:)``).
-    private func exchange(_ request: HTTPRequest, call: CallContext) async throws -> (ResponseHead, bodyUnsent: Bool) {
+    /// Writes the request, reads the final response head and opens the body
+    /// (``opened(_:for:bodyUnsent:)``).
+    private func exchange(_ request: HTTPRequest, call: CallContext) async throws -> (ResponseHead, hasBody: Bool) {
         let expectsContinue =
             request.body != nil
             && request.headers.containsToken("100-continue", in: "Expect")
@@ -99,40 +95,54 @@ package struct Exchange: HTTPExchange {
                     call.emit { $0.requestHeadersEnd($1, request: request) }
                 }
             } catch {
-                return (try await earlyAnswer(to: request, after: error, call: call), true)
+                let head = try await earlyAnswer(to: request, after: error, call: call)
+                return try opened(head, for: request, bodyUnsent: true)
             }
             if expectsContinue, let early = try await awaitContinue(call: call) {
-                return (early, true)
+                return try opened(early, for: request, bodyUnsent: true)
             }
             call.emit { $0.requestBodyStart($1) }
             let sent: Int
             do {
                 sent = try await writeBody(request.body!, call: call)
             } catch {
-                return (try await earlyAnswer(to: request, after: error, call: call), true)
+                let head = try await earlyAnswer(to: request, after: error, call: call)
+                return try opened(head, for: request, bodyUnsent: true)
             }
             call.emit { $0.requestBodyEnd($1, byteCount: sent) }
             call.requestFullySent()
-            let response = try await withTaskExecutorPreference(codec.executor) {
+            return try await withTaskExecutorPreference(codec.executor) {
                 call.emit { $0.responseHeadersStart($1) }
-                return try await codec.readResponseHead(timeout: call.readTimeout, returningContinue: false)
+                let head = try await codec.readResponseHead(timeout: call.readTimeout, returningContinue: false)
+                return try opened(head, for: request, bodyUnsent: false)
             }
-            return (response, false)
         }
+    }
+
+    /// The final head and whether a body follows, opened by the codec where the head was read:
+    /// on the connection's executor for most exchanges, so that an HTTP/2 stream's state is not
+    /// fought over with the connection's reader. `bodyUnsent` is true when the server answered
+    /// before the whole request body was sent: after `Expect: 100-continue`, or early, as it
+    /// stopped reading (see ``ExchangeCodec/responseAfterWriteFailure(_:request:timeout:)``).
+    private func opened(
+        _ head: ResponseHead, for request: HTTPRequest, bodyUnsent: Bool
+    ) throws -> (ResponseHead, hasBody: Bool) {
+        (head, try codec.openResponseBody(for: request, head: head, requestComplete: !bodyUnsent))
     }
 
     /// Writes a request held in memory (head and body together) and reads the response head,
     /// on the caller's thread when the codec allows it, else pinned to the codec's executor.
     private func exchangeInMemory(
         _ request: HTTPRequest, body: ByteBuffer?, call: CallContext
-    ) async throws -> (ResponseHead, bodyUnsent: Bool) {
+    ) async throws -> (ResponseHead, hasBody: Bool) {
         let codec = self.codec
-        @Sendable func run() async throws -> (ResponseHead, bodyUnsent: Bool) {
+        @Sendable func run() async throws -> (ResponseHead, hasBody: Bool) {
             call.emit { $0.requestHeadersStart($1) }
             do {
                 try await codec.writeRequestHead(request, body: body, endOfRequest: true, timeout: call.writeTimeout)
             } catch {
-                return (try await earlyAnswer(to: request, after: error, call: call), true)
+                let head = try await earlyAnswer(to: request, after: error, call: call)
+                return try opened(head, for: request, bodyUnsent: true)
             }
             call.emit { $0.requestHeadersEnd($1, request: request) }
             if let body {
@@ -141,7 +151,8 @@ package struct Exchange: HTTPExchange {
             }
             call.requestFullySent()
             call.emit { $0.responseHeadersStart($1) }
-            return (try await codec.readResponseHead(timeout: call.readTimeout, returningContinue: false), false)
+            let head = try await codec.readResponseHead(timeout: call.readTimeout, returningContinue: false)
+            return try opened(head, for: request, bodyUnsent: false)
         }
         let onCallerThread = codec.beginCallerThreadIO()
         defer { codec.endCallerThreadIO() }
