@@ -43,12 +43,14 @@ package struct ConnectionPoolState {
     /// failure after `shutdown`.
     package mutating func acquire(_ request: RequestID, to address: Address, multiplexable: Bool) -> Action {
         guard !isShutDown else { return Action(request: .fail(request, CancellationError())) }
-        if addresses[address] == nil {
+        if let entry = addresses.index(forKey: address) {
+            if let lease = leaseSpareStream(request, at: entry) ?? leaseIdle(request, at: entry)
+                ?? leaseCoalesced(request, at: address)
+            {
+                return Action(request: .lease(lease))
+            }
+        } else {
             addresses[address] = AddressState()
-        } else if let lease = leaseSpareStream(request, at: address) ?? leaseIdle(request, at: address)
-            ?? leaseCoalesced(request, at: address)
-        {
-            return Action(request: .lease(lease))
         }
         addresses[address]!.waiters.append(Waiter(id: request, multiplexable: multiplexable))
         waiting[request] = address
@@ -122,26 +124,25 @@ package struct ConnectionPoolState {
     /// reports `closed` itself). The slot then serves the oldest waiter, or the connection goes
     /// idle, closing the oldest idle connection beyond `maxIdleConnections`.
     package mutating func released(_ id: ConnectionID, reusable: Bool, now: ContinuousClock.Instant) -> Action {
-        guard let connection = connections[id] else { return Action() }
-        let address = connection.address
-        switch connection.phase {
+        guard let index = connections.index(forKey: id) else { return Action() }
+        switch connections.values[index].phase {
         case .connecting:
             preconditionFailure("\(id) released while still connecting")
         case .draining(let leased):
             guard leased == 1 else {
-                connections[id]!.phase = .draining(leased: leased - 1)
+                connections.values[index].phase = .draining(leased: leased - 1)
                 return Action()
             }
-            return closeAndReplace(id, at: address)
+            return closeAndReplace(id, at: connections.values[index].address)
         case .active(var active):
             active.leased -= 1
             guard reusable || active.multiplexed else {
-                return closeAndReplace(id, at: address)
+                return closeAndReplace(id, at: connections.values[index].address)
             }
-            connections[id]!.phase = .active(active)
+            connections.values[index].phase = .active(active)
             var action = Action()
             serveWaiters(on: id, into: &action)
-            if case .active(let after) = connections[id]!.phase, after.leased == 0 {
+            if case .active(let after) = connections.values[index].phase, after.leased == 0 {
                 makeIdle(id, now: now, into: &action)
             }
             return action
