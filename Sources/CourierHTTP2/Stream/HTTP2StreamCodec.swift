@@ -132,8 +132,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
 
     package var trailers: HTTPHeaders? { endedTrailers.withLock { $0 } }
 
-    /// True unless the connection is going away: the stream itself is never reused.
-    /// A stream's end never makes its connection unusable, and the pool keeps a multiplexed
+    /// Always: a stream's end never makes its connection unusable, and the pool keeps a multiplexed
     /// connection whatever an exchange says: the connection itself reports draining and closing
     /// (``HTTP2ConnectionEvent``).
     package var isReusable: Bool { true }
