@@ -72,16 +72,17 @@ struct NghttpdInteropTests {
 
     @Test func cleartextH2C() async throws {
         let server = try await Nghttpd(files: ["small": Self.small, "large": Self.large], tls: nil)
-        defer { server.stop() }
-        try await withTimeout(.seconds(60)) {
-            let socket = try await server.connect()
-            let connection = HTTP2Connection(
-                stream: socket, route: route(server.port, scheme: "http"), tlsHandshake: nil,
-                configuration: HTTP2Configuration()
-            ) { _, _ in }
-            try await connection.start(timeout: IOTimeout(.seconds(5)))
-            try await exercise(connection, scheme: "http", port: server.port)
-            connection.close()
+        try await server.serving {
+            try await withTimeout(.seconds(60)) {
+                let socket = try await server.connect()
+                let connection = HTTP2Connection(
+                    stream: socket, route: route(server.port, scheme: "http"), tlsHandshake: nil,
+                    configuration: HTTP2Configuration()
+                ) { _, _ in }
+                try await connection.start(timeout: IOTimeout(.seconds(5)))
+                try await exercise(connection, scheme: "http", port: server.port)
+                connection.close()
+            }
         }
     }
 
@@ -89,24 +90,27 @@ struct NghttpdInteropTests {
         let authority = try HeldCertificate.authority()
         let leaf = try HeldCertificate.leaf(hosts: ["127.0.0.1"], issuedBy: authority)
         let server = try await Nghttpd(files: ["small": Self.small, "large": Self.large], tls: leaf)
-        defer { server.stop() }
-        try await withTimeout(.seconds(60)) {
-            var configuration = TLSConfiguration()
-            configuration.trustRoots = [authority.certificate]
-            let context = try await TLSContextCache().context(for: configuration, applicationProtocols: ["h2"])
-            let socket = try await server.connect()
-            let (tls, handshake) = try await withTaskExecutorPreference(socket.reactor) {
-                let tls = try TLSStream(socket: socket, context: context)
-                return (tls, try await tls.connect(host: "127.0.0.1", port: server.port, deadline: .now + .seconds(5)))
+        try await server.serving {
+            try await withTimeout(.seconds(60)) {
+                var configuration = TLSConfiguration()
+                configuration.trustRoots = [authority.certificate]
+                let context = try await TLSContextCache().context(for: configuration, applicationProtocols: ["h2"])
+                let socket = try await server.connect()
+                let (tls, handshake) = try await withTaskExecutorPreference(socket.reactor) {
+                    let tls = try TLSStream(socket: socket, context: context)
+                    return (
+                        tls, try await tls.connect(host: "127.0.0.1", port: server.port, deadline: .now + .seconds(5))
+                    )
+                }
+                #expect(handshake.applicationProtocol == "h2")
+                let connection = HTTP2Connection(
+                    stream: tls, route: route(server.port, scheme: "https"), tlsHandshake: handshake,
+                    configuration: HTTP2Configuration()
+                ) { _, _ in }
+                try await connection.start(timeout: IOTimeout(.seconds(5)))
+                try await exercise(connection, scheme: "https", port: server.port)
+                connection.close()
             }
-            #expect(handshake.applicationProtocol == "h2")
-            let connection = HTTP2Connection(
-                stream: tls, route: route(server.port, scheme: "https"), tlsHandshake: handshake,
-                configuration: HTTP2Configuration()
-            ) { _, _ in }
-            try await connection.start(timeout: IOTimeout(.seconds(5)))
-            try await exercise(connection, scheme: "https", port: server.port)
-            connection.close()
         }
     }
 }

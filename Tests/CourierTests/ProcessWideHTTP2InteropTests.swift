@@ -314,11 +314,12 @@ enum InteropServer: String, CaseIterable, Sendable, CustomTestStringConvertible 
             let server = try await Nghttpd(
                 files: [:], links: ["small": files.small, "large": files.large], tls: tls ? leaf : nil,
                 arguments: ["-m", "1000"])
-            defer { server.stop() }
-            return try await body(
-                Running(
-                    base: "\(tls ? "https" : "http")://127.0.0.1:\(server.port)",
-                    protocols: tls ? [.http2, .http1_1] : [.http2], authority: tls ? authority : nil))
+            return try await server.serving {
+                try await body(
+                    Running(
+                        base: "\(tls ? "https" : "http")://127.0.0.1:\(server.port)",
+                        protocols: tls ? [.http2, .http1_1] : [.http2], authority: tls ? authority : nil))
+            }
         }
     }
 }

@@ -45,7 +45,7 @@ final class Nghttpd: @unchecked Sendable {
         let started: (process: Process, port: Int)
         do {
             started = try await LoopbackServerProcess.start(
-                "/usr/sbin/nghttpd", readyWithin: .seconds(5), stop: { Nghttpd.stop($0) }
+                "/usr/sbin/nghttpd", readyWithin: .seconds(5), stop: { await Nghttpd.stop($0) }
             ) { port in arguments + [String(port)] + tailArguments }
         } catch {
             try? FileManager.default.removeItem(at: folder)
@@ -62,16 +62,31 @@ final class Nghttpd: @unchecked Sendable {
         }
     }
 
+    /// Runs `body`, then stops the server, whether `body` threw or not.
+    func serving<T>(_ body: () async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+        return result
+    }
+
     /// SIGTERM, then SIGKILL after 2 s; never waits longer.
-    func stop() {
-        Nghttpd.stop(process)
+    func stop() async {
+        await Nghttpd.stop(process)
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private static func stop(_ process: Process) {
+    /// Waits for the exit by sleeping, never by blocking a thread of the cooperative pool, which
+    /// the parallel suite's other tests need.
+    private static func stop(_ process: Process) async {
         let pid = process.processIdentifier
         if process.isRunning { kill(pid, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { kill(pid, SIGKILL) }
     }
 }
