@@ -150,15 +150,28 @@ final class Nginx: Sendable {
         await Nginx.stop(pid: pid, prefix: prefix)
     }
 
+    /// SIGQUIT (nginx's graceful stop), then SIGKILL if it has not exited within 5 s. The exit is
+    /// awaited by sleeping between `WNOHANG` polls: a `waitpid` that blocks would hold a thread of
+    /// the blocking-work pool that DNS and TLS set-up share, for as long as nginx takes.
     private static func stop(pid: pid_t?, prefix: String?) async {
-        _ = try? await BlockingWorkPool.shared.run {
-            if let pid {
-                kill(pid, SIGQUIT)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
+        if let pid {
+            kill(pid, SIGQUIT)
+            if await !reaped(pid, within: 500) {
+                kill(pid, SIGKILL)
+                _ = await reaped(pid, within: 500)
             }
-            if let prefix { _ = system("rm -rf '\(prefix)'") }
         }
+        if let prefix { _ = try? await BlockingWorkPool.shared.run { system("rm -rf '\(prefix)'") } }
+    }
+
+    /// Whether `pid` exited (and was reaped) within `polls` polls 10 ms apart.
+    private static func reaped(_ pid: pid_t, within polls: Int) async -> Bool {
+        var status: Int32 = 0
+        for _ in 0..<polls {
+            if waitpid(pid, &status, WNOHANG) == pid { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 
     private enum Start {
