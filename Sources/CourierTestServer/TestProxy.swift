@@ -1,6 +1,5 @@
 public import CourierCore
 import CourierTransport
-import Synchronization
 
 /// An HTTP proxy on an ephemeral loopback port, for tests of code that goes through one: it
 /// forwards `http://` requests sent in absolute form and opens `CONNECT` tunnels, and can ask
@@ -48,27 +47,23 @@ public final class TestProxy: Sendable {
     private static let reactors = ReactorGroup(count: 1, name: "courier-test-proxy")
 
     public let options: Options
-    private let listener: ListeningSocket
+    private let acceptor: LoopbackAcceptor
     private let log = RequestLog()
-    private let connections = Mutex<(tasks: [Int: Task<Void, Never>], accepted: Int)>(([:], 0))
-    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts listening on 127.0.0.1 at an ephemeral port.
     public init(options: Options = Options()) async throws {
         self.options = options
-        let reactor = try TestProxy.reactors.nextReactor()
-        self.listener = try await withTaskExecutorPreference(reactor) {
-            try ListeningSocket(host: "127.0.0.1", port: 0, on: reactor)
+        self.acceptor = try await LoopbackAcceptor(host: "127.0.0.1", reactors: TestProxy.reactors)
+        acceptor.start { [self] socket, index in
+            await ProxyConnection(client: socket, index: index, proxy: self).run()
         }
-        let task = Task(executorPreference: reactor) { [self] in await acceptLoop() }
-        acceptTask.withLock { $0 = task }
     }
 
     /// The host the proxy listens on.
-    public var host: String { listener.address.urlHost }
+    public var host: String { acceptor.listener.address.urlHost }
 
     /// The port the proxy listens on.
-    public var port: Int { listener.address.port }
+    public var port: Int { acceptor.listener.address.port }
 
     /// The next request the proxy received — forwarded ones in absolute form, `CONNECT`s with
     /// their `host:port` target, and the ones it answered 407 — waiting up to `timeout`.
@@ -80,44 +75,17 @@ public final class TestProxy: Sendable {
     public var requestCount: Int { log.total }
 
     /// Client connections accepted so far.
-    public var connectionCount: Int { connections.withLock { $0.accepted } }
+    public var connectionCount: Int { acceptor.accepted }
 
     /// Client connections open right now.
-    public var openConnectionCount: Int { connections.withLock { $0.tasks.count } }
+    public var openConnectionCount: Int { acceptor.open }
 
     /// Stops accepting, drops every connection and tunnel, and waits until they are closed.
     public func shutdown() async {
-        let task = acceptTask.withLock { $0 }
-        task?.cancel()
-        await task?.value
-        let tasks = connections.withLock { Array($0.tasks.values) }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        await acceptor.shutdown()
     }
 
     func record(_ request: RecordedRequest) {
         log.record(request)
-    }
-
-    private func acceptLoop() async {
-        defer { listener.close() }
-        while true {
-            let socket: Socket
-            do {
-                socket = try await listener.accept()
-            } catch {
-                return
-            }
-            let connection = connections.withLock { state in
-                state.accepted += 1
-                return ProxyConnection(client: socket, index: state.accepted - 1, proxy: self)
-            }
-            connections.withLock { state in
-                state.tasks[connection.index] = Task(executorPreference: socket.reactor) { [self] in
-                    await connection.run()
-                    connections.withLock { _ = $0.tasks.removeValue(forKey: connection.index) }
-                }
-            }
-        }
     }
 }

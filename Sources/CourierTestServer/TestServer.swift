@@ -28,12 +28,6 @@ public final class TestServer: Sendable {
     /// Computes the response to a request.
     public typealias Handler = @Sendable (RecordedRequest) async -> MockResponse
 
-    private struct Connections {
-        var tasks: [Int: Task<Void, Never>] = [:]
-        var accepted = 0
-        var peak = 0
-    }
-
     /// How the test server speaks TLS.
     public struct TLS: Sendable {
         public var identity: TLSIdentity
@@ -61,7 +55,7 @@ public final class TestServer: Sendable {
     /// handshakes) delay the timers and wake-ups of every client in the process, and the reverse.
     private static let reactors = ReactorGroup(count: 1, name: "courier-test-server")
 
-    private let listener: ListeningSocket
+    private let acceptor: LoopbackAcceptor
     let tlsContext: TLSContext?
     private let queue = Mutex<[MockResponse]>([])
     private let handler: Handler?
@@ -73,8 +67,6 @@ public final class TestServer: Sendable {
     public let http2: HTTP2Options
     private let log = RequestLog()
     private let errorFrames = Mutex<[HTTP2ErrorFrame]>([])
-    private let connections = Mutex(Connections())
-    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts listening on 127.0.0.1 (or `host`) at an ephemeral port.
     ///
@@ -119,21 +111,19 @@ public final class TestServer: Sendable {
         }
         self.protocols = protocols
         self.http2 = http2
-        let reactor = try TestServer.reactors.nextReactor()
-        self.listener = try await withTaskExecutorPreference(reactor) {
-            try ListeningSocket(host: host, port: 0, on: reactor)
-        }
+        self.acceptor = try await LoopbackAcceptor(host: host, reactors: TestServer.reactors)
         self.handler = handler
         self.chaos = chaos
-        let task = Task(executorPreference: reactor) { [self] in await acceptLoop() }
-        acceptTask.withLock { $0 = task }
+        acceptor.start { [self] socket, index in
+            await ServerConnection(socket: socket, index: index, server: self).run()
+        }
     }
 
     /// The port the server listens on.
-    public var port: Int { listener.address.port }
+    public var port: Int { acceptor.listener.address.port }
 
     /// The host the server listens on, as a URL host.
-    public var host: String { listener.address.urlHost }
+    public var host: String { acceptor.listener.address.urlHost }
 
     /// `http://host:port` + `path`, or `https://` when the server speaks TLS.
     public func url(_ path: String = "/") -> URL {
@@ -166,60 +156,28 @@ public final class TestServer: Sendable {
     }
 
     /// Connections accepted so far.
-    public var connectionCount: Int { connections.withLock { $0.accepted } }
+    public var connectionCount: Int { acceptor.accepted }
 
     /// Connections open right now.
-    public var openConnectionCount: Int { connections.withLock { $0.tasks.count } }
+    public var openConnectionCount: Int { acceptor.open }
 
     /// The most connections that were open at the same moment.
-    public var peakConnectionCount: Int { connections.withLock { $0.peak } }
+    public var peakConnectionCount: Int { acceptor.peak }
 
     /// Stops accepting, drops every connection and waits until they are closed.
-    ///
-    /// The accept loop is cancelled rather than its descriptor closed from here: only the loop
-    /// uses the listener, so only the loop closes it. Closing it from another thread could let
-    /// the loop call `accept` on a descriptor number that another server already reuses.
     public func shutdown() async {
-        let task = acceptTask.withLock { $0 }
-        task?.cancel()
-        await task?.value
-        await closeConnections()
+        await acceptor.shutdown()
     }
 
     /// Closes every open connection now and waits until they are closed; new ones are still accepted.
     public func closeConnections() async {
-        let tasks = connections.withLock { Array($0.tasks.values) }
-        for task in tasks { task.cancel() }
-        await connectionsClosed()
+        await acceptor.closeConnections()
     }
 
     /// Waits until every connection open now has ended: closed by the client, or failed.
     /// Unbounded: a test bounds it (a connection the client never closes keeps it waiting).
     public func connectionsClosed() async {
-        let tasks = connections.withLock { Array($0.tasks.values) }
-        for task in tasks { await task.value }
-    }
-
-    private func acceptLoop() async {
-        defer { listener.close() }
-        while true {
-            let socket: Socket
-            do {
-                socket = try await listener.accept()
-            } catch {
-                return
-            }
-            let index = connections.withLock { $0.accepted }
-            let connection = ServerConnection(socket: socket, index: index, server: self)
-            connections.withLock { state in
-                state.accepted += 1
-                state.tasks[index] = Task(executorPreference: socket.reactor) { [self] in
-                    await connection.run()
-                    connections.withLock { _ = $0.tasks.removeValue(forKey: index) }
-                }
-                state.peak = max(state.peak, state.tasks.count)
-            }
-        }
+        await acceptor.connectionsClosed()
     }
 
     /// Keeps `request` for `takeRequest`, or with chaos only counts it (see ``Chaos``).
