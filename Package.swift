@@ -68,11 +68,13 @@ let package = Package(
         // Writes, replaces and removes disk-cache entries until killed: the crash-safety test
         // (CourierCacheTests, ProcessWideDiskCacheCrashTests) runs it and kills it mid-write.
         .executableTarget(
-            name: "CourierCacheTorture", dependencies: ["CourierCache", "CourierCore"], swiftSettings: swiftSettings),
+            name: "CourierCacheTorture", dependencies: ["CourierCache", "CourierCore", "CourierTestServer"],
+            swiftSettings: swiftSettings),
 
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CourierCacheTests", dependencies: ["CourierCache", "CourierCore"], swiftSettings: swiftSettings),
+            name: "CourierCacheTests", dependencies: ["CourierCache", "CourierCore", "CourierTestServer"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CourierTransportTests",
             dependencies: ["CourierTransport", "CourierTestServer"],

@@ -1,4 +1,5 @@
 import CourierCache
+import CourierTestServer
 import FoundationEssentials
 import Glibc
 

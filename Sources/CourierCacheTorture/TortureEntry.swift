@@ -1,3 +1,5 @@
+import CourierTestServer
+
 /// An entry whose body follows from its metadata, so a reader can check it is whole:
 /// `seed=<seed> size=<size> revision=<n>`, and a body of `size` bytes drawn from `seed`.
 ///
@@ -28,22 +30,5 @@ extension TortureEntry {
             let size = Int(fields[1].dropFirst(5)), let revision = Int(fields[2].dropFirst(9))
         else { return nil }
         self.init(seed: seed, size: size, revision: revision)
-    }
-}
-
-/// Steele, Lea and Flood's SplitMix64: small, fast, and the same sequence for the same seed.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

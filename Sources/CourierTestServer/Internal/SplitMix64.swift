@@ -1,10 +1,11 @@
 /// A small, fast generator whose output depends only on its seed, on every platform and in every
 /// run (unlike `SystemRandomNumberGenerator`, or `Hasher`, which is seeded per process): chaos
-/// plans must be reproducible from a printed seed.
-struct SplitMix64: RandomNumberGenerator {
+/// plans must be reproducible from a printed seed. The cache's crash-safety tool draws its
+/// entries' bodies from it too.
+package struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
@@ -17,7 +18,7 @@ struct SplitMix64: RandomNumberGenerator {
         self.init(seed: seed ^ hash)
     }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
