@@ -37,9 +37,24 @@ package struct ReceiveBuffer {
         return written
     }
 
+    /// Makes room for a read. Storage nothing borrows is reused: the unread bytes (the start of
+    /// a message the last read cut short, as HTTP/2 frames usually are) move to its front. Only
+    /// lent storage, or storage too small, is replaced: a fresh allocation per read of
+    /// `maximumReadSize` was mapped and faulted in page by page, a download's largest cost after
+    /// decryption.
     private mutating func prepareForWrite() {
         let unread = readableCount
-        if lent || storage.count - writerIndex < readSize / 2 {
+        if !lent && storage.count - writerIndex < readSize / 2 && storage.count - unread >= readSize {
+            if unread > 0 {
+                let start = readerIndex
+                storage.withUnsafeMutableBufferPointer { bytes in
+                    // The two ranges may overlap, which moveInitialize allows.
+                    bytes.baseAddress!.moveInitialize(from: bytes.baseAddress! + start, count: unread)
+                }
+            }
+            readerIndex = 0
+            writerIndex = unread
+        } else if lent || storage.count - writerIndex < readSize / 2 {
             let fresh = [UInt8](unsafeUninitializedCapacity: max(readSize, unread + readSize / 2)) { buffer, count in
                 count = buffer.count
             }
