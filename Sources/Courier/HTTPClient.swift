@@ -172,7 +172,7 @@ public final class HTTPClient: Sendable {
                 response = try await admitAndProceed(request, host: target.host, perHost: perHost, call: call)
             }
             return await CallCompletion.attach(
-                to: response, dispatcher: dispatcher, host: target.host, perHost: perHost, call: call)
+                to: consume response, dispatcher: dispatcher, host: target.host, perHost: perHost, call: call)
         } catch {
             if error is CancellationError { call.emit { $0.canceled($1) } }
             let reported = (error as? UpgradeUnavailable)?.error ?? error

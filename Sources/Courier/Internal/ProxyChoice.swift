@@ -4,16 +4,17 @@ import FoundationEssentials
 /// Where a client's proxies come from: one fixed proxy (`Configuration.proxy`, or direct) or a
 /// selector asked per URL.
 enum ProxyChoice: Sendable {
-    case fixed(Proxy)
+    /// Held as the list every call is given, so that a call does not build one.
+    case fixed([Proxy])
     case selector(any ProxySelector)
 
     init(proxy: Proxy?, selector: (any ProxySelector)?) {
         if let proxy {
-            self = .fixed(proxy)
+            self = .fixed([proxy])
         } else if let selector {
             self = .selector(selector)
         } else {
-            self = .fixed(.direct)
+            self = .fixed([.direct])
         }
     }
 
@@ -21,8 +22,8 @@ enum ProxyChoice: Sendable {
     /// means direct, as in OkHttp), duplicates dropped.
     func proxies(for url: URL) -> [Proxy] {
         switch self {
-        case .fixed(let proxy):
-            return [proxy]
+        case .fixed(let proxies):
+            return proxies
         case .selector(let selector):
             var seen = Set<Proxy>()
             let chosen = selector.proxies(for: url).filter { seen.insert($0).inserted }

@@ -47,10 +47,7 @@ package struct Exchange: HTTPExchange {
         response.tlsHandshake = codec.connection.tlsHandshake
         call.emit { $0.responseHeadersEnd($1, response: response) }
         call.emit { $0.responseBodyStart($1) }
-        let (pool, pooled, codec) = (self.pool, self.pooled, self.codec)
-        let switched = codec.switchProtocols(after: head) {
-            Task { await pool.release(pooled, reusable: codec.isReusable) }
-        }
+        let switched = mayHaveSwitched(request, head) ? switchedStream(after: head) : nil
         if let switched {
             // openResponseBody let a 101 through only because the request asked to upgrade.
             if switched.ownsConnection { await pool.detach(pooled) }
@@ -63,6 +60,19 @@ package struct Exchange: HTTPExchange {
             await release(reusable: codec.isReusable, call: call)
         }
         return response
+    }
+
+    /// Only a request that asked to upgrade (`Upgrade`, which HTTP/2 sends as extended CONNECT)
+    /// can switch protocols; every other exchange skips building the closure a switch needs.
+    private func mayHaveSwitched(_ request: HTTPRequest, _ head: ResponseHead) -> Bool {
+        head.status.code == 101 || request.headers.contains("Upgrade")
+    }
+
+    private func switchedStream(after head: ResponseHead) -> SwitchedStream? {
+        let (pool, pooled, codec) = (self.pool, self.pooled, self.codec)
+        return codec.switchProtocols(after: head) {
+            Task { await pool.release(pooled, reusable: codec.isReusable) }
+        }
     }
 
     /// Ends the exchange: the connection goes back to the pool, or is given up.
