@@ -96,21 +96,3 @@ struct HTTP1BodyDecoderTests {
         #expect(error?.kind == .protocolViolation(.headersTooLarge))
     }
 }
-
-@Suite("Receive buffer")
-struct ReceiveBufferTests {
-    @Test("A lent chunk is never overwritten by later reads")
-    func lentChunksStayIntact() {
-        var buffer = ReceiveBuffer(initialReadSize: 8192)
-        let first = [UInt8](repeating: 1, count: 5000)
-        buffer.append(first)
-        let lent = buffer.take(4000)
-        for fill: UInt8 in 2...5 {
-            let more = [UInt8](repeating: fill, count: 3000)
-            buffer.append(more)
-            buffer.skip(buffer.readableCount)
-        }
-        #expect(lent.allSatisfy { $0 == 1 })
-        #expect(lent.count == 4000)
-    }
-}

@@ -25,7 +25,7 @@ package struct ReceiveBuffer {
 
     package var readableCount: Int { writerIndex - readerIndex }
 
-    /// Lets `fill` write into free space of at least `readSize` bytes and records how much it wrote.
+    /// Lets `fill` write into free space of at least half of `readSize` and records how much it wrote.
     package mutating func write(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows -> Int {
         prepareForWrite()
         let offered = storage.count - writerIndex
@@ -37,14 +37,21 @@ package struct ReceiveBuffer {
         return written
     }
 
-    /// Makes room for a read. Storage nothing borrows is reused: the unread bytes (the start of
-    /// a message the last read cut short, as HTTP/2 frames usually are) move to its front. Only
-    /// lent storage, or storage too small, is replaced: a fresh allocation per read of
-    /// `maximumReadSize` was mapped and faulted in page by page, a download's largest cost after
-    /// decryption.
+    /// Makes room for a read of about `readSize`. Storage nothing borrows is reused: the unread
+    /// bytes (the start of a message the last read cut short, as HTTP/2 frames usually are) move
+    /// to its front. Only lent storage, or storage too small, is replaced: taking fresh storage
+    /// whenever the free space ran short cost an HTTP/2 download about one allocation of
+    /// `maximumReadSize` per 120 KiB.
     private mutating func prepareForWrite() {
         let unread = readableCount
-        if !lent && storage.count - writerIndex < readSize / 2 && storage.count - unread >= readSize {
+        guard lent || storage.count - writerIndex < readSize / 2 else {
+            if unread == 0 {
+                readerIndex = 0
+                writerIndex = 0
+            }
+            return
+        }
+        if !lent && storage.count - unread >= readSize / 2 {
             if unread > 0 {
                 let start = readerIndex
                 storage.withUnsafeMutableBufferPointer { bytes in
@@ -52,29 +59,23 @@ package struct ReceiveBuffer {
                     bytes.baseAddress!.moveInitialize(from: bytes.baseAddress! + start, count: unread)
                 }
             }
-            readerIndex = 0
-            writerIndex = unread
-        } else if lent || storage.count - writerIndex < readSize / 2 {
-            let fresh = [UInt8](unsafeUninitializedCapacity: max(readSize, unread + readSize / 2)) { buffer, count in
+        } else {
+            var fresh = [UInt8](unsafeUninitializedCapacity: max(readSize, unread + readSize / 2)) { buffer, count in
                 count = buffer.count
             }
-            var moved = fresh
             if unread > 0 {
-                moved.withUnsafeMutableBytes { destination in
+                fresh.withUnsafeMutableBytes { destination in
                     storage.withUnsafeBytes { source in
                         destination.copyMemory(
                             from: UnsafeRawBufferPointer(rebasing: source[readerIndex..<writerIndex]))
                     }
                 }
             }
-            storage = moved
-            readerIndex = 0
-            writerIndex = unread
+            storage = fresh
             lent = false
-        } else if unread == 0 {
-            readerIndex = 0
-            writerIndex = 0
         }
+        readerIndex = 0
+        writerIndex = unread
     }
 
     /// Copies as much of `chunk` as one write's free space holds, and returns how much: for
