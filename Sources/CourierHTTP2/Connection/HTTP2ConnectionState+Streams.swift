@@ -40,26 +40,27 @@ extension HTTP2ConnectionState {
     mutating func send(
         _ bytes: ByteBuffer, offset: inout Int, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
     ) throws(HTTP2StreamFailure) -> Bool {
-        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
-        if let failure = streams[id]!.writeFailure { throw failure }
-        guard streams[id]!.canSend else { throw .reset(.streamClosed) }
+        guard streams.contains(id) else { throw closeFailure ?? .closedLocally }
+        if let failure = streams[stream: id].writeFailure { throw failure }
+        guard streams[stream: id].canSend else { throw .reset(.streamClosed) }
         defer { wakeWriter(&effects) }
         while outbound.count < configuration.outboundHighWater {
             let remaining = bytes.count - offset
             // A window may be negative (the server lowered INITIAL_WINDOW_SIZE, §6.9.2); an empty
             // DATA frame that only ends the stream needs none.
-            let count = max(0, min(remaining, streams[id]!.sendWindow, connectionSendWindow, frameEncoder.maxFrameSize))
+            let count = max(
+                0, min(remaining, streams[stream: id].sendWindow, connectionSendWindow, frameEncoder.maxFrameSize))
             guard count > 0 || remaining == 0 else { return false }
             guard remaining > 0 || endStream else { return true }
             let last = endStream && count == remaining
             queue(HTTP2Frame(streamID: id, payload: .data(bytes.slice(from: offset, count: count), endStream: last)))
             offset += count
-            streams[id]!.sendWindow -= count
+            streams[stream: id].sendWindow -= count
             connectionSendWindow -= count
             if last {
-                let wasActive = streams[id]!.isActive
-                _ = streams[id]!.apply(.sendEndStream)
-                if wasActive && !streams[id]!.isActive { leftActive(&effects) }
+                let wasActive = streams[stream: id].isActive
+                _ = streams[stream: id].apply(.sendEndStream)
+                if wasActive && !streams[stream: id].isActive { leftActive(&effects) }
                 return true
             }
             if offset == bytes.count && !endStream { return true }
@@ -71,34 +72,38 @@ extension HTTP2ConnectionState {
     /// still send: how a tunnel passes on a half-close (RFC 8441 §5). Needs no window, and goes
     /// out even past the outbound queue's high-water mark, which only paces DATA.
     mutating func endSending(on id: UInt32, _ effects: inout HTTP2Effects) {
-        guard streams[id]?.canSend == true, streams[id]!.writeFailure == nil else { return }
+        guard streams.contains(id), streams[stream: id].canSend, streams[stream: id].writeFailure == nil else { return }
         queue(HTTP2Frame(streamID: id, payload: .data(ByteBuffer(), endStream: true)))
-        let wasActive = streams[id]!.isActive
-        _ = streams[id]!.apply(.sendEndStream)
-        if wasActive && !streams[id]!.isActive { leftActive(&effects) }
+        let wasActive = streams[stream: id].isActive
+        _ = streams[stream: id].apply(.sendEndStream)
+        if wasActive && !streams[stream: id].isActive { leftActive(&effects) }
         wakeWriter(&effects)
+    }
+
+    /// Whether stream `id` opened as a tunnel (extended CONNECT), whatever the answer.
+    func isTunnel(_ id: UInt32) -> Bool {
+        streams.contains(id) && streams[stream: id].isTunnel
     }
 
     /// Whether stream `id` opened as a tunnel (extended CONNECT) and its final head is a 2xx.
     func isOpenTunnel(_ id: UInt32) -> Bool {
         // Field by field through the table's addressor: binding the stream would copy all of it.
-        guard streams[id]?.isTunnel == true else { return false }
-        return streams[id]!.finalHead?.status.isSuccess == true
+        isTunnel(id) && streams[stream: id].finalHead?.status.isSuccess == true
     }
 
     /// The next response head for the exchange: interim ones first (only a 100 when
     /// `returningContinue`, others skipped), then the final one; nil to wait.
     mutating func takeHead(on id: UInt32, returningContinue: Bool) throws(HTTP2StreamFailure) -> ResponseHead? {
-        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
-        while !streams[id]!.interimHeads.isEmpty {
-            let head = streams[id]!.interimHeads.removeFirst()
+        guard streams.contains(id) else { throw closeFailure ?? .closedLocally }
+        while !streams[stream: id].interimHeads.isEmpty {
+            let head = streams[stream: id].interimHeads.removeFirst()
             if returningContinue && head.status.code == 100 { return head }
         }
-        if let head = streams[id]!.finalHead, !streams[id]!.finalHeadTaken {
-            streams[id]!.finalHeadTaken = true
+        if let head = streams[stream: id].finalHead, !streams[stream: id].finalHeadTaken {
+            streams[stream: id].finalHeadTaken = true
             return head
         }
-        if let failure = streams[id]!.readFailure { throw failure }
+        if let failure = streams[stream: id].readFailure { throw failure }
         return nil
     }
 
@@ -112,16 +117,16 @@ extension HTTP2ConnectionState {
     /// WINDOW_UPDATE (once half the stream's window has been consumed), so the server sends
     /// more only as fast as the exchange reads.
     mutating func takeBody(on id: UInt32, _ effects: inout HTTP2Effects) throws(HTTP2StreamFailure) -> BodyRead? {
-        guard streams[id] != nil else { throw closeFailure ?? .closedLocally }
-        if let chunk = streams[id]!.body.take() {
-            if let increment = streams[id]!.consumed(chunk.count) {
+        guard streams.contains(id) else { throw closeFailure ?? .closedLocally }
+        if let chunk = streams[stream: id].body.take() {
+            if let increment = streams[stream: id].consumed(chunk.count) {
                 queue(HTTP2Frame(streamID: id, payload: .windowUpdate(increment: UInt32(increment))))
                 wakeWriter(&effects)
             }
             return .data(chunk)
         }
-        if let failure = streams[id]!.readFailure { throw failure }
-        if streams[id]!.endStreamReceived { return .end(trailers: streams[id]!.trailers) }
+        if let failure = streams[stream: id].readFailure { throw failure }
+        if streams[stream: id].endStreamReceived { return .end(trailers: streams[stream: id].trailers) }
         return nil
     }
 
@@ -136,10 +141,12 @@ extension HTTP2ConnectionState {
     /// time their head is read: their bodies are then read without touching the connection,
     /// whose lock the reader holds for every frame of every stream.
     mutating func takeEndedBody(on id: UInt32, _ effects: inout HTTP2Effects) -> EndedBody? {
-        guard streams[id]?.endStreamReceived == true, streams[id]!.readFailure == nil else { return nil }
+        guard streams.contains(id), streams[stream: id].endStreamReceived, streams[stream: id].readFailure == nil else {
+            return nil
+        }
         var chunks: [ByteBuffer] = []
-        while let chunk = streams[id]!.body.take() { chunks.append(chunk) }
-        let trailers = streams[id]!.trailers
+        while let chunk = streams[stream: id].body.take() { chunks.append(chunk) }
+        let trailers = streams[stream: id].trailers
         release(id, &effects)
         return EndedBody(chunks: chunks, trailers: trailers)
     }
@@ -148,31 +155,32 @@ extension HTTP2ConnectionState {
     /// or 304, nor when the stream ended with the head. Trailers straight after the head (no
     /// DATA) still make an (empty) body: a caller gets trailers only from a body read to its end.
     func expectsBody(on id: UInt32, status: Int) -> Bool {
-        guard streams[id] != nil else { return false }
-        if streams[id]!.isHeadRequest || status == 204 || status == 304 { return false }
+        guard streams.contains(id) else { return false }
+        if streams[stream: id].isHeadRequest || status == 204 || status == 304 { return false }
         return
-            !(streams[id]!.endStreamReceived && !streams[id]!.hasBufferedData && streams[id]!.readFailure == nil
-            && streams[id]!.trailers == nil)
+            !(streams[stream: id].endStreamReceived && !streams[stream: id].hasBufferedData
+            && streams[stream: id].readFailure == nil
+            && streams[stream: id].trailers == nil)
     }
 
     /// The trailers of a stream whose response has ended.
-    func trailers(on id: UInt32) -> HTTPHeaders? { streams[id]?.trailers }
+    func trailers(on id: UInt32) -> HTTPHeaders? { streams.contains(id) ? streams[stream: id].trailers : nil }
 
     /// The final head, if it arrived, for an exchange whose request could not be written whole.
     mutating func finalHeadAfterWriteFailure(on id: UInt32) -> ResponseHead? {
-        guard let head = streams[id]?.finalHead else { return nil }
-        streams[id]!.finalHeadTaken = true
+        guard streams.contains(id), let head = streams[stream: id].finalHead else { return nil }
+        streams[stream: id].finalHeadTaken = true
         return head
     }
 
     /// The exchange sends no more of the request: a final response came first. The stream is
     /// reset with NO_ERROR once the response has ended, or now if it has (RFC 9113 §8.1).
     mutating func abandonRequest(on id: UInt32, _ effects: inout HTTP2Effects) {
-        guard streams[id] != nil, streams[id]!.canSend else { return }
-        streams[id]!.requestAbandoned = true
-        if streams[id]!.endStreamReceived {
+        guard streams.contains(id), streams[stream: id].canSend else { return }
+        streams[stream: id].requestAbandoned = true
+        if streams[stream: id].endStreamReceived {
             queue(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
-            _ = streams[id]!.apply(.reset)
+            _ = streams[stream: id].apply(.reset)
             leftActive(&effects)
             wakeWriter(&effects)
         }
@@ -200,9 +208,9 @@ extension HTTP2ConnectionState {
 
     /// Wakes the stream's waiting reader and writer, which then fail with `.interrupted`.
     mutating func interrupt(_ id: UInt32, _ effects: inout HTTP2Effects) {
-        guard streams[id] != nil else { return }
-        streams[id]!.readFailure = streams[id]!.readFailure ?? .interrupted
-        streams[id]!.writeFailure = streams[id]!.writeFailure ?? .interrupted
+        guard streams.contains(id) else { return }
+        streams[stream: id].readFailure = streams[stream: id].readFailure ?? .interrupted
+        streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? .interrupted
         effects.resume(takeReadWaiter(id))
         effects.resume(takeWriteWaiter(id))
     }

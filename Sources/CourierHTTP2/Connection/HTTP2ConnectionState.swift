@@ -106,7 +106,8 @@ struct HTTP2ConnectionState {
 
     var settingsReceived: Bool { lifecycle != .awaitingSettings }
 
-    func stream(_ id: UInt32) -> HTTP2StreamState? { streams[id] }
+    /// A copy of stream `id`, if present: for tests and rare paths (a copy retains all it holds).
+    func stream(_ id: UInt32) -> HTTP2StreamState? { streams.contains(id) ? streams[stream: id] : nil }
 
     // MARK: Opening
 
@@ -209,18 +210,18 @@ struct HTTP2ConnectionState {
         if bytes.isEmpty && !endStream {
             guard admitControlFrame(now: now, &effects) else { return }
         }
-        guard streams[id] != nil else { return unknownStream(id, "DATA", &effects) }
-        guard streams[id]!.canReceive else {
+        guard streams.contains(id) else { return unknownStream(id, "DATA", &effects) }
+        guard streams[stream: id].canReceive else {
             return streamError(
                 id, .streamClosed, .violation(violation("sent DATA on stream \(id) after it ended")), &effects)
         }
-        guard streams[id]!.finalHead != nil else {
+        guard streams[stream: id].finalHead != nil else {
             return streamError(
                 id, .protocolError, .violation(violation("sent DATA on stream \(id) before a final response head")),
                 &effects)
         }
-        guard flowLength <= streams[id]!.receiveWindow else {
-            let window = streams[id]!.receiveWindow
+        guard flowLength <= streams[stream: id].receiveWindow else {
+            let window = streams[stream: id].receiveWindow
             return streamError(
                 id, .flowControlError,
                 .violation(
@@ -229,14 +230,14 @@ struct HTTP2ConnectionState {
                     )
                 ), &effects)
         }
-        streams[id]!.receiveWindow -= flowLength
-        streams[id]!.unacknowledged += flowLength - bytes.count
+        streams[stream: id].receiveWindow -= flowLength
+        streams[stream: id].unacknowledged += flowLength - bytes.count
         if !bytes.isEmpty {
-            let expected = streams[id]!.declaredLength.map { $0 - streams[id]!.receivedLength }
-            streams[id]!.body.append(bytes, expected: expected)
-            streams[id]!.receivedLength += bytes.count
+            let expected = streams[stream: id].declaredLength.map { $0 - streams[stream: id].receivedLength }
+            streams[stream: id].body.append(bytes, expected: expected)
+            streams[stream: id].receivedLength += bytes.count
         }
-        if let declared = streams[id]!.declaredLength, streams[id]!.receivedLength > declared {
+        if let declared = streams[stream: id].declaredLength, streams[stream: id].receivedLength > declared {
             return contentLengthMismatch(id, &effects)
         }
         if endStream { endOfStream(id, &effects) }
@@ -246,40 +247,40 @@ struct HTTP2ConnectionState {
     private mutating func receiveHeaders(
         _ fields: HTTPHeaders, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
     ) {
-        guard streams[id] != nil else { return unknownStream(id, "HEADERS", &effects) }
-        guard streams[id]!.canReceive else {
+        guard streams.contains(id) else { return unknownStream(id, "HEADERS", &effects) }
+        guard streams[stream: id].canReceive else {
             return streamError(
                 id, .streamClosed, .violation(violation("sent HEADERS on stream \(id) after it ended")), &effects)
         }
         do throws(HTTPClientError) {
-            if streams[id]!.finalHead == nil {
+            if streams[stream: id].finalHead == nil {
                 let parsed = try HTTP2Fields.response(fields, stream: id, peer: peer)
                 let status = parsed.head.status.code
                 if parsed.head.status.isInformational {
                     guard !endStream else {
                         throw violation("ended stream \(id) with an interim (\(status)) response")
                     }
-                    streams[id]!.interimCount += 1
-                    guard streams[id]!.interimCount <= configuration.maxInterimResponses else {
+                    streams[stream: id].interimCount += 1
+                    guard streams[stream: id].interimCount <= configuration.maxInterimResponses else {
                         throw HTTPClientError.protocolViolation(
                             .headersTooLarge,
                             "\(peer) sent more than \(configuration.maxInterimResponses) interim responses on stream \(id)."
                         )
                     }
-                    streams[id]!.interimHeads.append(parsed.head)
+                    streams[stream: id].interimHeads.append(parsed.head)
                 } else {
-                    streams[id]!.finalHead = parsed.head
+                    streams[stream: id].finalHead = parsed.head
                     let hasContent =
-                        !streams[id]!.isHeadRequest && status != 204 && status != 304
-                        && !(streams[id]!.isTunnel && parsed.head.status.isSuccess)
-                    streams[id]!.declaredLength = hasContent ? parsed.contentLength : nil
+                        !streams[stream: id].isHeadRequest && status != 204 && status != 304
+                        && !(streams[stream: id].isTunnel && parsed.head.status.isSuccess)
+                    streams[stream: id].declaredLength = hasContent ? parsed.contentLength : nil
                     if endStream { endOfStream(id, &effects) }
                 }
             } else {
                 guard endStream else {
                     throw violation("sent a second header block on stream \(id) that does not end it")
                 }
-                streams[id]!.trailers = try HTTP2Fields.trailers(fields, stream: id, peer: peer)
+                streams[stream: id].trailers = try HTTP2Fields.trailers(fields, stream: id, peer: peer)
                 endOfStream(id, &effects)
             }
         } catch {
@@ -290,24 +291,24 @@ struct HTTP2ConnectionState {
 
     /// END_STREAM arrived: the response is whole, if its length matches what it declared.
     private mutating func endOfStream(_ id: UInt32, _ effects: inout HTTP2Effects) {
-        if let declared = streams[id]!.declaredLength, streams[id]!.receivedLength != declared {
+        if let declared = streams[stream: id].declaredLength, streams[stream: id].receivedLength != declared {
             return contentLengthMismatch(id, &effects)
         }
-        streams[id]!.endStreamReceived = true
-        let wasActive = streams[id]!.isActive
-        _ = streams[id]!.apply(.receiveEndStream)
-        if streams[id]!.requestAbandoned && streams[id]!.isActive {
+        streams[stream: id].endStreamReceived = true
+        let wasActive = streams[stream: id].isActive
+        _ = streams[stream: id].apply(.receiveEndStream)
+        if streams[stream: id].requestAbandoned && streams[stream: id].isActive {
             // The request body was given up (RFC 9113 §8.1): close our side with NO_ERROR.
             queue(HTTP2Frame(streamID: id, payload: .rstStream(.noError)))
-            _ = streams[id]!.apply(.reset)
+            _ = streams[stream: id].apply(.reset)
         }
-        if wasActive && !streams[id]!.isActive { leftActive(&effects) }
+        if wasActive && !streams[stream: id].isActive { leftActive(&effects) }
         effects.resume(takeWriteWaiter(id))
     }
 
     private mutating func contentLengthMismatch(_ id: UInt32, _ effects: inout HTTP2Effects) {
-        let declared = streams[id]!.declaredLength ?? 0
-        let received = streams[id]!.receivedLength
+        let declared = streams[stream: id].declaredLength ?? 0
+        let received = streams[stream: id].receivedLength
         let error = HTTPClientError.protocolViolation(
             .invalidContentLength,
             "\(peer) sent \(received) octets of content on HTTP/2 stream \(id), which declared a content-length of \(declared)."
@@ -316,16 +317,16 @@ struct HTTP2ConnectionState {
     }
 
     private mutating func receiveReset(_ code: HTTP2ErrorCode, on id: UInt32, _ effects: inout HTTP2Effects) {
-        guard streams[id] != nil else { return unknownStream(id, "RST_STREAM", &effects) }
-        let wasActive = streams[id]!.isActive
-        if code == .noError && streams[id]!.endStreamReceived {
+        guard streams.contains(id) else { return unknownStream(id, "RST_STREAM", &effects) }
+        let wasActive = streams[stream: id].isActive
+        if code == .noError && streams[stream: id].endStreamReceived {
             // A complete response, and the server wants no more of the request (§8.1).
-            streams[id]!.writeFailure = streams[id]!.writeFailure ?? .reset(code)
+            streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? .reset(code)
         } else {
-            streams[id]!.readFailure = streams[id]!.readFailure ?? .reset(code)
-            streams[id]!.writeFailure = streams[id]!.writeFailure ?? .reset(code)
+            streams[stream: id].readFailure = streams[stream: id].readFailure ?? .reset(code)
+            streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? .reset(code)
         }
-        _ = streams[id]!.apply(.reset)
+        _ = streams[stream: id].apply(.reset)
         if wasActive { leftActive(&effects) }
         effects.resume(takeReadWaiter(id))
         effects.resume(takeWriteWaiter(id))
@@ -344,8 +345,8 @@ struct HTTP2ConnectionState {
             wakeWriteWaiters(&effects)
             return
         }
-        guard streams[id] != nil else { return unknownStream(id, "WINDOW_UPDATE", &effects) }
-        let window = streams[id]!.sendWindow
+        guard streams.contains(id) else { return unknownStream(id, "WINDOW_UPDATE", &effects) }
+        let window = streams[stream: id].sendWindow
         guard window + increment <= HTTP2ConnectionState.maxWindowSize else {
             return streamError(
                 id, .flowControlError,
@@ -354,7 +355,7 @@ struct HTTP2ConnectionState {
                         "sent a WINDOW_UPDATE that takes stream \(id)'s window past 2^31-1 (\(window) + \(increment))")
                 ), &effects)
         }
-        streams[id]!.sendWindow += increment
+        streams[stream: id].sendWindow += increment
         effects.resume(takeWriteWaiter(id))
     }
 
@@ -375,8 +376,8 @@ struct HTTP2ConnectionState {
                 let delta = Int(size) - peerInitialWindowSize
                 peerInitialWindowSize = Int(size)
                 for id in streams.keys {
-                    streams[id]!.sendWindow += delta
-                    if streams[id]!.sendWindow > HTTP2ConnectionState.maxWindowSize {
+                    streams[stream: id].sendWindow += delta
+                    if streams[stream: id].sendWindow > HTTP2ConnectionState.maxWindowSize {
                         return connectionError(
                             .flowControlError,
                             violation("sent an INITIAL_WINDOW_SIZE that takes stream \(id)'s window past 2^31-1"),
@@ -410,11 +411,13 @@ struct HTTP2ConnectionState {
         let last = min(lastStreamID, goAwayLastStreamID ?? lastStreamID)
         goAwayLastStreamID = last
         let reason = "the server sent GOAWAY (\(code)) with last stream \(last)"
-        for id in streams.keys where id > last && streams[id]!.isActive {
+        for id in streams.keys where id > last && streams[stream: id].isActive {
             // Never processed (§6.8): a new connection may carry the request.
-            streams[id]!.readFailure = streams[id]!.readFailure ?? .refused("stream \(id) is above \(reason)")
-            streams[id]!.writeFailure = streams[id]!.writeFailure ?? .refused("stream \(id) is above \(reason)")
-            _ = streams[id]!.apply(.reset)
+            streams[stream: id].readFailure =
+                streams[stream: id].readFailure ?? .refused("stream \(id) is above \(reason)")
+            streams[stream: id].writeFailure =
+                streams[stream: id].writeFailure ?? .refused("stream \(id) is above \(reason)")
+            _ = streams[stream: id].apply(.reset)
             activeStreams -= 1
             effects.resume(takeReadWaiter(id))
             effects.resume(takeWriteWaiter(id))
@@ -467,15 +470,15 @@ struct HTTP2ConnectionState {
     mutating func streamError(
         _ id: UInt32, _ code: HTTP2ErrorCode, _ failure: HTTP2StreamFailure, _ effects: inout HTTP2Effects
     ) {
-        guard streams[id] != nil else {
+        guard streams.contains(id) else {
             queueReply(HTTP2Frame(streamID: id, payload: .rstStream(code)), &effects)
             return
         }
-        let wasActive = streams[id]!.isActive
+        let wasActive = streams[stream: id].isActive
         if wasActive { queue(HTTP2Frame(streamID: id, payload: .rstStream(code))) }
-        streams[id]!.readFailure = streams[id]!.readFailure ?? failure
-        streams[id]!.writeFailure = streams[id]!.writeFailure ?? failure
-        _ = streams[id]!.apply(.reset)
+        streams[stream: id].readFailure = streams[stream: id].readFailure ?? failure
+        streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? failure
+        _ = streams[stream: id].apply(.reset)
         if wasActive { leftActive(&effects) }
         effects.resume(takeReadWaiter(id))
         effects.resume(takeWriteWaiter(id))
@@ -505,9 +508,11 @@ struct HTTP2ConnectionState {
         lifecycle = .closed
         closeFailure = failure
         for id in streams.keys {
-            if !streams[id]!.endStreamReceived { streams[id]!.readFailure = streams[id]!.readFailure ?? failure }
-            streams[id]!.writeFailure = streams[id]!.writeFailure ?? failure
-            _ = streams[id]!.apply(.reset)
+            if !streams[stream: id].endStreamReceived {
+                streams[stream: id].readFailure = streams[stream: id].readFailure ?? failure
+            }
+            streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? failure
+            _ = streams[stream: id].apply(.reset)
             effects.resume(takeReadWaiter(id))
             effects.resume(takeWriteWaiter(id))
         }
@@ -603,11 +608,11 @@ struct HTTP2ConnectionState {
     mutating func install(_ waiter: HTTP2Waiter, in slot: HTTP2WaitSlot, _ effects: inout HTTP2Effects) {
         switch slot {
         case .read(let id):
-            precondition(streams[id]?.readWaiter == nil, "two readers waiting on one HTTP/2 stream")
-            streams[id]!.readWaiter = waiter
+            precondition(streams[stream: id].readWaiter == nil, "two readers waiting on one HTTP/2 stream")
+            streams[stream: id].readWaiter = waiter
         case .write(let id):
-            precondition(streams[id]?.writeWaiter == nil, "two writers waiting on one HTTP/2 stream")
-            streams[id]!.writeWaiter = waiter
+            precondition(streams[stream: id].writeWaiter == nil, "two writers waiting on one HTTP/2 stream")
+            streams[stream: id].writeWaiter = waiter
             writeWaiterCount += 1
         case .stream:
             streamWaiters.append(waiter)
@@ -625,10 +630,14 @@ struct HTTP2ConnectionState {
     mutating func removeWaiter(_ id: UInt64, from slot: HTTP2WaitSlot) -> HTTP2Waiter? {
         switch slot {
         case .read(let stream):
-            guard let waiter = streams[stream]?.readWaiter, waiter.id == id else { return nil }
+            guard streams.contains(stream), let waiter = streams[stream: stream].readWaiter, waiter.id == id else {
+                return nil
+            }
             return takeReadWaiter(stream)
         case .write(let stream):
-            guard let waiter = streams[stream]?.writeWaiter, waiter.id == id else { return nil }
+            guard streams.contains(stream), let waiter = streams[stream: stream].writeWaiter, waiter.id == id else {
+                return nil
+            }
             return takeWriteWaiter(stream)
         case .stream:
             guard let index = streamWaiters.firstIndex(where: { $0.id == id }) else { return nil }
@@ -641,21 +650,21 @@ struct HTTP2ConnectionState {
     }
 
     mutating func takeReadWaiter(_ id: UInt32) -> HTTP2Waiter? {
-        guard let waiter = streams[id]?.readWaiter else { return nil }
-        streams[id]!.readWaiter = nil
+        guard streams.contains(id), let waiter = streams[stream: id].readWaiter else { return nil }
+        streams[stream: id].readWaiter = nil
         return waiter
     }
 
     mutating func takeWriteWaiter(_ id: UInt32) -> HTTP2Waiter? {
-        guard let waiter = streams[id]?.writeWaiter else { return nil }
-        streams[id]!.writeWaiter = nil
+        guard streams.contains(id), let waiter = streams[stream: id].writeWaiter else { return nil }
+        streams[stream: id].writeWaiter = nil
         writeWaiterCount -= 1
         return waiter
     }
 
     private mutating func wakeWriteWaiters(_ effects: inout HTTP2Effects) {
         guard writeWaiterCount > 0 else { return }
-        for id in streams.keys where streams[id]!.writeWaiter != nil {
+        for id in streams.keys where streams[stream: id].writeWaiter != nil {
             effects.resume(takeWriteWaiter(id))
         }
     }
@@ -699,8 +708,12 @@ struct HTTP2ConnectionState {
             }
         }
         for id in streams.keys {
-            if due(streams[id]!.readWaiter) { effects.resume(takeReadWaiter(id), throwing: ReactorError.timedOut) }
-            if due(streams[id]!.writeWaiter) { effects.resume(takeWriteWaiter(id), throwing: ReactorError.timedOut) }
+            if due(streams[stream: id].readWaiter) {
+                effects.resume(takeReadWaiter(id), throwing: ReactorError.timedOut)
+            }
+            if due(streams[stream: id].writeWaiter) {
+                effects.resume(takeWriteWaiter(id), throwing: ReactorError.timedOut)
+            }
         }
         if let interval = configuration.pingInterval, activeStreams > 0, lifecycle != .draining {
             if let scheduled = nextPing, now >= scheduled {
@@ -731,7 +744,7 @@ struct HTTP2ConnectionState {
         guard lifecycle != .closed else { return true }
         let waiting =
             settingsWaiter?.deadline != nil || streamWaiters.contains { $0.deadline != nil }
-            || streams.values.contains { $0.readWaiter?.deadline != nil || $0.writeWaiter?.deadline != nil }
+            || streams.contains { $0.readWaiter?.deadline != nil || $0.writeWaiter?.deadline != nil }
             || (configuration.pingInterval != nil && activeStreams > 0)
         guard !waiting else { return true }
         parkedHousekeeper = continuation

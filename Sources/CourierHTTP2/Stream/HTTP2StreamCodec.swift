@@ -93,7 +93,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
             // An accepted extended CONNECT has no body: its stream now carries another protocol.
             if state.isOpenTunnel(id) { return false }
             // A refused one is an ordinary response; this side has nothing more to send.
-            if state.stream(id)?.isTunnel == true { state.endSending(on: id, &effects) }
+            if state.isTunnel(id) { state.endSending(on: id, &effects) }
             if !requestComplete { state.abandonRequest(on: id, &effects) }
             let expectsBody = state.expectsBody(on: id, status: head.status.code)
             if !expectsBody {
