@@ -21,6 +21,9 @@ package final class CallContext: Sendable {
 
     package let info: CallInfo
     package let listener: (any EventListener)?
+    /// Whether ``listener`` is set, so that ``emit(_:)`` without one costs a test of a flag
+    /// rather than a copy of the optional existential; a call emits about twenty events.
+    @usableFromInline let isListened: Bool
     package let settings: CallSettings
     /// When `callTimeout` ends the call, whatever it is doing: fixed at the start, so redirects,
     /// retries and reading the body all count against it.
@@ -33,6 +36,7 @@ package final class CallContext: Sendable {
     ) {
         self.info = CallInfo(id: CallContext.ids.wrappingAdd(1, ordering: .relaxed).oldValue, request: request)
         self.listener = listener
+        self.isListened = listener != nil
         self.settings = settings
         self.deadline = deadline
     }
@@ -40,7 +44,8 @@ package final class CallContext: Sendable {
     /// Reports an event to the listener, if there is one.
     @inlinable
     package func emit(_ event: (any EventListener, CallInfo) -> Void) {
-        if let listener { event(listener, info) }
+        guard isListened, let listener else { return }
+        event(listener, info)
     }
 
     package var lastExchange: ExchangeFacts { facts.withLock { $0 } }

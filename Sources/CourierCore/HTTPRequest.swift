@@ -12,18 +12,19 @@ public import FoundationEssentials
 /// ```
 public struct HTTPRequest: Sendable {
     /// The fields, in one box shared by copies until one of them changes (see ``HTTPResponse``):
-    /// every stage of a call passes the request on, and most change nothing.
+    /// every stage of a call passes the request on, and most change nothing. Reads yield the
+    /// field in place, so looking a header up does not retain and release the whole list.
     private var storage: Storage
 
     public var method: HTTPMethod {
-        get { storage.method }
+        _read { yield storage.method }
         _modify {
             makeUnique()
             yield &storage.method
         }
     }
     public var url: URL {
-        get { storage.url }
+        _read { yield storage.url }
         set {
             makeUnique()
             storage.url = newValue
@@ -31,14 +32,14 @@ public struct HTTPRequest: Sendable {
         }
     }
     public var headers: HTTPHeaders {
-        get { storage.headers }
+        _read { yield storage.headers }
         _modify {
             makeUnique()
             yield &storage.headers
         }
     }
     public var body: Body? {
-        get { storage.body }
+        _read { yield storage.body }
         _modify {
             makeUnique()
             yield &storage.body

@@ -12,21 +12,21 @@ public struct HTTPResponse: Sendable {
     private var storage: Storage
 
     public var status: HTTPStatus {
-        get { storage.status }
+        _read { yield storage.status }
         _modify {
             makeUnique()
             yield &storage.status
         }
     }
     public var headers: HTTPHeaders {
-        get { storage.headers }
+        _read { yield storage.headers }
         _modify {
             makeUnique()
             yield &storage.headers
         }
     }
     public var version: HTTPVersion {
-        get { storage.version }
+        _read { yield storage.version }
         _modify {
             makeUnique()
             yield &storage.version
@@ -37,14 +37,14 @@ public struct HTTPResponse: Sendable {
     /// (`Host`, `User-Agent`, `Accept-Encoding`, the jar's cookies, framing), so that a redirect or
     /// an authentication retry starts from what the caller asked for, not from the last wire form.
     public var request: HTTPRequest {
-        get { storage.request }
+        _read { yield storage.request }
         _modify {
             makeUnique()
             yield &storage.request
         }
     }
     public var body: Body {
-        get { storage.body }
+        _read { yield storage.body }
         _modify {
             makeUnique()
             yield &storage.body
@@ -52,7 +52,7 @@ public struct HTTPResponse: Sendable {
     }
     /// The TLS handshake of the connection that carried the response; nil over plain HTTP.
     public var tlsHandshake: TLSHandshake? {
-        get { storage.tlsHandshake }
+        _read { yield storage.tlsHandshake }
         _modify {
             makeUnique()
             yield &storage.tlsHandshake
@@ -60,7 +60,7 @@ public struct HTTPResponse: Sendable {
     }
     /// The connection a 101 (Switching Protocols) handed over, for the protocol that asked for it.
     package var switchedConnection: (any SwitchedConnection)? {
-        get { storage.switchedConnection }
+        _read { yield storage.switchedConnection }
         _modify {
             makeUnique()
             yield &storage.switchedConnection
@@ -91,7 +91,7 @@ public struct HTTPResponse: Sendable {
     /// The redirect or authentication challenge that this response followed, if any; its body
     /// has already been discarded.
     public var priorResponse: HTTPResponse? {
-        get { storage.prior }
+        _read { yield storage.prior }
         set {
             makeUnique()
             storage.prior = newValue
@@ -102,7 +102,7 @@ public struct HTTPResponse: Sendable {
     /// revalidated (304) hit, nil when the cache was not used. Its body is empty; read this
     /// response's body instead.
     public var cacheResponse: HTTPResponse? {
-        get { storage.cached }
+        _read { yield storage.cached }
         set {
             makeUnique()
             storage.cached = newValue
@@ -113,7 +113,7 @@ public struct HTTPResponse: Sendable {
     /// the cache alone; on a revalidation, the 304. Its body is empty; read this response's body
     /// instead.
     public var networkResponse: HTTPResponse? {
-        get { storage.network }
+        _read { yield storage.network }
         set {
             makeUnique()
             storage.network = newValue
