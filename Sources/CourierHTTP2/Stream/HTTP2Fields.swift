@@ -3,15 +3,20 @@ import CourierTransport
 
 /// Header fields as HTTP/2 carries them (RFC 9113 §8.2, §8.3): pseudo-header fields first,
 /// lowercase names, no connection-specific fields.
-enum HTTP2Fields {
-    /// Fields that mean something only to one HTTP/1.1 connection (§8.2.2).
-    static let connectionSpecific: Set<String> = [
+package enum HTTP2Fields {
+    /// Fields that mean something only to one HTTP/1.1 connection (§8.2.2), lowercase.
+    package static let connectionSpecificNames = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
     ]
 
-    /// Fields that an HTTP/1.1 upgrade to WebSocket needs and extended CONNECT does not carry:
-    /// the key and its accept value prove the 101 came from a WebSocket server (RFC 8441 §5).
-    private static let upgradeOnly: Set<String> = ["sec-websocket-key"]
+    /// Whether a lowercase field name is one of ``connectionSpecificNames``. A `switch`
+    /// compares the short names in place; a `Set` hashed every field of every head.
+    package static func isConnectionSpecific(_ name: String) -> Bool {
+        switch name {
+        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": true
+        default: false
+        }
+    }
 
     /// The protocol a request asks to switch to the HTTP/1.1 way, a GET with `Upgrade` and
     /// `Connection: upgrade`, when HTTP/2 carries the switch as extended CONNECT's `:protocol`
@@ -48,8 +53,10 @@ enum HTTP2Fields {
         let named = source.values(for: "connection").flatMap { ListElements($0).map { lowercased($0) } }
         for field in source.fields {
             let name = lowercased(field.name)
-            if name == "host" || connectionSpecific.contains(name) || named.contains(name) { continue }
-            if upgrade != nil && upgradeOnly.contains(name) { continue }
+            if name == "host" || isConnectionSpecific(name) || named.contains(name) { continue }
+            // The key an HTTP/1.1 upgrade needs (its accept value proves the 101 came from a
+            // WebSocket server); extended CONNECT does not carry it (RFC 8441 §5).
+            if upgrade != nil && name == "sec-websocket-key" { continue }
             if name == "te" {
                 if ListElements(field.value).contains(where: { $0.equalsIgnoringASCIICase("trailers") }) {
                     fields.add("te", "trailers")
@@ -125,7 +132,7 @@ enum HTTP2Fields {
         guard !name.isEmpty, !name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
             throw malformed("the field name \"\(name)\" is empty or not lowercase", stream, peer)
         }
-        guard !connectionSpecific.contains(name) else {
+        guard !isConnectionSpecific(name) else {
             throw malformed("the connection-specific field \(name) is not allowed", stream, peer)
         }
         guard name != "te" || value == "trailers" else {

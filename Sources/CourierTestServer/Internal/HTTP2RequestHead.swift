@@ -1,4 +1,5 @@
 import CourierCore
+import CourierHTTP2
 
 /// A request's header list as HTTP/2 carries it (RFC 9113 §8.3.1), checked and turned into the
 /// shape HTTP/1.1 recordings have, so that tests read both alike.
@@ -17,11 +18,6 @@ struct HTTP2RequestHead {
     /// The regular fields; trailers the client sends are added at the end.
     var headers: HTTPHeaders
 
-    /// Fields HTTP/2 forbids because they describe an HTTP/1.1 connection (§8.2.2).
-    private static let connectionSpecific: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-    ]
-
     /// The head, or nil when the list is malformed. `allowsProtocol`: the server sent
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL, so `:protocol` may appear.
     init?(_ fields: HTTPHeaders, allowsProtocol: Bool) {
@@ -38,7 +34,7 @@ struct HTTP2RequestHead {
                 pseudo[field.name] = field.value
                 continue
             }
-            guard !HTTP2RequestHead.connectionSpecific.contains(field.name) else { return nil }
+            guard !HTTP2Fields.isConnectionSpecific(field.name) else { return nil }
             guard field.name != "te" || field.value == "trailers" else { return nil }
             if field.name == "cookie" {
                 cookies.append(field.value)

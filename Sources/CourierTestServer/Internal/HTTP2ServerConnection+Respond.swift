@@ -5,11 +5,6 @@ import CourierTransport
 /// How a responder task answers one request: the scripted ``HTTP2Policy``, and for a normal
 /// answer HEADERS, DATA within the client's windows, then trailers.
 extension HTTP2ServerConnection {
-    /// Fields that describe an HTTP/1.1 connection, which HTTP/2 forbids (RFC 9113 §8.2.2).
-    private static let connectionSpecific = [
-        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade",
-    ]
-
     func respond(to request: RecordedRequest, on streamID: UInt32) async {
         let response = await server.response(to: request)
         do {
@@ -59,7 +54,7 @@ extension HTTP2ServerConnection {
         var fields = HTTPHeaders([(":status", "200")])
         for field in answer.headers { fields.add(field.name.lowercased(), field.value) }
         var extra = response.headers
-        for name in HTTP2ServerConnection.connectionSpecific { extra.remove(name) }
+        for name in HTTP2Fields.connectionSpecificNames { extra.remove(name) }
         for field in extra { fields.add(field.name.lowercased(), field.value) }
         try await flushed(withState { $0.enqueueHeaders(fields, streamID: streamID, endStream: false) })
         let tunnel = HTTP2ServerTunnel(connection: self, streamID: streamID)
@@ -77,7 +72,7 @@ extension HTTP2ServerConnection {
     private func head(of response: MockResponse, for request: RecordedRequest) -> HTTPHeaders {
         var headers = HTTPHeaders([(":status", String(response.status.code))])
         var fields = response.headers
-        for name in HTTP2ServerConnection.connectionSpecific { fields.remove(name) }
+        for name in HTTP2Fields.connectionSpecificNames { fields.remove(name) }
         if !fields.contains("Content-Length"), hasBody(response, for: request) {
             switch response.body {
             case .bytes(let bytes): fields["Content-Length"] = String(bytes.count)
@@ -95,7 +90,7 @@ extension HTTP2ServerConnection {
     private func send(_ response: MockResponse, to request: RecordedRequest, on streamID: UInt32) async throws {
         let trailers = response.trailers.map { trailers in
             var fields = trailers
-            for name in HTTP2ServerConnection.connectionSpecific { fields.remove(name) }
+            for name in HTTP2Fields.connectionSpecificNames { fields.remove(name) }
             return fields
         }
         let bodyless: Bool
