@@ -7,11 +7,25 @@ import CourierCore
 /// to read one field (retaining every array in it) and moves it out and back to change one.
 /// The pool had become a ninth of an HTTP/1.1 request's CPU at 64 in flight. Indices stay
 /// valid only while no key is added or removed, so each step finds its own.
+///
+/// Reads go through ``field(_:_:)`` too: `values[index].field` calls the getter of
+/// `Dictionary.Values`, which still copies the whole value out, while an `inout` access
+/// yields it in place.
 extension ConnectionPoolState {
+    /// One field of a value reached in place (see above).
+    static func field<Value, Field>(_ value: inout Value, _ read: (inout Value) -> Field) -> Field {
+        read(&value)
+    }
+
+    /// The phase of the connection at `index`, read in place.
+    mutating func phase(at index: Dictionary<ConnectionID, Connection>.Index) -> Phase {
+        Self.field(&connections.values[index]) { $0.phase }
+    }
+
     /// A busy multiplexed connection with a free stream: sharing it keeps idle ones idle.
     mutating func leaseSpareStream(_ request: RequestID, at entry: Dictionary<Address, AddressState>.Index) -> Lease? {
-        for id in addresses.values[entry].multiplexed {
-            guard let index = connections.index(forKey: id), case .active(var active) = connections.values[index].phase,
+        for id in Self.field(&addresses.values[entry], { $0.multiplexed }) {
+            guard let index = connections.index(forKey: id), case .active(var active) = phase(at: index),
                 active.leased > 0, active.hasRoom
             else { continue }
             active.leased += 1
@@ -23,11 +37,10 @@ extension ConnectionPoolState {
 
     /// The most recently used idle connection with room. The timer stays as it is (see `TimerAction`).
     mutating func leaseIdle(_ request: RequestID, at entry: Dictionary<Address, AddressState>.Index) -> Lease? {
-        guard let position = addresses.values[entry].idle.lastIndex(where: { hasRoom($0) }) else { return nil }
+        guard let position = lastIdleWithRoom(at: entry) else { return nil }
         let id = addresses.values[entry].idle.remove(at: position)
         idleConnectionCount -= 1
-        guard let index = connections.index(forKey: id), case .active(var active) = connections.values[index].phase
-        else {
+        guard let index = connections.index(forKey: id), case .active(var active) = phase(at: index) else {
             preconditionFailure("\(id) idle but not active")
         }
         let lease = Lease(request: request, connection: id, reused: active.used, checkHealth: true)
@@ -38,10 +51,14 @@ extension ConnectionPoolState {
         return lease
     }
 
-    private func hasRoom(_ id: ConnectionID) -> Bool {
-        guard let index = connections.index(forKey: id), case .active(let active) = connections.values[index].phase
-        else { return false }
-        return active.hasRoom
+    /// Where the newest idle connection with room sits on the idle stack of the address at `entry`.
+    private mutating func lastIdleWithRoom(at entry: Dictionary<Address, AddressState>.Index) -> Int? {
+        let idle = Self.field(&addresses.values[entry]) { $0.idle }
+        for position in idle.indices.reversed() {
+            guard let index = connections.index(forKey: idle[position]) else { continue }
+            if case .active(let active) = phase(at: index), active.hasRoom { return position }
+        }
+        return nil
     }
 
     /// Leases `id` to its address's waiters, oldest first, while it has room; then to the
@@ -76,11 +93,10 @@ extension ConnectionPoolState {
     /// Puts an active connection with no exchange on its address's idle stack, closing the
     /// oldest idle connection beyond the limit, and arms the timer if it is not armed.
     mutating func makeIdle(_ id: ConnectionID, now: ContinuousClock.Instant, into action: inout Action) {
-        guard let index = connections.index(forKey: id), case .active(var active) = connections.values[index].phase
-        else { return }
+        guard let index = connections.index(forKey: id), case .active(var active) = phase(at: index) else { return }
         active.idleSince = now
         connections.values[index].phase = .active(active)
-        let entry = addresses.index(forKey: connections.values[index].address)!
+        let entry = addresses.index(forKey: Self.field(&connections.values[index]) { $0.address })!
         addresses.values[entry].idle.append(id)
         idleConnectionCount += 1
         if idleConnectionCount > maxIdleConnections, let oldest = oldestIdle() {

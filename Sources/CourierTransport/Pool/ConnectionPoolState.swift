@@ -125,7 +125,7 @@ package struct ConnectionPoolState {
     /// idle, closing the oldest idle connection beyond `maxIdleConnections`.
     package mutating func released(_ id: ConnectionID, reusable: Bool, now: ContinuousClock.Instant) -> Action {
         guard let index = connections.index(forKey: id) else { return Action() }
-        switch connections.values[index].phase {
+        switch phase(at: index) {
         case .connecting:
             preconditionFailure("\(id) released while still connecting")
         case .draining(let leased):
@@ -142,7 +142,7 @@ package struct ConnectionPoolState {
             connections.values[index].phase = .active(active)
             var action = Action()
             serveWaiters(on: id, into: &action)
-            if case .active(let after) = connections.values[index].phase, after.leased == 0 {
+            if case .active(let after) = phase(at: index), after.leased == 0 {
                 makeIdle(id, now: now, into: &action)
             }
             return action
