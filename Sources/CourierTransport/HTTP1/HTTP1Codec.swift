@@ -39,7 +39,7 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     /// hop without a wake-up and handles many connections' readiness in one pass, so then the
     /// exchange runs pinned, as TLS always does (the reactor owns the OpenSSL state).
     func beginCallerThreadIO() -> Bool {
-        http1.reactor.exchangeStarted() && http1.stream is Socket
+        http1.reactor.exchangeStarted() && http1.plainSocket != nil
     }
 
     func endCallerThreadIO() {

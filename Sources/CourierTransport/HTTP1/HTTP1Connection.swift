@@ -8,6 +8,10 @@ package import CourierCore
 package final class HTTP1Connection: PooledConnection, @unchecked Sendable, CustomStringConvertible {
     /// The socket, or TLS over it.
     package let stream: any ByteStream
+    /// The socket when `stream` is plain TCP, whose writes may run on the caller's thread; nil
+    /// under TLS. Kept rather than cast from `stream` at every write.
+    let plainSocket: Socket?
+    package let reactor: Reactor
     package let info: ConnectionInfo
     package let limits: HTTP1Limits
     var buffer = ReceiveBuffer()
@@ -21,6 +25,8 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         stream: any ByteStream, route: Route, tlsHandshake: TLSHandshake? = nil, limits: HTTP1Limits = HTTP1Limits()
     ) {
         self.stream = stream
+        self.plainSocket = stream as? Socket
+        self.reactor = stream.reactor
         self.info = ConnectionInfo(
             id: ConnectionIDs.next(),
             route: route,
@@ -29,8 +35,6 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         )
         self.limits = limits
     }
-
-    package var reactor: Reactor { stream.reactor }
 
     package var description: String { info.description }
 
@@ -61,7 +65,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// all; waits still happen on the reactor. TLS always goes through the reactor.
     func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
         var sent = 0
-        if let socket = stream as? Socket {
+        if let socket = plainSocket {
             do {
                 try timeout.check()
                 sent = try socket.writeWithoutWaiting(first, second)
@@ -73,13 +77,20 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         let firstRest = first.slice(from: min(sent, first.count), count: first.count - min(sent, first.count))
         let secondSent = max(0, sent - first.count)
         let secondRest = second.slice(from: secondSent, count: second.count - secondSent)
+        // An exchange pinned to the reactor (as TLS always is) writes there without pushing the
+        // preference again: each push and pop takes the task's status-record lock.
+        guard !reactor.isCurrent else { return try await write(firstRest, secondRest, timeout: timeout) }
         try await withTaskExecutorPreference(reactor) {
-            do {
-                try timeout.check()
-                try await stream.write(firstRest, secondRest, deadline: timeout.deadline)
-            } catch {
-                throw writeFailure(error, timeout: timeout)
-            }
+            try await write(firstRest, secondRest, timeout: timeout)
+        }
+    }
+
+    private func write(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
+        do {
+            try timeout.check()
+            try await stream.write(first, second, deadline: timeout.deadline)
+        } catch {
+            throw writeFailure(error, timeout: timeout)
         }
     }
 
