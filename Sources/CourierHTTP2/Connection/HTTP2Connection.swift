@@ -176,7 +176,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     /// The attempt and the installation of the waiter happen under one lock, so no change can
     /// slip in between and be missed. A deadline passing throws `ReactorError.timedOut`;
     /// cancellation `CancellationError`.
-    func wait<T: Sendable>(
+    nonisolated(nonsending) func wait<T: Sendable>(
         _ slot: HTTP2WaitSlot, timeout: IOTimeout,
         _ attempt: (inout HTTP2ConnectionState, inout HTTP2Effects) throws(HTTP2StreamFailure) -> T?
     ) async throws -> T {

@@ -8,7 +8,9 @@ extension HTTP2Connection {
     /// is reached.
     /// A request that asks to upgrade opens as extended CONNECT (RFC 8441): the stream then stays
     /// open from this side after the head, whatever `endStream` says, to carry the new protocol.
-    func openStream(_ request: HTTPRequest, endStream: Bool, timeout: IOTimeout) async throws -> UInt32 {
+    nonisolated(nonsending) func openStream(
+        _ request: HTTPRequest, endStream: Bool, timeout: IOTimeout
+    ) async throws -> UInt32 {
         let fields = try HTTP2Fields.request(request)
         let isHead = request.method == .head
         let tunnel = HTTP2Fields.upgradeProtocol(of: request) != nil
@@ -24,7 +26,9 @@ extension HTTP2Connection {
 
     /// Queues `bytes` as DATA on stream `id` under flow control; waits for WINDOW_UPDATEs, and
     /// for the writer when much is queued already.
-    func send(_ bytes: ByteBuffer, endStream: Bool, on id: UInt32, timeout: IOTimeout) async throws {
+    nonisolated(nonsending) func send(
+        _ bytes: ByteBuffer, endStream: Bool, on id: UInt32, timeout: IOTimeout
+    ) async throws {
         var offset = 0
         do {
             _ = try await wait(.write(id), timeout: timeout) { state, effects throws(HTTP2StreamFailure) -> Bool? in
@@ -50,7 +54,9 @@ extension HTTP2Connection {
     }
 
     /// The next response head on stream `id`. A failure ends the stream.
-    func readHead(on id: UInt32, returningContinue: Bool, timeout: IOTimeout) async throws -> ResponseHead {
+    nonisolated(nonsending) func readHead(
+        on id: UInt32, returningContinue: Bool, timeout: IOTimeout
+    ) async throws -> ResponseHead {
         do {
             return try await wait(.read(id), timeout: timeout) { state, _ throws(HTTP2StreamFailure) in
                 try state.takeHead(on: id, returningContinue: returningContinue)
@@ -68,7 +74,9 @@ extension HTTP2Connection {
     }
 
     /// The next chunk of the response body on stream `id`, or its end. A failure ends the stream.
-    func readBody(on id: UInt32, timeout: IOTimeout) async throws -> HTTP2ConnectionState.BodyRead {
+    nonisolated(nonsending) func readBody(
+        on id: UInt32, timeout: IOTimeout
+    ) async throws -> HTTP2ConnectionState.BodyRead {
         do {
             return try await wait(.read(id), timeout: timeout) { state, effects throws(HTTP2StreamFailure) in
                 try state.takeBody(on: id, &effects)

@@ -48,7 +48,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
 
     package func endCallerThreadIO() {}
 
-    package func writeRequestHead(
+    nonisolated(nonsending) package func writeRequestHead(
         _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout
     ) async throws {
         precondition(id == 0, "writeRequestHead called twice on one HTTP/2 stream")
@@ -62,16 +62,16 @@ package final class HTTP2StreamCodec: ExchangeCodec {
         }
     }
 
-    package func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
+    nonisolated(nonsending) package func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
         guard !chunk.isEmpty else { return }
         try await http2Connection.send(chunk, endStream: false, on: id, timeout: timeout)
     }
 
-    package func finishRequest(timeout: IOTimeout) async throws {
+    nonisolated(nonsending) package func finishRequest(timeout: IOTimeout) async throws {
         try await http2Connection.send(ByteBuffer(), endStream: true, on: id, timeout: timeout)
     }
 
-    package func responseAfterWriteFailure(
+    nonisolated(nonsending) package func responseAfterWriteFailure(
         _ error: any Error, request: HTTPRequest, timeout: IOTimeout
     ) async throws -> ResponseHead {
         let id = self.id
@@ -82,7 +82,9 @@ package final class HTTP2StreamCodec: ExchangeCodec {
         throw error
     }
 
-    package func readResponseHead(timeout: IOTimeout, returningContinue: Bool) async throws -> ResponseHead {
+    nonisolated(nonsending) package func readResponseHead(
+        timeout: IOTimeout, returningContinue: Bool
+    ) async throws -> ResponseHead {
         try await http2Connection.readHead(on: id, returningContinue: returningContinue, timeout: timeout)
     }
 
@@ -111,7 +113,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
         return expectsBody
     }
 
-    package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
+    nonisolated(nonsending) package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
         let taken = endedBody.withLock { body -> ByteBuffer?? in
             guard let (chunks, next) = body else { return nil }
             guard next < chunks.count else { return .some(nil) }

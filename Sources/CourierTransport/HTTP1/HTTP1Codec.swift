@@ -59,7 +59,7 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         return try HTTP1Serializer.requestHead(method: request.method, target: requestTarget, headers: request.headers)
     }
 
-    func writeRequestHead(
+    nonisolated(nonsending) func writeRequestHead(
         _ request: HTTPRequest, body: ByteBuffer?, endOfRequest: Bool, timeout: IOTimeout
     )
         async throws
@@ -69,20 +69,20 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         try await http1.writeSoon(head, body ?? ByteBuffer(), timeout: timeout)
     }
 
-    func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
+    nonisolated(nonsending) func writeRequestBody(_ chunk: ByteBuffer, timeout: IOTimeout) async throws {
         guard chunked else { return try await http1.writeSoon(chunk, ByteBuffer(), timeout: timeout) }
         try await http1.writeSoon(HTTP1Serializer.chunkHeader(count: chunk.count), chunk, timeout: timeout)
         try await http1.writeSoon(HTTP1Serializer.chunkEnd, ByteBuffer(), timeout: timeout)
     }
 
-    func finishRequest(timeout: IOTimeout) async throws {
+    nonisolated(nonsending) func finishRequest(timeout: IOTimeout) async throws {
         guard chunked else { return }
         try await http1.writeSoon(HTTP1Serializer.lastChunk, ByteBuffer(), timeout: timeout)
     }
 
     /// Only a reset qualifies (see `HTTP1Connection.earlyResponse`): after any other failure the
     /// connection may already be closed.
-    func responseAfterWriteFailure(
+    nonisolated(nonsending) func responseAfterWriteFailure(
         _ error: any Error, request: HTTPRequest, timeout: IOTimeout
     ) async throws
         -> ResponseHead
@@ -96,7 +96,9 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         return try ResponseHead(early)
     }
 
-    func readResponseHead(timeout: IOTimeout, returningContinue: Bool) async throws -> ResponseHead {
+    nonisolated(nonsending) func readResponseHead(
+        timeout: IOTimeout, returningContinue: Bool
+    ) async throws -> ResponseHead {
         try ResponseHead(try await http1.readResponseHead(timeout: timeout, returningContinue: returningContinue))
     }
 
@@ -114,7 +116,7 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
     }
 
     /// Bytes already buffered (often the whole of a small body) need no trip to the reactor.
-    func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
+    nonisolated(nonsending) func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
         switch try decoder!.next(&http1.buffer) {
         case .data(let data):
             // Checked for buffered chunks too (reads check for themselves): a consumer reading a

@@ -63,7 +63,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// Writes `first` then `second` from the caller's thread as far as the kernel takes them now,
     /// and hops onto the reactor only for the rest. Most request-body chunks then need no hop at
     /// all; waits still happen on the reactor. TLS always goes through the reactor.
-    func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
+    nonisolated(nonsending) func writeSoon(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
         var sent = 0
         if let socket = plainSocket {
             do {
@@ -85,7 +85,9 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
         }
     }
 
-    private func write(_ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout) async throws {
+    nonisolated(nonsending) private func write(
+        _ first: ByteBuffer, _ second: ByteBuffer, timeout: IOTimeout
+    ) async throws {
         do {
             try timeout.check()
             try await stream.write(first, second, deadline: timeout.deadline)
@@ -105,7 +107,9 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// Interim responses are bounded: together they may take at most `maxHeadBytes`, as one head
     /// may, so a server cannot keep a call busy (or a core spinning) with an endless run of
     /// `100 Continue`; that still leaves room for thousands of `102 Processing` in a long call.
-    func readResponseHead(timeout: IOTimeout, returningContinue: Bool = false) async throws -> HTTP1Head {
+    nonisolated(nonsending) func readResponseHead(
+        timeout: IOTimeout, returningContinue: Bool = false
+    ) async throws -> HTTP1Head {
         var parser = HTTP1HeadParser(role: .response, limits: limits)
         var interimBytes = 0
         while true {
@@ -153,7 +157,7 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     /// answer, and the write's error stands. A close-delimited body never qualifies: after a reset
     /// the failed write has taken the socket's error, so `recv` reports a plain end of stream
     /// whether or not the server finished sending.
-    func earlyResponse(to method: HTTPMethod, timeout: IOTimeout) async -> HTTP1Head? {
+    nonisolated(nonsending) func earlyResponse(to method: HTTPMethod, timeout: IOTimeout) async -> HTTP1Head? {
         let limit = limits.maxHeadBytes + HTTP1Connection.maxEarlyBodyBytes
         while buffer.readableCount < limit {
             guard (try? timeout.check()) != nil,
@@ -179,7 +183,9 @@ package final class HTTP1Connection: PooledConnection, @unchecked Sendable, Cust
     static let maxEarlyBodyBytes = 1 << 20
 
     /// Reads until `decoder` yields data or the end; on the reactor.
-    func readBody(_ decoder: inout HTTP1BodyDecoder, timeout: IOTimeout) async throws -> ByteBuffer? {
+    nonisolated(nonsending) func readBody(
+        _ decoder: inout HTTP1BodyDecoder, timeout: IOTimeout
+    ) async throws -> ByteBuffer? {
         while true {
             switch try decoder.next(&buffer) {
             case .data(let chunk): return chunk
