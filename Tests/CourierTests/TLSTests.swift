@@ -200,6 +200,24 @@ struct TLSFailureTests {
         }
     }
 
+    @Test("A reset during the TLS handshake: handshakeFailed, reported to listeners as connectFailed")
+    func resetDuringHandshake() async throws {
+        try await withTimeout {
+            let server = try await HandshakeResettingServer()
+            let events = EventRecorder()
+            let client = TLSTests.client().with { $0.eventListener = events }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "https://127.0.0.1:\(server.port)/")!))
+            }
+            #expect(error?.kind == .tls(.handshakeFailed))
+            #expect(error?.message.contains("127.0.0.1") == true)
+            #expect(
+                Array(events.events.prefix(4)) == ["callStart", "connectStart", "secureConnectStart", "connectFailed"])
+            #expect(events.events.last == "callFailed")
+            await server.shutdown()
+        }
+    }
+
     @Test("A server older than minimumVersion: protocolVersion")
     func protocolVersion() async throws {
         try await withTimeout {

@@ -101,7 +101,15 @@ package struct Connector: Sendable {
             return ConnectedStream(
                 stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
         }
-        let (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
+        let stream: TLSStream
+        let handshake: TLSHandshake
+        do {
+            (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
+        } catch {
+            // A failed handshake fails the connect, as in OkHttp: listeners see connectFailed.
+            call.emit { $0.connectFailed($1, route: route, error: error) }
+            throw error
+        }
         let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
         call.emit { $0.connectEnd($1, route: route, version: version) }
         return ConnectedStream(

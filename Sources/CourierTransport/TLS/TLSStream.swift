@@ -94,7 +94,17 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         try await runHandshake(deadline: deadline, peer: "the client")
     }
 
+    /// A socket failure meanwhile (the peer resetting, or closing its reading side) fails the
+    /// handshake, as a close does: callers see `.tls(.handshakeFailed)`, never a bare `SocketError`.
     private func runHandshake(deadline: ContinuousClock.Instant?, peer: String) async throws {
+        do {
+            try await handshakeSteps(deadline: deadline, peer: peer)
+        } catch let error as SocketError {
+            throw HTTPClientError(.tls(.handshakeFailed), "The TLS handshake with \(peer) failed: \(error).")
+        }
+    }
+
+    private func handshakeSteps(deadline: ContinuousClock.Instant?, peer: String) async throws {
         // Handshakes (and their CPU-heavy crypto) belong on the reactor, never the cooperative pool.
         assert(reactor.isCurrent, "TLS handshakes run on the connection's reactor")
         while true {
