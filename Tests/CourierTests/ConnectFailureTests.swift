@@ -18,14 +18,13 @@ struct ConnectFailureTests {
     @Test("A port nobody listens on is connectionRefused")
     func refused() async throws {
         try await withTimeout {
-            let server = try await TestServer()
-            let url = server.url("/")
-            await server.shutdown()
+            let refusing = try RefusingPort()
             let error = await #expect(throws: HTTPClientError.self) {
-                try await HTTPClient().send(HTTPRequest(url: url))
+                try await HTTPClient().send(HTTPRequest(url: refusing.url(scheme: "http")))
             }
             #expect(error?.kind == .connectionRefused)
             #expect(error?.message.contains("refused") == true)
+            refusing.close()
         }
     }
 
@@ -92,9 +91,8 @@ struct ConnectFailureTests {
     @Test("The resolver's addresses are tried in order until one accepts")
     func fallsThroughAddresses() async throws {
         try await withTimeout {
-            let dead = try await TestServer()
+            let dead = try RefusingPort()
             let deadPort = dead.port
-            await dead.shutdown()
             let server = try await TestServer { _ in MockResponse(body: "reached") }
             let port = server.port
             var configuration = HTTPClient.Configuration()
@@ -106,6 +104,7 @@ struct ConnectFailureTests {
             #expect(try await response.body.string() == "reached")
             #expect(try await server.takeRequest().headers["Host"] == "service.test:\(port)")
             await server.shutdown()
+            dead.close()
         }
     }
 

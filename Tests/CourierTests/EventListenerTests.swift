@@ -64,13 +64,13 @@ struct EventListenerTests {
     @Test("A refused connection ends in connectFailed and callFailed", arguments: Transport.main)
     func failure(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await transport.server()
-            let url = server.url("/")
-            await server.shutdown()
+            let refusing = try RefusingPort()
+            let url = refusing.url(scheme: transport.isSecure ? "https" : "http")
             let events = EventRecorder()
             let client = transport.client().with { $0.eventListener = events }
             await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
             #expect(events.events == ["callStart", "connectStart", "connectFailed", "callFailed"])
+            refusing.close()
         }
     }
 

@@ -36,9 +36,8 @@ struct FastFallbackTests {
     @Test("A refused address fails over at once, and is tried last on the next connection")
     func refusedAddressRemembered() async throws {
         try await withTimeout {
-            let dead = try await TestServer()
+            let dead = try RefusingPort()
             let deadPort = dead.port
-            await dead.shutdown()
             let server = try await TestServer { _ in MockResponse(body: "ok").policy(.closeAfterResponse) }
             let port = server.port
             let events = EventRecorder()
@@ -62,15 +61,15 @@ struct FastFallbackTests {
             let second = events.events[first...].filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") }
             #expect(second == ["connectStart", "connectEnd"])
             await server.shutdown()
+            dead.close()
         }
     }
 
     @Test("When every address fails, the error names them all")
     func allFail() async throws {
         try await withTimeout {
-            let dead = try await TestServer()
+            let dead = try RefusingPort()
             let deadPort = dead.port
-            await dead.shutdown()
             var configuration = HTTPClient.Configuration()
             configuration.dnsResolver = ScriptedResolver { _, _ in
                 [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "::1", port: deadPort)]
@@ -81,6 +80,7 @@ struct FastFallbackTests {
             }
             #expect(error?.kind == .connectionRefused)
             #expect(error?.message.contains("127.0.0.1") == true && error?.message.contains("[::1]") == true)
+            dead.close()
         }
     }
 }

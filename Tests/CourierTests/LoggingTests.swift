@@ -67,15 +67,15 @@ struct LoggingTests {
     @Test("Failures are logged", arguments: Transport.main)
     func failure(transport: Transport) async throws {
         try await withTimeout {
-            let server = try await transport.server()
-            let url = server.url("/")
-            await server.shutdown()
+            let refusing = try RefusingPort()
+            let url = refusing.url(scheme: transport.isSecure ? "https" : "http")
             let log = Lines()
             let client = transport.client().with {
                 $0.interceptors = [LoggingInterceptor(level: .basic, sink: log.sink)]
             }
             await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: url)) }
             #expect(log.text.contains("<-- HTTP FAILED:"))
+            refusing.close()
         }
     }
 }

@@ -260,10 +260,9 @@ struct ProxyTests {
     func selectorFailover() async throws {
         try await withTimeout {
             let origin = try await ProxyTests.plainServer()
-            let dead = try await TestProxy()
-            await dead.shutdown()
+            let dead = try RefusingPort()
             let live = try await TestProxy()
-            let deadProxy = Proxy.http(host: dead.host, port: dead.port)
+            let deadProxy = Proxy.http(host: "127.0.0.1", port: dead.port)
             let liveProxy = Proxy.http(host: live.host, port: live.port)
             let events = ProxyEventRecorder()
             let client = ProxyTests.client(nil) {
@@ -289,6 +288,7 @@ struct ProxyTests {
             await client.shutdown()
             await live.shutdown()
             await origin.shutdown()
+            dead.close()
         }
     }
 
