@@ -48,6 +48,19 @@ struct NghttpdInteropTests {
         return (head.status.code, offset == expected.count ? expected : [])
     }
 
+    /// An HTTP/2 connection over `stream` (TLS when there is a `handshake`, else h2c), run
+    /// through ``exercise(_:scheme:port:)`` and closed.
+    func exercise(over stream: any ByteStream, handshake: TLSHandshake?, port: Int) async throws {
+        let scheme = handshake == nil ? "http" : "https"
+        let connection = HTTP2Connection(
+            stream: stream, route: route(port, scheme: scheme), tlsHandshake: handshake,
+            configuration: HTTP2Configuration()
+        ) { _, _ in }
+        try await connection.start(timeout: IOTimeout(.seconds(5)))
+        try await exercise(connection, scheme: scheme, port: port)
+        connection.close()
+    }
+
     /// 100 streams at once, then a 64 MiB download while other streams come and go.
     func exercise(_ connection: HTTP2Connection, scheme: String, port: Int) async throws {
         #expect(connection.maxConcurrentStreams == 100)
@@ -74,14 +87,7 @@ struct NghttpdInteropTests {
         let server = try await Nghttpd(files: ["small": Self.small, "large": Self.large], tls: nil)
         try await server.serving {
             try await withTimeout(.seconds(60)) {
-                let socket = try await server.connect()
-                let connection = HTTP2Connection(
-                    stream: socket, route: route(server.port, scheme: "http"), tlsHandshake: nil,
-                    configuration: HTTP2Configuration()
-                ) { _, _ in }
-                try await connection.start(timeout: IOTimeout(.seconds(5)))
-                try await exercise(connection, scheme: "http", port: server.port)
-                connection.close()
+                try await exercise(over: try await server.connect(), handshake: nil, port: server.port)
             }
         }
     }
@@ -103,13 +109,7 @@ struct NghttpdInteropTests {
                     )
                 }
                 #expect(handshake.applicationProtocol == "h2")
-                let connection = HTTP2Connection(
-                    stream: tls, route: route(server.port, scheme: "https"), tlsHandshake: handshake,
-                    configuration: HTTP2Configuration()
-                ) { _, _ in }
-                try await connection.start(timeout: IOTimeout(.seconds(5)))
-                try await exercise(connection, scheme: "https", port: server.port)
-                connection.close()
+                try await exercise(over: tls, handshake: handshake, port: server.port)
             }
         }
     }

@@ -101,15 +101,7 @@ package struct Connector: Sendable {
             return ConnectedStream(
                 stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
         }
-        let stream: TLSStream
-        let handshake: TLSHandshake
-        do {
-            (stream, handshake) = try await secure(socket, address: address, tls: tls, call: call)
-        } catch {
-            // A failed handshake fails the connect, as in OkHttp: listeners see connectFailed.
-            call.emit { $0.connectFailed($1, route: route, error: error) }
-            throw error
-        }
+        let (stream, handshake) = try await secure(socket, route: route, address: address, tls: tls, call: call)
         let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
         call.emit { $0.connectEnd($1, route: route, version: version) }
         return ConnectedStream(
@@ -191,10 +183,11 @@ package struct Connector: Sendable {
         }
     }
 
-    /// The TLS handshake on a connected socket, bounded by the connect timeout; the socket is
-    /// closed if it fails.
+    /// The TLS handshake on a connected socket, bounded by the connect timeout. A failure closes
+    /// the socket and fails the connect, as in OkHttp: listeners see `connectFailed`.
     private func secure(
         _ socket: Socket,
+        route: Route,
         address: Address,
         tls: TLSConfiguration,
         call: CallContext
@@ -220,6 +213,7 @@ package struct Connector: Sendable {
             }
         } catch {
             socket.close()
+            call.emit { $0.connectFailed($1, route: route, error: error) }
             throw error
         }
     }
