@@ -238,16 +238,6 @@ struct HTTP2ConnectionStateTests {
         #expect(bytes == (0..<20).flatMap { [UInt8](repeating: UInt8($0), count: 16 << 10) })
     }
 
-    @Test func aSmallBodyCostsASmallSegment() {
-        var buffer = HTTP2BodyBuffer()
-        buffer.append(ByteBuffer([1, 2, 3]), expected: 3)
-        #expect(buffer.count == 3)
-        let chunk = buffer.take()
-        #expect(chunk.map(Array.init) == [1, 2, 3])
-        #expect(chunk?.storage.capacity ?? 0 < 64, "sized for the body, not for a segment")
-        #expect(buffer.take() == nil && buffer.isEmpty)
-    }
-
     /// The stream keeps copies, never the slices of the read buffer it was handed, so the
     /// connection's next read can reuse that buffer however far behind the consumer is.
     @Test func payloadsAreCopiedOutOfTheReadBuffer() throws {

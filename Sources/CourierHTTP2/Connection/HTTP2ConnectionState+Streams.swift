@@ -118,7 +118,7 @@ extension HTTP2ConnectionState {
     /// more only as fast as the exchange reads.
     mutating func takeBody(on id: UInt32, _ effects: inout HTTP2Effects) throws(HTTP2StreamFailure) -> BodyRead? {
         guard streams.contains(id) else { throw closeFailure ?? .closedLocally }
-        if let chunk = streams[stream: id].body.take() {
+        if let chunk = streams[stream: id].body.take(recycler: &segmentRecycler) {
             if let increment = streams[stream: id].consumed(chunk.count) {
                 queue(HTTP2Frame(streamID: id, payload: .windowUpdate(increment: UInt32(increment))))
                 wakeWriter(&effects)
@@ -145,7 +145,7 @@ extension HTTP2ConnectionState {
             return nil
         }
         var chunks: [ByteBuffer] = []
-        while let chunk = streams[stream: id].body.take() { chunks.append(chunk) }
+        while let chunk = streams[stream: id].body.take(recycler: &segmentRecycler) { chunks.append(chunk) }
         let trailers = streams[stream: id].trailers
         release(id, &effects)
         return EndedBody(chunks: chunks, trailers: trailers)
@@ -191,6 +191,7 @@ extension HTTP2ConnectionState {
     /// free at once; frames still in flight for it are then ignored.
     mutating func release(_ id: UInt32, _ effects: inout HTTP2Effects) {
         guard var stream = streams.removeValue(forKey: id) else { return }
+        if streams.isEmpty { segmentRecycler.removeAll() }
         if stream.isActive {
             queue(HTTP2Frame(streamID: id, payload: .rstStream(stream.endStreamReceived ? .noError : .cancel)))
             _ = stream.apply(.reset)

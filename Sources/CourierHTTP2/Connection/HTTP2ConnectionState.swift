@@ -51,6 +51,8 @@ struct HTTP2ConnectionState {
     private(set) var connectionUnacknowledged = 0
 
     var streams = HTTP2StreamTable()
+    /// Body segments the streams' consumers were given, to be written again.
+    var segmentRecycler = HTTP2SegmentRecycler()
     var nextStreamID: UInt32 = 1
     /// Streams open or half-closed (§5.1.2).
     var activeStreams = 0
@@ -234,7 +236,7 @@ struct HTTP2ConnectionState {
         streams[stream: id].unacknowledged += flowLength - bytes.count
         if !bytes.isEmpty {
             let expected = streams[stream: id].declaredLength.map { $0 - streams[stream: id].receivedLength }
-            streams[stream: id].body.append(bytes, expected: expected)
+            streams[stream: id].body.append(bytes, expected: expected, recycler: &segmentRecycler)
             streams[stream: id].receivedLength += bytes.count
         }
         if let declared = streams[stream: id].declaredLength, streams[stream: id].receivedLength > declared {

@@ -60,6 +60,8 @@ struct HTTP2StreamTable: @unchecked Sendable {
         lookUp(id) != nil
     }
 
+    var isEmpty: Bool { slots.isEmpty }
+
     /// The stream `id`, which must be present (see ``contains(_:)``).
     subscript(stream id: UInt32) -> HTTP2StreamState {
         unsafeAddress { UnsafePointer(pointer(id)) }

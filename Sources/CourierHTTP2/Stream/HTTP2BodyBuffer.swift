@@ -8,6 +8,8 @@ import CourierCore
 /// which cost most of a download's CPU. The copies go into segments of at most
 /// ``segmentSize``, under that threshold, and the consumer takes a segment whole: one copy per
 /// byte, as joining lent payloads into larger chunks made before.
+///
+/// Full-size segments come from, and go back to, the connection's ``HTTP2SegmentRecycler``.
 struct HTTP2BodyBuffer {
     /// Large enough that a fast download costs few trips through the consumer's read, small
     /// enough for the allocator to recycle heap memory rather than map pages.
@@ -22,14 +24,13 @@ struct HTTP2BodyBuffer {
 
     /// Copies `bytes` in. `expected` is how many more body bytes the stream will carry, when
     /// known: a segment is sized for what will fill it, so a small body costs a small allocation.
-    mutating func append(_ bytes: ByteBuffer, expected: Int?) {
+    mutating func append(_ bytes: ByteBuffer, expected: Int?, recycler: inout HTTP2SegmentRecycler) {
         var offset = 0
         while offset < bytes.count {
             if segments.last.map({ $0.count >= HTTP2BodyBuffer.segmentSize }) ?? true {
                 let wanted = expected ?? (bytes.count >= 4096 ? HTTP2BodyBuffer.segmentSize : 0)
-                var segment: [UInt8] = []
-                segment.reserveCapacity(min(HTTP2BodyBuffer.segmentSize, max(wanted, bytes.count - offset)))
-                segments.append(segment)
+                let capacity = min(HTTP2BodyBuffer.segmentSize, max(wanted, bytes.count - offset))
+                segments.append(recycler.emptySegment(capacity: capacity))
             }
             let last = segments.count - 1
             let room = HTTP2BodyBuffer.segmentSize - segments[last].count
@@ -43,10 +44,11 @@ struct HTTP2BodyBuffer {
     }
 
     /// The oldest segment, full or not, or nil when nothing is held.
-    mutating func take() -> ByteBuffer? {
+    mutating func take(recycler: inout HTTP2SegmentRecycler) -> ByteBuffer? {
         guard !segments.isEmpty else { return nil }
         let segment = segments.removeFirst()
         count -= segment.count
+        recycler.handOut(segment)
         return ByteBuffer(segment)
     }
 }
