@@ -20,10 +20,6 @@ static inline int courier_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int versio
     return (int)SSL_CTX_set_max_proto_version(ctx, version);
 }
 
-static inline long courier_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
-    return SSL_CTX_set_mode(ctx, mode);
-}
-
 static inline uint64_t courier_SSL_CTX_set_options(SSL_CTX *ctx, uint64_t options) {
     return SSL_CTX_set_options(ctx, options);
 }
