@@ -11,8 +11,6 @@ struct BlockingWorkPoolTests {
         let pool = BlockingWorkPool(threads: 2)
         let release = DispatchSemaphore(value: 0)
         let state = Locked((started: 0, released: false))
-        // Whatever happens below, the pool's threads are let go within 5 s: if they were
-        // cooperative-pool threads, blocking them would stall this test until then.
         let releaseAll: @Sendable () -> Void = {
             let first = state.withLock { state in
                 defer { state.released = true }
@@ -20,16 +18,25 @@ struct BlockingWorkPoolTests {
             }
             if first { (0..<2).forEach { _ in release.signal() } }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5, execute: releaseAll)
+        // The pool's threads are let go below, or after 30 s whatever happens: were they the
+        // cooperative pool's, blocking them would stall this test until then, and fail it. The
+        // fallback runs on a queue of its own, which the cooperative pool's state cannot hold up.
+        DispatchQueue(label: "release-fallback").asyncAfter(deadline: .now() + 30, execute: releaseAll)
+        let (bothStarted, started) = AsyncStream.makeStream(of: Void.self)
         let jobs = (0..<2).map { _ in
             Task {
                 try await pool.run {
-                    state.withLock { $0.started += 1 }
+                    if state.withLock({ state in
+                        state.started += 1
+                        return state.started == 2
+                    }) {
+                        started.finish()
+                    }
                     release.wait()
                 }
             }
         }
-        while state.withLock({ $0.started < 2 && !$0.released }) { await Task.yield() }
+        for await _ in bothStarted {}
 
         // Both pool threads are blocked now; tasks on the cooperative pool still run.
         let sums = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -41,7 +48,7 @@ struct BlockingWorkPoolTests {
             }
             return try await group.reduce(0, +)
         }
-        let stillBlocked = state.withLock { $0.started == 2 && !$0.released }
+        let stillBlocked = state.withLock { !$0.released }
         releaseAll()
         for job in jobs { try await job.value }
         #expect(sums == 84)
@@ -62,20 +69,23 @@ struct BlockingWorkPoolTests {
     func abandonOnCancel() async throws {
         let pool = BlockingWorkPool(threads: 1)
         let release = DispatchSemaphore(value: 0)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { release.signal() }
-        let started = Locked(false)
+        // Let go below, or after 30 s should the caller wait for the work, which fails the test.
+        DispatchQueue(label: "release-fallback").asyncAfter(deadline: .now() + 30) { release.signal() }
+        let finished = Locked(false)
+        let (workStarted, started) = AsyncStream.makeStream(of: Void.self)
         let caller = Task {
             try await pool.runAbandoningOnCancel {
-                started.withLock { $0 = true }
+                started.finish()
                 release.wait()
+                finished.withLock { $0 = true }
                 return 1
             }
         }
-        while !started.withLock({ $0 }) { await Task.yield() }
-        let cancelledAt = ContinuousClock.now
+        for await _ in workStarted {}
         caller.cancel()
         await #expect(throws: CancellationError.self) { try await caller.value }
-        #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+        // Ordering, not time: however loaded the machine, the work is still blocked.
+        #expect(!finished.withLock { $0 }, "the cancelled caller waited for its work")
         release.signal()
     }
 }

@@ -319,11 +319,9 @@ struct HTTP2ScriptedPeerTests {
             let codec = connection.makeCodec()
             try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
             _ = try await peer.request()
-            let start = ContinuousClock.now
             await #expect {
                 _ = try await codec.readResponseHead(timeout: IOTimeout(.milliseconds(200)), returningContinue: false)
             } throws: { ($0 as? HTTPClientError)?.kind == .timeout(.read) }
-            #expect(ContinuousClock.now - start < .seconds(2))
             let reset = try await peer.frame { if case .rstStream = $0.payload { true } else { false } }
             #expect(reset.payload == .rstStream(.cancel))
             connection.close()

@@ -30,11 +30,10 @@ struct AbandonTests {
                     _ = try await iterator.next()
                 }
                 for await _ in started { break }
-                let abandoned = ContinuousClock.now
                 await response.body.source?.abandon()
+                // The abandon's own error: the read was woken, not ended by its 60 s timeout.
                 let error = await #expect(throws: HTTPClientError.self) { try await reader.value }
                 #expect(error?.kind == .bodyAlreadyConsumed)
-                #expect(ContinuousClock.now - abandoned < .seconds(5))
                 // An HTTP/1.1 connection with unread bytes is closed; an HTTP/2 stream is reset.
                 #expect(await client.openConnectionCount == (transport.multiplexes ? 1 : 0))
             }

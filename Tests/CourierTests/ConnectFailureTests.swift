@@ -77,12 +77,11 @@ struct ConnectFailureTests {
                 return .success([ResolvedAddress(ip: "127.0.0.1", port: port)])
             }
             let client = HTTPClient(configuration: configuration)
-            let start = ContinuousClock.now
+            // The lookup is held until the call has ended: that it ends at all shows it did not wait.
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.send(HTTPRequest(url: URL(string: "http://slow.test/")!))
             }
             #expect(error?.kind == .timeout(.call))
-            #expect(ContinuousClock.now - start < .seconds(3))
             gate.signal()
             for await _ in released { break }
         }

@@ -7,15 +7,20 @@ import Testing
 struct TestSupportTests {
     @Test("withTimeout fails at its limit even when the body ignores cancellation")
     func timeoutDoesNotWaitForTheBody() async throws {
-        let parked = Mutex<CheckedContinuation<Void, Never>?>(nil)
-        let start = ContinuousClock.now
-        await #expect(throws: TestTimedOut.self) {
-            try await withTimeout(.milliseconds(200)) {
-                await withCheckedContinuation { continuation in parked.withLock { $0 = continuation } }
-            }
+        let body = ParkedBody()
+        // Should withTimeout wait for its body after all, this lets the body go after 30 s, so
+        // that the test fails instead of hanging the suite.
+        let rescue = Task {
+            try await Task.sleep(for: .seconds(30))
+            body.release()
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
-        parked.withLock { $0.take() }?.resume()
+        await #expect(throws: TestTimedOut.self) {
+            try await withTimeout(.milliseconds(200)) { await body.park() }
+        }
+        // Ordering, not time: the limit ended the wait while the body was still parked.
+        #expect(!body.ended)
+        rescue.cancel()
+        body.release()
     }
 
     @Test("takeRequest fails at its limit when no request comes")
@@ -33,4 +38,20 @@ struct TestSupportTests {
         await #expect(throws: CancellationError.self) { try await waiting.value }
         await server.shutdown()
     }
+}
+
+/// A test body that waits until released, and says whether it ran past the wait.
+private final class ParkedBody: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, ended: Bool)>((nil, false))
+
+    func park() async {
+        await withCheckedContinuation { continuation in state.withLock { $0.continuation = continuation } }
+        state.withLock { $0.ended = true }
+    }
+
+    func release() {
+        state.withLock { $0.continuation.take() }?.resume()
+    }
+
+    var ended: Bool { state.withLock { $0.ended } }
 }

@@ -15,13 +15,11 @@ struct TimeoutTests {
             let patient = transport.client { $0.readTimeout = .seconds(30) }
             #expect(try await patient.send(HTTPRequest(url: server.url("/"))).body.string() == "warm")
             let client = patient.with { $0.callTimeout = .milliseconds(200) }
-            let start = ContinuousClock.now
+            // The call's deadline, not the 30 s read timeout, ended it: the kind says which fired.
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.send(HTTPRequest(url: server.url("/")))
             }
             #expect(error?.kind == .timeout(.call))
-            // Far below the 30 s read timeout; with room for a busy machine running the suite.
-            #expect(ContinuousClock.now - start < .seconds(5))
             // HTTP/1.1 closes the connection mid-exchange; HTTP/2 resets only the stream.
             #expect(await client.openConnectionCount == (transport.multiplexes ? 1 : 0))
             #expect(await client.dispatcher.runningCallsCount == 0)
@@ -164,12 +162,10 @@ struct TimeoutTests {
             #expect(try await client.send(HTTPRequest(url: server.url("/"))).body.string() == "stored")
             // Far more than the 65,535-byte windows the server opens with.
             let body = HTTPRequest.Body.bytes([UInt8](repeating: 1, count: 1 << 20))
-            let start = ContinuousClock.now
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.send(HTTPRequest(method: .put, url: server.url("/"), body: body))
             }
             #expect(error?.kind == .timeout(.write))
-            #expect(ContinuousClock.now - start < .seconds(5))
             await server.shutdown()
         }
     }
