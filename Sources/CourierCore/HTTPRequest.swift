@@ -39,7 +39,9 @@ public struct HTTPRequest: Sendable {
         }
     }
     public var body: Body? {
-        _read { yield storage.body }
+        // A getter, not `_read`: a yield of a value this large copies it into a coroutine
+        // frame that is allocated on the heap, once per read.
+        get { storage.body }
         _modify {
             makeUnique()
             yield &storage.body

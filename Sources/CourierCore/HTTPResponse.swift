@@ -52,7 +52,8 @@ public struct HTTPResponse: Sendable {
     }
     /// The TLS handshake of the connection that carried the response; nil over plain HTTP.
     public var tlsHandshake: TLSHandshake? {
-        _read { yield storage.tlsHandshake }
+        // A getter: `_read` would heap-allocate a coroutine frame for a value this large.
+        get { storage.tlsHandshake }
         _modify {
             makeUnique()
             yield &storage.tlsHandshake

@@ -29,8 +29,9 @@ struct HTTP2Effects {
     var housekeeper: UnsafeContinuation<Void, Never>?
     var events: [HTTP2ConnectionEvent] = []
 
-    mutating func resume(_ waiter: HTTP2Waiter?, throwing error: (any Error)? = nil) {
-        if let waiter { resumes.append((waiter, error)) }
+    /// `error` is made only when there is a waiter: boxing it as `any Error` allocates.
+    mutating func resume(_ waiter: HTTP2Waiter?, throwing error: @autoclosure () -> (any Error)? = nil) {
+        if let waiter { resumes.append((waiter, error())) }
     }
 
     var isEmpty: Bool { resumes.isEmpty && writer == nil && housekeeper == nil && events.isEmpty }

@@ -36,14 +36,15 @@ package struct HTTP2FrameEncoder: Sendable {
         case .priority(let priority):
             writeFrame(.priority, flags: [], streamID: streamID, payload: priority.bytes, into: &buffer)
         case .rstStream(let code):
-            writeFrame(.rstStream, flags: [], streamID: streamID, payload: code.rawValue.bytes, into: &buffer)
+            writeHeader(length: 4, type: .rstStream, flags: [], streamID: streamID, into: &buffer)
+            buffer.append(bigEndian: code.rawValue)
         case .settings(let settings):
             writeHeader(length: settings.count * 6, type: .settings, flags: [], streamID: streamID, into: &buffer)
             for setting in settings {
                 let identifier = setting.identifier.rawValue
                 buffer.append(UInt8(identifier >> 8))
                 buffer.append(UInt8(truncatingIfNeeded: identifier))
-                buffer.append(contentsOf: setting.value.bytes)
+                buffer.append(bigEndian: setting.value)
             }
         case .settingsAck:
             writeHeader(length: 0, type: .settings, flags: .ack, streamID: streamID, into: &buffer)
@@ -52,15 +53,17 @@ package struct HTTP2FrameEncoder: Sendable {
                 .pushPromise, flags: [], streamID: streamID, padding: padding, fields: promisedStreamID.bytes,
                 block: block, into: &buffer)
         case .ping(let value, let ack):
-            let payload = UInt32(truncatingIfNeeded: value >> 32).bytes + UInt32(truncatingIfNeeded: value).bytes
-            writeFrame(.ping, flags: ack ? .ack : [], streamID: streamID, payload: payload, into: &buffer)
+            writeHeader(length: 8, type: .ping, flags: ack ? .ack : [], streamID: streamID, into: &buffer)
+            buffer.append(bigEndian: UInt32(truncatingIfNeeded: value >> 32))
+            buffer.append(bigEndian: UInt32(truncatingIfNeeded: value))
         case .goAway(let lastStreamID, let code, let debugData):
             writeHeader(length: 8 + debugData.count, type: .goAway, flags: [], streamID: streamID, into: &buffer)
-            buffer.append(contentsOf: lastStreamID.bytes)
-            buffer.append(contentsOf: code.rawValue.bytes)
+            buffer.append(bigEndian: lastStreamID)
+            buffer.append(bigEndian: code.rawValue)
             buffer.append(contentsOf: debugData)
         case .windowUpdate(let increment):
-            writeFrame(.windowUpdate, flags: [], streamID: streamID, payload: increment.bytes, into: &buffer)
+            writeHeader(length: 4, type: .windowUpdate, flags: [], streamID: streamID, into: &buffer)
+            buffer.append(bigEndian: increment)
         }
     }
 
@@ -124,7 +127,7 @@ package struct HTTP2FrameEncoder: Sendable {
         buffer.append(UInt8(truncatingIfNeeded: length))
         buffer.append(type.rawValue)
         buffer.append(flags.rawValue)
-        buffer.append(contentsOf: (streamID & 0x7FFF_FFFF).bytes)
+        buffer.append(bigEndian: streamID & 0x7FFF_FFFF)
     }
 }
 
@@ -138,12 +141,21 @@ extension HTTP2Priority {
 }
 
 extension UInt32 {
-    /// Big-endian.
+    /// Big-endian, for the fixed fields that precede a frame's body.
     fileprivate var bytes: [UInt8] {
-        [
-            UInt8(truncatingIfNeeded: self >> 24), UInt8(truncatingIfNeeded: self >> 16),
-            UInt8(truncatingIfNeeded: self >> 8),
-            UInt8(truncatingIfNeeded: self),
-        ]
+        var bytes: [UInt8] = []
+        bytes.append(bigEndian: self)
+        return bytes
+    }
+}
+
+extension [UInt8] {
+    /// Appends `value` big-endian, in place: every frame header carries one, and an array of
+    /// four octets per header was an allocation per frame.
+    fileprivate mutating func append(bigEndian value: UInt32) {
+        append(UInt8(truncatingIfNeeded: value >> 24))
+        append(UInt8(truncatingIfNeeded: value >> 16))
+        append(UInt8(truncatingIfNeeded: value >> 8))
+        append(UInt8(truncatingIfNeeded: value))
     }
 }

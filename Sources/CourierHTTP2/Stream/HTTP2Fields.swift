@@ -157,8 +157,13 @@ package enum HTTP2Fields {
             .malformedHeader, "\(peer) sent a malformed HTTP/2 response on stream \(stream): \(reason).")
     }
 
+    /// Written straight into the string: a short name then stays a small string, no allocation.
     private static func lowercased(_ name: some StringProtocol) -> String {
-        guard name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(name) }
-        return String(decoding: name.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let utf8 = name.utf8
+        guard utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(name) }
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            for (index, byte) in utf8.enumerated() { buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+            return utf8.count
+        }
     }
 }
