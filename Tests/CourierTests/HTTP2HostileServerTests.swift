@@ -181,8 +181,11 @@ struct HTTP2HostileServerTests {
                         if flood == .emptyData {
                             try await writer.write(.headers(streamID: writer.streamID, fields: [(":status", "200")]))
                         }
+                        // More than the limit in each write: the rule counts frames per second,
+                        // and a machine loaded enough to space small writes a second apart would
+                        // otherwise see no flood.
                         let batch = Array(
-                            [[UInt8]](repeating: flood.frame(on: writer.streamID).bytes, count: 100).joined())
+                            [[UInt8]](repeating: flood.frame(on: writer.streamID).bytes, count: 1_100).joined())
                         while sent.value < HTTP2HostileServerTests.floodCap {
                             try await writer.write(bytes: batch)
                             sent.add(batch.count)
