@@ -40,6 +40,24 @@ struct ReceiveBufferTests {
         #expect(lent.count == 4000)
     }
 
+    @Test("A small chunk lent is a view of the storage, which a reclaimed buffer reads into again")
+    func smallChunksLentThenReclaimed() {
+        var buffer = ReceiveBuffer(initialReadSize: 1024)
+        fill(&buffer, count: 10, from: 0)
+        let start = base(buffer)
+        do {
+            let lent = buffer.lend(4)
+            #expect(lent.withUnsafeBytes { $0.baseAddress } == start)
+            #expect(Array(lent) == [0, 1, 2, 3])
+        }
+        buffer.skip(buffer.readableCount)
+        // The caller has copied what it keeps and let the view go.
+        buffer.reclaimLent()
+        fill(&buffer, count: 10, from: 50)
+        #expect(base(buffer) == start)
+        #expect(readable(buffer) == (50..<60).map { UInt8($0) })
+    }
+
     @Test func theUnreadTailMovesToTheFrontOfTheSameStorage() {
         var buffer = ReceiveBuffer(initialReadSize: 1024)
         #expect(fill(&buffer, count: 1000, from: 0) == 1000)

@@ -264,7 +264,8 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     private func readLoop() async {
         var buffer = ReceiveBuffer()
         var decoder = HTTP2FrameDecoder(
-            role: .client(pushEnabled: false), maxHeaderBlockSize: configuration.maxHeaderListSize)
+            role: .client(pushEnabled: false), maxHeaderBlockSize: configuration.maxHeaderListSize,
+            lendsSmallPayloads: true)
         var hpack = HPACKDecoder(maxHeaderListSize: configuration.maxHeaderListSize)
         var effects = HTTP2Effects()
         var open = true

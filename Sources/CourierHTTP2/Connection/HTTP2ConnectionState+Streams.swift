@@ -132,7 +132,7 @@ extension HTTP2ConnectionState {
 
     /// The body of a response that ended before the exchange asked for it, trailers and all.
     struct EndedBody: Sendable {
-        var chunks: [ByteBuffer]
+        var body: HTTP2BodyBuffer
         var trailers: HTTPHeaders?
     }
 
@@ -144,11 +144,9 @@ extension HTTP2ConnectionState {
         guard streams.contains(id), streams[stream: id].endStreamReceived, streams[stream: id].readFailure == nil else {
             return nil
         }
-        var chunks: [ByteBuffer] = []
-        while let chunk = streams[stream: id].body.take(recycler: &segmentRecycler) { chunks.append(chunk) }
-        let trailers = streams[stream: id].trailers
+        let ended = EndedBody(body: streams[stream: id].body, trailers: streams[stream: id].trailers)
         release(id, &effects)
-        return EndedBody(chunks: chunks, trailers: trailers)
+        return ended
     }
 
     /// Whether a response (whose head the exchange has) has a body to read: not for HEAD, 204

@@ -37,6 +37,10 @@ package struct HTTP2FrameDecoder: Sendable {
     /// The largest header block accepted, counting each fragment and the frame header of each
     /// CONTINUATION frame, so that neither large nor empty CONTINUATION frames go on forever.
     package let maxHeaderBlockSize: Int
+    /// Whether small DATA and header-block payloads are views of the read buffer too, as large
+    /// ones always are, rather than copies: for a reader that copies or decodes every payload
+    /// before its next read and then calls `ReceiveBuffer.reclaimLent()`, as the client does.
+    package let lendsSmallPayloads: Bool
 
     private var phase: Phase
     /// The header block being assembled from CONTINUATION frames, if one is open.
@@ -44,11 +48,12 @@ package struct HTTP2FrameDecoder: Sendable {
 
     package init(
         role: Role, maxFrameSize: Int = Int(HTTP2Setting.frameSizeRange.lowerBound),
-        maxHeaderBlockSize: Int = HPACKDecoder.defaultMaxHeaderListSize
+        maxHeaderBlockSize: Int = HPACKDecoder.defaultMaxHeaderListSize, lendsSmallPayloads: Bool = false
     ) {
         self.role = role
         self.maxFrameSize = maxFrameSize
         self.maxHeaderBlockSize = maxHeaderBlockSize
+        self.lendsSmallPayloads = lendsSmallPayloads
         self.phase = role == .server ? .preface(matched: 0) : .firstFrame
     }
 
@@ -135,7 +140,7 @@ package struct HTTP2FrameDecoder: Sendable {
                 return frame
             case .lend(let lent, let streamID, let range, let length):
                 buffer.skip(range.lowerBound)
-                let bytes = buffer.take(range.count)
+                let bytes = lendsSmallPayloads ? buffer.lend(range.count) : buffer.take(range.count)
                 buffer.skip(length - range.upperBound)
                 return lent.frame(streamID: streamID, bytes: bytes)
             case .streamError(let error, let length):

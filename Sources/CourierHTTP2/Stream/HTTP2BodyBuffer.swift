@@ -43,12 +43,24 @@ struct HTTP2BodyBuffer {
         count += bytes.count
     }
 
-    /// The oldest segment, full or not, or nil when nothing is held.
+    /// The oldest segment, full or not, or nil when nothing is held; `recycler` keeps it to be
+    /// written again once the consumer drops it.
     mutating func take(recycler: inout HTTP2SegmentRecycler) -> ByteBuffer? {
+        guard let segment = takeSegment() else { return nil }
+        recycler.handOut(segment)
+        return ByteBuffer(segment)
+    }
+
+    /// The oldest segment, for a body that left its ended stream: nothing writes segments for
+    /// it any more.
+    mutating func take() -> ByteBuffer? {
+        takeSegment().map(ByteBuffer.init)
+    }
+
+    private mutating func takeSegment() -> [UInt8]? {
         guard !segments.isEmpty else { return nil }
         let segment = segments.removeFirst()
         count -= segment.count
-        recycler.handOut(segment)
-        return ByteBuffer(segment)
+        return segment
     }
 }

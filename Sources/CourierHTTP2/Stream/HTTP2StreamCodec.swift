@@ -19,7 +19,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     private let asksForTunnel = Atomic<Bool>(false)
     private let endedTrailers = Mutex<HTTPHeaders?>(nil)
     /// The whole body, when the response had ended by the time its head was read.
-    private let endedBody = Mutex<(chunks: [ByteBuffer], next: Int)?>(nil)
+    private let endedBody = Mutex<HTTP2BodyBuffer?>(nil)
     private let begun = Atomic<Bool>(false)
 
     init(connection: HTTP2Connection) {
@@ -104,7 +104,7 @@ package final class HTTP2StreamCodec: ExchangeCodec {
                 freed = true
             } else if let ended = state.takeEndedBody(on: id, &effects) {
                 endedTrailers.withLock { $0 = ended.trailers }
-                endedBody.withLock { $0 = (ended.chunks, 0) }
+                endedBody.withLock { $0 = ended.body }
                 freed = true
             }
             return expectsBody
@@ -115,10 +115,8 @@ package final class HTTP2StreamCodec: ExchangeCodec {
 
     nonisolated(nonsending) package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
         let taken = endedBody.withLock { body -> ByteBuffer?? in
-            guard let (chunks, next) = body else { return nil }
-            guard next < chunks.count else { return .some(nil) }
-            body!.next += 1
-            return chunks[next]
+            guard body != nil else { return nil }
+            return .some(body!.take())
         }
         if let taken { return taken }
         switch try await http2Connection.readBody(on: id, timeout: timeout) {

@@ -117,12 +117,19 @@ package struct ReceiveBuffer {
 
     /// Consumes `count` bytes and returns them, lending storage for large chunks.
     package mutating func take(_ count: Int) -> ByteBuffer {
+        guard count <= ReceiveBuffer.copyThreshold else { return lend(count) }
         precondition(count <= readableCount, "take past the readable bytes")
         let range = readerIndex..<(readerIndex + count)
         readerIndex += count
-        if count <= ReceiveBuffer.copyThreshold {
-            return ByteBuffer(Array(storage[range]))
-        }
+        return ByteBuffer(Array(storage[range]))
+    }
+
+    /// Consumes `count` bytes and returns them as a view of the storage, however few: for a
+    /// caller that copies what it keeps and calls ``reclaimLent()`` before the next read.
+    package mutating func lend(_ count: Int) -> ByteBuffer {
+        precondition(count <= readableCount, "lend past the readable bytes")
+        let range = readerIndex..<(readerIndex + count)
+        readerIndex += count
         lent = true
         return ByteBuffer(storage: storage, range: range)
     }
