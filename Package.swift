@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "CourierTestServer",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket"],
+            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierWebSocket", "CCourierSystem"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

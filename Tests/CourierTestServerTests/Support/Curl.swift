@@ -1,6 +1,5 @@
 import CourierTestServer
 import Foundation
-import Synchronization
 
 /// What one curl run left behind.
 struct CurlResult: Sendable {
@@ -29,76 +28,21 @@ func nghttp(_ arguments: [String], limit: Duration = .seconds(30)) async throws 
 
 /// Runs `executable` with `arguments`; killed, and the call throws, after `limit`.
 func runProcess(_ executable: String, _ arguments: [String], limit: Duration) async throws -> CurlResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
     // Output goes to files, not pipes: draining a pipe blocks a thread, and blocking the
     // cooperative pool's few threads would starve the server's handlers under test.
     let outputs = try (temporaryFile(""), temporaryFile(""))
-    let handles = (FileHandle(forWritingAtPath: outputs.0), FileHandle(forWritingAtPath: outputs.1))
     defer {
-        // Closed here, not whenever Foundation lets go of them: a descriptor test may be counting.
-        for handle in [handles.0, handles.1] { try? handle?.close() }
         for path in [outputs.0, outputs.1] { try? FileManager.default.removeItem(atPath: path) }
     }
-    process.standardOutput = handles.0
-    process.standardError = handles.1
-    let exited = ProcessExit()
-    process.terminationHandler = { _ in exited.signal() }
-    try ProcessLaunch.serialized { try process.run() }
-    guard await exited.wait(limit: limit) else {
-        process.terminate()
-        _ = await exited.wait(limit: .seconds(5))
+    let process = try ChildProcess([executable] + arguments, standardOutput: outputs.0, standardError: outputs.1)
+    guard await process.waitForExit(limit: limit) else {
+        await process.stop()
         throw CurlTimedOut(arguments: arguments)
     }
     return CurlResult(
-        exitCode: process.terminationStatus,
+        exitCode: process.exitCode ?? -1,
         stdout: (try? String(contentsOfFile: outputs.0, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: outputs.1, encoding: .utf8)) ?? "")
-}
-
-/// A process's exit as something to wait for with a limit.
-private final class ProcessExit: Sendable {
-    private struct State {
-        var exited = false
-        var timedOut = false
-        var waiter: CheckedContinuation<Bool, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter = state.withLock { state in
-            state.exited = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: true)
-    }
-
-    /// True when the process exited within `limit`.
-    func wait(limit: Duration) async -> Bool {
-        state.withLock { $0.timedOut = false }
-        let timer = Task {
-            try await Task.sleep(for: limit)
-            let waiter = state.withLock { state in
-                state.timedOut = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(returning: false)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            let outcome = state.withLock { state -> Bool? in
-                if state.exited { return true }
-                if state.timedOut { return false }
-                state.waiter = continuation
-                return nil
-            }
-            if let outcome { continuation.resume(returning: outcome) }
-        }
-    }
 }
 
 /// A file under /tmp holding `text`, removed by the caller.

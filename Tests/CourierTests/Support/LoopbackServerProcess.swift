@@ -14,11 +14,10 @@ import Glibc
 /// is a symbolic link to this file.
 enum LoopbackServerProcess {
     /// The running process and its port. `executable` gets `arguments(port)`; `readyWithin`
-    /// bounds each attempt's wait for it to listen; `stop` ends a process that did not.
+    /// bounds each attempt's wait for it to listen.
     static func start(
-        _ executable: String, readyWithin limit: Duration, stop: (Process) async -> Void,
-        arguments: (Int) -> [String]
-    ) async throws -> (process: Process, port: Int) {
+        _ executable: String, readyWithin limit: Duration, arguments: (Int) -> [String]
+    ) async throws -> (process: ChildProcess, port: Int) {
         for _ in 0..<5 {
             let reactor = try ReactorGroup.shared.nextReactor()
             let port = try await withTaskExecutorPreference(reactor) {
@@ -26,18 +25,13 @@ enum LoopbackServerProcess {
                 defer { probe.close() }
                 return probe.address.port
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments(port)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try ProcessLaunch.serialized { try process.run() }
+            let process = try ChildProcess([executable] + arguments(port))
             let deadline = ContinuousClock.now + limit
             while process.isRunning && ContinuousClock.now < deadline {
-                if ListeningProbe.listens(pid: process.processIdentifier, port: port) { return (process, port) }
+                if ListeningProbe.listens(pid: process.pid, port: port) { return (process, port) }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            await stop(process)
+            await process.stop()
         }
         throw HTTPClientError(.connectFailed, "\(executable) did not start listening (5 attempts)")
     }

@@ -11,7 +11,7 @@ import Glibc
 /// Tests/CourierHTTP2Tests/Nghttpd.swift is a symbolic link to this file.
 final class Nghttpd: @unchecked Sendable {
     // Built and stopped by one test task: that is what makes it safe.
-    let process: Process
+    let process: ChildProcess
     let port: Int
     let folder: URL
 
@@ -42,11 +42,11 @@ final class Nghttpd: @unchecked Sendable {
             leading += ["--no-tls"]
         }
         let (arguments, tailArguments) = (leading, tail)
-        let started: (process: Process, port: Int)
+        let started: (process: ChildProcess, port: Int)
         do {
-            started = try await LoopbackServerProcess.start(
-                "/usr/sbin/nghttpd", readyWithin: .seconds(5), stop: { await Nghttpd.stop($0) }
-            ) { port in arguments + [String(port)] + tailArguments }
+            started = try await LoopbackServerProcess.start("/usr/sbin/nghttpd", readyWithin: .seconds(5)) { port in
+                arguments + [String(port)] + tailArguments
+            }
         } catch {
             try? FileManager.default.removeItem(at: folder)
             throw error
@@ -75,18 +75,9 @@ final class Nghttpd: @unchecked Sendable {
         return result
     }
 
-    /// SIGTERM, then SIGKILL after 2 s; never waits longer.
+    /// SIGTERM, then SIGKILL after 2 s.
     func stop() async {
-        await Nghttpd.stop(process)
+        await process.stop()
         try? FileManager.default.removeItem(at: folder)
-    }
-
-    /// Waits for the exit by sleeping, never by blocking a thread of the cooperative pool, which
-    /// the parallel suite's other tests need.
-    private static func stop(_ process: Process) async {
-        let pid = process.processIdentifier
-        if process.isRunning { kill(pid, SIGTERM) }
-        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning { kill(pid, SIGKILL) }
     }
 }

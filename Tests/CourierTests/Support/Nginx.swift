@@ -26,7 +26,7 @@ final class Nginx: Sendable {
     /// HTTPS (HTTP/2 and HTTP/1.1 via ALPN) with a certificate for 127.0.0.1 issued by `authority`.
     let tlsPort: Int
     let authority: HeldCertificate
-    private let pid: pid_t
+    private let process: ChildProcess
     private let prefix: String
 
     /// What a test may change in the configuration; the defaults are nginx's own, except that
@@ -78,20 +78,16 @@ final class Nginx: Sendable {
             let tlsPort = try Nginx.freePort()
             try Nginx.write(
                 Nginx.config(prefix: prefix, port: port, tlsPort: tlsPort, options), to: prefix + "/nginx.conf")
-            let pid = try Nginx.spawn(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
-            switch try await Nginx.waitUntilListening(pid: pid, ports: [port, tlsPort]) {
-            case .listening:
+            let process = try ChildProcess(["/usr/sbin/nginx", "-p", prefix, "-c", prefix + "/nginx.conf"])
+            if try await Nginx.waitUntilListening(process, ports: [port, tlsPort]) {
                 self.port = port
                 self.tlsPort = tlsPort
-                self.pid = pid
+                self.process = process
                 return
-            case .exited:
-                break  // reaped already: never signal that PID again
-            case .timedOut:
-                await Nginx.stop(pid: pid, prefix: nil)
             }
+            await Nginx.stop(process, prefix: nil)
             guard attempt < 5 else {
-                await Nginx.stop(pid: nil, prefix: prefix)
+                await Nginx.stop(nil, prefix: prefix)
                 throw NginxError(message: "nginx did not start listening (5 attempts)")
             }
         }
@@ -147,51 +143,33 @@ final class Nginx: Sendable {
 
     /// Stops this nginx (only the process it started) and removes its files, off the cooperative pool.
     func stop() async {
-        await Nginx.stop(pid: pid, prefix: prefix)
+        await Nginx.stop(process, prefix: prefix)
     }
 
-    /// SIGQUIT (nginx's graceful stop), then SIGKILL if it has not exited within 5 s. The exit is
-    /// awaited by sleeping between `WNOHANG` polls: a `waitpid` that blocks would hold a thread of
-    /// the blocking-work pool that DNS and TLS set-up share, for as long as nginx takes.
-    private static func stop(pid: pid_t?, prefix: String?) async {
-        if let pid {
-            kill(pid, SIGQUIT)
-            if await !reaped(pid, within: 500) {
-                kill(pid, SIGKILL)
-                _ = await reaped(pid, within: 500)
+    /// SIGQUIT (nginx's graceful stop), then SIGKILL if it has not exited within 5 s; the exit
+    /// awaited, never blocking a thread.
+    private static func stop(_ process: ChildProcess?, prefix: String?) async {
+        if let process {
+            process.signal(SIGQUIT)
+            if await !process.waitForExit(limit: .seconds(5)) {
+                process.signal(SIGKILL)
+                _ = await process.waitForExit(limit: .seconds(5))
             }
         }
         if let prefix { _ = try? await BlockingWorkPool.shared.run { system("rm -rf '\(prefix)'") } }
     }
 
-    /// Whether `pid` exited (and was reaped) within `polls` polls 10 ms apart.
-    private static func reaped(_ pid: pid_t, within polls: Int) async -> Bool {
-        var status: Int32 = 0
-        for _ in 0..<polls {
-            if waitpid(pid, &status, WNOHANG) == pid { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-
-    private enum Start {
-        case listening
-        /// nginx exited (a port was taken) and has been reaped.
-        case exited
-        case timedOut
-    }
-
-    /// Polls until nginx (`pid`) listens on `ports` itself, for at most 5 seconds.
-    private static func waitUntilListening(pid: pid_t, ports: [Int]) async throws -> Start {
+    /// Polls until nginx listens on `ports` itself, for at most 5 seconds; false when it exited
+    /// (a port was taken) or did not get there.
+    private static func waitUntilListening(_ process: ChildProcess, ports: [Int]) async throws -> Bool {
         for _ in 0..<250 {
-            if ports.allSatisfy({ ListeningProbe.listens(pid: pid, port: $0) && Nginx.accepts(port: $0) }) {
-                return .listening
+            if ports.allSatisfy({ ListeningProbe.listens(pid: process.pid, port: $0) && Nginx.accepts(port: $0) }) {
+                return true
             }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { return .exited }
+            guard process.isRunning else { return false }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return .timedOut
+        return false
     }
 
     private static func accepts(port: Int) -> Bool {
@@ -238,16 +216,6 @@ final class Nginx: Sendable {
             }
             _ = system("rm -rf '\(prefix)'")
         }
-    }
-
-    private static func spawn(_ arguments: [String]) throws -> pid_t {
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var result: Int32 = 0
-        ProcessLaunch.serialized { result = posix_spawn(&pid, arguments[0], nil, nil, argv, environ) }
-        guard result == 0 else { throw NginxError(message: "posix_spawn nginx failed: \(result)") }
-        return pid
     }
 }
 

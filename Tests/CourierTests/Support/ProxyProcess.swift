@@ -5,14 +5,10 @@ import Foundation
 import Glibc
 
 /// A real proxy program (tinyproxy, dante's danted) started for one test on 127.0.0.1 at an
-/// ephemeral port, with its configuration in a folder of its own; stopped by its PID.
-///
-/// Started with `posix_spawn`, not Foundation's `Process`: `Process.run()` crashed in a `memcpy`
-/// while the parallel suite held some 1 400 descriptors. The child gets none of them (closefrom 3:
-/// an inherited descriptor, such as the build lock's, would outlive the test), leads its own
-/// process group (dante's children are stopped with it), and writes to /dev/null.
+/// ephemeral port, with its configuration in a folder of its own; a ``ChildProcess``, so that
+/// stopping it stops dante's children too.
 final class ProxyProcess: Sendable {
-    let pid: pid_t
+    private let process: ChildProcess
     let port: Int
     private let folder: String
 
@@ -38,59 +34,20 @@ final class ProxyProcess: Sendable {
             guard let file = fopen(configPath, "w") else { break }
             fputs(config(probe.port, folder), file)
             fclose(file)
-            let pid = try ProxyProcess.spawn([executable] + arguments(configPath))
+            let process = try ChildProcess([executable] + arguments(configPath))
             for _ in 0..<250 {
-                if ListeningProbe.listens(pid: pid, port: probe.port) {
-                    self.pid = pid
+                if ListeningProbe.listens(pid: process.pid, port: probe.port) {
+                    self.process = process
                     self.port = probe.port
                     return
                 }
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid { break }
+                guard process.isRunning else { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            await ProxyProcess.stop(pid: pid, folder: nil)
+            await ProxyProcess.stop(process, folder: nil)
         }
-        await ProxyProcess.stop(pid: nil, folder: folder)
+        await ProxyProcess.stop(nil, folder: folder)
         throw HTTPClientError(.connectFailed, "\(executable) did not start listening (5 attempts)")
-    }
-
-    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module does not
-    /// export (it is behind `_GNU_SOURCE`).
-    private static let addCloseFrom:
-        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-            else {
-                return nil
-            }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }()
-
-    private static func spawn(_ arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        guard let closefrom = ProxyProcess.addCloseFrom, closefrom(&actions, 3) == 0 else {
-            throw HTTPClientError(.connectFailed, "posix_spawn_file_actions_addclosefrom_np is unavailable")
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var result: Int32 = 0
-        ProcessLaunch.serialized { result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ) }
-        guard result == 0 else {
-            throw HTTPClientError(.connectFailed, "posix_spawn \(arguments[0]) failed: \(result)")
-        }
-        return pid
     }
 
     /// tinyproxy (Debian `tinyproxy`) in the foreground. `basicAuth` requires those credentials;
@@ -141,24 +98,17 @@ final class ProxyProcess: Sendable {
     }
 
     /// SIGKILL to the program's process group (dante's children relay the tunnels and would
-    /// otherwise keep relaying), then reaped; off the cooperative pool. Not SIGTERM: both
-    /// programs ignore it when started from the test process, whose ignored signals they
-    /// inherit, and a test proxy has nothing to shut down cleanly.
+    /// otherwise keep relaying), the exit awaited; a test proxy has nothing to shut down cleanly.
     func stop() async {
-        await ProxyProcess.stop(pid: pid, folder: folder)
+        await ProxyProcess.stop(process, folder: folder)
     }
 
-    /// Bounded: never more than 2 s on a blocking-work thread, which DNS and TLS set-up share.
-    private static func stop(pid: pid_t?, folder: String?) async {
-        _ = try? await BlockingWorkPool.shared.run {
-            if let pid {
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
-            }
-            if let folder { _ = system("rm -rf '\(folder)'") }
+    private static func stop(_ process: ChildProcess?, folder: String?) async {
+        if let process {
+            process.signal(SIGKILL)
+            _ = await process.waitForExit(limit: .seconds(5))
         }
+        if let folder { _ = try? await BlockingWorkPool.shared.run { system("rm -rf '\(folder)'") } }
     }
 }
 
