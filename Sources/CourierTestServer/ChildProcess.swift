@@ -18,8 +18,15 @@ import Synchronization
 package final class ChildProcess: Sendable {
     package let pid: Int32
     package let executable: String
-    /// `waitpid`'s status once the child has been reaped.
-    private let reaped = Mutex<Int32?>(nil)
+    /// How the child ended, once it has; and whether it has been reaped. Until then it stays a
+    /// zombie, which keeps its PID and its process group's ID from being reused, so that a
+    /// signal to the group never reaches another program.
+    private let state = Mutex<(exit: Exit?, reaped: Bool)>((nil, false))
+
+    private enum Exit {
+        case exited(Int32)
+        case signalled
+    }
 
     /// Starts `arguments[0]` with `arguments`.
     package init(
@@ -55,61 +62,95 @@ package final class ChildProcess: Sendable {
         self.pid = pid
     }
 
-    /// The exit status as `waitpid` reports it once the child has exited, else nil.
-    package var terminationStatus: Int32? {
-        reaped.withLock { status in
-            if status == nil {
-                var raw: Int32 = 0
-                if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
-            }
-            return status
+    /// A child never stopped is killed, with its group, and reaped if it has exited already.
+    deinit {
+        state.withLock { state in
+            guard !state.reaped else { return }
+            kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
         }
     }
 
-    package var isRunning: Bool { terminationStatus == nil }
-
-    /// The exit code of a child that exited normally.
-    package var exitCode: Int32? {
-        guard let status = terminationStatus, status & 0x7F == 0 else { return nil }
-        return (status >> 8) & 0xFF
-    }
-
-    /// Sends `signal` to the child's process group.
-    package func signal(_ signal: Int32) {
-        guard isRunning else { return }
-        kill(-pid, signal)
-    }
-
-    /// Waits up to `limit` for the child to exit; true when it has.
-    package func waitForExit(limit: Duration) async -> Bool {
-        guard isRunning else { return true }
-        let fd = pidfd_open(pid, 0)
-        guard fd >= 0 else { return !isRunning }
-        defer { close(fd) }
-        let deadline = ContinuousClock.now + limit
-        guard let reactor = try? ReactorGroup.shared.nextReactor() else { return !isRunning }
-        return await withTaskExecutorPreference(reactor) {
-            guard let token = try? reactor.register(fd) else { return !isRunning }
-            defer { reactor.deregister(token, fd: fd) }
-            // A pidfd reads as ready once its process has exited.
-            while isRunning {
-                do {
-                    try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
-                } catch {
-                    return !isRunning
+    /// How it ended, looked at without reaping it (`WNOWAIT`).
+    private var exit: Exit? {
+        state.withLock { state in
+            if state.exit == nil && !state.reaped {
+                var info = siginfo_t()
+                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+                    info._sifields._sigchld.si_pid == pid
+                {
+                    state.exit =
+                        info.si_code == CLD_EXITED ? .exited(info._sifields._sigchld.si_status) : .signalled
                 }
             }
-            return true
+            return state.exit
         }
     }
 
-    /// SIGTERM, up to `grace` to exit, then SIGKILL, and the child reaped; awaited, never by
+    package var isRunning: Bool { exit == nil }
+
+    /// The exit code of a child that exited normally; nil while it runs or when a signal ended it.
+    package var exitCode: Int32? {
+        guard case .exited(let code) = exit else { return nil }
+        return code
+    }
+
+    /// Sends `signal` to the child's process group, which outlives an exited leader (dante's
+    /// children relay on after the parent is gone); never once the child has been reaped.
+    package func signal(_ signal: Int32) {
+        state.withLock { state in
+            guard !state.reaped else { return }
+            kill(-pid, signal)
+        }
+    }
+
+    /// Waits up to `limit` for the child to exit; true when it has. On a pidfd the reactor
+    /// watches; by polling where no pidfd can be had (descriptors or reactors exhausted).
+    package func waitForExit(limit: Duration) async -> Bool {
+        guard isRunning else { return true }
+        let deadline = ContinuousClock.now + limit
+        let fd = pidfd_open(pid, 0)
+        if fd >= 0, let reactor = try? ReactorGroup.shared.nextReactor() {
+            defer { close(fd) }
+            let exited: Bool? = await withTaskExecutorPreference(reactor) {
+                guard let token = try? reactor.register(fd) else { return nil }
+                defer { reactor.deregister(token, fd: fd) }
+                // A pidfd reads as ready once its process has exited.
+                while isRunning {
+                    do {
+                        try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
+                    } catch {
+                        return !isRunning
+                    }
+                }
+                return true
+            }
+            if let exited { return exited }
+        } else if fd >= 0 {
+            close(fd)
+        }
+        while isRunning && ContinuousClock.now < deadline {
+            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { break }
+        }
+        return !isRunning
+    }
+
+    /// `signal` to the group, up to `grace` to exit, then SIGKILL; the group's leader reaped.
+    /// Waits even in a cancelled task (a test's clean-up after its time limit), and never by
     /// blocking a thread of the cooperative pool, which the parallel suite's tests need.
-    package func stop(grace: Duration = .seconds(2)) async {
-        signal(SIGTERM)
-        guard await !waitForExit(limit: grace) else { return }
-        signal(SIGKILL)
-        _ = await waitForExit(limit: .seconds(5))
+    package func stop(_ signal: Int32 = SIGTERM, grace: Duration = .seconds(2)) async {
+        self.signal(signal)
+        if await !Task { await self.waitForExit(limit: grace) }.value {
+            self.signal(SIGKILL)
+            _ = await Task { await self.waitForExit(limit: .seconds(5)) }.value
+        }
+        // The group's other members got the signals above; the leader is reaped now.
+        self.signal(SIGKILL)
+        state.withLock { state in
+            var status: Int32 = 0
+            if !state.reaped && waitpid(pid, &status, WNOHANG) == pid { state.reaped = true }
+        }
     }
 }
 

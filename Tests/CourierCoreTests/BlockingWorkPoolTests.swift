@@ -11,18 +11,20 @@ struct BlockingWorkPoolTests {
         let pool = BlockingWorkPool(threads: 2)
         let release = DispatchSemaphore(value: 0)
         let state = Locked((started: 0, released: false))
+        let (bothStarted, started) = AsyncStream.makeStream(of: Void.self)
         let releaseAll: @Sendable () -> Void = {
             let first = state.withLock { state in
                 defer { state.released = true }
                 return !state.released
             }
             if first { (0..<2).forEach { _ in release.signal() } }
+            // Ends the wait below too, should the jobs never both start.
+            started.finish()
         }
         // The pool's threads are let go below, or after 30 s whatever happens: were they the
         // cooperative pool's, blocking them would stall this test until then, and fail it. The
         // fallback runs on a queue of its own, which the cooperative pool's state cannot hold up.
         DispatchQueue(label: "release-fallback").asyncAfter(deadline: .now() + 30, execute: releaseAll)
-        let (bothStarted, started) = AsyncStream.makeStream(of: Void.self)
         let jobs = (0..<2).map { _ in
             Task {
                 try await pool.run {

@@ -15,7 +15,8 @@ package import CourierTransport
 /// connection's business, not this decoder's.
 ///
 /// Frames are taken out of a `ReceiveBuffer` as they complete; a DATA payload or a header block
-/// in one frame is lent from the buffer's storage (copied only when small), not copied per frame.
+/// in one frame is lent from the buffer's storage, not copied per frame (a small one is copied
+/// unless ``lendsSmallPayloads``).
 /// Header blocks split over CONTINUATION frames are joined into one buffer, bounded by
 /// ``maxHeaderBlockSize``.
 package struct HTTP2FrameDecoder: Sendable {

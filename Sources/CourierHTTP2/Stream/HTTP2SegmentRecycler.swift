@@ -7,8 +7,8 @@
 /// then waited on. One recycler per connection, bounded, so that a thousand streams downloading
 /// at once keep no more than one does.
 struct HTTP2SegmentRecycler {
-    /// Segments handed out since the one to be written again: a consumer is likely still busy
-    /// with the segment it took last, but done with the one before it.
+    /// How many must have been handed out before the oldest is written again: a consumer is
+    /// likely still busy with the segment it took last, but done with the one before it.
     static let lag = 2
     /// Segments kept at most, for a consumer that takes several before the reader needs another.
     static let limit = 8

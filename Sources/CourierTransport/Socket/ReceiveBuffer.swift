@@ -3,9 +3,10 @@ package import CourierCore
 /// The bytes read from a socket and not yet consumed, in storage that body chunks can share.
 ///
 /// Invariant: once a range of `storage` has been lent out as a `ByteBuffer` (`lent`), the
-/// storage is never written again; the next read moves the unconsumed tail into fresh storage
-/// first. That keeps lent chunks immutable without copying them, and avoids a copy-on-write of
-/// the whole array.
+/// storage is not written again until its borrower says it has let go (``reclaimLent()``); the
+/// next read moves the unconsumed tail into fresh storage first. That keeps lent chunks
+/// immutable without copying them, and avoids a copy-on-write of the whole array. (Were a chunk
+/// still held after a reclaim, the write would copy the storage, never change the chunk.)
 package struct ReceiveBuffer {
     /// Allocated bytes; `count` is the capacity, bytes past `writerIndex` are scratch.
     private var storage: [UInt8] = []

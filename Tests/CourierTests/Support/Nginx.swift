@@ -141,21 +141,15 @@ final class Nginx: Sendable {
         """
     }
 
-    /// Stops this nginx (only the process it started) and removes its files, off the cooperative pool.
+    /// Stops this nginx (the processes it started) and removes its files, off the cooperative pool.
     func stop() async {
         await Nginx.stop(process, prefix: prefix)
     }
 
-    /// SIGQUIT (nginx's graceful stop), then SIGKILL if it has not exited within 5 s; the exit
-    /// awaited, never blocking a thread.
+    /// SIGQUIT (nginx's graceful stop) to nginx's process group, then SIGKILL if it has not
+    /// exited within 5 s; the exit awaited, never blocking a thread.
     private static func stop(_ process: ChildProcess?, prefix: String?) async {
-        if let process {
-            process.signal(SIGQUIT)
-            if await !process.waitForExit(limit: .seconds(5)) {
-                process.signal(SIGKILL)
-                _ = await process.waitForExit(limit: .seconds(5))
-            }
-        }
+        await process?.stop(SIGQUIT, grace: .seconds(5))
         if let prefix { _ = try? await BlockingWorkPool.shared.run { system("rm -rf '\(prefix)'") } }
     }
 

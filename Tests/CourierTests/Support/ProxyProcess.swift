@@ -104,10 +104,7 @@ final class ProxyProcess: Sendable {
     }
 
     private static func stop(_ process: ChildProcess?, folder: String?) async {
-        if let process {
-            process.signal(SIGKILL)
-            _ = await process.waitForExit(limit: .seconds(5))
-        }
+        await process?.stop(SIGKILL)
         if let folder { _ = try? await BlockingWorkPool.shared.run { system("rm -rf '\(folder)'") } }
     }
 }
