@@ -29,6 +29,20 @@ struct ReactorTests {
         }
     }
 
+    @Test("hasInputReady: bytes waiting or the end of the stream, without consuming them")
+    func inputReady() async throws {
+        let reactor = try ReactorGroup.shared.nextReactor()
+        let (socket, peer) = try await pair(on: reactor)
+        #expect(!socket.hasInputReady)
+        #expect(write(peer, "ab", 2) == 2)
+        #expect(socket.hasInputReady)
+        #expect(try await readTask(socket).value == 2, "the peek consumed nothing")
+        #expect(!socket.hasInputReady)
+        close(peer)
+        #expect(socket.hasInputReady, "a read now returns the end of the stream at once")
+        socket.close()
+    }
+
     @Test("Pinned tasks run on the reactor thread")
     func pinned() async throws {
         let reactor = try ReactorGroup.shared.nextReactor()

@@ -269,6 +269,8 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
         var hpack = HPACKDecoder(maxHeaderListSize: configuration.maxHeaderListSize)
         var effects = HTTP2Effects()
         var open = true
+        // Bytes read since the waiters were last woken.
+        var deferred = 0
         while open {
             let count: Int
             do {
@@ -316,6 +318,13 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
             // Streams copy DATA out (see HTTP2BodyBuffer) and header blocks are decoded at once:
             // the next read reuses the buffer.
             buffer.reclaimLent()
+            // After a large read with more bytes already waiting (a download in full flow), the
+            // waiters are woken after the next read instead, up to 256 KiB later: a body reader
+            // on another thread then wakes once per several reads, not once per read (7a: 21 %
+            // less CPU per GiB). Small reads, which carry heads, wake at once.
+            deferred += count
+            if open && count >= 16 << 10 && deferred < 256 << 10 && stream.hasInputReady { continue }
+            deferred = 0
             perform(&effects)
         }
         perform(&effects)

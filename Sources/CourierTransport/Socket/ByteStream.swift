@@ -17,6 +17,8 @@ package protocol ByteStream: AnyObject, Sendable {
     var isTruncated: Bool { get }
     /// Whether an idle stream can carry another exchange: open, nothing unexpected pending. Never blocks.
     var isHealthy: Bool { get }
+    /// Whether a read now would find bytes without waiting (or the end of the stream). Never blocks.
+    var hasInputReady: Bool { get }
     /// Shuts both directions down without closing the descriptor, so a task reading or writing
     /// it wakes at once to end of stream or an error. Callable from any thread while the owner
     /// still holds the stream: the descriptor stays its own until the owner closes it.
@@ -28,6 +30,9 @@ package protocol ByteStream: AnyObject, Sendable {
 }
 
 extension ByteStream {
+    /// A stream that cannot tell says no: its reader then never waits to gather more.
+    package var hasInputReady: Bool { false }
+
     package func write(_ bytes: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
         try await write(bytes, ByteBuffer(), deadline: deadline)
     }

@@ -163,6 +163,12 @@ package final class Socket: @unchecked Sendable {
         return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
+    package var hasInputReady: Bool {
+        guard !isClosed else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+    }
+
     package func interrupt() {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }

@@ -275,6 +275,10 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         return result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_WANT_READ
     }
 
+    package var hasInputReady: Bool {
+        SSL_pending(ssl) > 0 || BIO_ctrl_pending(input) > 0 || socket.hasInputReady
+    }
+
     package func interrupt() {
         socket.interrupt()
     }
