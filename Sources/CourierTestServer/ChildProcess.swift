@@ -17,7 +17,6 @@ import Synchronization
 /// Its exit is awaited on a pidfd, which the reactor watches like a socket.
 package final class ChildProcess: Sendable {
     package let pid: Int32
-    package let executable: String
     /// How the child ended, once it has; and whether it has been reaped. Until then it stays a
     /// zombie, which keeps its PID and its process group's ID from being reused, so that a
     /// signal to the group never reaches another program.
@@ -32,7 +31,6 @@ package final class ChildProcess: Sendable {
     package init(
         _ arguments: [String], standardOutput: String = "/dev/null", standardError: String = "/dev/null"
     ) throws(ChildProcessError) {
-        executable = arguments[0]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

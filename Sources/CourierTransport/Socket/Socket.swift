@@ -145,28 +145,42 @@ package final class Socket: @unchecked Sendable {
         try await reactor.wait(token, fd: fd, for: .write, deadline: deadline)
     }
 
+    /// What a read now would find, without consuming it or waiting.
+    private enum Peek {
+        case bytes
+        case endOfStream
+        /// Nothing yet (`EAGAIN`).
+        case nothing
+        /// The socket failed (a reset, say).
+        case failed
+    }
+
+    private func peek() -> Peek {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n > 0 { return .bytes }
+        if n == 0 { return .endOfStream }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? .nothing : .failed
+    }
+
     /// Whether an idle connection is still usable: no end of stream and no unexpected bytes
     /// waiting. Never blocks.
     package var isHealthy: Bool {
-        guard !isClosed else { return false }
-        var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+        !isClosed && peek() == .nothing
     }
 
     /// Whether the peer has ended the stream (or the socket failed), found with a peek that
     /// leaves any pending bytes to their reader. Unlike ``isHealthy``, pending bytes are fine.
     package var peerHasClosed: Bool {
         guard !isClosed else { return true }
-        var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        let found = peek()
+        return found == .endOfStream || found == .failed
     }
 
     package var hasInputReady: Bool {
         guard !isClosed else { return false }
-        var byte: UInt8 = 0
-        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+        let found = peek()
+        return found == .bytes || found == .endOfStream
     }
 
     package func interrupt() {
