@@ -28,7 +28,7 @@ URLSESSION_SHARE = 5
 
 class Scenario:
     def __init__(self, name, protocol, path, mode, requests, concurrency=1, cache=False, probe=False,
-                 baseline=None, proxy=False):
+                 baseline=None, proxy=False, answered=False):
         self.name, self.protocol, self.path, self.mode = name, protocol, path, mode
         self.requests, self.concurrency = requests, concurrency
         # `cache`: Courier with a disk cache, fresh hits only (the warm-up stores the response);
@@ -37,6 +37,9 @@ class Scenario:
         self.cache, self.probe, self.baseline = cache, probe, baseline
         # `proxy`: through tinyproxy on loopback (forwarding for http://, CONNECT for https://).
         self.proxy = proxy
+        # `answered`: Courier only, every call answered by an application interceptor before any
+        # connection is looked for: what a call costs Courier itself (dispatcher, call, body).
+        self.answered = answered
 
     @property
     def scheme(self):
@@ -56,6 +59,8 @@ def count(full, quick):
 
 
 SCENARIOS = [
+    Scenario("0. 64 calls in flight answered by an application interceptor (no network)", "h1", "/hello",
+             "concurrent", count(100000, 10000), 64, answered=True),
     Scenario("1. h1 GET /hello sequential", "h1", "/hello", "sequential", count(20000, 2000)),
     Scenario("2. h1 GET /hello, 64 in flight", "h1", "/hello", "concurrent", count(100000, 10000), 64),
     Scenario("3. h1 download of a 256 MiB body", "h1", "/big", "download", count(3, 1)),
@@ -201,6 +206,8 @@ class SwiftClient:
             return "not configured with a cache here"
         if scenario.proxy and self.binary != "CourierBench":
             return "not configured with a proxy here"
+        if scenario.answered and self.binary != "CourierBench":
+            return "Courier's own floor: no network"
         if scenario.http2 and not self.supports_http2:
             return "does not speak HTTP/2"
         if scenario.protocol == "h2c" and not self.supports_h2c:
@@ -220,7 +227,8 @@ class SwiftClient:
                        f'mount --bind "$BENCH_CA" /etc/ssl/certs/ca-certificates.crt && exec "$@"', "sh", *command]
         env = dict(os.environ, BENCH_CA=server.certificate_authority, BENCH_UPLOAD_FILE=server.upload_file,
                    BENCH_HTTP2="1" if scenario.http2 else "0", BENCH_PROBE="1" if scenario.probe else "0",
-                   BENCH_PROXY=f"127.0.0.1:{server.proxy_port}" if scenario.proxy else "")
+                   BENCH_PROXY=f"127.0.0.1:{server.proxy_port}" if scenario.proxy else "",
+                   BENCH_ANSWERED="1" if scenario.answered else "0")
         if verify:
             env["LD_PRELOAD"] = MALLOC_COUNTER
         cache = tempfile.mkdtemp(prefix="courier-bench-cache-") if scenario.cache else None
@@ -251,6 +259,8 @@ class Curl:
         return scenario.requests
 
     def skip_reason(self, scenario):
+        if scenario.answered:
+            return "no network in this scenario"
         if scenario.cache:
             return "has no HTTP cache"
         if scenario.protocol == "h2c" and scenario.mode == "concurrent":
@@ -292,6 +302,8 @@ class LoadGenerator:
         return scenario.requests
 
     def skip_reason(self, scenario):
+        if scenario.answered:
+            return "no network in this scenario"
         if scenario.cache:
             return "has no HTTP cache"
         if scenario.proxy:

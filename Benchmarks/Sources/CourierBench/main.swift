@@ -27,6 +27,9 @@ if let proxy = environment("BENCH_PROXY"), let colon = proxy.lastIndex(of: ":"),
 {
     configuration.proxy = .http(host: String(proxy[..<colon]), port: port)
 }
+// Scenario 0: every call answered before it looks for a connection, so what is measured is
+// Courier's own cost of a call (dispatcher, interceptor chain, response body), without I/O.
+if environment("BENCH_ANSWERED") == "1" { configuration.interceptors = [Answering()] }
 let client = HTTPClient(configuration: configuration)
 var request = HTTPRequest(url: URL(string: arguments.url)!)
 if arguments.closesConnections { request.headers["Connection"] = "close" }
