@@ -14,9 +14,13 @@ import Synchronization
 /// The child reads /dev/null, writes its output where it is told (/dev/null by default),
 /// inherits no other descriptor (an inherited one, such as the build lock's, would outlive the
 /// test), and leads its own process group, so that a signal reaches the children it starts.
-/// Its exit is awaited on a pidfd, which the reactor watches like a socket.
+/// Its exit is awaited on a pidfd, which the reactor watches like a socket. Until it is stopped,
+/// it is written down in ``ChildProcessRegistry``, so that if this process dies first, the next
+/// test process stops it.
 package final class ChildProcess: Sendable {
     package let pid: Int32
+    /// Its entry in the registry; nil when it could not be written.
+    private let entry: String?
     /// How the child ended, once it has; and whether it has been reaped. Until then it stays a
     /// zombie, which keeps its PID and its process group's ID from being reused, so that a
     /// signal to the group never reaches another program.
@@ -31,6 +35,7 @@ package final class ChildProcess: Sendable {
     package init(
         _ arguments: [String], standardOutput: String = "/dev/null", standardError: String = "/dev/null"
     ) throws(ChildProcessError) {
+        ChildProcessRegistry.stopOrphansOnce()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -58,6 +63,7 @@ package final class ChildProcess: Sendable {
         let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard result == 0 else { throw ChildProcessError("posix_spawn \(arguments[0]) failed: errno \(result)") }
         self.pid = pid
+        self.entry = ChildProcessRegistry.record(pid)
     }
 
     /// A child never stopped is killed, with its group, and reaped if it has exited already.
@@ -68,6 +74,7 @@ package final class ChildProcess: Sendable {
             var status: Int32 = 0
             _ = waitpid(pid, &status, WNOHANG)
         }
+        if let entry { ChildProcessRegistry.remove(entry) }
     }
 
     /// How it ended, looked at without reaping it (`WNOWAIT`).
@@ -149,6 +156,7 @@ package final class ChildProcess: Sendable {
             var status: Int32 = 0
             if !state.reaped && waitpid(pid, &status, WNOHANG) == pid { state.reaped = true }
         }
+        if let entry { ChildProcessRegistry.remove(entry) }
     }
 }
 

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// The programs tests start: an exit awaited and its code read, a wait that runs out, a stop
-/// that reaches the children a program started.
+/// that reaches the children a program started, the orphans of a dead test process stopped.
 @Suite("Child processes")
 struct ChildProcessTests {
     @Test("An exit is awaited, and its code read")
@@ -41,6 +41,46 @@ struct ChildProcessTests {
                 alive = Self.isAlive(grandchild)
             }
             #expect(!alive, "the program's own child outlived the stop")
+        }
+    }
+
+    @Test("A program whose test process died is stopped by the next one; others' programs are not")
+    func orphansStopped() async throws {
+        try await withTimeout {
+            let directory = NSTemporaryDirectory() + "child-registry-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // An owner that is gone: a program that ran, written down before it was reaped.
+            let gone = try ChildProcess(["/bin/true"])
+            #expect(await gone.waitForExit(limit: .seconds(20)))
+            let goneStart = try #require(ChildProcessRegistry.startTime(of: gone.pid))
+            await gone.stop()
+            #expect(ChildProcessRegistry.startTime(of: gone.pid) == nil)
+
+            let orphan = try ChildProcess(["/bin/sleep", "60"])
+            let orphanStart = try #require(ChildProcessRegistry.startTime(of: orphan.pid))
+            let orphanEntry = try #require(
+                ChildProcessRegistry.record(
+                    orphan.pid, started: orphanStart, owner: gone.pid, ownerStarted: goneStart, in: directory))
+            // Written down by a live owner (this process), and one whose PID now names another
+            // process: neither may be signalled.
+            let owned = try ChildProcess(["/bin/sleep", "60"])
+            let ownedEntry = try #require(ChildProcessRegistry.record(owned.pid, in: directory))
+            let reused = try ChildProcess(["/bin/sleep", "60"])
+            let reusedStart = try #require(ChildProcessRegistry.startTime(of: reused.pid))
+            let reusedEntry = try #require(
+                ChildProcessRegistry.record(
+                    reused.pid, started: reusedStart + 1, owner: gone.pid, ownerStarted: goneStart, in: directory))
+
+            ChildProcessRegistry.stopOrphans(in: directory)
+
+            #expect(await orphan.waitForExit(limit: .seconds(20)), "the orphan still runs")
+            #expect(owned.isRunning)
+            #expect(reused.isRunning)
+            let left = try FileManager.default.contentsOfDirectory(atPath: directory).map { directory + "/" + $0 }
+            #expect(Set(left) == [ownedEntry])
+            #expect(!left.contains(orphanEntry) && !left.contains(reusedEntry))
+            await owned.stop()
+            await reused.stop()
         }
     }
 

@@ -47,9 +47,9 @@ final class Nginx: Sendable {
     /// a POST there answers 200), `/cache/no-cache/` and `/cache/no-store/`, each response with
     /// nginx's `$request_id` in `X-Request-Id` (`/page` is a small text file).
     fileprivate init(_ options: Options = Options()) async throws {
-        Nginx.orphansStopped.withLock { stopped in
-            if !stopped { Nginx.stopOrphans() }
-            stopped = true
+        Nginx.orphansRemoved.withLock { removed in
+            if !removed { Nginx.removeOrphanedPrefixes() }
+            removed = true
         }
         let prefix = "\(Nginx.prefixStem)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let authority = try HeldCertificate.authority(commonName: "Courier nginx test CA")
@@ -188,12 +188,11 @@ final class Nginx: Sendable {
 
     /// Every nginx of this suite lives in a prefix named for the test process that started it.
     private static let prefixStem = "/tmp/courier-nginx-"
-    private static let orphansStopped = Mutex(false)
+    private static let orphansRemoved = Mutex(false)
 
-    /// Stops the nginx instances a killed test process left running (its `stop` never ran), once
-    /// per test process: each holds ports, and whatever it inherited, until someone does. Only
-    /// an nginx whose command line names a prefix of this suite, and whose test process is gone.
-    private static func stopOrphans() {
+    /// Removes the prefixes a killed test process left behind (its `stop` never ran), once per
+    /// test process; the nginx it left running is stopped by `ChildProcessRegistry`.
+    private static func removeOrphanedPrefixes() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
         for name in names where ("/tmp/" + name).hasPrefix(prefixStem) {
             let prefix = "/tmp/" + name
@@ -201,13 +200,6 @@ final class Nginx: Sendable {
                 pid_t($0)
             }
             guard let owner, owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
-            if let text = try? String(contentsOfFile: prefix + "/nginx.pid", encoding: .utf8),
-                let pid = pid_t(text.filter(\.isNumber)),
-                let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
-                commandLine.contains(prefix)
-            {
-                kill(pid, SIGQUIT)
-            }
             _ = system("rm -rf '\(prefix)'")
         }
     }
