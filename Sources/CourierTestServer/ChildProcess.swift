@@ -146,7 +146,8 @@ package final class ChildProcess: Sendable {
     /// blocking a thread of the cooperative pool, which the parallel suite's tests need.
     package func stop(_ signal: Int32 = SIGTERM, grace: Duration = .seconds(2)) async {
         self.signal(signal)
-        if await !Task { await self.waitForExit(limit: grace) }.value {
+        let exited = await Task { await self.waitForExit(limit: grace) }.value
+        if !exited {
             self.signal(SIGKILL)
             _ = await Task { await self.waitForExit(limit: .seconds(5)) }.value
         }
