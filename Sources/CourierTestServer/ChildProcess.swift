@@ -110,35 +110,46 @@ package final class ChildProcess: Sendable {
         }
     }
 
-    /// Waits up to `limit` for the child to exit; true when it has. On a pidfd the reactor
-    /// watches; by polling where no pidfd can be had (descriptors or reactors exhausted).
-    package func waitForExit(limit: Duration) async -> Bool {
+    /// How a wait learns of the exit.
+    package enum ExitWatch: Sendable {
+        /// On a pidfd the reactor watches, or by polling where no pidfd or reactor can be had
+        /// (descriptors or threads exhausted).
+        case pidfd
+        /// By looking every 10 ms.
+        case polling
+    }
+
+    /// Waits up to `limit` for the child to exit; true when it has.
+    package func waitForExit(limit: Duration, watch: ExitWatch = .pidfd) async -> Bool {
         guard isRunning else { return true }
         let deadline = ContinuousClock.now + limit
-        let fd = pidfd_open(pid, 0)
-        if fd >= 0, let reactor = try? ReactorGroup.shared.nextReactor() {
-            defer { close(fd) }
-            let exited: Bool? = await withTaskExecutorPreference(reactor) {
-                guard let token = try? reactor.register(fd) else { return nil }
-                defer { reactor.deregister(token, fd: fd) }
-                // A pidfd reads as ready once its process has exited.
-                while isRunning {
-                    do {
-                        try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
-                    } catch {
-                        return !isRunning
-                    }
-                }
-                return true
-            }
-            if let exited { return exited }
-        } else if fd >= 0 {
-            close(fd)
-        }
+        if watch == .pidfd, let exited = await waitOnPidfd(until: deadline) { return exited }
         while isRunning && ContinuousClock.now < deadline {
             guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { break }
         }
         return !isRunning
+    }
+
+    /// Whether the child exited by `deadline`, learnt from a pidfd; nil when no pidfd or
+    /// reactor could be had.
+    private func waitOnPidfd(until deadline: ContinuousClock.Instant) async -> Bool? {
+        let fd = pidfd_open(pid, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let reactor = try? ReactorGroup.shared.nextReactor() else { return nil }
+        return await withTaskExecutorPreference(reactor) {
+            guard let token = try? reactor.register(fd) else { return nil }
+            defer { reactor.deregister(token, fd: fd) }
+            // A pidfd reads as ready once its process has exited.
+            while isRunning {
+                do {
+                    try await reactor.wait(token, fd: fd, for: .read, deadline: deadline)
+                } catch {
+                    return !isRunning
+                }
+            }
+            return true
+        }
     }
 
     /// `signal` to the group, up to `grace` to exit, then SIGKILL; the group's leader reaped.

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 import Testing
 
-/// The programs tests start: an exit awaited and its code read, a wait that runs out, a stop
-/// that reaches the children a program started, the orphans of a dead test process stopped.
+/// The programs tests start: an exit awaited and its code read (on a pidfd, and by polling), a
+/// wait that runs out, a stop that reaches the children a program started, the orphans of a
+/// dead test process stopped.
 @Suite("Child processes")
 struct ChildProcessTests {
     @Test("An exit is awaited, and its code read")
@@ -14,6 +15,25 @@ struct ChildProcessTests {
             #expect(await process.waitForExit(limit: .seconds(20)))
             #expect(!process.isRunning)
             #expect(process.exitCode == 3)
+        }
+    }
+
+    @Test("Without a pidfd, an exit is found by polling, and a wait runs out while the program runs")
+    func polling() async throws {
+        try await withTimeout {
+            let quick = try ChildProcess(["/bin/sh", "-c", "exit 5"])
+            #expect(await quick.waitForExit(limit: .seconds(20), watch: .polling))
+            #expect(quick.exitCode == 5)
+
+            let slow = try ChildProcess(["/bin/sleep", "60"])
+            let start = ContinuousClock.now
+            #expect(await !slow.waitForExit(limit: .milliseconds(100), watch: .polling))
+            #expect(ContinuousClock.now - start >= .milliseconds(100), "it waited its limit out")
+            #expect(slow.isRunning)
+            slow.signal(SIGKILL)
+            #expect(await slow.waitForExit(limit: .seconds(20), watch: .polling))
+            #expect(slow.exitCode == nil, "ended by a signal")
+            await slow.stop()
         }
     }
 
