@@ -8,19 +8,28 @@ import Synchronization
 ///
 /// One empty file per child, named `<owner>-<owner start>-<child>-<child start>`: the PIDs of the
 /// test process and of the child, each with its start time (clock ticks after boot, field 22 of
-/// `/proc/<pid>/stat`), which tells a process from a later one given the same PID. So a sweep
-/// never signals a process it did not start: an owner counts as gone only when no process with
-/// its PID and start time runs, and a child is signalled only when it is the process written
-/// down or, its leader gone, what remains of its process group (Linux gives no new process the
-/// PID of a process group that still has members).
+/// `/proc/<pid>/stat`), which tells a process from a later one given the same PID. A sweep
+/// signals only what it can prove it started: an owner counts as gone only when no process
+/// with its PID and start time runs, and a child, with its process group, only while it is the
+/// very process written down (a group outliving its leader is left alone: its ID may since
+/// name another group). The folder is this user's and this PID namespace's alone, made by this
+/// user without write access for others, so nobody else's entries are ever read.
 package enum ChildProcessRegistry {
-    package static let defaultDirectory = "/tmp/courier-children"
+    /// `/tmp/courier-children-<uid>-<PID namespace>`; nil when the PID namespace is unknown.
+    package static let defaultDirectory: String? = {
+        var link = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/self/ns/pid", &link, link.count - 1)
+        guard length > 0 else { return nil }
+        let namespace = String(decoding: link.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "/tmp/courier-children-\(getuid())-\(namespace.filter(\.isNumber))"
+    }()
     private static let swept = Mutex(false)
 
     /// Writes `child` down as started by this process; returns the entry's path, or nil when it
     /// could not be written (the child then runs unrecorded).
-    package static func record(_ child: Int32, in directory: String = defaultDirectory) -> String? {
-        guard let ownerStart = startTime(of: getpid()), let childStart = startTime(of: child) else { return nil }
+    package static func record(_ child: Int32, in directory: String? = defaultDirectory) -> String? {
+        guard let directory, let ownerStart = startTime(of: getpid()), let childStart = startTime(of: child)
+        else { return nil }
         return record(child, started: childStart, owner: getpid(), ownerStarted: ownerStart, in: directory)
     }
 
@@ -28,9 +37,10 @@ package enum ChildProcessRegistry {
     package static func record(
         _ child: Int32, started childStart: UInt64, owner: Int32, ownerStarted ownerStart: UInt64, in directory: String
     ) -> String? {
-        mkdir(directory, 0o755)
+        mkdir(directory, 0o700)
+        guard isPrivate(directory) else { return nil }
         let path = "\(directory)/\(owner)-\(ownerStart)-\(child)-\(childStart)"
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return nil }
         close(fd)
         return path
@@ -46,33 +56,28 @@ package enum ChildProcessRegistry {
         swept.withLock { swept in
             guard !swept else { return }
             swept = true
-            stopOrphans(in: defaultDirectory)
+            if let defaultDirectory { stopOrphans(in: defaultDirectory) }
         }
     }
 
     /// Sends SIGKILL to every child written down whose owner is gone, with its process group, and
-    /// crosses it out.
+    /// crosses it out. A folder that is not this user's own is not read.
     package static func stopOrphans(in directory: String) {
-        guard let folder = opendir(directory) else { return }
+        guard isPrivate(directory), let folder = opendir(directory) else { return }
         defer { closedir(folder) }
         while let item = readdir(folder) {
             let name = withUnsafeBytes(of: item.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            let fields = name.split(separator: "-").compactMap { UInt64($0) }
-            guard fields.count == 4, let owner = pid_t(exactly: fields[0]), let child = pid_t(exactly: fields[2])
+            let fields = name.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0) }
+            guard fields.count == 4, let ownerStart = fields[1], let childStart = fields[3],
+                let owner = fields[0].flatMap({ pid_t(exactly: $0) }), owner > 0,
+                let child = fields[2].flatMap({ pid_t(exactly: $0) }), child > 1
             else { continue }
-            guard startTime(of: owner) != fields[1] else { continue }
-            switch startTime(of: child) {
-            case fields[3]?:
+            guard startTime(of: owner) != ownerStart else { continue }
+            if startTime(of: child) == childStart {
                 kill(-child, SIGKILL)
                 kill(child, SIGKILL)
-            case nil:
-                // The leader has gone; members of its group may remain (a daemon's workers).
-                kill(-child, SIGKILL)
-            case _?:
-                // A later process has the PID: the child and its group are long gone.
-                break
             }
             unlink("\(directory)/\(name)")
         }
@@ -90,5 +95,12 @@ package enum ChildProcessRegistry {
         guard let end = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: end)...].split(separator: " ")
         return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// Whether `directory` is a real folder of this user's that nobody else may write to.
+    private static func isPrivate(_ directory: String) -> Bool {
+        var status = stat()
+        guard lstat(directory, &status) == 0 else { return false }
+        return status.st_mode & S_IFMT == S_IFDIR && status.st_uid == getuid() && status.st_mode & 0o022 == 0
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// The programs tests start: an exit awaited and its code read (on a pidfd, and by polling), a
 /// wait that runs out, a stop that reaches the children a program started, the orphans of a
-/// dead test process stopped.
+/// dead test process stopped, start times read from /proc.
 @Suite("Child processes")
 struct ChildProcessTests {
     @Test("An exit is awaited, and its code read")
@@ -101,6 +101,30 @@ struct ChildProcessTests {
             #expect(!left.contains(orphanEntry) && !left.contains(reusedEntry))
             await owned.stop()
             await reused.stop()
+        }
+    }
+
+    @Test("A start time is read from /proc, even behind a command name with spaces and parentheses")
+    func startTime() async throws {
+        try await withTimeout {
+            let folder = NSTemporaryDirectory() + "child-name-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            // The kernel names the process after the file it runs: `a) (b`.
+            let oddName = folder + "/a) (b"
+            try FileManager.default.createSymbolicLink(atPath: oddName, withDestinationPath: "/bin/sleep")
+            for arguments in [["/bin/sleep", "60"], [oddName, "60"]] {
+                let process = try ChildProcess(arguments)
+                let started = try #require(ChildProcessRegistry.startTime(of: process.pid))
+                // Ticks after boot: the child started a moment ago, and after this process.
+                let uptime = try #require(
+                    Double(try String(contentsOfFile: "/proc/uptime", encoding: .utf8).split(separator: " ")[0]))
+                let seconds = Double(started) / Double(sysconf(Int32(_SC_CLK_TCK)))
+                #expect(
+                    seconds <= uptime + 1 && seconds >= uptime - 60, "\(arguments[0]): \(seconds) s, up \(uptime) s")
+                #expect(try #require(ChildProcessRegistry.startTime(of: getpid())) <= started)
+                await process.stop()
+            }
         }
     }
 

@@ -17,7 +17,8 @@ import Synchronization
 ///   is skipped unless the loop is about to sleep (`needsWake`). A wait from another thread is
 ///   such a message, and it does not even wake a sleeping loop unless its deadline comes before
 ///   the loop's next planned wake-up (`plannedWake`): the readiness event it waits for will
-///   wake the loop anyway, and the loop installs pending waits before it sleeps again.
+///   wake the loop anyway, and the loop installs pending waits before it sleeps again. The
+///   release of a slot deregistered from another thread never wakes it (see `deregister`).
 /// - Only the reactor thread resumes I/O continuations, which is what makes "exactly once" hold:
 ///   cancellation handlers post a message instead of resuming.
 package final class Reactor: TaskExecutor, @unchecked Sendable {
