@@ -66,13 +66,23 @@ package struct Connector: Sendable {
     ) async throws -> ConnectedStream {
         guard !address.proxy.isDirect else {
             let plan = RoutePlanner.plan(address, addresses: addresses, database: routes)
-            return try await establish(address, plan: plan, call: call)
+            // The TCP connect and the TLS handshake in one visit to a reactor: each visit is a
+            // thread hand-off there and one back. No user code runs on the way but event
+            // listeners, which may run on the reactor (see Docs/Architecture.md); a proxy's
+            // authenticator might, so a connection through a proxy is not pinned.
+            guard let reactor = try? reactors.nextReactor() else {
+                return try await establish(address, plan: plan, on: nil, call: call)
+            }
+            return try await withTaskExecutorPreference(reactor) {
+                try await establish(address, plan: plan, on: reactor, call: call)
+            }
         }
         do {
             let proxy = address.proxy
             let proxyAddresses = try await resolve(host: proxy.host, port: proxy.port, call: call)
             let connected = try await establish(
-                address, plan: RoutePlanner.plan(address, addresses: proxyAddresses, database: routes), call: call)
+                address, plan: RoutePlanner.plan(address, addresses: proxyAddresses, database: routes), on: nil,
+                call: call)
             routes.connected(through: proxy)
             return connected
         } catch {
@@ -81,13 +91,16 @@ package struct Connector: Sendable {
         }
     }
 
-    /// Connects over the routes of `plan`, opens a tunnel through the proxy when there is one,
-    /// and secures the connection when the address says so.
-    private func establish(_ address: Address, plan: [Route], call: CallContext) async throws -> ConnectedStream {
+    /// Connects over the routes of `plan` (on `reactor` when given, else on the group's next),
+    /// opens a tunnel through the proxy when there is one, and secures the connection when the
+    /// address says so.
+    private func establish(
+        _ address: Address, plan: [Route], on reactor: Reactor?, call: CallContext
+    ) async throws -> ConnectedStream {
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
-        var (socket, route) = try await race(plan, call: call)
+        var (socket, route) = try await race(plan, on: reactor, call: call)
         routes.connected(route)
         do {
             (socket, route) = try await openTunnel(socket, route: route, plan: plan, call: call)
@@ -172,7 +185,7 @@ package struct Connector: Sendable {
                     authorization = offered
                     if !reusable {
                         socket.close()
-                        (socket, route) = try await race(plan, call: call)
+                        (socket, route) = try await race(plan, on: nil, call: call)
                     }
                 }
             }
@@ -236,7 +249,7 @@ package struct Connector: Sendable {
         return addresses
     }
 
-    private func race(_ plan: [Route], call: CallContext) async throws -> (Socket, Route) {
+    private func race(_ plan: [Route], on pinned: Reactor?, call: CallContext) async throws -> (Socket, Route) {
         let timeout = call.settings.connectTimeout
         return try await withThrowingTaskGroup(of: Attempt.self) { group in
             var next = 0
@@ -248,7 +261,7 @@ package struct Connector: Sendable {
                 running += 1
                 call.emit { $0.connectStart($1, route: route) }
                 do {
-                    let reactor = try reactors.nextReactor()
+                    let reactor = try pinned ?? reactors.nextReactor()
                     group.addTask(executorPreference: reactor) {
                         await Connector.attempt(route, on: reactor, timeout: timeout)
                     }
