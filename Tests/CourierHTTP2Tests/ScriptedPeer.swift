@@ -148,7 +148,10 @@ func get(_ path: String = "/", host: String = "127.0.0.1") -> HTTPRequest {
     HTTPRequest(url: URL(string: "http://\(host)\(path)")!)
 }
 
-let readTimeout = IOTimeout(.seconds(5))
+/// The bound on waits that are expected to succeed: a guard against a hang, not a measure. The
+/// parallel suite can leave a task unscheduled for seconds on two cores, so it is well above
+/// that, and below `withTimeout`'s 30 s so that a hang still fails with its own error.
+let readTimeout = IOTimeout(.seconds(20))
 
 extension HTTP2StreamCodec {
     /// The whole body, read to its end.
