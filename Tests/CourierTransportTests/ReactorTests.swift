@@ -43,6 +43,27 @@ struct ReactorTests {
         socket.close()
     }
 
+    @Test("A socket closed from another thread frees its slot at the loop's next pass, for the next socket")
+    func releaseFromAnotherThread() async throws {
+        // A reactor of its own, so that no other test's socket takes the slot in between.
+        let reactor = try Reactor(name: "courier-test-release", idleTick: .milliseconds(50))
+        let (socket, peer) = try await pair(on: reactor)
+        let old = socket.token
+        let closedElsewhere = await Task(executorPreference: globalConcurrentExecutor) {
+            socket.close()
+            return !reactor.isCurrent
+        }.value
+        #expect(closedElsewhere)
+        // The hop onto the reactor is a pass of its loop, which handles its messages before its
+        // jobs: the released slot is free again when the new socket registers.
+        let (next, nextPeer) = try await pair(on: reactor)
+        #expect(next.token.slot == old.slot)
+        #expect(next.token.generation == old.generation &+ 1)
+        next.close()
+        close(peer)
+        close(nextPeer)
+    }
+
     @Test("Pinned tasks run on the reactor thread")
     func pinned() async throws {
         let reactor = try ReactorGroup.shared.nextReactor()
