@@ -135,8 +135,9 @@ extension ProcessWide {
                     #expect(outcomes == ["GET 200": 300, "POST 200": 300], "\(outcomes)")
                     // 50 streams per connection: at least 12 connections, each ended by GOAWAY.
                     #expect(connects.count >= 12, "\(connects.count) connections")
+                    #expect(connects.givenTwice == 0, "a refused call went back to the connection that refused it")
                     print(
-                        "nginx GOAWAY under load: \(outcomes), \(connects.count) connections, \(connects.acquired - 600) retries"
+                        "nginx GOAWAY under load: \(outcomes), \(connects.count) connections, \(connects.acquired - 600) retries, at most \(connects.mostTries) tries a call"
                     )
                     await client.shutdown()
                 }
@@ -160,9 +161,10 @@ extension ProcessWide {
                 #expect(server.connectionCount >= 12)
                 // The server ignores the streams above each GOAWAY's last stream; they were sent again.
                 #expect(connects.acquired > 600)
+                #expect(connects.givenTwice == 0, "a refused call went back to the connection that refused it")
                 #expect(server.requestCount == 600)
                 print(
-                    "test server GOAWAY under load (\(transport)): \(outcomes), \(server.connectionCount) connections, \(connects.acquired - 600) retries"
+                    "test server GOAWAY under load (\(transport)): \(outcomes), \(server.connectionCount) connections, \(connects.acquired - 600) retries, at most \(connects.mostTries) tries a call"
                 )
                 await client.shutdown()
                 await server.shutdown()
@@ -375,11 +377,19 @@ enum InteropFile {
 final class ConnectCounter: EventListener {
     private let connects = Atomic<Int>(0)
     private let acquisitions = Atomic<Int>(0)
+    /// Per call, the connections it was given, in order.
+    private let given = Mutex<[UInt64: [Int]]>([:])
     var count: Int { connects.load(ordering: .relaxed) }
     /// Connections (or streams) acquired by calls: more than the calls when some were retried.
     var acquired: Int { acquisitions.load(ordering: .relaxed) }
+    /// The most connections one call was given.
+    var mostTries: Int { given.withLock { $0.values.map(\.count).max() ?? 0 } }
+    /// Calls given the same connection twice: after a refusal, the pool handed back a
+    /// connection that had stopped taking streams.
+    var givenTwice: Int { given.withLock { $0.values.count { Set($0).count < $0.count } } }
     func connectStart(_ call: CallInfo, route: Route) { connects.add(1, ordering: .relaxed) }
     func connectionAcquired(_ call: CallInfo, connection: ConnectionInfo) {
         acquisitions.add(1, ordering: .relaxed)
+        given.withLock { $0[call.id, default: []].append(connection.id) }
     }
 }

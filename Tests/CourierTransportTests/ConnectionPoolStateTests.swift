@@ -363,6 +363,16 @@ struct ConnectionPoolStateTests {
         #expect(state.idleConnectionCount(at: a) == 1)
     }
 
+    @Test("A request tried before waits ahead of those not tried yet, behind the others tried before")
+    func retriesWaitAhead() {
+        var state = State(maxIdleConnections: 5, keepAlive: .seconds(300), maxConnectionsPerAddress: 1)
+        let id = acquireNew(&state, 0, multiplexable: true)
+        for request in 1...2 { #expect(state.acquire(r(request), to: a, multiplexable: true).waits) }
+        for request in 3...4 { #expect(state.acquire(r(request), to: a, multiplexable: true, ahead: true).waits) }
+        #expect(state.connected(id, capacity: 3, multiplexed: true, now: t0).leased == [r(3), r(4), r(0)])
+        for request in [1, 2] { #expect(state.released(id, reusable: true, now: t0).leased == [r(request)]) }
+    }
+
     @Test("Shutdown closes idle connections, cancels attempts, fails waiters and drains busy connections")
     func shutdown() {
         var state = State(maxIdleConnections: 5, keepAlive: .seconds(300), maxConnectionsPerAddress: 1)

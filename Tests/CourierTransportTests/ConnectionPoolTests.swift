@@ -117,6 +117,27 @@ struct ConnectionPoolTests {
         #expect(doomed.isClosed)
     }
 
+    /// Its GOAWAY refused a stream, and the connection's report of the GOAWAY is still on its way.
+    @Test("A stream refused by an HTTP/2 connection that stopped taking streams frees no slot on it")
+    func refusedStreamDrains() async throws {
+        let pool = ConnectionPool()
+        let draining = FakeConnection(1, capacity: 100)
+        let first = try await pool.acquire(address, multiplexable: true) { draining }
+        let second = try await pool.acquire(address, multiplexable: true) {
+            Issue.record("connected although the connection had room")
+            throw Refused()
+        }
+        #expect(first.connection === draining && second.connection === draining)
+        draining.breakConnection()
+        await pool.release(draining, reusable: false)
+        let fresh = FakeConnection(2, capacity: 100)
+        let third = try await pool.acquire(address, multiplexable: true) { fresh }
+        #expect(third.connection === fresh)
+        #expect(!draining.isClosed, "the stream still open on it goes on")
+        await pool.release(draining, reusable: true)
+        #expect(draining.isClosed)
+    }
+
     @Test("A connect failure reaches the caller")
     func connectFailure() async {
         let pool = ConnectionPool()

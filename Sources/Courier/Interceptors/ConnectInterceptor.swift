@@ -8,6 +8,7 @@ import CourierTransport
 /// Proxies come first: the selector's choices, those that failed recently last, are tried in
 /// turn until one gives a connection (OkHttp's `RouteSelector`); the first failure is thrown
 /// when none does. The pool keeps connections per proxy, so it is asked once per proxy.
+/// A retry of a request the server never processed waits there ahead of new requests.
 struct ConnectInterceptor: Interceptor {
     let pool: ConnectionPool
     let factory: ConnectionFactory
@@ -30,7 +31,8 @@ struct ConnectInterceptor: Interceptor {
             let connection: any PooledConnection
             do {
                 (connection, _) = try await pool.acquire(
-                    address, multiplexable: address.mayMultiplex, opener: factory.opener(address, call: chain.call))
+                    address, multiplexable: address.mayMultiplex, ahead: chain.call.lastExchange.unprocessed,
+                    opener: factory.opener(address, call: chain.call))
             } catch let failure as HTTPClientError {
                 firstFailure = firstFailure ?? failure
                 continue

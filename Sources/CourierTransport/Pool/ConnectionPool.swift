@@ -57,15 +57,17 @@ package actor ConnectionPool {
     /// opens. The opener runs in a task of the pool's (not the caller's), so a connection a
     /// cancelled caller started can still serve the next waiter; it is cancelled when no waiter
     /// needs it. The caller's cancellation wins at once (CancellationError). `reused` is true
-    /// when the connection carried an exchange before this one.
+    /// when the connection carried an exchange before this one. `ahead`: a retry of a request
+    /// the server never processed, which waits ahead of new ones
+    /// (see ``ConnectionPoolState/acquire(_:to:multiplexable:ahead:)``).
     package func acquire(
-        _ address: Address, multiplexable: Bool, opener: some ConnectionOpener
+        _ address: Address, multiplexable: Bool, ahead: Bool = false, opener: some ConnectionOpener
     ) async throws -> (connection: any PooledConnection, reused: Bool) {
         try Task.checkCancellation()
         let request = RequestID(nextRequestID)
         nextRequestID += 1
         while true {
-            let action = state.acquire(request, to: address, multiplexable: multiplexable)
+            let action = state.acquire(request, to: address, multiplexable: multiplexable, ahead: ahead)
             switch action.request {
             case .lease(let lease):
                 perform(action.connection)
@@ -95,6 +97,11 @@ package actor ConnectionPool {
             connection.close()
             return
         }
+        // A stream refused because its connection stopped taking streams (GOAWAY) comes back
+        // here before the connection's own report of it, which is a task of its own. Freed
+        // as a slot of a live connection, it would go to the next caller, refused at once in
+        // turn, and so on until that report arrived: asking now costs a lock, on failures only.
+        if !reusable && connection.isMultiplexed && !connection.isHealthy { perform(state.draining(id)) }
         perform(state.released(id, reusable: reusable, now: .now))
     }
 
@@ -192,7 +199,9 @@ package actor ConnectionPool {
             preconditionFailure("\(lease.request) leased without waiting")
         }
         guard let connection = healthy(lease) else {
-            let action = state.acquire(lease.request, to: waiter.address, multiplexable: waiter.multiplexable)
+            // It waited its turn already.
+            let action = state.acquire(
+                lease.request, to: waiter.address, multiplexable: waiter.multiplexable, ahead: true)
             perform(action)
             return
         }

@@ -50,6 +50,8 @@ extension ConnectionPoolState {
     struct Waiter {
         let id: RequestID
         let multiplexable: Bool
+        /// Waits ahead of the requests not tried yet (see ``ConnectionPoolState/acquire(_:to:multiplexable:ahead:)``).
+        var ahead = false
     }
 
     /// Everything the pool knows about one address.
@@ -93,7 +95,7 @@ extension ConnectionPoolState {
         var attemptsNeeded: Int { attemptsNeeded(hopeful: hasHopefulAttempt) }
     }
 
-    /// Waiting requests of one address, first in first out; removal from the middle (a
+    /// Waiting requests of one address, first in first out (those waiting ahead first); removal from the middle (a
     /// cancelled waiter) is linear, and the array is compacted lazily as `DispatcherState` does.
     struct WaiterQueue {
         private var items: [Waiter] = []
@@ -107,8 +109,13 @@ extension ConnectionPoolState {
         /// The waiter `offset` places behind the oldest.
         subscript(offset: Int) -> Waiter { items[head + offset] }
 
+        /// Queues `waiter` last, or, when it waits `ahead`, behind the other such waiters only.
         mutating func append(_ waiter: Waiter) {
-            items.append(waiter)
+            if waiter.ahead, let first = items[head...].firstIndex(where: { !$0.ahead }) {
+                items.insert(waiter, at: first)
+            } else {
+                items.append(waiter)
+            }
             if waiter.multiplexable { multiplexableCount += 1 }
         }
 

@@ -41,7 +41,15 @@ package struct ConnectionPoolState {
     /// A request wants a connection to `address`. `multiplexable`: a connection it opens may
     /// turn out HTTP/2. Returns a lease, a wait (perhaps creating a connection for it), or a
     /// failure after `shutdown`.
-    package mutating func acquire(_ request: RequestID, to address: Address, multiplexable: Bool) -> Action {
+    ///
+    /// `ahead`: the request was tried before and never processed (an HTTP/2 GOAWAY or
+    /// REFUSED_STREAM), or already waited its turn. It waits ahead of the requests not tried
+    /// yet: at the back of the queue it would open one of the last streams on the next
+    /// connection, the ones a server that takes a set number of requests per connection (nginx's
+    /// `keepalive_requests`) refuses, again and again.
+    package mutating func acquire(
+        _ request: RequestID, to address: Address, multiplexable: Bool, ahead: Bool = false
+    ) -> Action {
         guard !isShutDown else { return Action(request: .fail(request, CancellationError())) }
         if let entry = addresses.index(forKey: address) {
             if let lease = leaseSpareStream(request, at: entry) ?? leaseIdle(request, at: entry)
@@ -52,7 +60,7 @@ package struct ConnectionPoolState {
         } else {
             addresses[address] = AddressState()
         }
-        addresses[address]!.waiters.append(Waiter(id: request, multiplexable: multiplexable))
+        addresses[address]!.waiters.append(Waiter(id: request, multiplexable: multiplexable, ahead: ahead))
         waiting[request] = address
         var action = Action(request: .wait)
         createNeeded(at: address, into: &action.connection)
