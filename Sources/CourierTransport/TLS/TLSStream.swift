@@ -2,9 +2,9 @@ import CCourierOpenSSL
 package import CourierCore
 import Glibc
 
-/// TLS over a `Socket`, with OpenSSL working on memory BIOs: OpenSSL never touches the socket,
-/// so ciphertext moves through our own non-blocking `recv`/`sendmsg` and `WANT_READ` becomes a
-/// wait on the reactor instead of a blocked thread. Handshake and record crypto run on the reactor.
+/// TLS over a `Socket`, with OpenSSL working on our buffers (``TLSRecordPipe``): OpenSSL never
+/// touches the socket, so ciphertext moves through our own non-blocking `recv`/`sendmsg` and
+/// `WANT_READ` becomes a wait on the reactor instead of a blocked thread. Handshake and record crypto run on the reactor.
 ///
 /// OpenSSL's error queue is per thread and every connection on a reactor shares its thread, so
 /// the queue is cleared before each `SSL_*` I/O call; otherwise another connection's stale error
@@ -18,9 +18,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     package let socket: Socket
     private let context: TLSContext
     private let ssl: OpaquePointer
-    private let input: OpaquePointer
-    private let output: OpaquePointer
-    private var ciphertext = ReceiveBuffer()
+    private let pipe = TLSRecordPipe()
     private var sessionKey: Unmanaged<SessionKey>?
     private var isClosed = false
     /// A `flush` is sending: see `flush`.
@@ -30,16 +28,17 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     package private(set) var identity: ServerIdentity?
 
     package init(socket: Socket, context: TLSContext) throws(HTTPClientError) {
-        guard let ssl = SSL_new(context.context), let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem())
-        else {
+        guard let ssl = SSL_new(context.context) else {
             throw HTTPClientError(.tls(.invalidConfiguration), "OpenSSL could not create a TLS session.")
         }
-        SSL_set_bio(ssl, input, output)
+        guard let bio = pipe.makeBIO() else {
+            SSL_free(ssl)
+            throw HTTPClientError(.tls(.invalidConfiguration), "OpenSSL could not create a TLS session.")
+        }
+        SSL_set_bio(ssl, bio, bio)
         self.socket = socket
         self.context = context
         self.ssl = ssl
-        self.input = input
-        self.output = output
     }
 
     deinit {
@@ -174,7 +173,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
                     result = SSL_read(ssl, space.baseAddress! + total, Int32(clamping: space.count - total))
                     guard result > 0 else { break }
                     total += Int(result)
-                    guard SSL_pending(ssl) > 0 || BIO_ctrl_pending(input) > 0 else { break }
+                    guard SSL_pending(ssl) > 0 || pipe.received.readableCount > 0 else { break }
                 }
                 return total > 0 ? total : -1
             }
@@ -206,12 +205,12 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         try await flush(deadline: deadline)
     }
 
-    /// Hands plaintext to OpenSSL; the records land in the output BIO for `flush`.
+    /// Hands plaintext to OpenSSL; the records land in the pipe's `pending` for `flush`.
     private func encrypt(_ bytes: ByteBuffer) throws {
         guard !bytes.isEmpty else { return }
         ERR_clear_error()
         let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
-        // Memory BIOs grow as needed, so a write is whole or an error.
+        // The pipe takes every record, so a write is whole or an error.
         guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
     }
 
@@ -220,29 +219,33 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     /// One flush at a time. An HTTP/2 connection reads and writes from two tasks on the
     /// reactor's thread, and `read` flushes too (a key update, a post-handshake message): two
     /// flushes would interleave records on the socket and wait as two writers on it, which the
-    /// reactor forbids. A second flusher leaves its bytes in the output BIO instead, and the
-    /// running flush, which loops until the BIO is empty, sends them. The tasks share one thread,
+    /// reactor forbids. A second flusher leaves its bytes in the pipe instead, and the running
+    /// flush, which loops until the pipe is empty, sends them. The tasks share one thread,
     /// so the flag needs no lock. HTTP/1.1 uses a stream from one task and never gets here twice.
     private func flush(deadline: ContinuousClock.Instant?) async throws {
         guard !flushing else { return }
         flushing = true
         defer { flushing = false }
-        while case let pending = BIO_ctrl_pending(output), pending > 0 {
-            let chunk = [UInt8](unsafeUninitializedCapacity: Int(pending)) { buffer, count in
-                count = Int(max(0, BIO_read(output, buffer.baseAddress, Int32(clamping: buffer.count))))
-            }
+        while !pipe.pending.isEmpty {
+            // Records written while this chunk goes out start a new array; when none were, the
+            // chunk's storage, ours alone again once sent, takes the next records.
+            var chunk: [UInt8] = []
+            swap(&chunk, &pipe.pending)
             try await socket.write(ByteBuffer(chunk), ByteBuffer(), deadline: deadline)
+            if pipe.pending.isEmpty {
+                chunk.removeAll(keepingCapacity: true)
+                pipe.pending = chunk
+            }
         }
     }
 
     /// Feeds ciphertext from the socket to OpenSSL; false at end of stream.
     private func fill(deadline: ContinuousClock.Instant?) async throws -> Bool {
-        guard try await socket.read(into: &ciphertext, deadline: deadline) > 0 else { return false }
-        ciphertext.withReadableBytes { bytes in
-            _ = BIO_write(input, bytes.baseAddress, Int32(bytes.count))
-        }
-        ciphertext.skip(ciphertext.readableCount)
-        return true
+        // Out of the pipe while the read waits, so that no access to it spans the wait.
+        var received = ReceiveBuffer()
+        swap(&received, &pipe.received)
+        defer { swap(&received, &pipe.received) }
+        return try await socket.read(into: &received, deadline: deadline) > 0
     }
 
     // MARK: Lifetime
@@ -257,17 +260,18 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         if peeked == 0 { return false }
         if peeked < 0 {
             // Nothing arrived: the usual case, decided without touching OpenSSL.
-            return (errno == EAGAIN || errno == EWOULDBLOCK) && BIO_ctrl_pending(input) == 0 && SSL_pending(ssl) == 0
+            return (errno == EAGAIN || errno == EWOULDBLOCK) && pipe.received.readableCount == 0
+                && SSL_pending(ssl) == 0
         }
-        var scratch = [UInt8](repeating: 0, count: 16 << 10)
         while true {
-            let received = recv(socket.fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
+            let received = pipe.received.write { space in
+                recv(socket.fd, space.baseAddress, space.count, Int32(MSG_DONTWAIT))
+            }
             if received == 0 { return false }
             if received < 0 {
                 guard errno == EAGAIN || errno == EWOULDBLOCK else { return false }
                 break
             }
-            _ = BIO_write(input, scratch, Int32(received))
         }
         var byte: UInt8 = 0
         ERR_clear_error()
@@ -276,7 +280,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     package var hasInputReady: Bool {
-        SSL_pending(ssl) > 0 || BIO_ctrl_pending(input) > 0 || socket.hasInputReady
+        SSL_pending(ssl) > 0 || pipe.received.readableCount > 0 || socket.hasInputReady
     }
 
     package func interrupt() {
@@ -300,8 +304,8 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         guard SSL_is_init_finished(ssl) == 1 else { return }
         ERR_clear_error()
         SSL_shutdown(ssl)
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        let count = BIO_read(output, &chunk, Int32(chunk.count))
-        if count > 0 { _ = send(socket.fd, chunk, Int(count), Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        let alert = pipe.pending
+        pipe.pending.removeAll()
+        if !alert.isEmpty { _ = send(socket.fd, alert, alert.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
     }
 }
