@@ -34,7 +34,7 @@ package struct Freshness: Sendable, Equatable {
             return max(0, date.timeIntervalSince(dateValue(head)))
         }
         if heuristicallyCacheable.contains(head.status.code) || control.isPublic,
-            let lastModified = head.headers["Last-Modified"].flatMap { HTTPDate.parse($0) }
+            let value = head.headers["Last-Modified"], let lastModified = HTTPDate.parse(value)
         {
             return max(0, dateValue(head).timeIntervalSince(lastModified) / 10)
         }

@@ -1,5 +1,5 @@
-package import CourierCore
-package import CourierTransport
+import CourierCore
+import CourierTransport
 import Synchronization
 
 /// The running protocol of one client WebSocket: the close handshake's state, the reader and

@@ -1,4 +1,4 @@
-package import CourierCore
+import CourierCore
 import Synchronization
 
 /// The messages the reader has received and the consumer has not taken yet, with back-pressure:

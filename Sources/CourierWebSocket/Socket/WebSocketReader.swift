@@ -1,4 +1,4 @@
-package import CourierTransport
+import CourierTransport
 
 /// The loop that reads one WebSocket: frames from the socket, messages to the inbox, control
 /// frames to the connection. Runs pinned to the socket's reactor; back-pressure suspends it in
@@ -12,7 +12,7 @@ enum WebSocketReader {
     ) async {
         var buffer = leftover
         let maxMessageSize = connection.options.maxMessageSize
-        var decoder = WebSocketFrameDecoder(
+        let decoder = WebSocketFrameDecoder(
             role: .client, compressionNegotiated: deflate != nil, maxFramePayloadSize: maxMessageSize)
         var assembler = WebSocketMessageAssembler(role: .client, deflate: deflate, maxMessageSize: maxMessageSize)
         reading: while true {

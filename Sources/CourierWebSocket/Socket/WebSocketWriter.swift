@@ -1,5 +1,5 @@
-package import CourierCore
-package import CourierTransport
+import CourierCore
+import CourierTransport
 import Synchronization
 
 /// Writes one WebSocket's frames, in the order asked, from one task pinned to the socket's
