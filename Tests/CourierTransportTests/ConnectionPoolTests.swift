@@ -22,6 +22,7 @@ private final class FakeConnection: PooledConnection {
     }
 
     var isHealthy: Bool { flags.withLock { !$0.broken && !$0.closed } }
+    var takesNewExchanges: Bool { isHealthy }
     var isClosed: Bool { flags.withLock { $0.closed } }
 
     func breakConnection() {

@@ -90,6 +90,8 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
         return !socket.peerHasClosed
     }
 
+    package var takesNewExchanges: Bool { state.withLock { $0.acceptsStreams } }
+
     package var isMultiplexed: Bool { true }
 
     package func makeCodec() -> any ExchangeCodec {

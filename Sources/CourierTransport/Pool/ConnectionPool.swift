@@ -101,7 +101,7 @@ package actor ConnectionPool {
         // here before the connection's own report of it, which is a task of its own. Freed
         // as a slot of a live connection, it would go to the next caller, refused at once in
         // turn, and so on until that report arrived: asking now costs a lock, on failures only.
-        if !reusable && connection.isMultiplexed && !connection.isHealthy { perform(state.draining(id)) }
+        if !reusable && connection.isMultiplexed && !connection.takesNewExchanges { perform(state.draining(id)) }
         perform(state.released(id, reusable: reusable, now: .now))
     }
 

@@ -15,6 +15,9 @@ package protocol PooledConnection: AnyObject, Sendable {
     /// Whether an idle connection can take another exchange: the peer has not closed it and
     /// has sent nothing unexpected. Never blocks.
     var isHealthy: Bool { get }
+    /// Whether a multiplexed connection still opens exchanges (an HTTP/2 one stops after a
+    /// GOAWAY). Only a lock or a flag: it is asked whenever an exchange on it fails.
+    var takesNewExchanges: Bool { get }
     /// What the TLS handshake proved about the server, when the connection may carry other
     /// hosts' requests too (connection coalescing, HTTP/2 only); nil otherwise.
     var serverIdentity: ServerIdentity? { get }
@@ -27,4 +30,6 @@ package protocol PooledConnection: AnyObject, Sendable {
 extension PooledConnection {
     /// Only HTTP/2 connections are shared between hosts.
     package var serverIdentity: ServerIdentity? { nil }
+    /// A connection that carries one exchange at a time is asked for its health instead.
+    package var takesNewExchanges: Bool { true }
 }

@@ -304,6 +304,9 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         guard SSL_is_init_finished(ssl) == 1 else { return }
         ERR_clear_error()
         SSL_shutdown(ssl)
+        // A flush under way is still sending records written before these: sent now, they would
+        // overtake them and the peer would see a broken record. That flush sends them after.
+        guard !flushing else { return }
         let alert = pipe.pending
         pipe.pending.removeAll()
         if !alert.isEmpty { _ = send(socket.fd, alert, alert.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
