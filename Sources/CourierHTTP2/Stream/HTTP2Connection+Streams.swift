@@ -6,14 +6,15 @@ import CourierTransport
 extension HTTP2Connection {
     /// Opens a stream and queues the request's HEADERS; waits while the server's stream limit
     /// is reached.
-    /// A request that asks to upgrade opens as extended CONNECT (RFC 8441): the stream then stays
-    /// open from this side after the head, whatever `endStream` says, to carry the new protocol.
+    /// A request that asks to upgrade (`upgrade`, from ``HTTP2Fields/upgradeProtocol(of:)``) opens
+    /// as extended CONNECT (RFC 8441): the stream then stays open from this side after the head,
+    /// whatever `endStream` says, to carry the new protocol.
     nonisolated(nonsending) func openStream(
-        _ request: HTTPRequest, endStream: Bool, timeout: IOTimeout
+        _ request: HTTPRequest, upgrade: String?, endStream: Bool, timeout: IOTimeout
     ) async throws -> UInt32 {
-        let fields = try HTTP2Fields.request(request)
+        let fields = try HTTP2Fields.request(request, upgrade: upgrade)
         let isHead = request.method == .head
-        let tunnel = HTTP2Fields.upgradeProtocol(of: request) != nil
+        let tunnel = upgrade != nil
         do {
             return try await wait(.stream, timeout: timeout) { state, effects throws(HTTP2StreamFailure) in
                 try state.openStream(

@@ -34,11 +34,11 @@ package enum HTTP2Fields {
     /// field, or the URL's authority) and `:path`, then the request's own fields lowercased,
     /// without Host, connection-specific fields or those the Connection field names, and with TE
     /// only as `trailers`. A request to upgrade becomes an extended CONNECT (RFC 8441 §4), which
-    /// names the protocol in `:protocol`.
-    static func request(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPHeaders {
+    /// names the protocol in `:protocol`: `upgrade`, which the caller has from
+    /// ``upgradeProtocol(of:)``.
+    static func request(_ request: HTTPRequest, upgrade: String?) throws(HTTPClientError) -> HTTPHeaders {
         let target = try request.target
         let source = request.headers
-        let upgrade = upgradeProtocol(of: request)
         var fields = HTTPHeaders()
         fields.reserveCapacity(source.count + 5)
         if let upgrade {

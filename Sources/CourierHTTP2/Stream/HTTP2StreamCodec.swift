@@ -53,9 +53,10 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     ) async throws {
         precondition(id == 0, "writeRequestHead called twice on one HTTP/2 stream")
         let body = body ?? ByteBuffer()
-        asksForTunnel.store(HTTP2Fields.upgradeProtocol(of: request) != nil, ordering: .relaxed)
+        let upgrade = HTTP2Fields.upgradeProtocol(of: request)
+        asksForTunnel.store(upgrade != nil, ordering: .relaxed)
         let id = try await http2Connection.openStream(
-            request, endStream: endOfRequest && body.isEmpty, timeout: timeout)
+            request, upgrade: upgrade, endStream: endOfRequest && body.isEmpty, timeout: timeout)
         streamID.store(id, ordering: .relaxed)
         if !body.isEmpty {
             try await http2Connection.send(body, endStream: endOfRequest, on: id, timeout: timeout)
