@@ -3,7 +3,7 @@ package import CourierCore
 /// Keeps connections for reuse, as OkHttp's `RealConnectionPool` does: per address, allocated by
 /// exchange capacity; at most `maxIdleConnections` idle in all, each closed after `keepAlive`
 /// without use; at most `maxConnectionsPerAddress` connecting or open to one address, the
-/// requests beyond waiting first in first out.
+/// requests beyond waiting first in first out (retries of unprocessed requests first).
 ///
 /// The rules live in `ConnectionPoolState`; this actor performs what they decide: it runs
 /// connects, resumes waiters, closes connections and keeps one eviction timer. Connects run in

@@ -8,7 +8,8 @@ package import CourierCore
 /// `MAX_CONCURRENT_STREAMS` for HTTP/2. A request gets, in order of preference, a busy
 /// multiplexed connection with room, the most recently used idle connection, or a new
 /// connection if its address is under `maxConnectionsPerAddress`; otherwise it waits, first in
-/// first out per address. A multiplexable request does not start a second connection while
+/// first out per address (a retry `ahead` of the rest, see ``acquire(_:to:multiplexable:ahead:)``).
+/// A multiplexable request does not start a second connection while
 /// one that may turn out HTTP/2 is in flight: it waits for that one.
 ///
 /// `now` must never go backwards between events.
