@@ -50,7 +50,8 @@ extension ConnectionPoolState {
     struct Waiter {
         let id: RequestID
         let multiplexable: Bool
-        /// Waits ahead of the requests not tried yet (see ``ConnectionPoolState/acquire(_:to:multiplexable:ahead:)``).
+        /// Waits ahead of the requests not tried yet
+        /// (see ``ConnectionPoolState/acquire(_:to:multiplexable:ahead:)``).
         var ahead = false
     }
 
@@ -95,8 +96,9 @@ extension ConnectionPoolState {
         var attemptsNeeded: Int { attemptsNeeded(hopeful: hasHopefulAttempt) }
     }
 
-    /// Waiting requests of one address, first in first out (those waiting ahead first); removal from the middle (a
-    /// cancelled waiter) is linear, and the array is compacted lazily as `DispatcherState` does.
+    /// Waiting requests of one address, first in first out (those waiting ahead first); removal
+    /// from the middle (a cancelled waiter) is linear, and the array is compacted lazily as
+    /// `DispatcherState` does.
     struct WaiterQueue {
         private var items: [Waiter] = []
         private var head = 0

@@ -4,7 +4,8 @@ import Glibc
 
 /// TLS over a `Socket`, with OpenSSL working on our buffers (``TLSRecordPipe``): OpenSSL never
 /// touches the socket, so ciphertext moves through our own non-blocking `recv`/`sendmsg` and
-/// `WANT_READ` becomes a wait on the reactor instead of a blocked thread. Handshake and record crypto run on the reactor.
+/// `WANT_READ` becomes a wait on the reactor instead of a blocked thread. Handshake and record
+/// crypto run on the reactor.
 ///
 /// OpenSSL's error queue is per thread and every connection on a reactor shares its thread, so
 /// the queue is cleared before each `SSL_*` I/O call; otherwise another connection's stale error
