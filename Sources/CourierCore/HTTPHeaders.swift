@@ -96,6 +96,11 @@ public struct HTTPHeaders: Sendable, Hashable {
         fields.append(Field(name: name, value: value))
     }
 
+    /// Removes the first field, which must exist: HTTP/2's `:status`, once checked.
+    package mutating func removeFirst() {
+        fields.removeFirst()
+    }
+
     /// Removes every field named `name`.
     public mutating func remove(_ name: String) {
         fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }

@@ -122,10 +122,8 @@ package struct RequestTarget: Hashable, Sendable {
     package var isSecure: Bool { scheme == "https" || scheme == "wss" }
 
     /// `host[:port]` for the Host header: the port is omitted when it is the scheme's default.
-    package var authority: String {
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        return port == (isSecure ? 443 : 80) ? hostPart : "\(hostPart):\(port)"
-    }
+    /// Stored, since every call sends it, and it is worked out once per URL.
+    package let authority: String
 
     package init(_ url: URL) throws(HTTPClientError) {
         guard let scheme = url.scheme?.lowercased(), ["http", "https", "ws", "wss"].contains(scheme) else {
@@ -147,5 +145,7 @@ package struct RequestTarget: Hashable, Sendable {
         self.host = host.lowercased()
         self.port = port
         self.path = path
+        let hostPart = self.host.contains(":") ? "[\(self.host)]" : self.host
+        self.authority = port == (scheme == "https" || scheme == "wss" ? 443 : 80) ? hostPart : "\(hostPart):\(port)"
     }
 }

@@ -100,20 +100,49 @@ public struct Route: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A connection as events and network interceptors see it.
+///
+/// The fields live in one immutable box: every exchange hands its connection's info to events,
+/// the response and the pool, and a copy of the fields themselves retains a dozen strings.
 public struct ConnectionInfo: Hashable, Sendable, CustomStringConvertible {
+    private let fields: Fields
+
     /// Unique within the process; the same for every exchange the connection carries.
-    public let id: Int
-    public let route: Route
-    public let version: HTTPVersion
+    public var id: Int { fields.id }
+    public var route: Route { fields.route }
+    public var version: HTTPVersion { fields.version }
     /// The TLS handshake, for HTTPS connections.
-    public let tlsHandshake: TLSHandshake?
+    public var tlsHandshake: TLSHandshake? { fields.tlsHandshake }
 
     public init(id: Int, route: Route, version: HTTPVersion, tlsHandshake: TLSHandshake? = nil) {
-        self.id = id
-        self.route = route
-        self.version = version
-        self.tlsHandshake = tlsHandshake
+        fields = Fields(id: id, route: route, version: version, tlsHandshake: tlsHandshake)
     }
 
     public var description: String { "connection #\(id) (\(version)) to \(route)" }
+
+    public static func == (lhs: ConnectionInfo, rhs: ConnectionInfo) -> Bool {
+        lhs.fields === rhs.fields
+            || (lhs.id == rhs.id && lhs.route == rhs.route && lhs.version == rhs.version
+                && lhs.tlsHandshake == rhs.tlsHandshake)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(route)
+        hasher.combine(version)
+        hasher.combine(tlsHandshake)
+    }
+
+    private final class Fields: Sendable {
+        let id: Int
+        let route: Route
+        let version: HTTPVersion
+        let tlsHandshake: TLSHandshake?
+
+        init(id: Int, route: Route, version: HTTPVersion, tlsHandshake: TLSHandshake?) {
+            self.id = id
+            self.route = route
+            self.version = version
+            self.tlsHandshake = tlsHandshake
+        }
+    }
 }

@@ -284,8 +284,58 @@ struct HTTP2ScriptedPeerTests {
             let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
             #expect(head.status.code == 200)
             #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+            // Trailers are read through the body, so a body with trailers is never handed over whole.
+            #expect(codec.takeWholeBody() == nil)
             #expect(try await codec.readAll() == [UInt8(ascii: "x")])
             #expect(codec.trailers?["checksum"] == "abc")
+            connection.close()
+            peer.close()
+        }
+    }
+
+    @Test("A body that came with its head is handed over whole, once, and its stream is free at once")
+    func wholeBodyIsHandedOver() async throws {
+        try await withTimeout {
+            let (connection, peer, _) = try await PeerPair.make()
+            let codec = connection.makeCodec() as! HTTP2StreamCodec
+            try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
+            let sent = try await peer.request()
+            // One write: the reader applies both frames before it wakes the head's reader.
+            try await peer.send(
+                peer.headers([(":status", "200")], on: sent.stream),
+                HTTP2Frame(streamID: sent.stream, payload: .data(ByteBuffer(string: "hello"), endStream: true)))
+            let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
+            #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+            #expect(connection.state.withLock { $0.activeStreams } == 0)
+            #expect(codec.takeWholeBody() == ByteBuffer(string: "hello"))
+            #expect(codec.takeWholeBody() == nil)
+            connection.close()
+            peer.close()
+        }
+    }
+
+    @Test("A body still arriving, or more than one segment, is read as it streams", arguments: [false, true])
+    func bodyNotWholeStreams(large: Bool) async throws {
+        try await withTimeout {
+            let (connection, peer, _) = try await PeerPair.make()
+            let codec = connection.makeCodec() as! HTTP2StreamCodec
+            try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
+            let sent = try await peer.request()
+            let frameSize = 16_384
+            let body = (0..<(large ? HTTP2BodyBuffer.segmentSize + frameSize : 5)).map { UInt8(truncatingIfNeeded: $0) }
+            let data = stride(from: 0, to: body.count, by: frameSize).map { start in
+                let chunk = ByteBuffer(Array(body[start..<min(start + frameSize, body.count)]))
+                return HTTP2Frame(
+                    streamID: sent.stream, payload: .data(chunk, endStream: start + frameSize >= body.count))
+            }
+            // Large: the whole body may be there with the head, in more than one segment.
+            // Small: the head goes first, and the body only once the head has been read.
+            try await peer.send([peer.headers([(":status", "200")], on: sent.stream)] + (large ? data : []))
+            let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
+            #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+            #expect(codec.takeWholeBody() == nil)
+            if !large { try await peer.send(data) }
+            #expect(try await codec.readAll() == body)
             connection.close()
             peer.close()
         }

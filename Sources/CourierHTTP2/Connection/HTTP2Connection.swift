@@ -313,7 +313,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
                     }
                 }
                 open = state.withLock { state in
-                    state.receive(frame, fields: fields, now: now, &effects)
+                    state.receive(frame, fields: fields.take(), now: now, &effects)
                     return state.lifecycle != .closed
                 }
             }

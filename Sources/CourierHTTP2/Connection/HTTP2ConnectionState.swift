@@ -130,7 +130,7 @@ struct HTTP2ConnectionState {
 
     /// Applies one frame from the server. `fields` is the decoded block of a HEADERS frame.
     mutating func receive(
-        _ frame: HTTP2Frame, fields: HTTPHeaders?, now: ContinuousClock.Instant, _ effects: inout HTTP2Effects
+        _ frame: HTTP2Frame, fields: consuming HTTPHeaders?, now: ContinuousClock.Instant, _ effects: inout HTTP2Effects
     ) {
         guard lifecycle != .closed else { return }
         let id = frame.streamID
@@ -138,7 +138,7 @@ struct HTTP2ConnectionState {
         case .data(let bytes, let endStream, let padding):
             receiveData(bytes, endStream: endStream, padding: padding, on: id, now: now, &effects)
         case .headers(_, let endStream, _, _):
-            receiveHeaders(fields ?? HTTPHeaders(), endStream: endStream, on: id, &effects)
+            receiveHeaders(fields.take() ?? HTTPHeaders(), endStream: endStream, on: id, &effects)
         case .priority:
             break
         case .rstStream(let code):
@@ -247,7 +247,7 @@ struct HTTP2ConnectionState {
     }
 
     private mutating func receiveHeaders(
-        _ fields: HTTPHeaders, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
+        _ fields: consuming HTTPHeaders, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
     ) {
         guard streams.contains(id) else { return unknownStream(id, "HEADERS", &effects) }
         guard streams[stream: id].canReceive else {
@@ -256,7 +256,7 @@ struct HTTP2ConnectionState {
         }
         do throws(HTTPClientError) {
             if streams[stream: id].finalHead == nil {
-                let parsed = try HTTP2Fields.response(fields, stream: id, peer: peer)
+                let parsed = try HTTP2Fields.response(consume fields, stream: id, peer: peer)
                 let status = parsed.head.status.code
                 if parsed.head.status.isInformational {
                     guard !endStream else {

@@ -57,6 +57,13 @@ struct HTTP2BodyBuffer {
         takeSegment().map(ByteBuffer.init)
     }
 
+    /// Everything held, when it fits in one segment (an empty body too); nil, leaving the
+    /// segments in place, when it does not.
+    mutating func takeWhole() -> ByteBuffer? {
+        guard segments.count <= 1 else { return nil }
+        return take() ?? ByteBuffer()
+    }
+
     private mutating func takeSegment() -> [UInt8]? {
         guard !segments.isEmpty else { return nil }
         let segment = segments.removeFirst()

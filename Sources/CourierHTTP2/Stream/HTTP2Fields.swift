@@ -76,16 +76,17 @@ package enum HTTP2Fields {
 
     /// Checks a response header block (§8.3.2, §8.2): `:status` exactly once and first, no other
     /// pseudo-header field, lowercase names, no connection-specific fields, a consistent
-    /// Content-Length. The head's fields leave out `:status`.
-    static func response(_ fields: HTTPHeaders, stream: UInt32, peer: String) throws(HTTPClientError) -> Head {
+    /// Content-Length. The head's fields are the block's without `:status`, taken over in place.
+    static func response(
+        _ fields: consuming HTTPHeaders, stream: UInt32, peer: String
+    ) throws(HTTPClientError) -> Head {
         var status: Int?
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count)
         var contentLength: Int?
-        for field in fields.fields {
+        for index in fields.fields.indices {
+            let field = fields.fields[index]
             let name = field.name
             if name.utf8.first == UInt8(ascii: ":") {
-                guard name == ":status", status == nil, headers.isEmpty else {
+                guard name == ":status", index == 0 else {
                     throw malformed(
                         "the pseudo-header field \(name) is repeated, misplaced or not a response's", stream, peer)
                 }
@@ -106,14 +107,14 @@ package enum HTTP2Fields {
                 }
                 contentLength = length
             }
-            headers.add(name, field.value)
         }
         guard let status else { throw malformed("the response has no :status", stream, peer) }
         guard status != 101 else {
             throw malformed("101 Switching Protocols is not allowed in HTTP/2 (RFC 9113 §8.6)", stream, peer)
         }
+        fields.removeFirst()
         return Head(
-            head: ResponseHead(status: HTTPStatus(code: status), version: .http2, headers: headers),
+            head: ResponseHead(status: HTTPStatus(code: status), version: .http2, headers: fields),
             contentLength: contentLength)
     }
 
@@ -158,12 +159,19 @@ package enum HTTP2Fields {
     }
 
     /// Written straight into the string: a short name then stays a small string, no allocation.
+    /// Over the name's contiguous bytes: a request's canonical names (`User-Agent`) all take this
+    /// path, and iterating `utf8` one index at a time cost more than the copy.
     private static func lowercased(_ name: some StringProtocol) -> String {
-        let utf8 = name.utf8
-        guard utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(name) }
-        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
-            for (index, byte) in utf8.enumerated() { buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-            return utf8.count
-        }
+        var name = String(name)
+        return name.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                for index in bytes.indices {
+                    let byte = bytes[index]
+                    buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                }
+                return bytes.count
+            }
+        } ?? name
     }
 }

@@ -114,6 +114,15 @@ package final class HTTP2StreamCodec: ExchangeCodec {
         return expectsBody
     }
 
+    package func takeWholeBody() -> ByteBuffer? {
+        guard endedTrailers.withLock({ $0 == nil }) else { return nil }
+        return endedBody.withLock { body in
+            guard let whole = body?.takeWhole() else { return nil }
+            body = nil
+            return whole
+        }
+    }
+
     nonisolated(nonsending) package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
         let taken = endedBody.withLock { body -> ByteBuffer?? in
             guard body != nil else { return nil }

@@ -8,8 +8,8 @@ package import CourierCore
 /// back in one hop onto the codec's executor, or on the caller's thread when the codec allows
 /// (see ``ExchangeCodec/beginCallerThreadIO()``); a streamed or file body is written from the
 /// caller's task, the codec hopping only when it must wait. The connection goes back to the pool
-/// when the body has been read (see ``ExchangeResponseBody``), or is given up on any failure or
-/// cancellation.
+/// when the body has been read (see ``ExchangeResponseBody``), at once when the body came whole
+/// with the head (HTTP/2's small responses), or is given up on any failure or cancellation.
 package struct Exchange: HTTPExchange {
     package let codec: any ExchangeCodec
     package let pooled: any PooledConnection
@@ -53,6 +53,10 @@ package struct Exchange: HTTPExchange {
             if switched.ownsConnection { await pool.detach(pooled) }
             response.switchedConnection = switched
             call.emit { $0.responseBodyEnd($1, byteCount: 0) }
+        } else if hasBody, let whole = codec.takeWholeBody() {
+            call.emit { $0.responseBodyEnd($1, byteCount: whole.count) }
+            await release(reusable: codec.isReusable, call: call)
+            response.body = HTTPResponse.Body(source: WholeResponseBody(whole))
         } else if hasBody {
             response.body = HTTPResponse.Body(source: ExchangeResponseBody(exchange: self, call: call))
         } else {

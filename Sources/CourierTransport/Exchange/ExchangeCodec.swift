@@ -71,6 +71,12 @@ package protocol ExchangeCodec: AnyObject, Sendable {
     /// whole request body was sent.
     func openResponseBody(for request: HTTPRequest, head: ResponseHead, requestComplete: Bool) throws -> Bool
 
+    /// The whole response body, when it had arrived with the head and no trailers came with it;
+    /// handed over once, after ``openResponseBody(for:head:requestComplete:)`` said there is a
+    /// body. The exchange is then over: its connection can go back to the pool before the caller
+    /// reads a byte. Nil when the body is still to be read.
+    func takeWholeBody() -> ByteBuffer?
+
     /// The next chunk of the response body, or nil at its end; hops to ``executor`` only when it
     /// has to wait.
     nonisolated(nonsending) func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer?

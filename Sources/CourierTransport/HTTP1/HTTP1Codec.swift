@@ -132,6 +132,9 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         }
     }
 
+    /// Never: an HTTP/1.1 body is read from the socket only as the caller asks for it.
+    func takeWholeBody() -> ByteBuffer? { nil }
+
     var trailers: HTTPHeaders? { decoder?.trailers }
 
     var isReusable: Bool { reusableAfterBody && (decoder?.isComplete ?? true) }
