@@ -28,6 +28,8 @@ package struct HPACKDecoder: Sendable {
     /// Where Huffman-coded strings are decoded before they become `String`s. Grows to the longest
     /// string seen, never past the header list limit.
     private var scratch: [UInt8] = []
+    /// Short literals decoded lately, which servers repeat on every response.
+    private var recentLiterals = HPACKLiteralCache()
 
     /// - Parameter maxTableSize: SETTINGS_HEADER_TABLE_SIZE at the start, which is also the table
     ///   size both sides start with: 4096 on an HTTP/2 connection (RFC 9113 §6.5.2).
@@ -171,9 +173,15 @@ package struct HPACKDecoder: Sendable {
         guard length <= block.count - offset else { throw .truncated }
         let encoded = UnsafeRawBufferPointer(rebasing: block[offset..<offset + length])
         offset += length
+        if let (string, octets) = recentLiterals.lookUp(encoded, huffman: huffman) {
+            guard octets <= limit else { throw .headerListTooLarge(limit: maxHeaderListSize) }
+            return (string, octets)
+        }
         guard huffman else {
             guard length <= limit else { throw .headerListTooLarge(limit: maxHeaderListSize) }
-            return (String(decoding: encoded, as: UTF8.self), length)
+            let string = String(decoding: encoded, as: UTF8.self)
+            recentLiterals.keep(encoded, huffman: false, value: string, octets: length)
+            return (string, length)
         }
         // Every code is at least 5 bits long, so 8 / 5 of the encoded length bounds the decoded.
         let capacity = min(length * 8 / 5, limit)
@@ -186,6 +194,7 @@ package struct HPACKDecoder: Sendable {
             return (String(decoding: output[0..<count], as: UTF8.self), count)
         }
         guard let decoded else { throw .headerListTooLarge(limit: maxHeaderListSize) }
+        recentLiterals.keep(encoded, huffman: true, value: decoded.0, octets: decoded.1)
         return decoded
     }
 }

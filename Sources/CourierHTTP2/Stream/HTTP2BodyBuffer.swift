@@ -15,8 +15,11 @@ struct HTTP2BodyBuffer {
     /// enough for the allocator to recycle heap memory rather than map pages.
     static let segmentSize = 96 << 10
 
-    /// Full segments, then the one being filled; the first is the next taken.
-    private var segments: [[UInt8]] = []
+    /// The oldest segment, the next taken. Apart from the others, so that a body of one segment,
+    /// as most responses are, costs no array of segments.
+    private var first: [UInt8]?
+    /// The segments after `first`, the last being the one filled.
+    private var more: [[UInt8]] = []
     /// Bytes held.
     private(set) var count = 0
 
@@ -27,16 +30,22 @@ struct HTTP2BodyBuffer {
     mutating func append(_ bytes: ByteBuffer, expected: Int?, recycler: inout HTTP2SegmentRecycler) {
         var offset = 0
         while offset < bytes.count {
-            if segments.last.map({ $0.count >= HTTP2BodyBuffer.segmentSize }) ?? true {
+            let filled = more.isEmpty ? first?.count : more[more.count - 1].count
+            if filled.map({ $0 >= HTTP2BodyBuffer.segmentSize }) ?? true {
                 let wanted = expected ?? (bytes.count >= 4096 ? HTTP2BodyBuffer.segmentSize : 0)
                 let capacity = min(HTTP2BodyBuffer.segmentSize, max(wanted, bytes.count - offset))
-                segments.append(recycler.emptySegment(capacity: capacity))
+                let segment = recycler.emptySegment(capacity: capacity)
+                if first == nil { first = segment } else { more.append(segment) }
             }
-            let last = segments.count - 1
-            let room = HTTP2BodyBuffer.segmentSize - segments[last].count
+            let room = HTTP2BodyBuffer.segmentSize - (more.isEmpty ? first!.count : more[more.count - 1].count)
             let copied = min(room, bytes.count - offset)
             bytes.withUnsafeBytes { raw in
-                segments[last].append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + copied)]))
+                let chunk = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + copied)])
+                if more.isEmpty {
+                    first!.append(contentsOf: chunk)
+                } else {
+                    more[more.count - 1].append(contentsOf: chunk)
+                }
             }
             offset += copied
         }
@@ -60,13 +69,13 @@ struct HTTP2BodyBuffer {
     /// Everything held, when it fits in one segment (an empty body too); nil, leaving the
     /// segments in place, when it does not.
     mutating func takeWhole() -> ByteBuffer? {
-        guard segments.count <= 1 else { return nil }
+        guard more.isEmpty else { return nil }
         return take() ?? ByteBuffer()
     }
 
     private mutating func takeSegment() -> [UInt8]? {
-        guard !segments.isEmpty else { return nil }
-        let segment = segments.removeFirst()
+        guard let segment = first else { return nil }
+        first = more.isEmpty ? nil : more.removeFirst()
         count -= segment.count
         return segment
     }
