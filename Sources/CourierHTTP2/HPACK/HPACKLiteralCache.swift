@@ -7,30 +7,28 @@
 /// exactly the string that decoding would have built.
 ///
 /// Fixed storage, allocated once: a miss costs a copy into the oldest slot, never an allocation.
+/// A lookup compares lengths first and octets eight at a time, and touches a string only on a hit.
 struct HPACKLiteralCache {
     /// Encoded strings longer than this are not kept: long values rarely repeat.
     static let maxEncodedLength = 48
     static let slots = 8
 
     private var encoded = [UInt8](repeating: 0, count: slots * maxEncodedLength)
-    private var entries: [Entry?] = Array(repeating: nil, count: slots)
+    /// Per slot: the encoded length, with the Huffman flag as bit 8; -1 for an empty slot.
+    private var keys = [Int](repeating: -1, count: slots)
+    private var values = [(string: String, octets: Int)](repeating: ("", 0), count: slots)
     private var next = 0
 
-    private struct Entry {
-        var length: Int
-        var huffman: Bool
-        var value: String
-        var octets: Int
-    }
+    private static func key(_ length: Int, huffman: Bool) -> Int { huffman ? length | 0x100 : length }
 
     /// The string and its decoded length for these encoded octets, if kept.
     func lookUp(_ bytes: UnsafeRawBufferPointer, huffman: Bool) -> (String, Int)? {
         guard bytes.count <= HPACKLiteralCache.maxEncodedLength else { return nil }
-        return encoded.withUnsafeBytes { storage in
-            for slot in 0..<HPACKLiteralCache.slots {
-                guard let entry = entries[slot], entry.length == bytes.count, entry.huffman == huffman else { continue }
-                let start = slot * HPACKLiteralCache.maxEncodedLength
-                if bytes.elementsEqual(storage[start..<start + bytes.count]) { return (entry.value, entry.octets) }
+        let key = HPACKLiteralCache.key(bytes.count, huffman: huffman)
+        return encoded.withUnsafeBytes { storage -> (String, Int)? in
+            for slot in 0..<HPACKLiteralCache.slots where keys[slot] == key {
+                let kept = storage.baseAddress! + slot * HPACKLiteralCache.maxEncodedLength
+                if HPACKLiteralCache.equal(kept, bytes) { return values[slot] }
             }
             return nil
         }
@@ -43,7 +41,27 @@ struct HPACKLiteralCache {
         encoded.withUnsafeMutableBytes { storage in
             UnsafeMutableRawBufferPointer(rebasing: storage[start..<start + bytes.count]).copyMemory(from: bytes)
         }
-        entries[next] = Entry(length: bytes.count, huffman: huffman, value: value, octets: octets)
+        keys[next] = HPACKLiteralCache.key(bytes.count, huffman: huffman)
+        values[next] = (value, octets)
         next = (next + 1) % HPACKLiteralCache.slots
+    }
+
+    /// Whether the `bytes.count` octets at `kept` are `bytes`.
+    private static func equal(_ kept: UnsafeRawPointer, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let other = bytes.baseAddress else { return true }
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            guard
+                kept.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == other.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            else { return false }
+            offset += 8
+        }
+        while offset < bytes.count {
+            let byte = kept.load(fromByteOffset: offset, as: UInt8.self)
+            guard byte == other.load(fromByteOffset: offset, as: UInt8.self) else { return false }
+            offset += 1
+        }
+        return true
     }
 }
