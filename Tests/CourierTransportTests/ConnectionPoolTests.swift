@@ -76,8 +76,17 @@ private final class ConnectGate: Sendable {
     }
 }
 
+/// The order in which callers got their connections.
+private final class ServedOrder: Sendable {
+    private let order = Mutex<[String]>([])
+    var names: [String] { order.withLock { $0 } }
+    func note(_ name: String) { order.withLock { $0.append(name) } }
+}
+
+/// Waits for `condition`, until the suite's time limit cancels the test: the expectation that
+/// follows then fails instead of the test spinning on.
 private func eventually(_ condition: () async -> Bool) async {
-    while await !condition() { await Task.yield() }
+    while await !condition() && !Task.isCancelled { await Task.yield() }
 }
 
 @Suite("Connection pool actor", .timeLimit(.minutes(1)))
@@ -195,6 +204,46 @@ struct ConnectionPoolTests {
         await #expect(throws: CancellationError.self) { try await caller.value }
         #expect(gate.cancelled == 1)
         #expect(await pool.waitingCount == 0)
+    }
+
+    /// The connection it was handed sat idle and broke meanwhile; the waiter waited its turn already.
+    @Test("A waiter handed a broken connection keeps its place ahead of those who came after it")
+    func brokenHandOutKeepsPlace() async throws {
+        let pool = ConnectionPool(maxConnectionsPerAddress: 1)
+        let first = FakeConnection(1)
+        _ = try await pool.acquire(address, multiplexable: false) { first }
+        let opened = Mutex(1)
+        let served = ServedOrder()
+        let connect: @Sendable () async throws -> any PooledConnection = {
+            FakeConnection(
+                opened.withLock { count in
+                    count += 1
+                    return count
+                })
+        }
+        let second = Task {
+            let connection = try await pool.acquire(address, multiplexable: false, connect: connect).connection
+            served.note("second")
+            return connection
+        }
+        await eventually { await pool.waitingCount == 1 }
+        let third = Task {
+            let connection = try await pool.acquire(address, multiplexable: false, connect: connect).connection
+            served.note("third")
+            return connection
+        }
+        await eventually { await pool.waitingCount == 2 }
+        first.breakConnection()
+        await pool.release(first, reusable: true)
+        #expect(first.isClosed)
+        await eventually { !served.names.isEmpty }
+        #expect(served.names == ["second"], "the later waiter waits for the one connection allowed")
+        // Whoever was served hands the connection on, so that both callers end either way.
+        let (served1st, served2nd) = served.names.first == "third" ? (third, second) : (second, third)
+        let replacement = try await served1st.value
+        #expect(replacement.info.id == 2)
+        await pool.release(replacement, reusable: true)
+        #expect(try await served2nd.value === replacement)
     }
 
     @Test("Shutdown fails waiters and later acquires, and closes a connection that connects after it")
