@@ -41,6 +41,32 @@ struct HPACKEncoderTests {
         #expect(encoder.dynamicTable.entries == [["x-a", "1"]])
     }
 
+    @Test("A request repeated field by field encodes alike, and decodes right while the table changes under it")
+    func repeatedRequests() throws {
+        var encoder = HPACKEncoder(role: .client)
+        var decoder = HPACKDecoder()
+        func request(_ custom: String) -> HTTPHeaders {
+            [":method": "GET", ":path": "/a", "user-agent": "courier", "x-custom": custom]
+        }
+        func roundTrip(_ headers: HTTPHeaders) throws -> [UInt8] {
+            let block = encoder.encode(headers)
+            #expect(try decoder.decode(block) == headers)
+            return block
+        }
+        _ = try roundTrip(request("1"))
+        let second = try roundTrip(request("1"))
+        #expect(try roundTrip(request("1")) == second, "the table did not change: the same octets")
+        // A new entry moves every dynamic index by one: the fields before it must not be replayed.
+        _ = try roundTrip(request("2"))
+        _ = try roundTrip(request("1"))
+        // A smaller table evicts: the next block starts with the size update and indexes afresh.
+        encoder.setPeerMaxTableSize(64)
+        decoder.setMaxTableSize(64)
+        _ = try roundTrip(request("1"))
+        _ = try roundTrip(request("3"))
+        _ = try roundTrip(request("1"))
+    }
+
     @Test("A SETTINGS change is signalled at the start of the next block, smallest first")
     func sizeUpdates() throws {
         var encoder = HPACKEncoder(role: .client)

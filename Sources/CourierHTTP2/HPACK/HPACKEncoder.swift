@@ -37,6 +37,25 @@ package struct HPACKEncoder: Sendable {
     private var entriesByName: [String: [(value: String, id: Int)]] = [:]
     /// Entries in `entriesByName`, stale ones included.
     private var lookupCount = 0
+    /// The octets of the fields of the blocks before, by position, for those whose encoding
+    /// left the table as it was. A client sends the same fields in the same order on every
+    /// request, and a field that is the same at the same position, with the table as it was
+    /// when the field was encoded, encodes to the same octets: indices move only when an entry is
+    /// inserted or evicted, and eviction follows an insertion or a size change (which forgets
+    /// these). So a repeated request's fields cost a comparison each, not two table lookups.
+    private var previous: [PreviousField?] = []
+
+    private struct PreviousField {
+        var name: String
+        var value: String
+        /// The table's `insertedCount` and `count` when the field was encoded: with no size
+        /// change since, the same pair means the same table.
+        var table: (insertedCount: Int, count: Int)
+        var octets: [UInt8]
+    }
+
+    /// Fields encoded to more octets than this are not remembered.
+    private static let maxRememberedOctets = 256
 
     /// - Parameters:
     ///   - maxTableSize: the table size both sides start with and the most this encoder uses:
@@ -62,6 +81,7 @@ package struct HPACKEncoder: Sendable {
         let capacity = min(size, tableSizeLimit)
         table.setCapacity(capacity)
         pendingSizeUpdate = (min(pendingSizeUpdate?.smallest ?? capacity, capacity), capacity)
+        previous.removeAll()
     }
 
     /// Appends the block for `headers` to `buffer`, fields in order.
@@ -73,8 +93,29 @@ package struct HPACKEncoder: Sendable {
             HPACKInteger.encode(pending.current, prefixBits: 5, flags: 0x20, into: &buffer)
             pendingSizeUpdate = nil
         }
-        for field in headers.fields {
-            encode(name: HPACKEncoder.lowercased(field.name), value: field.value, into: &buffer)
+        for (position, field) in headers.fields.enumerated() {
+            let name = HPACKEncoder.lowercased(field.name)
+            let tableNow = (insertedCount: table.insertedCount, count: table.count)
+            if position < previous.count, let known = previous[position], known.table == tableNow,
+                known.name == name, known.value == field.value
+            {
+                buffer.append(contentsOf: known.octets)
+                continue
+            }
+            let start = buffer.count
+            let indexing = encode(name: name, value: field.value, into: &buffer)
+            // Credentials are not kept in a second place, and a field that changed the table
+            // would encode differently next time.
+            let remembered: PreviousField? =
+                indexing != .never && table.insertedCount == tableNow.insertedCount && table.count == tableNow.count
+                    && buffer.count - start <= HPACKEncoder.maxRememberedOctets
+                ? PreviousField(name: name, value: field.value, table: tableNow, octets: Array(buffer[start...]))
+                : nil
+            if position < previous.count {
+                previous[position] = remembered
+            } else {
+                previous.append(remembered)
+            }
         }
     }
 
@@ -103,7 +144,8 @@ package struct HPACKEncoder: Sendable {
         }
     }
 
-    private mutating func encode(name: String, value: String, into buffer: inout [UInt8]) {
+    /// Appends one field's representation; returns how it was indexed, were it not in a table.
+    private mutating func encode(name: String, value: String, into buffer: inout [UInt8]) -> Indexing {
         let field = HPACKField(name: name, value: value)
         let staticIndex = HPACKStaticTable.index(ofName: name)
         let indexing = indexing(of: field, staticIndex: staticIndex)
@@ -111,12 +153,12 @@ package struct HPACKEncoder: Sendable {
             let index = HPACKStaticTable.index(ofValue: value, nameIndex: staticIndex)
         {
             HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
-            return
+            return indexing
         }
         let dynamic = dynamicIndices(name: name, value: value)
         if indexing != .never, let index = dynamic.field {
             HPACKInteger.encode(index, prefixBits: 7, flags: 0x80, into: &buffer)
-            return
+            return indexing
         }
         let nameIndex = staticIndex ?? dynamic.name
         switch indexing {
@@ -127,6 +169,7 @@ package struct HPACKEncoder: Sendable {
         if nameIndex == nil { appendString(name, into: &buffer) }
         appendString(value, into: &buffer)
         if case .incremental = indexing { insert(field) }
+        return indexing
     }
 
     /// The indices of the newest dynamic table entry with this name and value, and of the
