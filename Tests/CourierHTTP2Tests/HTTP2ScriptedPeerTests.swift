@@ -293,19 +293,29 @@ struct HTTP2ScriptedPeerTests {
         }
     }
 
+    /// A connection, its peer, and a GET on a stream the peer has read.
+    private func sentGet() async throws -> (HTTP2Connection, ScriptedPeer, HTTP2StreamCodec, UInt32) {
+        let (connection, peer, _) = try await PeerPair.make()
+        let codec = connection.makeCodec() as! HTTP2StreamCodec
+        try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
+        return (connection, peer, codec, try await peer.request().stream)
+    }
+
+    /// Reads the response head and opens a body that must be there.
+    private func openBody(_ codec: HTTP2StreamCodec) async throws {
+        let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
+        #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+    }
+
     @Test("A body that came with its head is handed over whole, once, and its stream is free at once")
     func wholeBodyIsHandedOver() async throws {
         try await withTimeout {
-            let (connection, peer, _) = try await PeerPair.make()
-            let codec = connection.makeCodec() as! HTTP2StreamCodec
-            try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
-            let sent = try await peer.request()
+            let (connection, peer, codec, stream) = try await sentGet()
             // One write: the reader applies both frames before it wakes the head's reader.
             try await peer.send(
-                peer.headers([(":status", "200")], on: sent.stream),
-                HTTP2Frame(streamID: sent.stream, payload: .data(ByteBuffer(string: "hello"), endStream: true)))
-            let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
-            #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+                peer.headers([(":status", "200")], on: stream),
+                HTTP2Frame(streamID: stream, payload: .data(ByteBuffer(string: "hello"), endStream: true)))
+            try await openBody(codec)
             #expect(connection.state.withLock { $0.activeStreams } == 0)
             #expect(codec.takeWholeBody() == ByteBuffer(string: "hello"))
             #expect(codec.takeWholeBody() == nil)
@@ -317,22 +327,18 @@ struct HTTP2ScriptedPeerTests {
     @Test("A body still arriving, or more than one segment, is read as it streams", arguments: [false, true])
     func bodyNotWholeStreams(large: Bool) async throws {
         try await withTimeout {
-            let (connection, peer, _) = try await PeerPair.make()
-            let codec = connection.makeCodec() as! HTTP2StreamCodec
-            try await codec.writeRequestHead(get(), body: nil, endOfRequest: true, timeout: readTimeout)
-            let sent = try await peer.request()
+            let (connection, peer, codec, stream) = try await sentGet()
             let frameSize = 16_384
             let body = (0..<(large ? HTTP2BodyBuffer.segmentSize + frameSize : 5)).map { UInt8(truncatingIfNeeded: $0) }
             let data = stride(from: 0, to: body.count, by: frameSize).map { start in
                 let chunk = ByteBuffer(Array(body[start..<min(start + frameSize, body.count)]))
                 return HTTP2Frame(
-                    streamID: sent.stream, payload: .data(chunk, endStream: start + frameSize >= body.count))
+                    streamID: stream, payload: .data(chunk, endStream: start + frameSize >= body.count))
             }
             // Large: the whole body may be there with the head, in more than one segment.
             // Small: the head goes first, and the body only once the head has been read.
-            try await peer.send([peer.headers([(":status", "200")], on: sent.stream)] + (large ? data : []))
-            let head = try await codec.readResponseHead(timeout: readTimeout, returningContinue: false)
-            #expect(try codec.openResponseBody(for: get(), head: head, requestComplete: true))
+            try await peer.send([peer.headers([(":status", "200")], on: stream)] + (large ? data : []))
+            try await openBody(codec)
             #expect(codec.takeWholeBody() == nil)
             if !large { try await peer.send(data) }
             #expect(try await codec.readAll() == body)
