@@ -17,9 +17,9 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     private let streamID = Atomic<UInt32>(0)
     /// Whether the request asked for a tunnel (extended CONNECT): only then can the stream switch.
     private let asksForTunnel = Atomic<Bool>(false)
-    private let endedTrailers = Mutex<HTTPHeaders?>(nil)
-    /// The whole body, when the response had ended by the time its head was read.
-    private let endedBody = Mutex<HTTP2BodyBuffer?>(nil)
+    /// What the stream left once it ended: its trailers, and its whole body when the response
+    /// had ended by the time its head was read. One lock for both: they are read together.
+    private let ended = Mutex<(body: HTTP2BodyBuffer?, trailers: HTTPHeaders?)>((nil, nil))
     private let begun = Atomic<Bool>(false)
 
     init(connection: HTTP2Connection) {
@@ -100,12 +100,11 @@ package final class HTTP2StreamCodec: ExchangeCodec {
             if !requestComplete { state.abandonRequest(on: id, &effects) }
             let expectsBody = state.expectsBody(on: id, status: head.status.code)
             if !expectsBody {
-                endedTrailers.withLock { $0 = state.trailers(on: id) }
+                ended.withLock { $0.trailers = state.trailers(on: id) }
                 state.release(id, &effects)
                 freed = true
-            } else if let ended = state.takeEndedBody(on: id, &effects) {
-                endedTrailers.withLock { $0 = ended.trailers }
-                endedBody.withLock { $0 = ended.body }
+            } else if let finished = state.takeEndedBody(on: id, &effects) {
+                ended.withLock { $0 = (finished.body, finished.trailers) }
                 freed = true
             }
             return expectsBody
@@ -115,32 +114,31 @@ package final class HTTP2StreamCodec: ExchangeCodec {
     }
 
     package func takeWholeBody() -> ByteBuffer? {
-        guard endedTrailers.withLock({ $0 == nil }) else { return nil }
-        return endedBody.withLock { body in
-            guard let whole = body?.takeWhole() else { return nil }
-            body = nil
+        ended.withLock { ended in
+            guard ended.trailers == nil, let whole = ended.body?.takeWhole() else { return nil }
+            ended.body = nil
             return whole
         }
     }
 
     nonisolated(nonsending) package func readResponseBody(timeout: IOTimeout) async throws -> ByteBuffer? {
-        let taken = endedBody.withLock { body -> ByteBuffer?? in
-            guard body != nil else { return nil }
-            return .some(body!.take())
+        let taken = ended.withLock { ended -> ByteBuffer?? in
+            guard ended.body != nil else { return nil }
+            return .some(ended.body!.take())
         }
         if let taken { return taken }
         switch try await http2Connection.readBody(on: id, timeout: timeout) {
         case .data(let chunk):
             return chunk
         case .end(let trailers):
-            endedTrailers.withLock { $0 = trailers }
+            ended.withLock { $0.trailers = trailers }
             http2Connection.release(id)
             streamID.store(0, ordering: .relaxed)
             return nil
         }
     }
 
-    package var trailers: HTTPHeaders? { endedTrailers.withLock { $0 } }
+    package var trailers: HTTPHeaders? { ended.withLock { $0.trailers } }
 
     /// Always: a stream's end never makes its connection unusable, and the pool keeps a multiplexed
     /// connection whatever an exchange says: the connection itself reports draining and closing
