@@ -12,7 +12,9 @@ public import FoundationEssentials
 /// `connectFailed`, then another `connectStart`),
 /// `connectionAcquired`, `requestHeadersStart`, `requestHeadersEnd`, [`requestBodyStart`,
 /// `requestBodyEnd`], `responseHeadersStart`, `responseHeadersEnd`, `responseBodyStart`,
-/// `responseBodyEnd`, `connectionReleased`, `callEnd`. A pooled connection skips DNS and
+/// `responseBodyEnd`, `connectionReleased`, `callEnd`. `responseBodyEnd` and
+/// `connectionReleased` come when the body has arrived whole, which for a small HTTP/2 response
+/// is before `send` returns, the body then held in memory. A pooled connection skips DNS and
 /// connect (the proxies are selected for every exchange: the pool keeps connections per proxy).
 /// Through a proxy, DNS is the proxy's host (none for the origin), and the route of
 /// `connectStart`/`connectEnd` names the proxy. A failed call ends with `callFailed`; a cancelled

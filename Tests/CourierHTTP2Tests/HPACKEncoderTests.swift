@@ -67,6 +67,17 @@ struct HPACKEncoderTests {
         _ = try roundTrip(request("1"))
     }
 
+    /// `String`'s `==` equates them; the wire must carry the octets the caller set.
+    @Test("A value canonically equivalent to an earlier one is sent as its own octets", arguments: [":path", "x-v"])
+    func canonicallyEquivalentValues(name: String) throws {
+        var encoder = HPACKEncoder(role: .client)
+        var decoder = HPACKDecoder()
+        for value in ["/a;b", "/a\u{37E}b", "/e\u{301}", "/\u{E9}"] {
+            let decoded = try decoder.decode(encoder.encode(HTTPHeaders([(name, value)])))
+            #expect(decoded[name].map { Array($0.utf8) } == Array(value.utf8))
+        }
+    }
+
     @Test("A SETTINGS change is signalled at the start of the next block, smallest first")
     func sizeUpdates() throws {
         var encoder = HPACKEncoder(role: .client)

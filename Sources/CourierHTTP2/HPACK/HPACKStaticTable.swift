@@ -11,11 +11,12 @@ package enum HPACKStaticTable {
 
     /// For the encoder: the index of the field with this value among those named as the field at
     /// `nameIndex` (the lowest index of its name). Fields of one name are adjacent in the table.
+    /// Values are compared octet by octet, not as `String`s, which equate `K` and the Kelvin sign.
     package static func index(ofValue value: String, nameIndex: Int) -> Int? {
         let name = fields[nameIndex - 1].name
         var index = nameIndex
         while index <= count && fields[index - 1].name == name {
-            if fields[index - 1].value == value { return index }
+            if fields[index - 1].value.utf8.elementsEqual(value.utf8) { return index }
             index += 1
         }
         return nil

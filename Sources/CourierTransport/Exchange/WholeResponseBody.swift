@@ -8,22 +8,48 @@ import Synchronization
 /// Still a source, not a plain buffer body: the stages above treat it as a body from the network
 /// (decoding, logging, cache writing, the call's end when it has been read).
 final class WholeResponseBody: HTTPBodySource {
-    private let bytes: Mutex<ByteBuffer?>
-
-    init(_ bytes: ByteBuffer) {
-        self.bytes = Mutex(bytes)
+    private enum State {
+        case unread(ByteBuffer)
+        /// The bytes were read; the end is next.
+        case handedOut
+        case ended
+        case abandoned
     }
 
+    private let state: Mutex<State>
+
+    init(_ bytes: ByteBuffer) {
+        state = Mutex(.unread(bytes))
+    }
+
+    /// The bytes, then the end; after `abandon()`, the error a streaming body gives, so that a
+    /// body given up is never mistaken for one read to its end.
     func read() async throws -> ByteBuffer? {
-        bytes.withLock { bytes in
-            defer { bytes = nil }
-            return bytes.flatMap { $0.isEmpty ? nil : $0 }
+        let next: Result<ByteBuffer?, HTTPClientError> = state.withLock { state in
+            switch state {
+            case .unread(let bytes) where !bytes.isEmpty:
+                state = .handedOut
+                return .success(bytes)
+            case .unread, .handedOut, .ended:
+                state = .ended
+                return .success(nil)
+            case .abandoned:
+                return .failure(WholeResponseBody.abandoned)
+            }
+        }
+        return try next.get()
+    }
+
+    /// Before the end was read, as a streaming body does: a body read to its end stays so.
+    func abandon() async {
+        state.withLock { state in
+            if case .ended = state { return }
+            state = .abandoned
         }
     }
 
-    func abandon() async {
-        bytes.withLock { $0 = nil }
-    }
-
     var trailers: HTTPHeaders { HTTPHeaders() }
+
+    private static let abandoned = HTTPClientError(
+        .bodyAlreadyConsumed, "The response body was abandoned before its end.")
 }
