@@ -110,6 +110,7 @@ final class ExchangeResponseBody: HTTPBodySource, @unchecked Sendable {
         await exchange.release(reusable: false, call: call)
     }
 
-    private static let abandoned = HTTPClientError(
+    /// What a read of a body given up before its end throws; ``WholeResponseBody`` throws it too.
+    static let abandoned = HTTPClientError(
         .bodyAlreadyConsumed, "The response body was abandoned before its end.")
 }

@@ -34,7 +34,7 @@ final class WholeResponseBody: HTTPBodySource {
                 state = .ended
                 return .success(nil)
             case .abandoned:
-                return .failure(WholeResponseBody.abandoned)
+                return .failure(ExchangeResponseBody.abandoned)
             }
         }
         return try next.get()
@@ -49,7 +49,4 @@ final class WholeResponseBody: HTTPBodySource {
     }
 
     var trailers: HTTPHeaders { HTTPHeaders() }
-
-    private static let abandoned = HTTPClientError(
-        .bodyAlreadyConsumed, "The response body was abandoned before its end.")
 }
