@@ -144,7 +144,7 @@ package struct HPACKEncoder: Sendable {
         }
     }
 
-    /// Appends one field's representation; returns how it was indexed, were it not in a table.
+    /// Appends one field's representation; returns the field's indexing rule, found in a table or not.
     private mutating func encode(name: String, value: String, into buffer: inout [UInt8]) -> Indexing {
         let field = HPACKField(name: name, value: value)
         let staticIndex = HPACKStaticTable.index(ofName: name)
