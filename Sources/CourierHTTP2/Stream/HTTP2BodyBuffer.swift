@@ -25,20 +25,21 @@ struct HTTP2BodyBuffer {
 
     var isEmpty: Bool { count == 0 }
 
+    /// The length of the segment being filled (the newest), nil when none is held.
+    private var fillingCount: Int? { more.isEmpty ? first?.count : more[more.count - 1].count }
+
     /// Copies `bytes` in. `expected` is how many more body bytes the stream will carry, when
     /// known: a segment is sized for what will fill it, so a small body costs a small allocation.
     mutating func append(_ bytes: ByteBuffer, expected: Int?, recycler: inout HTTP2SegmentRecycler) {
         var offset = 0
         while offset < bytes.count {
-            let filled = more.isEmpty ? first?.count : more[more.count - 1].count
-            if filled.map({ $0 >= HTTP2BodyBuffer.segmentSize }) ?? true {
+            if (fillingCount ?? HTTP2BodyBuffer.segmentSize) >= HTTP2BodyBuffer.segmentSize {
                 let wanted = expected ?? (bytes.count >= 4096 ? HTTP2BodyBuffer.segmentSize : 0)
                 let capacity = min(HTTP2BodyBuffer.segmentSize, max(wanted, bytes.count - offset))
                 let segment = recycler.emptySegment(capacity: capacity)
                 if first == nil { first = segment } else { more.append(segment) }
             }
-            let room = HTTP2BodyBuffer.segmentSize - (more.isEmpty ? first!.count : more[more.count - 1].count)
-            let copied = min(room, bytes.count - offset)
+            let copied = min(HTTP2BodyBuffer.segmentSize - fillingCount!, bytes.count - offset)
             bytes.withUnsafeBytes { raw in
                 let chunk = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + copied)])
                 if more.isEmpty {
