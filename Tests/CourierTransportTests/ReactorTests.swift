@@ -6,9 +6,12 @@ import Testing
 @Suite("Reactor")
 struct ReactorTests {
     /// A connected socket pair registered with the reactor: one end for the test to drive.
+    /// Close-on-exec: a process another test starts meanwhile would otherwise inherit the
+    /// test's end, and closing it here would not end the stream.
     private func pair(on reactor: Reactor) async throws -> (Socket, Int32) {
         var fds: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds) == 0)
+        let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        #expect(socketpair(AF_UNIX, type, 0, &fds) == 0)
         let socket = try await withTaskExecutorPreference(reactor) { try Socket.adopt(fds[0], on: reactor) }
         return (socket, fds[1])
     }

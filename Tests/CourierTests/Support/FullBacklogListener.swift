@@ -14,7 +14,8 @@ final class FullBacklogListener: Sendable {
         // Backlog 0 admits one completed connection; the next ones fill the SYN side.
         let target = SocketAddress(numericHost: "127.0.0.1", port: port)!
         for _ in 0..<3 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            let fd = socket(
+                AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
             _ = target.withSockAddr { connect(fd, $0, $1) }
             descriptors.append(fd)
         }

@@ -13,7 +13,7 @@ struct LoopbackListener {
 
     /// Binds, and listens with `backlog` unless it is nil.
     init(backlog: Int32?) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         let address = SocketAddress(numericHost: "127.0.0.1", port: 0)!
         guard address.withSockAddr({ bind(fd, $0, $1) }) == 0, backlog.map({ listen(fd, $0) == 0 }) ?? true else {
             close(fd)

@@ -168,7 +168,7 @@ final class Nginx: Sendable {
 
     private static func accepts(port: Int) -> Bool {
         guard let address = SocketAddress(numericHost: "127.0.0.1", port: port) else { return false }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         return address.withSockAddr { connect(fd, $0, $1) } == 0
     }
