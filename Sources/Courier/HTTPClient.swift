@@ -162,7 +162,7 @@ public final class HTTPClient: Sendable {
             try request.validate()
             let target = try request.target
             // Calls that may share an HTTP/2 connection are bounded per host by the pool instead.
-            let perHost = !Address(target, tls: configuration.tls, protocols: configuration.protocols).mayMultiplex
+            let perHost = !Address.mayMultiplex(secure: target.isSecure, protocols: configuration.protocols)
             let response: HTTPResponse
             if let callTimeout = configuration.callTimeout, let deadline {
                 response = try await CallTimeout.run(limit: callTimeout, deadline: deadline, request: request) {

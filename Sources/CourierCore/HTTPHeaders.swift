@@ -101,8 +101,10 @@ public struct HTTPHeaders: Sendable, Hashable {
         fields.removeFirst()
     }
 
-    /// Removes every field named `name`.
+    /// Removes every field named `name`. Headers without one are left alone: `removeAll` would
+    /// first copy fields shared with another value (a request's copy), and retain every string.
     public mutating func remove(_ name: String) {
+        guard contains(name) else { return }
         fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
     }
 

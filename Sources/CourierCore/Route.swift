@@ -3,31 +3,32 @@
 /// connection made with one TLS configuration, protocol list or proxy cannot serve requests that
 /// need another.
 public struct Address: Hashable, Sendable, CustomStringConvertible {
-    public let scheme: String
-    public let host: String
-    public let port: Int
+    /// The fields live in one immutable box: an address travels with every call through the
+    /// pool, its waiters and its dictionaries, and a copy of the fields themselves retains each
+    /// string, the protocol list and the whole TLS configuration.
+    private let parts: Parts
+
+    public var scheme: String { parts.scheme }
+    public var host: String { parts.host }
+    public var port: Int { parts.port }
     /// How the connection is secured; nil for plain HTTP.
-    public let tls: TLSConfiguration?
+    public var tls: TLSConfiguration? { parts.tls }
     /// The protocols a connection may speak, in order of preference (`Configuration.protocols`).
-    public let protocols: [HTTPVersion]
+    public var protocols: [HTTPVersion] { parts.protocols }
     /// The proxy connections go through; ``Proxy/direct`` for none.
-    public let proxy: Proxy
+    public var proxy: Proxy { parts.proxy }
 
     public init(
         scheme: String, host: String, port: Int, tls: TLSConfiguration? = nil, protocols: [HTTPVersion] = [.http1_1],
         proxy: Proxy = .direct
     ) {
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        self.tls = tls
-        self.protocols = protocols
-        self.proxy = proxy
+        parts = Parts(scheme: scheme, host: host, port: port, tls: tls, protocols: protocols, proxy: proxy)
     }
 
     /// The same origin through another proxy.
     public func through(_ proxy: Proxy) -> Address {
-        Address(scheme: scheme, host: host, port: port, tls: tls, protocols: protocols, proxy: proxy)
+        if proxy == self.proxy { return self }
+        return Address(scheme: scheme, host: host, port: port, tls: tls, protocols: protocols, proxy: proxy)
     }
 
     /// Whether connections are a tunnel through an HTTP proxy (`CONNECT`): for TLS to the origin,
@@ -49,7 +50,13 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether a connection to this address may turn out to be HTTP/2, and so carry many calls.
     public var mayMultiplex: Bool {
-        tls == nil ? cleartextProtocol == .http2 : protocols.contains(.http2)
+        Address.mayMultiplex(secure: tls != nil, protocols: protocols)
+    }
+
+    /// ``mayMultiplex`` for an address not built yet: whether a connection secured (or not)
+    /// and offering `protocols` may turn out to be HTTP/2.
+    package static func mayMultiplex(secure: Bool, protocols: [HTTPVersion]) -> Bool {
+        secure ? protocols.contains(.http2) : protocols == [.http2]
     }
 
     public var description: String {
@@ -64,6 +71,30 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(scheme)
         hasher.combine(host)
         hasher.combine(port)
+    }
+
+    public static func == (lhs: Address, rhs: Address) -> Bool {
+        lhs.parts === rhs.parts
+            || (lhs.port == rhs.port && lhs.host == rhs.host && lhs.scheme == rhs.scheme && lhs.proxy == rhs.proxy
+                && lhs.protocols == rhs.protocols && lhs.tls == rhs.tls)
+    }
+
+    private final class Parts: Sendable {
+        let scheme: String
+        let host: String
+        let port: Int
+        let tls: TLSConfiguration?
+        let protocols: [HTTPVersion]
+        let proxy: Proxy
+
+        init(scheme: String, host: String, port: Int, tls: TLSConfiguration?, protocols: [HTTPVersion], proxy: Proxy) {
+            self.scheme = scheme
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.protocols = protocols
+            self.proxy = proxy
+        }
     }
 }
 

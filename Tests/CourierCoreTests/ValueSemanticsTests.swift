@@ -41,4 +41,32 @@ struct ValueSemanticsTests {
         #expect(original.cacheResponse?.status == .ok && copy.cacheResponse == nil)
         #expect(original.priorResponse == nil && copy.priorResponse?.headers["ETag"] == "\"1\"")
     }
+
+    /// An address keeps its fields in one box: addresses built apart are still equal field by
+    /// field, and any one field that differs makes another address.
+    @Test("Addresses are equal when every field is, however they were built")
+    func address() {
+        var pinned = TLSConfiguration()
+        pinned.pins = ["example.test": ["sha256/AAAA"]]
+        let proxy = Proxy.http(host: "proxy.test", port: 3128)
+        func make(
+            scheme: String = "https", host: String = "example.test", port: Int = 443,
+            tls: TLSConfiguration? = TLSConfiguration(), protocols: [HTTPVersion] = [.http2, .http1_1],
+            proxy: Proxy = .direct
+        ) -> Address {
+            Address(scheme: scheme, host: host, port: port, tls: tls, protocols: protocols, proxy: proxy)
+        }
+        let address = make()
+        #expect(address == make() && address.hashValue == make().hashValue)
+        #expect(address.through(.direct) == address)
+        #expect(address.through(proxy) == make(proxy: proxy) && address.through(proxy).proxy == proxy)
+        let others = [
+            make(scheme: "wss"), make(host: "other.test"), make(port: 8443), make(tls: nil), make(tls: pinned),
+            make(protocols: [.http1_1]), make(proxy: proxy),
+        ]
+        for other in others { #expect(other != address) }
+        #expect(make().mayMultiplex && !make(protocols: [.http1_1]).mayMultiplex)
+        #expect(make(scheme: "http", tls: nil, protocols: [.http2]).mayMultiplex)
+        #expect(!make(scheme: "http", tls: nil).mayMultiplex)
+    }
 }

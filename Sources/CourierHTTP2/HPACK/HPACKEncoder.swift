@@ -45,13 +45,21 @@ package struct HPACKEncoder: Sendable {
     /// these). So a repeated request's fields cost a comparison each, not two table lookups.
     private var previous: [PreviousField?] = []
 
-    private struct PreviousField {
-        var name: String
-        var value: String
+    /// A class, so that looking one up retains one object rather than its two strings and octets.
+    private final class PreviousField: Sendable {
+        let name: String
+        let value: String
         /// The table's `insertedCount` and `count` when the field was encoded: with no size
         /// change since, the same pair means the same table.
-        var table: (insertedCount: Int, count: Int)
-        var octets: [UInt8]
+        let table: (insertedCount: Int, count: Int)
+        let octets: [UInt8]
+
+        init(name: String, value: String, table: (insertedCount: Int, count: Int), octets: [UInt8]) {
+            self.name = name
+            self.value = value
+            self.table = table
+            self.octets = octets
+        }
     }
 
     /// Fields encoded to more octets than this are not remembered.

@@ -55,8 +55,11 @@ final class TLSRecordPipe {
         }
     }
 
-    private static func pipe(of bio: OpaquePointer) -> TLSRecordPipe {
-        Unmanaged<TLSRecordPipe>.fromOpaque(BIO_get_data(bio)).takeUnretainedValue()
+    /// Runs `body` on the BIO's pipe without retaining it (the stream keeps it alive): OpenSSL
+    /// calls the BIO a dozen times per request, and a retain and release around each would be
+    /// two atomic operations on every one.
+    private static func withPipe<Result>(of bio: OpaquePointer, _ body: (TLSRecordPipe) -> Result) -> Result {
+        Unmanaged<TLSRecordPipe>.fromOpaque(BIO_get_data(bio))._withUnsafeGuaranteedRef(body)
     }
 
     /// The BIO method, made once for the process. Safe to share: written once, then only
@@ -73,16 +76,16 @@ final class TLSRecordPipe {
             BIO_meth_set_read(method) { bio, destination, length in
                 guard let bio, let destination, length > 0 else { return 0 }
                 courier_BIO_clear_retry_flags(bio)
-                return TLSRecordPipe.pipe(of: bio).give(bio, into: destination, length: Int(length))
+                return TLSRecordPipe.withPipe(of: bio) { $0.give(bio, into: destination, length: Int(length)) }
             }
             BIO_meth_set_write(method) { bio, source, length in
                 guard let bio, let source, length > 0 else { return 0 }
                 courier_BIO_clear_retry_flags(bio)
-                return TLSRecordPipe.pipe(of: bio).take(source, length: Int(length))
+                return TLSRecordPipe.withPipe(of: bio) { $0.take(source, length: Int(length)) }
             }
             BIO_meth_set_ctrl(method) { bio, command, _, _ in
                 guard let bio else { return 0 }
-                return TLSRecordPipe.pipe(of: bio).control(command)
+                return TLSRecordPipe.withPipe(of: bio) { $0.control(command) }
             }
             return method
         }())
