@@ -120,6 +120,35 @@ struct ConnectionCoalescingTests {
             #expect(server.connectionCount == 2)
         }
     }
+
+    /// The tunnel's socket reaches the proxy, here at the very IP address the direct host
+    /// resolves to: the address check alone would have let the direct calls into the tunnel.
+    @Test("A direct host never shares a connection tunnelled through a proxy, even at the proxy's IP address")
+    func notThroughProxy() async throws {
+        try await withTimeout {
+            let (server, _) = try await server(hosts: ["127.0.0.1", second])
+            defer { Task { await server.shutdown() } }
+            let proxy = try await TestProxy()
+            defer { Task { await proxy.shutdown() } }
+            let client = client(configure: {
+                $0.proxySelector = ProxiedHost(host: "127.0.0.1", proxy: .http(host: proxy.host, port: proxy.port))
+            })
+            #expect(try await get(client, "127.0.0.1", server).version == .http2)
+            #expect(try await get(client, second, server).version == .http2)
+            #expect(proxy.connectionCount == 1)
+            #expect(server.connectionCount == 2)
+        }
+    }
+}
+
+/// Sends one host's calls through `proxy`, every other host's direct.
+private struct ProxiedHost: ProxySelector {
+    let host: String
+    let proxy: Proxy
+
+    func proxies(for url: URL) -> [Proxy] {
+        url.host() == host ? [proxy] : [.direct]
+    }
 }
 
 extension Range where Bound == Int {

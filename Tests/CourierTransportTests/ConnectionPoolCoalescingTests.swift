@@ -47,6 +47,27 @@ struct ConnectionPoolCoalescingTests {
         }
     }
 
+    /// Through a proxy, the IP address both hosts "resolve to" is the proxy's: matching it says
+    /// nothing about the origin servers, and a tunnel the proxy opened to one host must not carry
+    /// another's requests past the proxy's own rules (OkHttp coalesces direct routes only).
+    @Test("Only direct connections coalesce, never through a proxy or between proxied and direct")
+    func proxiesRuleOut() {
+        let proxy = Proxy.http(host: "proxy.test", port: 3128)
+        let pairs: [(connected: Address, wanted: Address)] = [
+            (a.through(proxy), b.through(proxy)),
+            (a, b.through(proxy)),
+            (a.through(proxy), b),
+            (a.through(.socks5(host: "proxy.test", port: 1080)), b.through(.socks5(host: "proxy.test", port: 1080))),
+        ]
+        for (connected, wanted) in pairs {
+            var state = State(maxIdleConnections: 5, keepAlive: .seconds(300))
+            let toA = state.acquire(r(0), to: connected, multiplexable: true).created[0].connection
+            _ = state.connected(toA, capacity: 10, multiplexed: true, now: t0)
+            let attempt = state.acquire(r(1), to: wanted, multiplexable: true).created[0].connection
+            #expect(state.coalescingCandidates(for: attempt).isEmpty, "\(connected.proxy) → \(wanted.proxy)")
+        }
+    }
+
     @Test("A full connection is no candidate; an HTTP/1.1 attempt is never coalesced")
     func fullOrHTTP1() {
         var state = State(maxIdleConnections: 5, keepAlive: .seconds(300))

@@ -8,8 +8,8 @@ package import CourierCore
 extension ConnectionPoolState {
     /// Active HTTP/2 connections with room that could carry the requests of `attempt`'s address
     /// instead: to another host, with the same scheme, port, TLS settings and protocols. Empty
-    /// when the attempt is no longer wanted or its address may not be coalesced (cleartext, or
-    /// HTTP/2 not offered).
+    /// when the attempt is no longer wanted or its address may not be coalesced (cleartext, a
+    /// proxy, or HTTP/2 not offered).
     package func coalescingCandidates(for attempt: ConnectionID) -> [ConnectionID] {
         guard let connection = connections[attempt], case .connecting(true) = connection.phase,
             connection.address.tls != nil
@@ -84,9 +84,13 @@ extension ConnectionPoolState {
 
 extension Address {
     /// Whether a connection to `self` could carry `other`'s requests if the certificate and
-    /// the IP address allow: everything but the host is the same.
+    /// the IP address allow: both are direct, and everything but the host is the same.
+    ///
+    /// Never through a proxy: there the address both hosts reach is the proxy's, which says
+    /// nothing about the origin servers, and a tunnel the proxy opened to one host would carry
+    /// another's requests past the proxy's own rules (OkHttp coalesces direct routes only).
     func sharesConnections(with other: Address) -> Bool {
-        host != other.host && scheme == other.scheme && port == other.port && tls == other.tls
-            && protocols == other.protocols
+        proxy.isDirect && other.proxy.isDirect && host != other.host && scheme == other.scheme
+            && port == other.port && tls == other.tls && protocols == other.protocols
     }
 }
