@@ -82,6 +82,12 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         let handshake = describeHandshake()
         let chainPins = verifiedChainPins()
         try context.pinner.check(host: host, chainPins: chainPins)
+        if handshake.applicationProtocol == "h2" {
+            // HTTP/2 over TLS 1.2 must not renegotiate (RFC 9113 §9.2.1): a server's HelloRequest
+            // is answered with a no_renegotiation alert instead of a new handshake, which would
+            // also leave the connection's writer in an `SSL_write` that needs to read.
+            SSL_set_options(ssl, courier_SSL_OP_NO_RENEGOTIATION())
+        }
         if let leaf = handshake.peerCertificates.first {
             identity = ServerIdentity(certificate: leaf, verifiedChainPins: chainPins)
         }
@@ -92,6 +98,18 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     package func accept(deadline: ContinuousClock.Instant?) async throws {
         SSL_set_accept_state(ssl)
         try await runHandshake(deadline: deadline, peer: "the client")
+    }
+
+    /// Asks the client for a new handshake (a TLS 1.2 HelloRequest), as servers do to ask for a
+    /// client certificate on one path; the test server's, to see how clients answer. False over
+    /// TLS 1.3, which has no renegotiation. The client's answer comes in through ``read(into:deadline:)``.
+    package func requestRenegotiation(deadline: ContinuousClock.Instant?) async throws -> Bool {
+        ERR_clear_error()
+        guard SSL_version(ssl) != TLS1_3_VERSION, SSL_renegotiate(ssl) == 1 else { return false }
+        // Writes the HelloRequest; the rest of the handshake runs inside later reads.
+        _ = SSL_do_handshake(ssl)
+        try await flush(deadline: deadline)
+        return true
     }
 
     /// A socket failure meanwhile (the peer resetting, or closing its reading side) fails the
