@@ -101,8 +101,9 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     /// Asks the client for a new handshake (a TLS 1.2 HelloRequest), as servers do to ask for a
-    /// client certificate on one path; the test server's, to see how clients answer. False over
-    /// TLS 1.3, which has no renegotiation. The client's answer comes in through ``read(into:deadline:)``.
+    /// client certificate on one path; the server's side, so that tests see how clients answer.
+    /// False over TLS 1.3, which has no renegotiation. The answer comes in through
+    /// ``read(into:deadline:)``.
     package func requestRenegotiation(deadline: ContinuousClock.Instant?) async throws -> Bool {
         ERR_clear_error()
         guard SSL_version(ssl) != TLS1_3_VERSION, SSL_renegotiate(ssl) == 1 else { return false }
