@@ -32,6 +32,10 @@ static inline uint64_t courier_SSL_OP_NO_RENEGOTIATION(void) {
     return SSL_OP_NO_RENEGOTIATION;
 }
 
+static inline uint64_t courier_SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION(void) {
+    return SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION;
+}
+
 static inline long courier_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }

@@ -11,18 +11,16 @@ import Testing
 struct TLSRenegotiationTests {
     private static let authority = try! HeldCertificate.authority()
 
-    /// A client and a server over TLS 1.2 on one reactor, with `h2` chosen by ALPN.
-    private func connectedPair() async throws -> (client: TLSStream, server: TLSStream) {
+    /// A client and a server over TLS 1.2 on one reactor, with `applicationProtocol` chosen by ALPN.
+    private func connectedPair(_ applicationProtocol: String) async throws -> (client: TLSStream, server: TLSStream) {
         let reactor = try ReactorGroup.shared.nextReactor()
         var fds: [Int32] = [0, 0]
         let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         try #require(socketpair(AF_UNIX, type, 0, &fds) == 0)
-        let leaf = try HeldCertificate.leaf(hosts: ["server.test"], issuedBy: Self.authority)
         var configuration = TLSConfiguration()
         configuration.trustRoots = [Self.authority.certificate]
-        let clientContext = try TLSContext(client: configuration, applicationProtocols: ["h2"])
-        let serverContext = try TLSContext(
-            server: leaf.identity, clientRoots: nil, maximumVersion: .tls1_2, applicationProtocols: ["h2"])
+        let clientContext = try TLSContext(client: configuration, applicationProtocols: [applicationProtocol])
+        let serverContext = try Self.serverContext(applicationProtocol)
         return try await withTaskExecutorPreference(reactor) {
             let client = try TLSStream(socket: try Socket.adopt(fds[0], on: reactor), context: clientContext)
             let server = try TLSStream(socket: try Socket.adopt(fds[1], on: reactor), context: serverContext)
@@ -34,11 +32,19 @@ struct TLSRenegotiationTests {
         }
     }
 
+    /// A TLS 1.2 server with a new certificate for `server.test`, trusted by the client.
+    private static func serverContext(_ applicationProtocol: String) throws -> TLSContext {
+        let leaf = try HeldCertificate.leaf(hosts: ["server.test"], issuedBy: authority)
+        return try TLSContext(
+            server: leaf.identity, clientRoots: nil, maximumVersion: .tls1_2,
+            applicationProtocols: [applicationProtocol])
+    }
+
     /// The server asks to renegotiate and sends `ping`; the client reads it; then the server
     /// reads what the client answered. Two seconds bound that read: a client that goes along
     /// completes a new handshake, after which the server waits for data that never comes.
     private func serverReadAfterRenegotiationRequest() async throws -> Result<Int, any Error> {
-        let (client, server) = try await connectedPair()
+        let (client, server) = try await connectedPair("h2")
         return try await withTaskExecutorPreference(server.reactor) {
             #expect(try await server.requestRenegotiation(deadline: .now + .seconds(10)))
             try await server.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
@@ -75,5 +81,53 @@ struct TLSRenegotiationTests {
             return
         }
         #expect(error.message.contains("no renegotiation"), "\(error)")
+    }
+
+    @Test("Over HTTP/1.1 the client goes along, also with a request that came while the connection was idle")
+    func followedOverHTTP1() async throws {
+        let (client, server) = try await connectedPair("http/1.1")
+        try await withTaskExecutorPreference(server.reactor) {
+            #expect(try await server.requestRenegotiation(deadline: .now + .seconds(10)))
+            // The pool's check before reuse reads the HelloRequest, so OpenSSL takes it up, and
+            // the next write must first finish the new handshake.
+            #expect(client.isHealthy)
+            let writer = Task(executorPreference: client.reactor) {
+                try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
+            }
+            var request = ReceiveBuffer()
+            let requestCount = try await server.read(into: &request, deadline: .now + .seconds(10))
+            try await writer.value
+            #expect(requestCount == 4)
+            #expect(!server.isRenegotiating, "the data came before the new handshake ended")
+            try await server.write(ByteBuffer(string: "pong"), ByteBuffer(), deadline: .now + .seconds(10))
+            var response = ReceiveBuffer()
+            #expect(try await client.read(into: &response, deadline: .now + .seconds(10)) == 4)
+            server.close()
+            client.close()
+        }
+    }
+
+    @Test("A server that presents another certificate when it renegotiates is refused, though that one is trusted")
+    func certificateChangeRefused() async throws {
+        let (client, server) = try await connectedPair("http/1.1")
+        let other = try Self.serverContext("http/1.1")
+        try await withTaskExecutorPreference(server.reactor) { () async throws -> Void in
+            #expect(try await server.requestRenegotiation(presenting: other, deadline: .now + .seconds(10)))
+            #expect(client.isHealthy)
+            let reader = Task(executorPreference: server.reactor) {
+                var request = ReceiveBuffer()
+                return try await server.read(into: &request, deadline: .now + .seconds(10))
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
+            }
+            #expect(error?.kind == .tls(.handshakeFailed))
+            #expect(error?.message == "The server presented another certificate when it renegotiated TLS.")
+            client.close()
+            // The client's alert, or its close, ends the server's handshake without the request.
+            let received = try? await reader.value
+            #expect(received ?? 0 == 0)
+            server.close()
+        }
     }
 }

@@ -17,9 +17,20 @@ enum TLSErrors {
     }
 
     /// An error on an established connection; in TLS 1.3 a server's verdict on the client
-    /// certificate arrives only here, with the first response bytes.
+    /// certificate arrives only here, with the first response bytes, and so does a TLS 1.2
+    /// renegotiation's verdict on the server's certificate.
     static func afterHandshake(ssl: OpaquePointer) -> HTTPClientError {
         let errors = OpenSSLErrors.drain()
+        if RenegotiationGuard.refused(ssl) {
+            return HTTPClientError(
+                .tls(.handshakeFailed), "The server presented another certificate when it renegotiated TLS.")
+        }
+        let verify = SSL_get_verify_result(ssl)
+        if verify != Int(X509_V_OK) {
+            let reason = String(cString: X509_verify_cert_error_string(verify))
+            return HTTPClientError(
+                .tls(verificationFailure(Int32(verify))), "SSL certificate problem in a TLS renegotiation: \(reason).")
+        }
         return HTTPClientError(
             .tls(failure(errors)), "TLS failed on an established connection: \(OpenSSLErrors.describe(errors)).")
     }

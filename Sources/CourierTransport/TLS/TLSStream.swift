@@ -17,7 +17,8 @@ import Glibc
 /// thread serialises the OpenSSL calls; `flush` keeps their flushes from interleaving.
 package final class TLSStream: ByteStream, @unchecked Sendable {
     package let socket: Socket
-    private let context: TLSContext
+    /// Replaced only by a test server's renegotiation that presents another certificate.
+    private var context: TLSContext
     private let ssl: OpaquePointer
     private let pipe = TLSRecordPipe()
     private var sessionKey: Unmanaged<SessionKey>?
@@ -44,6 +45,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     deinit {
         sessionKey?.release()
+        RenegotiationGuard.release(ssl)
         SSL_free(ssl)
     }
 
@@ -87,6 +89,8 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
             // is answered with a no_renegotiation alert instead of a new handshake, which would
             // also leave the connection's writer in an `SSL_write` that needs to read.
             SSL_set_options(ssl, courier_SSL_OP_NO_RENEGOTIATION())
+        } else {
+            RenegotiationGuard.hold(ssl)
         }
         if let leaf = handshake.peerCertificates.first {
             identity = ServerIdentity(certificate: leaf, verifiedChainPins: chainPins)
@@ -102,16 +106,28 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     /// Asks the client for a new handshake (a TLS 1.2 HelloRequest), as servers do to ask for a
     /// client certificate on one path; the server's side, so that tests see how clients answer.
-    /// False over TLS 1.3, which has no renegotiation. The answer comes in through
-    /// ``read(into:deadline:)``.
-    package func requestRenegotiation(deadline: ContinuousClock.Instant?) async throws -> Bool {
+    /// The new handshake is a full one, presenting `context`'s certificate when given (as a
+    /// hostile server might). False over TLS 1.3, which has no renegotiation. The answer comes
+    /// in through ``read(into:deadline:)``.
+    package func requestRenegotiation(
+        presenting context: TLSContext? = nil, deadline: ContinuousClock.Instant?
+    ) async throws -> Bool {
         ERR_clear_error()
-        guard SSL_version(ssl) != TLS1_3_VERSION, SSL_renegotiate(ssl) == 1 else { return false }
+        guard SSL_version(ssl) != TLS1_3_VERSION else { return false }
+        if let context {
+            SSL_set_SSL_CTX(ssl, context.context)
+            self.context = context
+        }
+        SSL_set_options(ssl, courier_SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION())
+        guard SSL_renegotiate(ssl) == 1 else { return false }
         // Writes the HelloRequest; the rest of the handshake runs inside later reads.
         _ = SSL_do_handshake(ssl)
         try await flush(deadline: deadline)
         return true
     }
+
+    /// True from ``requestRenegotiation(deadline:)`` until the new handshake has completed.
+    package var isRenegotiating: Bool { SSL_renegotiate_pending(ssl) == 1 }
 
     /// A socket failure meanwhile (the peer resetting, or closing its reading side) fails the
     /// handshake, as a close does: callers see `.tls(.handshakeFailed)`, never a bare `SocketError`.
@@ -220,18 +236,36 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     package func write(_ first: ByteBuffer, _ second: ByteBuffer, deadline: ContinuousClock.Instant?) async throws {
-        try encrypt(first)
-        try encrypt(second)
+        while try !encrypt(first) { try await continueRenegotiation(deadline: deadline) }
+        while try !encrypt(second) { try await continueRenegotiation(deadline: deadline) }
         try await flush(deadline: deadline)
     }
 
-    /// Hands plaintext to OpenSSL; the records land in the pipe's `pending` for `flush`.
-    private func encrypt(_ bytes: ByteBuffer) throws {
-        guard !bytes.isEmpty else { return }
+    /// Hands plaintext to OpenSSL; the records land in the pipe's `pending` for `flush`. False
+    /// when OpenSSL must first read: a renegotiation the server asked for is under way.
+    private func encrypt(_ bytes: ByteBuffer) throws -> Bool {
+        guard !bytes.isEmpty else { return true }
         ERR_clear_error()
         let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
-        // The pipe takes every record, so a write is whole or an error.
-        guard written == bytes.count else { throw TLSErrors.afterHandshake(ssl: ssl) }
+        // The pipe takes every record, so a write is whole, waits for the peer, or fails.
+        if written == bytes.count { return true }
+        guard written <= 0, SSL_get_error(ssl, written) == SSL_ERROR_WANT_READ else {
+            throw TLSErrors.afterHandshake(ssl: ssl)
+        }
+        return false
+    }
+
+    /// Moves a TLS 1.2 renegotiation on by a round trip, for a write that cannot go before it ends.
+    ///
+    /// The server's HelloRequest arrived with the last response, or while the connection sat idle
+    /// (``isHealthy`` read it), and OpenSSL answered it; our hello must go out and the server's
+    /// come in. Reading here is safe because only HTTP/1.1 gets here, and an HTTP/1.1 stream is
+    /// used by one task at a time: HTTP/2 connections refuse renegotiation (see `connect`).
+    private func continueRenegotiation(deadline: ContinuousClock.Instant?) async throws {
+        try await flush(deadline: deadline)
+        guard try await fill(deadline: deadline) else {
+            throw SocketError(errno: EPIPE, operation: "TLS renegotiation before a write")
+        }
     }
 
     /// Sends the ciphertext OpenSSL produced.
