@@ -10,15 +10,19 @@ import Testing
 @Suite("TLS renegotiation")
 struct TLSRenegotiationTests {
     private static let authority = try! HeldCertificate.authority()
+    private static let serverLeaf = try! HeldCertificate.leaf(hosts: ["server.test"], issuedBy: authority)
 
     /// A client and a server over TLS 1.2 on one reactor, with `applicationProtocol` chosen by ALPN.
-    private func connectedPair(_ applicationProtocol: String) async throws -> (client: TLSStream, server: TLSStream) {
+    private func connectedPair(
+        _ applicationProtocol: String, clientIdentity: TLSIdentity? = nil
+    ) async throws -> (client: TLSStream, server: TLSStream) {
         let reactor = try ReactorGroup.shared.nextReactor()
         var fds: [Int32] = [0, 0]
         let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         try #require(socketpair(AF_UNIX, type, 0, &fds) == 0)
         var configuration = TLSConfiguration()
         configuration.trustRoots = [Self.authority.certificate]
+        configuration.clientIdentity = clientIdentity
         let clientContext = try TLSContext(client: configuration, applicationProtocols: [applicationProtocol])
         let serverContext = try Self.serverContext(applicationProtocol)
         return try await withTaskExecutorPreference(reactor) {
@@ -32,11 +36,13 @@ struct TLSRenegotiationTests {
         }
     }
 
-    /// A TLS 1.2 server with a new certificate for `server.test`, trusted by the client.
-    private static func serverContext(_ applicationProtocol: String) throws -> TLSContext {
-        let leaf = try HeldCertificate.leaf(hosts: ["server.test"], issuedBy: authority)
-        return try TLSContext(
-            server: leaf.identity, clientRoots: nil, maximumVersion: .tls1_2,
+    /// A TLS 1.2 server for `server.test` with a certificate the client trusts, demanding a
+    /// client certificate from `clientRoots` when given.
+    private static func serverContext(
+        _ applicationProtocol: String, leaf: HeldCertificate = serverLeaf, clientRoots: [TLSCertificate]? = nil
+    ) throws -> TLSContext {
+        try TLSContext(
+            server: leaf.identity, clientRoots: clientRoots, maximumVersion: .tls1_2,
             applicationProtocols: [applicationProtocol])
     }
 
@@ -110,7 +116,8 @@ struct TLSRenegotiationTests {
     @Test("A server that presents another certificate when it renegotiates is refused, though that one is trusted")
     func certificateChangeRefused() async throws {
         let (client, server) = try await connectedPair("http/1.1")
-        let other = try Self.serverContext("http/1.1")
+        let otherLeaf = try HeldCertificate.leaf(hosts: ["server.test"], issuedBy: Self.authority)
+        let other = try Self.serverContext("http/1.1", leaf: otherLeaf)
         try await withTaskExecutorPreference(server.reactor) { () async throws -> Void in
             #expect(try await server.requestRenegotiation(presenting: other, deadline: .now + .seconds(10)))
             #expect(client.isHealthy)
@@ -128,6 +135,30 @@ struct TLSRenegotiationTests {
             let received = try? await reader.value
             #expect(received ?? 0 == 0)
             server.close()
+        }
+    }
+
+    @Test("Over HTTP/1.1 a server that renegotiates to ask for a client certificate gets the configured one")
+    func clientCertificateOnRenegotiation() async throws {
+        let clientAuthority = try HeldCertificate.authority(commonName: "Client CA")
+        let clientLeaf = try HeldCertificate.leaf(commonName: "courier-client", hosts: [], issuedBy: clientAuthority)
+        let (client, server) = try await connectedPair("http/1.1", clientIdentity: clientLeaf.identity)
+        let demanding = try Self.serverContext("http/1.1", clientRoots: [clientAuthority.certificate])
+        try await withTaskExecutorPreference(server.reactor) { () async throws -> Void in
+            #expect(try await server.requestRenegotiation(presenting: demanding, deadline: .now + .seconds(10)))
+            #expect(client.isHealthy)
+            let writer = Task(executorPreference: client.reactor) {
+                try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
+            }
+            // The server's context refuses a handshake without a client certificate it trusts,
+            // so the request arrives only when the client presented its own.
+            var request = ReceiveBuffer()
+            let requestCount = try await server.read(into: &request, deadline: .now + .seconds(10))
+            try await writer.value
+            #expect(requestCount == 4)
+            #expect(!server.isRenegotiating)
+            server.close()
+            client.close()
         }
     }
 }

@@ -106,8 +106,8 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
 
     /// Asks the client for a new handshake (a TLS 1.2 HelloRequest), as servers do to ask for a
     /// client certificate on one path; the server's side, so that tests see how clients answer.
-    /// The new handshake is a full one, presenting `context`'s certificate when given (as a
-    /// hostile server might). False over TLS 1.3, which has no renegotiation. The answer comes
+    /// The new handshake is a full one, run under `context` when given: its certificate (as a
+    /// hostile server might present), and its demand for a client certificate. False over TLS 1.3, which has no renegotiation. The answer comes
     /// in through ``read(into:deadline:)``.
     package func requestRenegotiation(
         presenting context: TLSContext? = nil, deadline: ContinuousClock.Instant?
@@ -116,6 +116,7 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         guard SSL_version(ssl) != TLS1_3_VERSION else { return false }
         if let context {
             SSL_set_SSL_CTX(ssl, context.context)
+            SSL_set_verify(ssl, SSL_CTX_get_verify_mode(context.context), nil)
             self.context = context
         }
         SSL_set_options(ssl, courier_SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION())
