@@ -29,12 +29,15 @@ struct ProxyEnvironmentTests {
         #expect(proxy("http://example.com/", ["all_proxy": "h:8", "http_proxy": "p:1"]) == .http(host: "p", port: 1))
     }
 
-    @Test("Proxy values: default port 1080, SOCKS credentials percent-decoded, IPv6 brackets, unusable ones ignored")
+    @Test("Proxy values: default port 1080, credentials percent-decoded, IPv6 brackets, unusable ones ignored")
     func proxyValues() {
         #expect(proxy("http://a/", ["http_proxy": "proxy.corp"]) == .http(host: "proxy.corp", port: 1080))
         #expect(
             proxy("http://a/", ["http_proxy": "socks5://u%40x:p%3Aw@s:9"])
                 == .socks5(host: "s", port: 9, username: "u@x", password: "p:w"))
+        #expect(
+            proxy("http://a/", ["http_proxy": "http://u%40x:p%3Aw@p:3128"])
+                == .http(host: "p", port: 3128, username: "u@x", password: "p:w"))
         #expect(proxy("http://a/", ["http_proxy": "http://[::1]:3128/"]) == .http(host: "::1", port: 3128))
         #expect(proxy("http://a/", ["http_proxy": "https://p:443"]) == .direct)
         #expect(proxy("http://a/", ["http_proxy": "http://p:99999"]) == .direct)
@@ -100,10 +103,12 @@ struct ProxyEnvironmentTests {
         #expect(selector.proxies(for: URL(string: "http://a.test/")!) == [.direct])
     }
 
-    @Test("A proxy's description never shows the SOCKS password")
+    @Test("A proxy's description never shows the password")
     func descriptionHidesPassword() {
         let proxy = Proxy.socks5(host: "s", port: 1080, username: "ada", password: "s3cret")
         #expect(proxy.description == "socks5h://ada@s:1080")
         #expect(!"\(Address(scheme: "https", host: "a", port: 443, proxy: proxy))".contains("s3cret"))
+        #expect(
+            Proxy.http(host: "p", port: 3128, username: "ada", password: "s3cret").description == "http://ada@p:3128")
     }
 }

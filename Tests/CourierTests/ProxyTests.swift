@@ -202,6 +202,57 @@ struct ProxyTests {
         }
     }
 
+    @Test(
+        "Credentials given with an HTTP proxy go as Basic Proxy-Authorization on the first request and CONNECT, never to the origin"
+    )
+    func credentialsGivenWithProxy() async throws {
+        try await withTimeout {
+            let (plain, secure) = (try await ProxyTests.plainServer(), try await ProxyTests.tlsServer())
+            let proxy = try await TestProxy(options: .init(requiredAuthorization: ProxyTests.credentials))
+            let client = ProxyTests.client(nil) {
+                $0.proxy = .http(host: proxy.host, port: proxy.port, username: "u", password: "p")
+            }
+            let forwarded = try await client.send(HTTPRequest(url: plain.url("/a")))
+            #expect(forwarded.priorResponse == nil)
+            #expect(try await forwarded.body.string() == "origin /a")
+            #expect(try await client.send(HTTPRequest(url: secure.url("/b"))).body.string() == "origin /b HTTP/1.1")
+            for _ in 0..<2 {
+                #expect(try await proxy.takeRequest().headers["Proxy-Authorization"] == ProxyTests.credentials)
+            }
+            #expect(proxy.requestCount == 2, "no request was challenged")
+            #expect(try await plain.takeRequest().headers["Proxy-Authorization"] == nil)
+            #expect(try await secure.takeRequest().headers["Proxy-Authorization"] == nil)
+            await client.shutdown()
+            await proxy.shutdown()
+            await plain.shutdown()
+            await secure.shutdown()
+        }
+    }
+
+    @Test(
+        "Wrong credentials given with an HTTP proxy: a forwarded call gets the 407, a tunnel proxy(.authenticationRequired)"
+    )
+    func wrongCredentialsGivenWithProxy() async throws {
+        try await withTimeout {
+            let (plain, secure) = (try await ProxyTests.plainServer(), try await ProxyTests.tlsServer())
+            let proxy = try await TestProxy(options: .init(requiredAuthorization: ProxyTests.credentials))
+            let client = ProxyTests.client(nil) {
+                $0.proxy = .http(host: proxy.host, port: proxy.port, username: "u", password: "wrong")
+            }
+            #expect(try await client.send(HTTPRequest(url: plain.url("/a"))).status.code == 407)
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: secure.url("/b")))
+            }
+            #expect(error?.kind == .proxy(.authenticationRequired))
+            #expect(error?.message.hasSuffix("rejected the credentials offered (407).") == true)
+            #expect(plain.requestCount == 0 && secure.connectionCount == 0)
+            await client.shutdown()
+            await proxy.shutdown()
+            await plain.shutdown()
+            await secure.shutdown()
+        }
+    }
+
     @Test("A 403 to CONNECT is proxy(.tunnelRefused(status: 403)) carrying the proxy's answer and its body")
     func tunnelRefused() async throws {
         try await withTimeout {

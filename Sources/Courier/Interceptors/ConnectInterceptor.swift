@@ -53,15 +53,15 @@ struct ConnectInterceptor: Interceptor {
             scheme: "ws", host: origin.host, port: origin.port, tls: nil, protocols: origin.protocols, proxy: proxy)
     }
 
-    /// `Proxy-Authorization` goes to a forwarding proxy, the one kept for it when the request
-    /// has none, and never anywhere else: not to an origin, not into a tunnel.
+    /// `Proxy-Authorization` goes to a forwarding proxy, the one kept for it (or given with it)
+    /// when the request has none, and never anywhere else: not to an origin, not into a tunnel.
     private func proxyHeaders(_ request: HTTPRequest, on connection: any PooledConnection) -> HTTPRequest {
         let address = connection.info.route.address
         var request = request
         if address.isForwardedByProxy {
             if let value = request.headers["Proxy-Authorization"] {
                 proxyCredentials.remember(value, for: address.proxy)
-            } else if let value = proxyCredentials.value(for: address.proxy) {
+            } else if let value = proxyCredentials.value(for: address.proxy) ?? address.proxy.preemptiveAuthorization {
                 request.headers["Proxy-Authorization"] = value
             }
         } else if request.headers.contains("Proxy-Authorization") {

@@ -2,6 +2,7 @@
 ///
 /// ```swift
 /// config.proxy = .http(host: "proxy.internal", port: 3128)
+/// config.proxy = .http(host: "proxy.internal", port: 3128, username: "u", password: "p")
 /// config.proxy = .socks5(host: "127.0.0.1", port: 1080, username: "u", password: "p")
 /// config.proxy = nil                        // direct
 /// ```
@@ -27,11 +28,14 @@ public struct Proxy: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     /// The proxy's port; 0 for ``direct``.
     public let port: Int
-    /// SOCKS5 username/password credentials, offered to the proxy during its handshake. An HTTP
-    /// proxy's credentials come from `Configuration.proxyAuthenticator` instead, in answer to its 407.
+    /// The username and password given with the proxy. A SOCKS5 proxy is offered them during
+    /// its handshake (RFC 1929). An HTTP proxy is sent them as Basic `Proxy-Authorization` on
+    /// every forwarded request and `CONNECT` from the first one, as curl does with credentials in
+    /// a proxy URL; a 407 all the same goes to `Configuration.proxyAuthenticator`.
     public let credentials: Credentials?
 
-    /// A SOCKS5 username and password (RFC 1929: each 1 to 255 bytes of UTF-8).
+    /// A username and password for a proxy (RFC 1929 for SOCKS5: each 1 to 255 bytes of UTF-8;
+    /// RFC 7617 for an HTTP proxy: a username without `:`).
     public struct Credentials: Hashable, Sendable {
         public let username: String
         public let password: String
@@ -57,6 +61,11 @@ public struct Proxy: Hashable, Sendable, CustomStringConvertible {
         Proxy(kind: .http, host: host, port: port, credentials: nil)
     }
 
+    /// An HTTP proxy at `host` and `port` that is sent these credentials from the first request.
+    public static func http(host: String, port: Int, username: String, password: String) -> Proxy {
+        Proxy(kind: .http, host: host, port: port, credentials: Credentials(username: username, password: password))
+    }
+
     /// A SOCKS5 proxy that needs no authentication.
     public static func socks5(host: String, port: Int) -> Proxy {
         Proxy(kind: .socks5, host: host, port: port, credentials: nil)
@@ -70,15 +79,20 @@ public struct Proxy: Hashable, Sendable, CustomStringConvertible {
     /// Whether this is ``direct``.
     public var isDirect: Bool { kind == .direct }
 
+    /// The `Proxy-Authorization` an HTTP proxy given with credentials is sent before it asks.
+    package var preemptiveAuthorization: String? {
+        guard kind == .http, let credentials else { return nil }
+        return "Basic " + Base64.encode(Array("\(credentials.username):\(credentials.password)".utf8))
+    }
+
     /// Names the proxy; never shows the password.
     public var description: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
+        let user = credentials.map { "\($0.username)@" } ?? ""
         switch kind {
         case .direct: return "DIRECT"
-        case .http: return "http://\(hostPart):\(port)"
-        case .socks5:
-            let user = credentials.map { "\($0.username)@" } ?? ""
-            return "socks5h://\(user)\(hostPart):\(port)"
+        case .http: return "http://\(user)\(hostPart):\(port)"
+        case .socks5: return "socks5h://\(user)\(hostPart):\(port)"
         }
     }
 }

@@ -16,8 +16,8 @@ public import FoundationEssentials
 ///
 /// The lower-case variable wins when both are set; an empty one counts as unset. A proxy value
 /// is `[scheme://][user:password@]host[:port]`: `http://` (the default) or `socks5://` /
-/// `socks5h://` (both send the host name to the proxy; credentials kept for SOCKS5 only —
-/// an HTTP proxy's come from `proxyAuthenticator`). The port defaults to 1080, as in curl.
+/// `socks5h://` (both send the host name to the proxy). Percent-encoded credentials are kept
+/// for either kind (see ``Proxy/credentials``). The port defaults to 1080, as in curl.
 /// Values Courier cannot use (`https://` proxies, other schemes, malformed) are ignored.
 public struct ProxyEnvironment: Sendable, Hashable {
     /// The proxy for `http://` and `ws://`, from `http_proxy`.
@@ -86,7 +86,8 @@ public struct ProxyEnvironment: Sendable, Hashable {
         guard let (host, port) = hostAndPort(rest, defaultPort: 1080), !host.isEmpty else { return nil }
         switch scheme {
         case "http":
-            return .http(host: host, port: port)
+            guard let credentials else { return .http(host: host, port: port) }
+            return .http(host: host, port: port, username: credentials.username, password: credentials.password)
         case "socks5", "socks5h":
             guard let credentials else { return .socks5(host: host, port: port) }
             return .socks5(

@@ -147,7 +147,7 @@ package struct Connector: Sendable {
         case .http:
             var (socket, route) = (socket, route)
             let proxy = address.proxy
-            var authorization = proxyCredentials.value(for: proxy)
+            var authorization = proxyCredentials.value(for: proxy) ?? proxy.preemptiveAuthorization
             for _ in 0..<Connector.maxTunnelAttempts {
                 let request = HTTPTunnel.request(for: address, proxyAuthorization: authorization)
                 let outcome: HTTPTunnel.Outcome
