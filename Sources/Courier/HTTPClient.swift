@@ -75,10 +75,7 @@ public final class HTTPClient: Sendable {
                     followRedirects: configuration.followRedirects,
                     followSSLRedirects: configuration.followSSLRedirects,
                     authenticator: configuration.authenticator,
-                    // Without a proxy a 407 can only come from the origin, which has no say over
-                    // proxy credentials.
-                    proxyAuthenticator: (configuration.proxy ?? .direct) != .direct
-                        || configuration.proxySelector != nil ? configuration.proxyAuthenticator : nil
+                    proxyAuthenticator: configuration.proxyAuthenticator
                 )
             ),
             BridgeInterceptor(

@@ -15,6 +15,9 @@ package final class CallContext: Sendable {
         /// The peer reset this exchange alone on a live connection (HTTP/2 RST_STREAM): it may
         /// have acted on the request.
         package var resetByPeer = false
+        /// The request went to an HTTP proxy that forwards it: only then can a 407 be the
+        /// proxy's, and not an origin's asking for credentials it must never see.
+        package var forwardedByProxy = false
     }
 
     private static let ids = Atomic<UInt64>(0)
@@ -50,8 +53,8 @@ package final class CallContext: Sendable {
 
     package var lastExchange: ExchangeFacts { facts.withLock { $0 } }
 
-    package func exchangeStarted(reusedConnection: Bool) {
-        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, requestFullySent: false) }
+    package func exchangeStarted(reusedConnection: Bool, forwardedByProxy: Bool) {
+        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, forwardedByProxy: forwardedByProxy) }
     }
 
     package func requestFullySent() {

@@ -51,7 +51,9 @@ struct ProxyTests {
         }
     }
 
-    @Test("An origin's 407 is returned as it is: without a proxy, or inside a tunnel, proxyAuthenticator is not asked")
+    @Test(
+        "An origin's 407 is returned as it is: without a proxy, direct by the selector's choice, or inside a tunnel, proxyAuthenticator is not asked"
+    )
     func originProxyChallenge() async throws {
         try await withTimeout {
             let challenge = MockResponse(
@@ -62,6 +64,11 @@ struct ProxyTests {
                 $0.proxyAuthenticator = CountingAuthenticator(tally: asked)
             }
             #expect(try await direct.send(HTTPRequest(url: origin.url("/a"))).status.code == 407)
+            let chosenDirect = ProxyTests.client(nil) {
+                $0.proxySelector = FixedSelector(proxies: [.direct])
+                $0.proxyAuthenticator = CountingAuthenticator(tally: asked)
+            }
+            #expect(try await chosenDirect.send(HTTPRequest(url: origin.url("/c"))).status.code == 407)
             let tls = try HeldCertificate.leaf(issuedBy: ProxyTests.authority)
             let secure = try await TestServer(tls: TestServer.TLS(identity: tls.identity)) { _ in challenge }
             let proxy = try await TestProxy()
@@ -70,7 +77,7 @@ struct ProxyTests {
             }
             #expect(try await tunnelled.send(HTTPRequest(url: secure.url("/b"))).status.code == 407)
             #expect(asked.all.isEmpty)
-            #expect(origin.requestCount == 1 && secure.requestCount == 1)
+            #expect(origin.requestCount == 2 && secure.requestCount == 1)
             await proxy.shutdown()
             await origin.shutdown()
             await secure.shutdown()

@@ -24,7 +24,13 @@ enum FollowUp {
         var proxyAuthenticator: (any Authenticator)?
     }
 
-    static func request(after response: HTTPResponse, policy: Policy) async throws -> HTTPRequest? {
+    /// `forwardedByProxy`: the response came through an HTTP proxy that forwards requests. Only
+    /// then is a 407 the proxy's; a tunnel's 407 is answered while the tunnel is built, so any
+    /// other 407 is an origin's, and an origin has no say over proxy credentials (OkHttp refuses
+    /// such a 407 too).
+    static func request(
+        after response: HTTPResponse, policy: Policy, forwardedByProxy: @autoclosure () -> Bool
+    ) async throws -> HTTPRequest? {
         let request = response.request
         switch response.status.code {
         case 401:
@@ -34,9 +40,7 @@ enum FollowUp {
             return try await authenticate(response, with: authenticator, header: "Authorization")
         case 407:
             // Proxy credentials belong to the proxy, whichever origin the call is on: no origin scope.
-            // Only a forwarding proxy (http://) answers here: a tunnel's 407 is answered while it
-            // is built, so a 407 on an https call came from the origin, as OkHttp also decides.
-            guard let authenticator = policy.proxyAuthenticator, (try? request.target)?.isSecure == false else {
+            guard let authenticator = policy.proxyAuthenticator, forwardedByProxy() else {
                 return nil
             }
             return try await authenticate(response, with: authenticator, header: "Proxy-Authorization")

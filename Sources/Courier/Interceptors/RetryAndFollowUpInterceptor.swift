@@ -43,7 +43,10 @@ struct RetryAndFollowUpInterceptor: Interceptor {
                 continue
             }
             response.priorResponse = prior
-            guard let next = try await FollowUp.request(after: response, policy: policy) else { return response }
+            guard
+                let next = try await FollowUp.request(
+                    after: response, policy: policy, forwardedByProxy: chain.call.lastExchange.forwardedByProxy)
+            else { return response }
             await RetryAndFollowUpInterceptor.discard(response.body)
             followUps += 1
             guard followUps <= RetryAndFollowUpInterceptor.maxFollowUps else {

@@ -24,7 +24,8 @@ package struct Exchange: HTTPExchange {
     package var connection: ConnectionInfo { codec.connection }
 
     package func send(_ request: HTTPRequest, call: CallContext) async throws -> HTTPResponse {
-        call.exchangeStarted(reusedConnection: codec.begin())
+        call.exchangeStarted(
+            reusedConnection: codec.begin(), forwardedByProxy: codec.connection.route.address.isForwardedByProxy)
         let head: ResponseHead
         let hasBody: Bool
         do {
