@@ -61,7 +61,9 @@ let package = Package(
         .systemLibrary(name: "CCourierFuzzer"),
         .executableTarget(
             name: "CourierFuzz",
-            dependencies: ["CourierCore", "CourierTransport", "CourierHTTP2", "CourierCache", "CCourierFuzzer"],
+            dependencies: [
+                "CourierCore", "CourierTransport", "CourierHTTP2", "CourierCache", "CourierWebSocket", "CCourierFuzzer",
+            ],
             swiftSettings: swiftSettings
         ),
 

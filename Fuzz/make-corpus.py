@@ -217,6 +217,52 @@ def h2_frames_seeds():
         write("h2-frames", bytes([0x00, 0x00]) + bad)
 
 
+def websocket_seeds():
+    """Server-to-client frame streams for websocket: control byte, segmentation byte, then frames.
+    Compressed messages are raw deflate with the sync flush's empty block trimmed (RFC 7692 §7.2.1),
+    made here with Python's zlib."""
+    def frame(opcode, payload=b"", fin=True, rsv1=False):
+        first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+        n = len(payload)
+        if n < 126:
+            length = bytes([n])
+        elif n < 1 << 16:
+            length = bytes([126]) + n.to_bytes(2, "big")
+        else:
+            length = bytes([127]) + n.to_bytes(8, "big")
+        return bytes([first]) + length + payload
+
+    def deflated(messages, window_bits=15, takeover=True):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -window_bits)
+        out = []
+        for message in messages:
+            if not takeover:
+                compressor = zlib.compressobj(9, zlib.DEFLATED, -window_bits)
+            data = compressor.compress(message) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            assert data.endswith(b"\x00\x00\xff\xff")
+            out.append(data[:-4])
+        return out
+
+    plain = (frame(1, "héllo ✓".encode()) + frame(2, bytes(range(256))) + frame(9, b"ping")
+             + frame(1, b"frag", fin=False) + frame(9) + frame(0, b"ment", fin=False) + frame(0, b"ed")
+             + frame(10, b"pong") + frame(2, b"x" * 300) + frame(8, b"\x03\xe8bye"))
+    write("websocket", bytes([0x00, 0x00]) + plain)
+    write("websocket", bytes([0x04, 0x01]) + frame(2, b"y" * 200, fin=False) + frame(0, b"y" * 100))  # past 256
+    texts = [b"the same words again and again " * 8, b"the same words again and again " * 9, b"{}"]
+    takeover = deflated(texts)
+    write("websocket", bytes([0x71, 0x02]) + b"".join(frame(1, m, rsv1=True) for m in takeover))
+    fresh = deflated(texts, takeover=False)
+    write("websocket", bytes([0x73, 0x03]) + b"".join(frame(1, m, rsv1=True) for m in fresh))
+    small = deflated([b"a" * 1000], window_bits=9)[0]
+    write("websocket", bytes([0x13, 0x00]) + frame(2, small[:5], fin=False, rsv1=True) + frame(0, small[5:]))
+    bomb = deflated([bytes(60000)])[0]
+    write("websocket", bytes([0x75, 0x01]) + frame(2, bomb, rsv1=True))  # past 256 once inflated
+    for bad in [frame(1, b"\xc3\x28 invalid", fin=False), frame(1, b"ok", rsv1=True), frame(0, b"lost"),
+                frame(9, b"x" * 126), frame(9, fin=False), bytes([0x82, 0x80, 1, 2, 3, 4]),  # masked
+                frame(8, b"\x03"), frame(8, b"\x03\xed"), frame(3), frame(2, b"\x01\x02", rsv1=False)[:1] + b"\x7f" + bytes(8)]:
+        write("websocket", bytes([0x00, 0x00]) + bad)
+
+
 def cache_seeds():
     """Metadata blobs in the format CachedResponseHeadCoding writes; the Cache-Control values
     and string dates of the http-tests cache-tests suite."""
@@ -289,5 +335,6 @@ if __name__ == "__main__":
     hpack_seeds()
     h2_frames_seeds()
     cache_seeds()
+    websocket_seeds()
     findings()
     licences()

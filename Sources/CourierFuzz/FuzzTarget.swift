@@ -13,6 +13,7 @@ enum FuzzTarget: String, CaseIterable {
     case hpack = "hpack"
     case h2Frames = "h2-frames"
     case cache = "cache"
+    case webSocket = "websocket"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -27,6 +28,7 @@ enum FuzzTarget: String, CaseIterable {
         case .hpack: HPACKTarget.run(data)
         case .h2Frames: HTTP2FramesTarget.run(data)
         case .cache: CacheTarget.run(data)
+        case .webSocket: WebSocketTarget.run(data)
         }
     }
 
