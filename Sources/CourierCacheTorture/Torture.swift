@@ -11,8 +11,10 @@ import Glibc
 ///     CourierCacheTorture <directory> <seed> [<step to die at>]
 ///
 /// Every body is derived from a seed its metadata records (`TortureEntry`), so whoever opens the
-/// store afterwards can tell a whole entry from a torn one. Exits 0 after `maxSteps` steps, 2 on
-/// bad arguments, 3 if it reads back an entry that is not whole.
+/// store afterwards can tell a whole entry from a torn one. Writes one octet to standard output
+/// once the store is open, so that the killer's clock starts at the first write rather than at
+/// process start, which a slow machine or a sanitizer stretches. Exits 0 after `maxSteps` steps,
+/// 2 on bad arguments, 3 if it reads back an entry that is not whole.
 @main
 struct Torture {
     static let maxSteps = 2_000
@@ -28,6 +30,8 @@ struct Torture {
         let dieAtStep = arguments.count > 3 ? Int(arguments[3]) : nil
         let torture = Torture(
             store: try DiskCacheStore(directory: URL(filePath: arguments[1]), maxSize: TortureEntry.maxSize))
+        var ready: UInt8 = 1
+        _ = Glibc.write(STDOUT_FILENO, &ready, 1)
         var seeds = SplitMix64(seed: seed)
         let (firstSeed, secondSeed) = (seeds.next(), seeds.next())
         async let first: Void = torture.write(keys: ["a0", "a1", "a2"], seed: firstSeed, dieAt: dieAtStep)

@@ -54,9 +54,10 @@ struct ProcessWideDiskCacheTests {
                     let seed = UInt64.random(in: 0...UInt64.max)
                     // Half the runs also kill themselves in the middle of a body at a seeded step.
                     let dieAtStep = run.isMultiple(of: 2) ? Int.random(in: 0..<15) : nil
-                    let pid = try spawn(
+                    let (pid, ready) = try spawn(
                         executable,
                         [directory.path(percentEncoded: false), "\(seed)"] + (dieAtStep.map { ["\($0)"] } ?? []))
+                    try await waitUntilWriting(ready)
                     let status = try await killAfter(.milliseconds(Int.random(in: 5...45)), pid)
                     // Killed (by us or by itself) or done; exit status 3 would mean it read a torn entry.
                     #expect(status.killed || status.exitCode == 0, "run \(run) (seed \(seed)): \(status)")
@@ -110,17 +111,44 @@ struct ProcessWideDiskCacheTests {
         return path
     }
 
-    private func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
+    /// Starts the torture program with its standard output on a socket pair; returns our end,
+    /// non-blocking, on which it says it has opened the store (see `waitUntilWriting`).
+    /// Close-on-exec, so that no other child started meanwhile holds the write end open.
+    private func spawn(_ executable: String, _ arguments: [String]) throws -> (pid_t, ReadyPipe) {
+        var ends: [Int32] = [-1, -1]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &ends) == 0)
+        let ready = ReadyPipe(descriptor: ends[0])
+        _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
+        defer { close(ends[1]) }
         var pid: pid_t = 0
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
         let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         try #require(result == 0, "posix_spawn \(executable): \(result)")
-        return pid
+        return (pid, ready)
+    }
+
+    /// Our end of the torture program's standard output, closed when dropped.
+    private final class ReadyPipe {
+        let descriptor: Int32
+        init(descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
+    }
+
+    /// Waits, polled and bounded like `killAfter`, until the program has opened the store (its
+    /// one octet) or ended without it (end of file), so the random delay before the kill is
+    /// spent writing entries, however long the process took to start.
+    private func waitUntilWriting(_ ready: ReadyPipe) async throws {
+        let giveUpAt = ContinuousClock.now + .seconds(10)
+        var octet: UInt8 = 0
+        while read(ready.descriptor, &octet, 1) < 0 && errno == EAGAIN {
+            guard ContinuousClock.now < giveUpAt else { throw TestTimedOut(limit: .seconds(10)) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     private struct ExitStatus: CustomStringConvertible {
