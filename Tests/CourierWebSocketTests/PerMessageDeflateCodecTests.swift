@@ -160,6 +160,37 @@ struct PerMessageDeflateCodecTests {
         #expect(plain.encode(.text(String(repeating: "a", count: 640)))[0] == 0x81)
     }
 
+    @Test(
+        "Off the reactor: compressed frames from 1 KiB, continuations of a compressed message included; others from 64 KiB"
+    )
+    func costlyFrames() throws {
+        var assembler = WebSocketMessageAssembler(role: .client, deflate: PerMessageDeflateParameters())
+        let kibibyte = [UInt8](repeating: 0, count: 1 << 10)
+        #expect(!assembler.isCostly(frame(.binary, bytes: Array(kibibyte.dropLast()), compressed: true)))
+        #expect(assembler.isCostly(frame(.binary, bytes: kibibyte, compressed: true)))
+        #expect(!assembler.isCostly(frame(.continuation, bytes: kibibyte)))
+        #expect(!assembler.isCostly(frame(.binary, bytes: kibibyte)))
+        #expect(assembler.isCostly(frame(.binary, bytes: [UInt8](repeating: 0, count: 64 << 10))))
+        let compressed = kibibyte.withUnsafeBytes {
+            WebSocketDeflater(windowBits: 15, noContextTakeover: false).compress($0)
+        }
+        _ = try assembler.receive(frame(.binary, bytes: compressed, fin: false, compressed: true))
+        #expect(assembler.isCostly(frame(.continuation, bytes: kibibyte)))
+    }
+
+    @Test("Off the reactor: messages to compress from 8 KiB, others from 64 KiB")
+    func costlyMessages() {
+        let compressing = WebSocketMessageEncoder(role: .client, deflate: PerMessageDeflateParameters())
+        let plain = WebSocketMessageEncoder(role: .client)
+        let eight = String(repeating: "a", count: 8 << 10)
+        #expect(!compressing.isCostly(.text(String(eight.dropLast()))))
+        #expect(compressing.isCostly(.text(eight)))
+        #expect(compressing.isCostly(.binary(Array(eight.utf8))))
+        #expect(!plain.isCostly(.text(eight)))
+        #expect(!plain.isCostly(.binary([UInt8](repeating: 0, count: (64 << 10) - 1))))
+        #expect(plain.isCostly(.binary([UInt8](repeating: 0, count: 64 << 10))))
+    }
+
     /// Decodes server frames as a client with permessage-deflate, returning the messages.
     private func receive(
         _ wire: [UInt8], parameters: PerMessageDeflateParameters = PerMessageDeflateParameters()

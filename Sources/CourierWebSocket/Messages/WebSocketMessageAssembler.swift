@@ -69,6 +69,16 @@ package struct WebSocketMessageAssembler {
         }
     }
 
+    /// Whether taking `frame` may cost more than a reactor should spend on one frame, which the
+    /// other connections on its thread wait for: compressed data of 1 KiB or more, which may
+    /// inflate up to a thousandfold (a few milliseconds of zlib), or 64 KiB of payload to copy
+    /// and check. The reader takes such a frame off the reactor; below that, the two thread
+    /// hand-offs would cost about as much as the work.
+    package func isCostly(_ frame: WebSocketFrame) -> Bool {
+        let compressed = frame.opcode == .continuation ? open?.compressed ?? false : frame.compressed
+        return frame.payload.count >= (compressed ? 1 << 10 : 64 << 10)
+    }
+
     /// Checks the first `arrived` octets of an uncompressed text frame whose end has not arrived
     /// yet, so that invalid UTF-8 fails the connection when its octet arrives rather than when
     /// the frame is complete (RFC 6455 §8.1; Autobahn 6.4.3 and 6.4.4 send such a frame in chops).

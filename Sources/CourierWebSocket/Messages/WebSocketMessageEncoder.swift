@@ -27,6 +27,19 @@ package struct WebSocketMessageEncoder {
         deflater = deflate?.makeDeflater(for: role)
     }
 
+    /// Whether encoding `message` may cost more than a reactor should spend on it, which the other
+    /// connections on its thread wait for: 8 KiB or more to compress (zlib deflates some tens of
+    /// megabytes a second), or 64 KiB to copy and mask. The writer encodes such a message off the
+    /// reactor; below that, the two thread hand-offs would cost about as much as the work.
+    package func isCostly(_ message: WebSocketMessage) -> Bool {
+        let count =
+            switch message {
+            case .text(let text): text.utf8.count
+            case .binary(let bytes): bytes.count
+            }
+        return count >= (deflater != nil && count >= Self.compressionThreshold ? 8 << 10 : 64 << 10)
+    }
+
     /// The frames of one data message.
     package mutating func encode(_ message: WebSocketMessage) -> [UInt8] {
         switch message {

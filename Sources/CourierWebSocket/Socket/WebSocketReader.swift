@@ -2,7 +2,9 @@ import CourierTransport
 
 /// The loop that reads one WebSocket: frames from the socket, messages to the inbox, control
 /// frames to the connection. Runs pinned to the socket's reactor; back-pressure suspends it in
-/// `push`, which stops it reading the socket.
+/// `push`, which stops it reading the socket. A frame that is costly to take (see
+/// ``WebSocketMessageAssembler/isCostly(_:)``) is decompressed and checked on the cooperative
+/// pool, so a large message does not hold up the reactor's other connections.
 enum WebSocketReader {
     /// How long a bad frame's failure waits for the consumer to deal with the messages before it.
     static let catchUpLimit: Duration = .milliseconds(500)
@@ -18,7 +20,15 @@ enum WebSocketReader {
         reading: while true {
             do {
                 while connection.isReading, let frame = try decoder.nextFrame(from: &buffer) {
-                    switch try assembler.receive(frame) {
+                    let event =
+                        if assembler.isCostly(frame) {
+                            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                                () async throws(WebSocketProtocolError) in try assembler.receive(frame)
+                            }
+                        } else {
+                            try assembler.receive(frame)
+                        }
+                    switch event {
                     case .none: break
                     case .message(let message): await connection.inbox.push(message)
                     case .ping(let payload): connection.pingReceived(payload)

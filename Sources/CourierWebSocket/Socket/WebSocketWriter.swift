@@ -4,7 +4,9 @@ import Synchronization
 
 /// Writes one WebSocket's frames, in the order asked, from one task pinned to the socket's
 /// reactor: the only writer of the stream, and the owner of the compressor, whose context
-/// (RFC 7692 context takeover) must see messages in the order they go out.
+/// (RFC 7692 context takeover) must see messages in the order they go out. A message that is
+/// costly to encode (see ``WebSocketMessageEncoder/isCostly(_:)``) is compressed and masked on
+/// the cooperative pool, so it does not hold up the reactor's other connections.
 ///
 /// `send` returns once the frames are with the kernel, so a sender waits for its own message and
 /// no queue of messages builds up behind a slow peer; a peer that stops reading makes the write
@@ -48,6 +50,8 @@ final class WebSocketWriter: Sendable {
                 }
                 let bytes: [UInt8]
                 switch job {
+                case .message(let message) where encoder.isCostly(message):
+                    bytes = await withTaskExecutorPreference(globalConcurrentExecutor) { encoder.encode(message) }
                 case .message(let message): bytes = encoder.encode(message)
                 case .control(let opcode, let payload): bytes = encoder.encodeControl(opcode, payload: payload)
                 case .close(let payload): bytes = encoder.encodeClose(payload)
