@@ -114,10 +114,10 @@ struct ProcessWideDiskCacheTests {
     /// Starts the torture program with its standard output on a socket pair; returns our end,
     /// non-blocking, on which it says it has opened the store (see `waitUntilWriting`).
     /// Close-on-exec, so that no other child started meanwhile holds the write end open.
-    private func spawn(_ executable: String, _ arguments: [String]) throws -> (pid_t, ReadyPipe) {
+    private func spawn(_ executable: String, _ arguments: [String]) throws -> (pid_t, ReadySocket) {
         var ends: [Int32] = [-1, -1]
         try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &ends) == 0)
-        let ready = ReadyPipe(descriptor: ends[0])
+        let ready = ReadySocket(descriptor: ends[0])
         _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
         defer { close(ends[1]) }
         var pid: pid_t = 0
@@ -133,7 +133,7 @@ struct ProcessWideDiskCacheTests {
     }
 
     /// Our end of the torture program's standard output, closed when dropped.
-    private final class ReadyPipe {
+    private final class ReadySocket {
         let descriptor: Int32
         init(descriptor: Int32) { self.descriptor = descriptor }
         deinit { close(descriptor) }
@@ -142,7 +142,7 @@ struct ProcessWideDiskCacheTests {
     /// Waits, polled and bounded like `killAfter`, until the program has opened the store (its
     /// one octet) or ended without it (end of file), so the random delay before the kill is
     /// spent writing entries, however long the process took to start.
-    private func waitUntilWriting(_ ready: ReadyPipe) async throws {
+    private func waitUntilWriting(_ ready: ReadySocket) async throws {
         let giveUpAt = ContinuousClock.now + .seconds(10)
         var octet: UInt8 = 0
         while read(ready.descriptor, &octet, 1) < 0 && errno == EAGAIN {
