@@ -43,6 +43,11 @@ public struct MockResponse: Sendable {
         /// Write the response, then end TCP (a FIN) without TLS's `close_notify`, as a
         /// truncation attack would (RFC 9112 §9.8); over plain TCP the same as `shutdownOutputAtEnd`.
         case finWithoutCloseNotify
+        /// Write the response, then ask the client to renegotiate TLS (a TLS 1.2 HelloRequest) and
+        /// keep the connection for the next request, whose arrival runs the new handshake. Over
+        /// cleartext or TLS 1.3, which cannot renegotiate, the connection closes instead, so a
+        /// test of renegotiation cannot pass without one. Not for `raw` responses.
+        case renegotiateAfterResponse
     }
 
     /// How the server answers a request that says `Expect: 100-continue`.

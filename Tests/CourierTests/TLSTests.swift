@@ -235,6 +235,29 @@ struct TLSFailureTests {
     }
 
     @Test(
+        "A TLS 1.2 server that asks to renegotiate after a response keeps the connection: later calls run the new handshake"
+    )
+    func renegotiationBetweenResponses() async throws {
+        try await withTimeout {
+            let identity = try HeldCertificate.leaf(issuedBy: TLSTests.authority).identity
+            let server = try await TestServer(tls: .init(identity: identity, maximumVersion: .tls1_2)) { request in
+                MockResponse(body: "secure \(request.path)")
+                    .policy(request.path == "/first" ? .renegotiateAfterResponse : .keepOpen)
+            }
+            let client = TLSTests.client()
+            let first = try await client.send(HTTPRequest(url: server.url("/first")))
+            #expect(first.tlsHandshake?.version == .tls1_2)
+            #expect(try await first.body.string() == "secure /first")
+            for path in ["/second", "/third"] {
+                #expect(try await client.send(HTTPRequest(url: server.url(path))).body.string() == "secure \(path)")
+            }
+            // A HelloRequest the server could not send would have closed the connection.
+            #expect(server.connectionCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test(
         "Mutual TLS: a client certificate from a trusted issuer is accepted; none is refused",
         arguments: [Transport.https, .http2])
     func mutualTLS(transport: Transport) async throws {

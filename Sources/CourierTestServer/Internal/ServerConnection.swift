@@ -168,7 +168,7 @@ final class ServerConnection: @unchecked Sendable {
             try await Task.sleep(for: .seconds(86_400))
             return false
         case .keepOpen, .closeAfterResponse, .disconnectDuringBody, .stallAfterHead, .shutdownOutputAtEnd,
-            .finWithoutCloseNotify:
+            .finWithoutCloseNotify, .renegotiateAfterResponse:
             break
         }
         if let raw = response.raw {
@@ -230,6 +230,10 @@ final class ServerConnection: @unchecked Sendable {
                 try await withTaskExecutorPreference(globalConcurrentExecutor) { try await producer(sink) }
             }
             try await writer.finish(trailers: response.trailers)
+        }
+        if response.socketPolicy == .renegotiateAfterResponse && !headers.containsToken("close", in: "Connection") {
+            guard let tls = stream as? TLSStream else { return false }
+            return try await tls.requestRenegotiation(deadline: .now + .seconds(10))
         }
         let closes =
             response.socketPolicy != .keepOpen
