@@ -263,6 +263,21 @@ def websocket_seeds():
         write("websocket", bytes([0x00, 0x00]) + bad)
 
 
+def socks5_seeds():
+    """Proxy answers for socks5: control byte (bit 0 credentials, bits 1-2 destination kind),
+    segmentation byte, then what the proxy sends."""
+    v4 = bytes([5, 0, 0, 1, 10, 0, 0, 1, 0x1F, 0x90])
+    v6 = bytes([5, 0, 0, 4]) + bytes(15) + b"\x01" + b"\x00\x50"
+    name = bytes([5, 0, 0, 3, 5]) + b"proxy" + b"\x04\x38"
+    write("socks5", bytes([0x00, 0x00]) + b"\x05\x00" + v4)
+    write("socks5", bytes([0x02, 0x01]) + b"\x05\x00" + v6 + b"after")
+    write("socks5", bytes([0x05, 0x02]) + b"\x05\x02" + b"\x01\x00" + name)
+    write("socks5", bytes([0x01, 0x00]) + b"\x05\x02" + b"\x01\x01")  # credentials rejected
+    for answer in [b"\x05\xff", b"\x04\x00", b"\x05\x02", b"\x05\x00\x05\x05\x00\x01",
+                   b"\x05\x00\x05\x00\x00\x07", b"\x05\x00\x05\x00\x00\x03\x00\x00\x00"]:
+        write("socks5", bytes([0x00, 0x03]) + answer)
+
+
 def cache_seeds():
     """Metadata blobs in the format CachedResponseHeadCoding writes; the Cache-Control values
     and string dates of the http-tests cache-tests suite."""
@@ -336,5 +351,6 @@ if __name__ == "__main__":
     h2_frames_seeds()
     cache_seeds()
     websocket_seeds()
+    socks5_seeds()
     findings()
     licences()

@@ -14,6 +14,7 @@ enum FuzzTarget: String, CaseIterable {
     case h2Frames = "h2-frames"
     case cache = "cache"
     case webSocket = "websocket"
+    case socks5 = "socks5"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -29,6 +30,7 @@ enum FuzzTarget: String, CaseIterable {
         case .h2Frames: HTTP2FramesTarget.run(data)
         case .cache: CacheTarget.run(data)
         case .webSocket: WebSocketTarget.run(data)
+        case .socks5: SOCKS5Target.run(data)
         }
     }
 
