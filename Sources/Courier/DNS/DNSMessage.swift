@@ -37,8 +37,14 @@ package enum DNSMessage {
         case rcode(UInt8)
     }
 
+    /// Queries are padded to a multiple of this many octets (RFC 8467 §4.1's Block-Length Padding
+    /// for queries), so that their length does not tell an observer of the encrypted traffic which
+    /// name was asked for.
+    package static let paddingBlock = 128
+
     /// A query for `name`, `type`, class IN, recursion desired, with an ID of 0, as RFC 8484 §4.1
-    /// asks so that HTTP caches can share answers.
+    /// asks so that HTTP caches can share answers; padded with an EDNS(0) Padding option (RFC 7830)
+    /// to a multiple of ``paddingBlock``, as RFC 8484 §8.1 advises.
     ///
     /// - Throws: `.malformed` for a name that is no host name in DNS terms (a label empty or
     ///   longer than 63 octets, or the name longer than 253).
@@ -47,7 +53,8 @@ package enum DNSMessage {
         guard !trimmed.isEmpty, trimmed.utf8.count <= 253 else {
             throw .malformed("the name \"\(name)\" is empty or longer than 253 octets")
         }
-        var message: [UInt8] = [0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        // One question and, in the additional section, the OPT record that carries the padding.
+        var message: [UInt8] = [0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]
         for label in trimmed.split(separator: ".", omittingEmptySubsequences: false) {
             let octets = Array(label.utf8)
             guard (1...63).contains(octets.count) else {
@@ -57,7 +64,23 @@ package enum DNSMessage {
             message += octets
         }
         message += [0, UInt8(type.rawValue >> 8), UInt8(type.rawValue & 0xFF), 0, 1]
+        appendPaddedOPT(to: &message)
         return message
+    }
+
+    /// An OPT pseudo-record (RFC 6891 §6.1.2: root name, type 41, a 1,232-octet UDP payload size
+    /// as DNS Flag Day 2020 settled on, no extended flags) holding one Padding option (code 12)
+    /// of as many zero octets as bring the message to a multiple of ``paddingBlock``.
+    private static func appendPaddedOPT(to message: inout [UInt8]) {
+        let recordHeader = 11
+        let optionHeader = 4
+        let unpadded = message.count + recordHeader + optionHeader
+        let padding = (paddingBlock - unpadded % paddingBlock) % paddingBlock
+        let dataLength = optionHeader + padding
+        message += [0, 0, 41, UInt8(1232 >> 8), UInt8(1232 & 0xFF), 0, 0, 0, 0]
+        message += [UInt8(dataLength >> 8), UInt8(dataLength & 0xFF)]
+        message += [0, 12, UInt8(padding >> 8), UInt8(padding & 0xFF)]
+        message += [UInt8](repeating: 0, count: padding)
     }
 
     /// The addresses of `type` in a response to a query made by ``query(for:type:)``.
