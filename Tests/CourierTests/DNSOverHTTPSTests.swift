@@ -12,19 +12,21 @@ struct DNSOverHTTPSTests {
 
     @Test("A query is one question, ID 0, recursion desired, class IN, and an OPT record padding it to 128 octets")
     func queryEncoding() throws {
-        let question = [3] + Array("www".utf8) + [7] + Array("example".utf8) + [3] + Array("com".utf8) + [0, 0, 28, 0, 1]
+        let question =
+            [3] + Array("www".utf8) + [7] + Array("example".utf8) + [3] + Array("com".utf8) + [0, 0, 28, 0, 1]
         // Root name, OPT, a 1,232-octet payload size, no flags; 4 + 80 octets of data: the
         // Padding option (12) with 80 zeros, since 12 + 21 + 11 + 4 + 80 = 128.
         let opt: [UInt8] = [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 84, 0, 12, 0, 80] + [UInt8](repeating: 0, count: 80)
-        #expect(
-            try DNSMessage.query(for: "www.example.com", type: .aaaa) == [0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1] + question + opt)
+        let header: [UInt8] = [0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1]
+        #expect(try DNSMessage.query(for: "www.example.com", type: .aaaa) == header + question + opt)
         #expect(throws: DNSMessage.Failure.self) { try DNSMessage.query(for: "a..b", type: .a) }
         #expect(throws: DNSMessage.Failure.self) {
             try DNSMessage.query(for: String(repeating: "x", count: 64) + ".test", type: .a)
         }
     }
 
-    @Test("Every query length is padded to a multiple of 128 octets, with an OPT record whose lengths add up (RFC 8467)")
+    @Test(
+        "Every query length is padded to a multiple of 128 octets, with an OPT record whose lengths add up (RFC 8467)")
     func queryPadding() throws {
         for length in 1...253 where length % 64 != 0 {
             // Labels of 63 octets joined by dots: every name length a host name can have.
