@@ -89,22 +89,30 @@ struct TLSRenegotiationTests {
         #expect(error.message.contains("no renegotiation"), "\(error)")
     }
 
+    /// The server asks to renegotiate (under `context` when given) while the client sits idle.
+    /// The pool's check before reuse reads the HelloRequest, so OpenSSL takes it up, and the
+    /// client's next write must first finish the new handshake. Returns how many octets of that
+    /// write the server read. Runs on the server's reactor.
+    private func pingAfterIdleRenegotiation(
+        _ client: TLSStream, _ server: TLSStream, presenting context: TLSContext? = nil
+    ) async throws -> Int {
+        #expect(try await server.requestRenegotiation(presenting: context, deadline: .now + .seconds(10)))
+        #expect(client.isHealthy)
+        let writer = Task(executorPreference: client.reactor) {
+            try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
+        }
+        var request = ReceiveBuffer()
+        let count = try await server.read(into: &request, deadline: .now + .seconds(10))
+        try await writer.value
+        #expect(!server.isRenegotiating, "the data came before the new handshake ended")
+        return count
+    }
+
     @Test("Over HTTP/1.1 the client goes along, also with a request that came while the connection was idle")
     func followedOverHTTP1() async throws {
         let (client, server) = try await connectedPair("http/1.1")
         try await withTaskExecutorPreference(server.reactor) {
-            #expect(try await server.requestRenegotiation(deadline: .now + .seconds(10)))
-            // The pool's check before reuse reads the HelloRequest, so OpenSSL takes it up, and
-            // the next write must first finish the new handshake.
-            #expect(client.isHealthy)
-            let writer = Task(executorPreference: client.reactor) {
-                try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
-            }
-            var request = ReceiveBuffer()
-            let requestCount = try await server.read(into: &request, deadline: .now + .seconds(10))
-            try await writer.value
-            #expect(requestCount == 4)
-            #expect(!server.isRenegotiating, "the data came before the new handshake ended")
+            #expect(try await pingAfterIdleRenegotiation(client, server) == 4)
             try await server.write(ByteBuffer(string: "pong"), ByteBuffer(), deadline: .now + .seconds(10))
             var response = ReceiveBuffer()
             #expect(try await client.read(into: &response, deadline: .now + .seconds(10)) == 4)
@@ -145,18 +153,9 @@ struct TLSRenegotiationTests {
         let (client, server) = try await connectedPair("http/1.1", clientIdentity: clientLeaf.identity)
         let demanding = try Self.serverContext("http/1.1", clientRoots: [clientAuthority.certificate])
         try await withTaskExecutorPreference(server.reactor) { () async throws -> Void in
-            #expect(try await server.requestRenegotiation(presenting: demanding, deadline: .now + .seconds(10)))
-            #expect(client.isHealthy)
-            let writer = Task(executorPreference: client.reactor) {
-                try await client.write(ByteBuffer(string: "ping"), ByteBuffer(), deadline: .now + .seconds(10))
-            }
             // The server's context refuses a handshake without a client certificate it trusts,
             // so the request arrives only when the client presented its own.
-            var request = ReceiveBuffer()
-            let requestCount = try await server.read(into: &request, deadline: .now + .seconds(10))
-            try await writer.value
-            #expect(requestCount == 4)
-            #expect(!server.isRenegotiating)
+            #expect(try await pingAfterIdleRenegotiation(client, server, presenting: demanding) == 4)
             server.close()
             client.close()
         }
