@@ -1,3 +1,4 @@
+import CourierCore
 import CourierTransport
 import CourierWebSocket
 
@@ -16,7 +17,8 @@ extension HTTPClient {
     /// enabled it, it is an extended CONNECT (RFC 8441) answered with a 200: the WebSocket is one
     /// stream, and the connection goes on carrying other calls. An HTTP/2 server that did not
     /// enable it is asked again over HTTP/1.1, on a connection of its own, as browsers do (when
-    /// `protocols` allows HTTP/1.1).
+    /// `protocols` allows HTTP/1.1); the client remembers the origin, and its later WebSockets
+    /// go to HTTP/1.1 at once.
     ///
     /// Like OkHttp, the call counts against `maxRequests`/`maxRequestsPerHost` only until the
     /// server accepts the handshake: an open WebSocket holds no dispatcher slot.
@@ -26,9 +28,11 @@ extension HTTPClient {
     ///   allowed and the server cannot take a WebSocket over it); any error a call can throw.
     public func webSocket(_ request: HTTPRequest) async throws -> WebSocket {
         let handshake = try WebSocketHandshake(request, compression: configuration.webSocket.compression)
+        let origin = Address(try handshake.request.target, tls: configuration.tls, protocols: configuration.protocols)
+        let overHTTP1 = { try await self.with { $0.protocols = [.http1_1] }.send(handshake.request) }
         let response: HTTPResponse
         do {
-            response = try await call(handshake.request)
+            response = try await webSocketFallbacks.prefersHTTP1(origin) ? overHTTP1() : call(handshake.request)
         } catch let unavailable as UpgradeUnavailable {
             guard configuration.protocols.contains(.http1_1) else {
                 throw HTTPClientError(
@@ -36,7 +40,8 @@ extension HTTPClient {
                     "WebSocket handshake with \(request.url.absoluteString) failed: \(unavailable.error.message)",
                     response: nil, closeReason: nil)
             }
-            response = try await with { $0.protocols = [.http1_1] }.send(handshake.request)
+            webSocketFallbacks.remember(origin)
+            response = try await overHTTP1()
         }
         let accepted = try handshake.verify(response)
         guard let switched = response.switchedConnection as? SwitchedStream, let (stream, leftover) = switched.take()

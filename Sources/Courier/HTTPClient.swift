@@ -24,6 +24,8 @@ public final class HTTPClient: Sendable {
     private let routes: RouteDatabase
     private let tlsContexts: TLSContextCache
     private let proxyCredentials: ProxyCredentials
+    /// Origins whose WebSockets go straight to HTTP/1.1; shared by clients made with ``with(_:)``.
+    let webSocketFallbacks: WebSocketFallbacks
     private let stages: InterceptorStages
     private let settings: CallSettings
 
@@ -37,7 +39,8 @@ public final class HTTPClient: Sendable {
                 maxConnectionsPerAddress: configuration.maxRequestsPerHost),
             routes: RouteDatabase(),
             tlsContexts: TLSContextCache(),
-            proxyCredentials: ProxyCredentials()
+            proxyCredentials: ProxyCredentials(),
+            webSocketFallbacks: WebSocketFallbacks()
         )
     }
 
@@ -47,7 +50,8 @@ public final class HTTPClient: Sendable {
         pool: ConnectionPool,
         routes: RouteDatabase,
         tlsContexts: TLSContextCache,
-        proxyCredentials: ProxyCredentials
+        proxyCredentials: ProxyCredentials,
+        webSocketFallbacks: WebSocketFallbacks
     ) {
         precondition(
             configuration.protocols == [.http2]
@@ -60,6 +64,7 @@ public final class HTTPClient: Sendable {
         self.routes = routes
         self.tlsContexts = tlsContexts
         self.proxyCredentials = proxyCredentials
+        self.webSocketFallbacks = webSocketFallbacks
         self.settings = CallSettings(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
@@ -132,7 +137,8 @@ public final class HTTPClient: Sendable {
             pool: pool,
             routes: routes,
             tlsContexts: tlsContexts,
-            proxyCredentials: proxyCredentials
+            proxyCredentials: proxyCredentials,
+            webSocketFallbacks: webSocketFallbacks
         )
     }
 

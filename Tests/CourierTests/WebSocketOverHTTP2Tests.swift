@@ -106,7 +106,9 @@ struct WebSocketOverHTTP2Tests {
         }
     }
 
-    @Test("A server that did not enable extended CONNECT is asked again over HTTP/1.1")
+    @Test(
+        "A server that did not enable extended CONNECT is asked again over HTTP/1.1, and later WebSockets to it go there at once"
+    )
     func fallsBackToHTTP1() async throws {
         try await withTimeout(.seconds(20)) {
             var http2 = HTTP2Options()
@@ -126,6 +128,12 @@ struct WebSocketOverHTTP2Tests {
             #expect(handshake.version == .http1_1 && handshake.headers["Upgrade"] == "websocket")
             #expect(server.requestCount == 1 && server.connectionCount == 2)
             #expect(events.events.filter { $0 == "callStart" }.count == 2)
+            // The client remembers: no call over HTTP/2 first, so no failed call in the events.
+            let again = try await client.with { _ in }.webSocket(HTTPRequest(url: url(.http2, server)))
+            #expect(again.response.version == .http1_1)
+            try await again.close()
+            #expect(events.events.filter { $0 == "callStart" }.count == 3)
+            #expect(events.events.filter { $0 == "callFailed" }.count == 1)
         }
     }
 
