@@ -37,7 +37,7 @@ package struct WebSocketMessageEncoder {
             case .text(let text): text.utf8.count
             case .binary(let bytes): bytes.count
             }
-        return count >= (deflater != nil && count >= Self.compressionThreshold ? 8 << 10 : 64 << 10)
+        return count >= (deflater != nil ? 8 << 10 : 64 << 10)
     }
 
     /// The frames of one data message.
