@@ -133,18 +133,19 @@ public struct HTTPResponse: Sendable {
 extension HTTPResponse {
     /// The fields of a response. Copy-on-write makes the `@unchecked Sendable` safe: they change
     /// only through a response holding the one reference to them (``HTTPResponse/makeUnique()``), so
-    /// never while another task can read them.
+    /// never while another task can read them. For the same reason no two accesses can overlap,
+    /// so the fields skip the runtime's exclusivity check (see ``HTTPRequest``'s storage).
     private final class Storage: @unchecked Sendable {
-        var status: HTTPStatus
-        var headers: HTTPHeaders
-        var version: HTTPVersion
-        var request: HTTPRequest
-        var body: Body
-        var tlsHandshake: TLSHandshake?
-        var switchedConnection: (any SwitchedConnection)?
-        var prior: HTTPResponse?
-        var cached: HTTPResponse?
-        var network: HTTPResponse?
+        @exclusivity(unchecked) var status: HTTPStatus
+        @exclusivity(unchecked) var headers: HTTPHeaders
+        @exclusivity(unchecked) var version: HTTPVersion
+        @exclusivity(unchecked) var request: HTTPRequest
+        @exclusivity(unchecked) var body: Body
+        @exclusivity(unchecked) var tlsHandshake: TLSHandshake?
+        @exclusivity(unchecked) var switchedConnection: (any SwitchedConnection)?
+        @exclusivity(unchecked) var prior: HTTPResponse?
+        @exclusivity(unchecked) var cached: HTTPResponse?
+        @exclusivity(unchecked) var network: HTTPResponse?
 
         init(status: HTTPStatus, headers: HTTPHeaders, version: HTTPVersion, request: HTTPRequest, body: Body) {
             self.status = status

@@ -105,7 +105,7 @@ package struct HPACKEncoder: Sendable {
             let name = HPACKEncoder.lowercased(field.name)
             let tableNow = (insertedCount: table.insertedCount, count: table.count)
             if position < previous.count, let known = previous[position], known.table == tableNow,
-                HPACKEncoder.sameOctets(known.name, name), HPACKEncoder.sameOctets(known.value, field.value)
+                known.name.hasSameOctets(as: name), known.value.hasSameOctets(as: field.value)
             {
                 buffer.append(contentsOf: known.octets)
                 continue
@@ -188,7 +188,7 @@ package struct HPACKEncoder: Sendable {
         for entry in entries.reversed() {
             guard let index = table.index(ofID: entry.id) else { break }
             nameIndex = nameIndex ?? HPACKStaticTable.count + index
-            if HPACKEncoder.sameOctets(entry.value, value) { return (HPACKStaticTable.count + index, nameIndex) }
+            if entry.value.hasSameOctets(as: value) { return (HPACKStaticTable.count + index, nameIndex) }
         }
         return (nil, nameIndex)
     }
@@ -231,15 +231,4 @@ package struct HPACKEncoder: Sendable {
     }
 
     private static func isUppercase(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
-
-    /// Whether two strings are the same octets. `==` on `String` also equates strings that are
-    /// only canonically equivalent (`;` and U+037E, composed and decomposed accents): an index or
-    /// replay chosen by it would put octets on the wire that the caller did not set.
-    private static func sameOctets(_ first: String, _ second: String) -> Bool {
-        guard first.utf8.count == second.utf8.count else { return false }
-        let compared = first.utf8.withContiguousStorageIfAvailable { lhs in
-            second.utf8.withContiguousStorageIfAvailable { rhs in lhs.elementsEqual(rhs) }
-        }
-        return (compared ?? nil) ?? first.utf8.elementsEqual(second.utf8)
-    }
 }

@@ -16,7 +16,7 @@ package enum HPACKStaticTable {
         let name = fields[nameIndex - 1].name
         var index = nameIndex
         while index <= count && fields[index - 1].name == name {
-            if fields[index - 1].value.utf8.elementsEqual(value.utf8) { return index }
+            if fields[index - 1].value.hasSameOctets(as: value) { return index }
             index += 1
         }
         return nil

@@ -143,14 +143,25 @@ package enum HTTP2Fields {
 
     /// A Content-Length value: digits, or a list of equal digit runs ("5, 5").
     private static func parseContentLength(_ value: String) -> Int? {
+        // Almost always one run of digits: no list to split.
+        if let length = decimal(value.utf8) { return length }
         var result: Int?
         for element in ListElements(value, omittingEmpty: false) {
-            guard !element.isEmpty, element.utf8.count <= 18, element.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let length = Int(element), result == nil || result == length
-            else { return nil }
+            guard let length = decimal(element.utf8), result == nil || result == length else { return nil }
             result = length
         }
         return result
+    }
+
+    /// 1 to 18 ASCII digits as a number (so it cannot overflow); nil for anything else.
+    private static func decimal(_ octets: some Collection<UInt8>) -> Int? {
+        guard !octets.isEmpty, octets.count <= 18 else { return nil }
+        var value = 0
+        for octet in octets {
+            guard octet >= 0x30 && octet <= 0x39 else { return nil }
+            value = value * 10 + Int(octet - 0x30)
+        }
+        return value
     }
 
     private static func malformed(_ reason: String, _ stream: UInt32, _ peer: String) -> HTTPClientError {

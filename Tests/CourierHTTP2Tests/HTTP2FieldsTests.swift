@@ -1,0 +1,44 @@
+import CourierCore
+import Testing
+
+@testable import CourierHTTP2
+
+/// A response head's Content-Length (RFC 9110 §8.6, RFC 9113 §8.1.1): one run of digits, or a
+/// list of equal runs; anything else makes the response malformed.
+@Suite("HTTP/2 response fields")
+struct HTTP2FieldsTests {
+    private func contentLength(_ value: String) throws(HTTPClientError) -> Int? {
+        let fields = HTTPHeaders([(":status", "200"), ("content-length", value)])
+        return try HTTP2Fields.response(fields, stream: 1, peer: "example.com:443").contentLength
+    }
+
+    @Test(
+        "A Content-Length of digits, or of a list of equal digit runs, is read",
+        arguments: [
+            ("0", 0), ("5", 5), ("0005", 5), ("5, 5", 5), ("5,5 ,5", 5),
+            ("999999999999999999", 999_999_999_999_999_999),
+        ])
+    func validContentLength(value: String, expected: Int) throws {
+        #expect(try contentLength(value) == expected)
+    }
+
+    @Test(
+        "Any other Content-Length is a malformed response",
+        arguments: ["", "5, 6", "+5", "-1", "0x5", "5 5", "5,", ",5", "1234567890123456789", "５"])
+    func invalidContentLength(value: String) {
+        #expect {
+            _ = try contentLength(value)
+        } throws: { error in
+            (error as? HTTPClientError)?.kind == .protocolViolation(.invalidContentLength)
+        }
+    }
+
+    @Test("A response without Content-Length has none, and its other fields stay in order")
+    func noContentLength() throws {
+        let head = try HTTP2Fields.response(
+            HTTPHeaders([(":status", "204"), ("x-a", "1"), ("x-b", "2")]), stream: 1, peer: "example.com:443")
+        #expect(head.contentLength == nil)
+        #expect(head.head.status.code == 204)
+        #expect(head.head.headers.fields.map(\.name) == ["x-a", "x-b"])
+    }
+}
