@@ -144,6 +144,22 @@ struct HTTP2ConnectionStateTests {
         #expect(harness.state.stream(id)?.sendWindow == 100_000)
     }
 
+    /// RFC 9113 §6.9.2: only streams that may still send have a window the setting changes. One
+    /// done sending, whose window the server had opened to the maximum, is left alone rather
+    /// than overflowing into a connection error.
+    @Test func initialWindowSizeChangesSkipStreamsDoneSending() throws {
+        var harness = StateHarness()
+        let done = try #require(try harness.open())
+        let sending = try #require(try harness.open(.post, endStream: false))
+        harness.receive(.windowUpdate(increment: HTTP2Setting.maxWindowSize - 65_535), on: done)
+        _ = harness.sent()
+        harness.receive(.settings([.initialWindowSize(65_536)]))
+        #expect(harness.state.lifecycle == .open)
+        #expect(harness.sent().map(\.payload) == [.settingsAck])
+        #expect(harness.state.stream(done)?.sendWindow == Int(HTTP2Setting.maxWindowSize))
+        #expect(harness.state.stream(sending)?.sendWindow == 65_536)
+    }
+
     /// RFC 9113 §6.9.2: a lowered INITIAL_WINDOW_SIZE can leave a window negative; ending the
     /// request then needs no window (this once crashed on a negative slice count).
     @Test func endingTheRequestWithANegativeWindowSendsAnEmptyEndStream() throws {
@@ -357,6 +373,60 @@ struct HTTP2ConnectionStateTests {
         harness.receive(.rstStream(.internalError), on: id)
         #expect(harness.state.takeEndedBody(on: id, &harness.effects) == nil)
         #expect(throws: HTTP2StreamFailure.self) { try harness.state.takeBody(on: id, &harness.effects) }
+    }
+
+    /// RFC 9113 §5.1 "closed": DATA after the server's END_STREAM, once both sides have ended,
+    /// is a connection error of type STREAM_CLOSED; the response that had ended stays whole.
+    @Test func dataAfterBothSidesEndedIsAConnectionError() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200"), ("content-length", "3")], on: id)
+        harness.receive(.data(ByteBuffer([1, 2, 3]), endStream: true), on: id)
+        _ = harness.sent()
+        harness.receive(.data(ByteBuffer([4]), endStream: false), on: id)
+        #expect(harness.state.lifecycle == .closed)
+        guard case .goAway(_, let code, _) = harness.sent().last?.payload else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .streamClosed)
+        _ = try harness.state.takeHead(on: id, returningContinue: false)
+        var ended = try #require(harness.state.takeEndedBody(on: id, &harness.effects))
+        #expect(ended.body.take().map(Array.init) == [1, 2, 3])
+    }
+
+    /// RFC 9113 §5.1 "half-closed (remote)": more from the server after its END_STREAM while
+    /// the request is still going out is a stream error (STREAM_CLOSED): the upload stops, the
+    /// connection and the response that had ended stay.
+    @Test func headersAfterTheServerEndedWhileUploadingResetOnlyTheStream() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open(.post, endStream: false))
+        harness.receiveHead([(":status", "200")], on: id, endStream: true)
+        _ = harness.sent()
+        harness.receive(.headers(ByteBuffer(), endStream: true), on: id, fields: HTTPHeaders([("x-late", "1")]))
+        #expect(harness.sent().map(\.payload) == [.rstStream(.streamClosed)])
+        #expect(harness.state.lifecycle == .open)
+        #expect(harness.state.stream(id)?.readFailure == nil)
+        #expect(harness.state.stream(id)?.writeFailure != nil)
+        #expect(try harness.state.takeHead(on: id, returningContinue: false)?.status.code == 200)
+    }
+
+    /// RFC 9113 §6.4: RST_STREAM never names an idle stream; a stream error there (a zero
+    /// WINDOW_UPDATE increment, §6.9) becomes a connection error.
+    @Test(arguments: [UInt32(2), 7])
+    func aStreamErrorOnAnIdleStreamIsAConnectionError(id: UInt32) throws {
+        var harness = StateHarness()
+        _ = try #require(try harness.open())
+        _ = harness.sent()
+        harness.state.receiveFrameError(.zeroWindowIncrement(streamID: id), &harness.effects)
+        #expect(harness.state.lifecycle == .closed)
+        let sent = harness.sent().map(\.payload)
+        #expect(!sent.contains { if case .rstStream = $0 { true } else { false } })
+        guard case .goAway(_, let code, _) = sent.last else {
+            Issue.record("no GOAWAY")
+            return
+        }
+        #expect(code == .protocolError)
     }
 
     @Test func releaseResetsAnOpenStreamWithCancelAndFreesItsSlot() throws {

@@ -176,7 +176,7 @@ struct HTTP2ConnectionState {
         }
         switch error.scope {
         case .connection: connectionError(error.code, clientError, &effects)
-        case .stream(let id): streamError(id, error.code, .violation(clientError), &effects)
+        case .stream(let id): streamError(id, error.code, clientError, &effects)
         }
         wakeWriter(&effects)
     }
@@ -213,24 +213,18 @@ struct HTTP2ConnectionState {
             guard admitControlFrame(now: now, &effects) else { return }
         }
         guard streams.contains(id) else { return unknownStream(id, "DATA", &effects) }
-        guard streams[stream: id].canReceive else {
-            return streamError(
-                id, .streamClosed, .violation(violation("sent DATA on stream \(id) after it ended")), &effects)
-        }
+        guard streams[stream: id].canReceive else { return receivedAfterEnd("DATA", on: id, &effects) }
         guard streams[stream: id].finalHead != nil else {
             return streamError(
-                id, .protocolError, .violation(violation("sent DATA on stream \(id) before a final response head")),
-                &effects)
+                id, .protocolError, violation("sent DATA on stream \(id) before a final response head"), &effects)
         }
         guard flowLength <= streams[stream: id].receiveWindow else {
             let window = streams[stream: id].receiveWindow
             return streamError(
                 id, .flowControlError,
-                .violation(
-                    violation(
-                        "sent \(flowLength) octets of DATA on stream \(id), more than its flow-control window of \(window)"
-                    )
-                ), &effects)
+                violation(
+                    "sent \(flowLength) octets of DATA on stream \(id), more than its flow-control window of \(window)"),
+                &effects)
         }
         streams[stream: id].receiveWindow -= flowLength
         streams[stream: id].unacknowledged += flowLength - bytes.count
@@ -250,10 +244,7 @@ struct HTTP2ConnectionState {
         _ fields: consuming HTTPHeaders, endStream: Bool, on id: UInt32, _ effects: inout HTTP2Effects
     ) {
         guard streams.contains(id) else { return unknownStream(id, "HEADERS", &effects) }
-        guard streams[stream: id].canReceive else {
-            return streamError(
-                id, .streamClosed, .violation(violation("sent HEADERS on stream \(id) after it ended")), &effects)
-        }
+        guard streams[stream: id].canReceive else { return receivedAfterEnd("HEADERS", on: id, &effects) }
         do throws(HTTPClientError) {
             if streams[stream: id].finalHead == nil {
                 let parsed = try HTTP2Fields.response(consume fields, stream: id, peer: peer)
@@ -286,7 +277,7 @@ struct HTTP2ConnectionState {
                 endOfStream(id, &effects)
             }
         } catch {
-            return streamError(id, .protocolError, .violation(error), &effects)
+            return streamError(id, .protocolError, error, &effects)
         }
         effects.resume(takeReadWaiter(id))
     }
@@ -315,7 +306,7 @@ struct HTTP2ConnectionState {
             .invalidContentLength,
             "\(peer) sent \(received) octets of content on HTTP/2 stream \(id), which declared a content-length of \(declared)."
         )
-        streamError(id, .protocolError, .violation(error), &effects)
+        streamError(id, .protocolError, error, &effects)
     }
 
     private mutating func receiveReset(_ code: HTTP2ErrorCode, on id: UInt32, _ effects: inout HTTP2Effects) {
@@ -352,10 +343,9 @@ struct HTTP2ConnectionState {
         guard window + increment <= HTTP2ConnectionState.maxWindowSize else {
             return streamError(
                 id, .flowControlError,
-                .violation(
-                    violation(
-                        "sent a WINDOW_UPDATE that takes stream \(id)'s window past 2^31-1 (\(window) + \(increment))")
-                ), &effects)
+                violation(
+                    "sent a WINDOW_UPDATE that takes stream \(id)'s window past 2^31-1 (\(window) + \(increment))"),
+                &effects)
         }
         streams[stream: id].sendWindow += increment
         effects.resume(takeWriteWaiter(id))
@@ -374,10 +364,12 @@ struct HTTP2ConnectionState {
                 if streamLimit != old && lifecycle != .awaitingSettings { effects.events.append(.capacityChanged) }
                 wakeStreamWaiters(&effects)
             case .initialWindowSize(let size):
-                // §6.9.2: the change applies to every open stream's window, which may go negative.
+                // §6.9.2: the change applies to the window of every stream that may still send
+                // (open or half-closed remote), which may go negative. A stream done sending has
+                // no window left to change, nor one that can overflow.
                 let delta = Int(size) - peerInitialWindowSize
                 peerInitialWindowSize = Int(size)
-                for id in streams.keys {
+                for id in streams.keys where streams[stream: id].canSend {
                     streams[stream: id].sendWindow += delta
                     if streams[stream: id].sendWindow > HTTP2ConnectionState.maxWindowSize {
                         return connectionError(
@@ -429,6 +421,21 @@ struct HTTP2ConnectionState {
         closeIfDrained(&effects)
     }
 
+    /// DATA or HEADERS on a stream the server may no longer send on (§5.1). After its END_STREAM
+    /// while the request is still going out (half-closed remote), a stream error; once both
+    /// sides have ended, a connection error. Both are STREAM_CLOSED, and in both the response
+    /// that had ended stays whole for its reader. After a reset, frames the server sent before
+    /// it saw the reset may still arrive: they are ignored.
+    private mutating func receivedAfterEnd(_ type: String, on id: UInt32, _ effects: inout HTTP2Effects) {
+        guard streams[stream: id].endStreamReceived else { return }
+        let error = violation("sent \(type) on stream \(id) after ending it")
+        if streams[stream: id].phase == .halfClosedRemote {
+            streamError(id, .streamClosed, error, &effects)
+        } else {
+            connectionError(.streamClosed, error, &effects)
+        }
+    }
+
     /// A frame on a stream the table does not hold: one this side closed and forgot is ignored
     /// (frames in flight may still arrive, §5.1 "closed"); one never opened is a connection error.
     private mutating func unknownStream(_ id: UInt32, _ type: String, _ effects: inout HTTP2Effects) {
@@ -468,17 +475,23 @@ struct HTTP2ConnectionState {
         HTTPClientError.protocolViolation(.http2Protocol, "\(peer) \(what).")
     }
 
-    /// A stream error (§5.4.2): RST_STREAM with `code`, and the stream fails with `failure`.
+    /// A stream error (§5.4.2): RST_STREAM with `code`, and the stream fails with `error`,
+    /// except for a response that had already ended, which its reader still gets whole. On a
+    /// stream never opened, which RST_STREAM must not name (§6.4), it is a connection error.
     mutating func streamError(
-        _ id: UInt32, _ code: HTTP2ErrorCode, _ failure: HTTP2StreamFailure, _ effects: inout HTTP2Effects
+        _ id: UInt32, _ code: HTTP2ErrorCode, _ error: HTTPClientError, _ effects: inout HTTP2Effects
     ) {
         guard streams.contains(id) else {
+            guard id % 2 == 1 && id < nextStreamID else { return connectionError(code, error, &effects) }
             queueReply(HTTP2Frame(streamID: id, payload: .rstStream(code)), &effects)
             return
         }
+        let failure = HTTP2StreamFailure.violation(error)
         let wasActive = streams[stream: id].isActive
         if wasActive { queue(HTTP2Frame(streamID: id, payload: .rstStream(code))) }
-        streams[stream: id].readFailure = streams[stream: id].readFailure ?? failure
+        if !streams[stream: id].endStreamReceived {
+            streams[stream: id].readFailure = streams[stream: id].readFailure ?? failure
+        }
         streams[stream: id].writeFailure = streams[stream: id].writeFailure ?? failure
         _ = streams[stream: id].apply(.reset)
         if wasActive { leftActive(&effects) }
