@@ -18,6 +18,16 @@ struct CacheControlTests {
         #expect(CacheControl(["Cache-Control": "no-cache, no-cache=\"a\""]).noCache)
     }
 
+    @Test("A repeated no-cache reads strictly: unqualified after qualified still wins, field names add up")
+    func repeatedNoCache() {
+        var headers: HTTPHeaders = ["Cache-Control": "no-cache=\"Set-Cookie\""]
+        headers.add("Cache-Control", "no-cache")
+        #expect(CacheControl(headers).noCache)
+        let fields = CacheControl(["Cache-Control": "no-cache=\"a\", no-cache=\"b\""])
+        #expect(!fields.noCache)
+        #expect(fields.noCacheFields == ["a", "b"])
+    }
+
     @Test("A directive inside a quoted argument is not a directive")
     func quoted() {
         let control = CacheControl(["Cache-Control": "foo=\"max-age=8600\", max-age=1"])

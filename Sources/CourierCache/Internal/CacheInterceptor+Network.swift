@@ -5,7 +5,8 @@ import FoundationEssentials
 /// network responses on their way to the caller and the store.
 extension CacheInterceptor {
     /// Sends `request` with the stored validators; a 304 refreshes the stored head and serves the
-    /// stored body, anything else replaces the entry (or, under `stale-if-error`, a failure
+    /// stored body (a 304 naming another representation sends the request again without
+    /// conditions), anything else replaces the entry (or, under `stale-if-error`, a failure
     /// serves the stale response).
     func validate(
         _ request: HTTPRequest, conditions: HTTPHeaders, stored: CachedResponseHead, snapshot: any CacheSnapshot,
@@ -29,6 +30,18 @@ extension CacheInterceptor {
             return await staleOnError(stored, snapshot: snapshot, request: request, chain: chain)
         }
         let responseTime = cache.clock.now()
+        if networkResponse.status.code == 304,
+            !CachePolicy.notModifiedRefreshes(stored, with: networkResponse.headers)
+        {
+            // A 304 for another representation says nothing of the stored one: ask again,
+            // without conditions.
+            await networkResponse.body.source?.abandon()
+            await snapshot.close()
+            chain.call.emit { $0.cacheMiss($1) }
+            var response = try await network(request, key: key, chain: chain, requestTime: responseTime)
+            response.cacheResponse = cachedHead
+            return response
+        }
         if networkResponse.status.code == 304 {
             await networkResponse.body.source?.abandon()
             let refreshed = await refresh(
@@ -71,6 +84,9 @@ extension CacheInterceptor {
         let responseTime = cache.clock.now()
         if networkResponse.status.code == 304 {
             await networkResponse.body.source?.abandon()
+            // One for another representation leaves the stored response stale, to be validated
+            // in the foreground next time.
+            guard CachePolicy.notModifiedRefreshes(stored, with: networkResponse.headers) else { return }
             await refresh(
                 stored, validated: validated, with: networkResponse, key: key, requestTime: requestTime,
                 responseTime: responseTime)
@@ -153,7 +169,9 @@ extension CacheInterceptor {
                     await editor.abort()
                     return response
                 }
-                if !buffer.isEmpty { try await editor.appendBody(buffer.array) }
+                // Even when empty: an edit that appends nothing keeps the stored body (how a 304
+                // refreshes a head), and this response's body is its own, empty or not.
+                try await editor.appendBody(buffer.array)
                 try await editor.commit()
             }
         } catch {

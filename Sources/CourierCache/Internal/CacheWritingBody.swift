@@ -34,7 +34,14 @@ final class CacheWritingBody: HTTPBodySource {
         }
         guard let chunk else {
             if let editor = take() {
-                do { try await editor.commit() } catch { await editor.abort() }
+                // An empty append makes a body that had no bytes this response's own: an edit
+                // that appends nothing keeps the body stored before (a 304's refresh).
+                do {
+                    try await editor.appendBody([])
+                    try await editor.commit()
+                } catch {
+                    await editor.abort()
+                }
             }
             return nil
         }

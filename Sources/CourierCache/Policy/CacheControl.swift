@@ -4,7 +4,9 @@ package import CourierCore
 ///
 /// Parsed once per message; every rule of the cache reads these values instead of the raw
 /// fields. Names are case-insensitive, arguments may be tokens or quoted strings, and several
-/// fields combine as one list. A directive given twice keeps its first value, and a delta-seconds
+/// fields combine as one list. A directive given twice keeps its first value, except `no-cache`,
+/// where every occurrence counts (an unqualified one wins over the field names of a qualified
+/// one, and qualified ones add up), the stricter reading of a repeated directive. A delta-seconds
 /// argument that is not a number makes the directive count as 0 (the conservative reading
 /// RFC 9111 §4.2.1 encourages: such a response is stale).
 package struct CacheControl: Sendable, Equatable {
@@ -37,7 +39,8 @@ package struct CacheControl: Sendable, Equatable {
     package init(_ headers: HTTPHeaders) {
         var seen: Set<String> = []
         for value in headers.values(for: "Cache-Control") {
-            for (name, argument) in CacheControl.directives(in: value) where seen.insert(name).inserted {
+            for (name, argument) in CacheControl.directives(in: value)
+            where name == "no-cache" || seen.insert(name).inserted {
                 apply(name, argument)
             }
         }
@@ -49,7 +52,7 @@ package struct CacheControl: Sendable, Equatable {
         case "no-cache":
             let fields = (argument ?? "").split(separator: ",").map { $0.trimmingCharacters(in: " \t").lowercased() }
                 .filter { !$0.isEmpty }
-            if fields.isEmpty { noCache = true } else { noCacheFields = fields }
+            if fields.isEmpty { noCache = true } else { noCacheFields += fields }
         case "max-age": maxAge = CacheControl.delta(argument)
         case "s-maxage": sMaxAge = CacheControl.delta(argument)
         case "max-stale": maxStale = argument == nil ? CacheControl.maximumDelta : CacheControl.delta(argument)

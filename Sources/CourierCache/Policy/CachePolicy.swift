@@ -77,18 +77,34 @@ package enum CachePolicy {
     }
 
     /// The age to report when `stored` is stale but within its `stale-while-revalidate` window
-    /// (RFC 5861 §3), unless either side asks for validation (`no-cache`, `must-revalidate`).
+    /// (RFC 5861 §3), unless either side asks for validation (`no-cache`, `must-revalidate`) or
+    /// the request bounds the age it accepts: with `max-age` or `min-fresh` (and no `max-stale`,
+    /// which ``usable`` has already weighed) it does not want a stale response (RFC 9111
+    /// §5.2.1.1, §5.2.1.3). A browser's reload sends `max-age=0`.
     private static func withinStaleWhileRevalidate(
         _ stored: CachedResponseHead, request: HTTPRequest, requestControl: CacheControl, now: Date
     ) -> Int? {
         let responseControl = stored.control
         guard let window = responseControl.staleWhileRevalidate, !responseControl.noCache,
             !responseControl.mustRevalidate, !requestControl.noCache,
+            requestControl.maxAge == nil, requestControl.minFresh == nil,
             !(!request.headers.contains("Cache-Control") && request.headers.containsToken("no-cache", in: "Pragma"))
         else { return nil }
         let freshness = Freshness(stored, now: now)
         guard freshness.age < freshness.lifetime + Double(window) else { return nil }
         return ageField(freshness.age)
+    }
+
+    /// Whether a 304 may refresh `stored`, the response the request validated (RFC 9111 §4.3.4):
+    /// a strong entity-tag in the 304 must be the stored one, and a weak one must match it by weak
+    /// comparison; a 304 without one refreshes it. A server that ignores `If-None-Match` and
+    /// answers `If-Modified-Since` can name another representation in its 304, which must not
+    /// be given the stored body.
+    package static func notModifiedRefreshes(_ stored: CachedResponseHead, with notModified: HTTPHeaders) -> Bool {
+        guard let tag = notModified["ETag"]?.trimmingCharacters(in: " \t") else { return true }
+        guard let storedTag = stored.headers["ETag"]?.trimmingCharacters(in: " \t") else { return false }
+        guard tag.hasPrefix("W/") else { return tag == storedTag }
+        return RequestConditions.opaque(tag) == RequestConditions.opaque(storedTag)
     }
 
     /// `If-None-Match` from the stored `ETag` and `If-Modified-Since` from its `Last-Modified`

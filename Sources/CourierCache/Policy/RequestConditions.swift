@@ -60,7 +60,7 @@ package struct RequestConditions: Sendable {
     }
 
     /// A tag without its weakness indicator, for the weak comparison of RFC 9110 §8.8.3.2.
-    private static func opaque(_ tag: String) -> String {
+    static func opaque(_ tag: String) -> String {
         tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
     }
 }

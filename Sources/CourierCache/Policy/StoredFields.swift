@@ -24,10 +24,12 @@ package enum StoredFields {
 
     /// The stored fields updated by a 304's (§3.2): each field the 304 carries replaces the
     /// stored fields of that name, except connection-specific ones and `Content-Length`, which
-    /// describes the stored body and not the empty 304.
+    /// describes the stored body and not the empty 304. The stored `Age` goes whatever the 304
+    /// says: it counted the time in caches before the first response arrived, and the age of a
+    /// validated response starts again from the 304 (§5.1, §4.2.3), which may carry its own.
     package static func merged(stored: HTTPHeaders, notModified: HTTPHeaders) -> HTTPHeaders {
         let update = storable(notModified)
-        var replaced = Set<String>()
+        var replaced: Set<String> = ["age"]
         for field in update where !field.name.equalsIgnoringASCIICase("Content-Length") {
             replaced.insert(field.name.lowercased())
         }

@@ -17,8 +17,8 @@ package protocol CacheStore: Sendable {
     func snapshot(for key: String) async throws -> (any CacheSnapshot)?
 
     /// Starts replacing the entry for `key`; nil while another edit of the same key is open (a
-    /// second writer of one URL simply does not cache). An edit that writes no body keeps the
-    /// body already committed: that is how a 304 refreshes the stored head.
+    /// second writer of one URL simply does not cache). An edit that appends nothing, not even an
+    /// empty body, keeps the body already committed: that is how a 304 refreshes the stored head.
     func edit(_ key: String) async throws -> (any CacheEditor)?
 
     /// Drops the entry for `key`; open snapshots of it stay readable.
