@@ -1,11 +1,12 @@
 import CourierCore
+import FoundationEssentials
 import Testing
 
 @testable import CourierHTTP2
 
-/// A response head's Content-Length (RFC 9110 §8.6, RFC 9113 §8.1.1): one run of digits, or a
-/// list of equal runs; anything else makes the response malformed.
-@Suite("HTTP/2 response fields")
+/// Content-Length both ways (RFC 9110 §8.6, RFC 9113 §8.1.1): a response's is one run of digits,
+/// or a list of equal runs, and anything else makes it malformed; a request's is its body's.
+@Suite("HTTP/2 fields: Content-Length")
 struct HTTP2FieldsTests {
     private func contentLength(_ value: String) throws(HTTPClientError) -> Int? {
         let fields = HTTPHeaders([(":status", "200"), ("content-length", value)])
@@ -40,5 +41,23 @@ struct HTTP2FieldsTests {
         #expect(head.contentLength == nil)
         #expect(head.head.status.code == 204)
         #expect(head.head.headers.fields.map(\.name) == ["x-a", "x-b"])
+    }
+
+    @Test(
+        "A request's content-length is its body's length, whatever its field said",
+        arguments: [
+            ("bytes", "9", "5"), ("bytes", nil, "5"), ("stream", "5", nil), ("none", "7", "0"), ("none", "0", "0"),
+            ("none", nil, nil),
+        ] as [(String, String?, String?)])
+    func requestContentLength(body: String, field: String?, sent: String?) throws {
+        var request = HTTPRequest(method: .post, url: URL(string: "https://example.com/")!)
+        if let field { request.headers["Content-Length"] = field }
+        switch body {
+        case "bytes": request.body = .bytes(Array("hello".utf8))
+        case "stream": request.body = .stream(AsyncStream<[UInt8]> { $0.finish() }, length: nil)
+        default: break
+        }
+        let fields = try HTTP2Fields.request(request, upgrade: nil)
+        #expect(fields.values(for: "content-length") == (sent.map { [$0] } ?? []))
     }
 }

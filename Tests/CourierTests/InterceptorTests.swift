@@ -106,6 +106,56 @@ struct InterceptorTests {
         }
     }
 
+    @Test(
+        "A network interceptor that replaces the body: the request goes out framed as the new body is, and the connection stays in step",
+        arguments: Transport.main, ["bytes to stream", "stream to bytes"])
+    func replacedBody(transport: Transport, swap: String) async throws {
+        try await withTimeout {
+            let server = try await transport.server { request in MockResponse(body: "\(request.body.count)") }
+            var configuration = transport.configuration()
+            // Bytes that would read as a second request, were the head to promise a chunked body.
+            let smuggled = Array("0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            configuration.networkInterceptors = [
+                BodySwap { body in
+                    swap == "bytes to stream"
+                        ? .stream(chunks("abc", "defgh"), length: nil) : .bytes(smuggled)
+                }
+            ]
+            let client = HTTPClient(configuration: configuration)
+            var request = HTTPRequest(method: .post, url: server.url("/upload"))
+            request.body =
+                swap == "bytes to stream" ? .bytes(Array("hello".utf8)) : .stream(chunks("hello"), length: nil)
+            let expected = swap == "bytes to stream" ? Array("abcdefgh".utf8) : smuggled
+            #expect(try await client.send(request).body.string() == "\(expected.count)")
+            #expect(try await client.send(HTTPRequest(url: server.url("/next"))).body.string() == "0")
+            let recorded = try await server.takeRequest()
+            #expect(recorded.target == "/upload")
+            #expect(recorded.body == expected)
+            #expect(try await server.takeRequest().target == "/next")
+            #expect(server.requestCount == 2)
+            #expect(server.connectionCount == 1)
+            await client.shutdown()
+            await server.shutdown()
+        }
+    }
+
+    private func chunks(_ parts: String...) -> AsyncStream<[UInt8]> {
+        AsyncStream { continuation in
+            for part in parts { continuation.yield(Array(part.utf8)) }
+            continuation.finish()
+        }
+    }
+
+    /// Replaces the body of a request that has one with what `replacement` makes of it.
+    struct BodySwap: Interceptor {
+        let replacement: @Sendable (HTTPRequest.Body?) -> HTTPRequest.Body
+        func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {
+            var request = request
+            if request.body != nil { request.body = replacement(request.body) }
+            return try await chain.proceed(request)
+        }
+    }
+
     struct Misbehaving: Interceptor {
         let calls: Int
         func intercept(_ request: HTTPRequest, chain: Chain) async throws -> HTTPResponse {

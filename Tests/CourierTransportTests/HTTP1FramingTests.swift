@@ -1,4 +1,5 @@
 import CourierCore
+import FoundationEssentials
 import Testing
 
 @testable import CourierTransport
@@ -19,6 +20,41 @@ struct HTTP1FramingTests {
         #expect(head(.http1_0, [keepAlive]).keepAlive)
         #expect(!head(.http1_0, [keepAlive, ("Transfer-Encoding", "chunked")]).keepAlive)
         #expect(head(.http1_1, [("Transfer-Encoding", "chunked")]).keepAlive)
+        // RFC 9112 §9.3: `close` is looked at first, in any version.
+        #expect(!head(.http1_0, [("Connection", "keep-alive, close")]).keepAlive)
+        #expect(!head(.http1_0, [keepAlive, ("Connection", "close")]).keepAlive)
+    }
+
+    /// What the codec writes is what the body is, whatever the fields said (a network
+    /// interceptor may replace the body after the bridge set them).
+    @Test(
+        "A request's framing fields are rewritten to match the body it sends",
+        arguments: [
+            // (body, fields before, Content-Length after, Transfer-Encoding after)
+            ("bytes", [("Content-Length", "5")], "5", nil),
+            ("bytes", [("Content-Length", "9")], "5", nil),
+            ("bytes", [("Transfer-Encoding", "chunked")], "5", nil),
+            ("stream", [("Content-Length", "5")], nil, "chunked"),
+            ("stream", [("Transfer-Encoding", "chunked")], nil, "chunked"),
+            ("stream", [("Transfer-Encoding", "gzip")], nil, "chunked"),
+            ("none", [], nil, nil),
+            ("none", [("Content-Length", "0")], "0", nil),
+            ("none", [("Content-Length", "7")], "0", nil),
+            ("none", [("Transfer-Encoding", "chunked")], nil, nil),
+        ] as [(String, [(String, String)], String?, String?)])
+    func requestFraming(body: String, fields: [(String, String)], contentLength: String?, transferEncoding: String?) {
+        var request = HTTPRequest(method: .post, url: URL(string: "http://example.com/")!)
+        request.headers = HTTPHeaders(fields + [("X-Other", "kept")])
+        switch body {
+        case "bytes": request.body = .bytes(Array("hello".utf8))
+        case "stream": request.body = .stream(AsyncStream<[UInt8]> { $0.finish() }, length: nil)
+        default: request.body = nil
+        }
+        let framed = HTTP1Codec.framed(request)
+        #expect(framed["Content-Length"] == contentLength)
+        #expect(framed["Transfer-Encoding"] == transferEncoding)
+        #expect(framed.values(for: "Content-Length").count <= 1)
+        #expect(framed["X-Other"] == "kept")
     }
 
     @Test("Chunked is recognised in any case, across repeated fields, with empty list elements ignored")

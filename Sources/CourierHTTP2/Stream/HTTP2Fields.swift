@@ -35,7 +35,10 @@ package enum HTTP2Fields {
     /// without Host, connection-specific fields or those the Connection field names, and with TE
     /// only as `trailers`. A request to upgrade becomes an extended CONNECT (RFC 8441 §4), which
     /// names the protocol in `:protocol`: `upgrade`, which the caller has from
-    /// ``upgradeProtocol(of:)``.
+    /// ``upgradeProtocol(of:)``. `content-length` is the body's length, whatever the request's
+    /// field said (a network interceptor may replace the body after the bridge set it): a stale
+    /// one would make the stream malformed (§8.1.1). None goes with a body of unknown length, and
+    /// without a body only a `0` the request carried.
     static func request(_ request: HTTPRequest, upgrade: String?) throws(HTTPClientError) -> HTTPHeaders {
         let target = try request.target
         let source = request.headers
@@ -53,7 +56,9 @@ package enum HTTP2Fields {
         let named = source.values(for: "connection").flatMap { ListElements($0).map { lowercased($0) } }
         for field in source.fields {
             let name = lowercased(field.name)
-            if name == "host" || isConnectionSpecific(name) || named.contains(name) { continue }
+            if name == "host" || name == "content-length" || isConnectionSpecific(name) || named.contains(name) {
+                continue
+            }
             // The key an HTTP/1.1 upgrade needs (its accept value proves the 101 came from a
             // WebSocket server); extended CONNECT does not carry it (RFC 8441 §5).
             if upgrade != nil && name == "sec-websocket-key" { continue }
@@ -64,6 +69,11 @@ package enum HTTP2Fields {
                 continue
             }
             fields.add(name, field.value)
+        }
+        if let body = request.body {
+            if let length = body.length { fields.add("content-length", String(length)) }
+        } else if source["content-length"] != nil {
+            fields.add("content-length", "0")
         }
         return fields
     }

@@ -56,7 +56,34 @@ final class HTTP1Codec: ExchangeCodec, @unchecked Sendable {
         let requestTarget =
             http1.info.route.address.isForwardedByProxy
             ? "\(target.scheme)://\(target.authority)\(target.path)" : target.path
-        return try HTTP1Serializer.requestHead(method: request.method, target: requestTarget, headers: request.headers)
+        return try HTTP1Serializer.requestHead(
+            method: request.method, target: requestTarget, headers: HTTP1Codec.framed(request))
+    }
+
+    /// The request's fields with the framing its body goes out with (RFC 9112 §6.2, §6.3): the
+    /// body's length, `Transfer-Encoding: chunked` when it has none, `Content-Length` at most 0
+    /// without one. The bridge sets these, but a network interceptor may replace the body after
+    /// it; fields that disagreed with the bytes sent would make the server read the body
+    /// differently and the rest as another request (a request smuggled by accident).
+    static func framed(_ request: HTTPRequest) -> HTTPHeaders {
+        var headers = request.headers
+        let contentLength = headers["Content-Length"]
+        let transferEncoding = headers["Transfer-Encoding"]
+        switch request.body?.length {
+        case .some(let length):
+            guard contentLength != String(length) || transferEncoding != nil else { return headers }
+            headers.remove("Transfer-Encoding")
+            headers["Content-Length"] = String(length)
+        case .none where request.body != nil:
+            guard transferEncoding != "chunked" || contentLength != nil else { return headers }
+            headers.remove("Content-Length")
+            headers["Transfer-Encoding"] = "chunked"
+        case .none:
+            guard transferEncoding != nil || (contentLength != nil && contentLength != "0") else { return headers }
+            headers.remove("Transfer-Encoding")
+            if contentLength != nil { headers["Content-Length"] = "0" }
+        }
+        return headers
     }
 
     nonisolated(nonsending) func writeRequestHead(

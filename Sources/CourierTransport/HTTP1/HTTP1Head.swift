@@ -17,13 +17,15 @@ package struct HTTP1Head: Sendable, Equatable {
         self.headers = headers
     }
 
-    /// Whether the connection stays open after this message (RFC 9112 §9.3). An HTTP/1.0
-    /// message with `Transfer-Encoding` has faulty framing by RFC 9112 §6.1: whatever it says,
-    /// the connection closes after it.
+    /// Whether the connection stays open after this message (RFC 9112 §9.3): `close` ends it in
+    /// any version, before `keep-alive` is looked at. An HTTP/1.0 message with
+    /// `Transfer-Encoding` has faulty framing by RFC 9112 §6.1: whatever it says, the connection
+    /// closes after it.
     package var keepAlive: Bool {
         switch version {
         case .http1_0:
-            headers.containsToken("keep-alive", in: "Connection") && !headers.contains("Transfer-Encoding")
+            headers.containsToken("keep-alive", in: "Connection") && !headers.containsToken("close", in: "Connection")
+                && !headers.contains("Transfer-Encoding")
         case .http1_1, .http2: !headers.containsToken("close", in: "Connection")
         }
     }

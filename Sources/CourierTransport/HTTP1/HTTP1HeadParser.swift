@@ -1,8 +1,11 @@
 package import CourierCore
 
 /// Parses an HTTP/1.x message head (RFC 9112 §2–5) strictly: lines end in CRLF (a bare CR or
-/// LF is an error), no whitespace before a field's colon, no obs-fold, no control characters
-/// in values. Strictness here is what stops response splitting and smuggling.
+/// LF is an error), no whitespace before a field's colon, no control characters in values, no
+/// whitespace between the start line and the first field. Strictness here is what stops
+/// response splitting and smuggling. A response's obs-fold (a field line continued on the next
+/// line, which starts with whitespace) becomes one space, as RFC 9112 §5.2 requires of a user
+/// agent; a request's is an error, as a server may choose.
 ///
 /// Incremental and fail-fast: `parse` is called with the unread bytes each time more arrive;
 /// every line is checked as soon as its CRLF is in, so a bad line is rejected before the rest of
@@ -23,6 +26,8 @@ package struct HTTP1HeadParser {
     private var scanned = 0
     private var startLine: (HTTP1Head.StartLine, HTTPVersion)?
     private var headers = HTTPHeaders()
+    /// The last field line read, kept back until the next line shows it is not folded on.
+    private var lastField: HTTPHeaders.Field?
 
     package init(role: Role, limits: HTTP1Limits = HTTP1Limits()) {
         self.role = role
@@ -41,18 +46,24 @@ package struct HTTP1HeadParser {
                 if line.isEmpty {
                     // The final CRLF counts too, so the verdict never depends on where reads end.
                     if next > limits.maxHeadBytes { throw tooLarge() }
+                    if let field = lastField.take() { headers.add(field.name, field.value) }
                     let head = HTTP1Head(startLine: startLine, version: version, headers: headers)
                     self = HTTP1HeadParser(role: role, limits: limits)
                     return (head, next)
                 }
-                guard headers.count < limits.maxHeaderCount else {
-                    throw HTTPClientError.protocolViolation(
-                        .headersTooLarge,
-                        "The peer sent more than \(limits.maxHeaderCount) header fields."
-                    )
+                if line.first == 0x20 || line.first == 0x09 {
+                    // obs-fold: `lineEnd` let it through only after a field of a response.
+                    try HTTP1HeadParser.fold(line, into: &lastField!)
+                } else {
+                    guard headers.count + (lastField == nil ? 0 : 1) < limits.maxHeaderCount else {
+                        throw HTTPClientError.protocolViolation(
+                            .headersTooLarge,
+                            "The peer sent more than \(limits.maxHeaderCount) header fields."
+                        )
+                    }
+                    if let field = lastField.take() { headers.add(field.name, field.value) }
+                    lastField = try HTTP1HeadParser.parseField(line)
                 }
-                let field = try HTTP1HeadParser.parseField(line)
-                headers.add(field.name, field.value)
             } else if !line.isEmpty {
                 guard line.count <= limits.maxStartLineBytes else {
                     throw malformedStart("the start line is longer than \(limits.maxStartLineBytes) bytes")
@@ -71,10 +82,18 @@ package struct HTTP1HeadParser {
     private mutating func lineEnd(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) -> Int? {
         var index = scanned
         if index == lineStart, index < bytes.count, startLine != nil, bytes[index] == 0x20 || bytes[index] == 0x09 {
-            throw HTTPClientError.protocolViolation(
-                .malformedHeader,
-                "The message head is malformed: a header line starts with whitespace (obs-fold is not allowed)."
-            )
+            if lastField == nil {
+                throw HTTPClientError.protocolViolation(
+                    .malformedHeader,
+                    "The message head is malformed: whitespace between the start line and the first header field."
+                )
+            }
+            if role == .request {
+                throw HTTPClientError.protocolViolation(
+                    .malformedHeader,
+                    "The message head is malformed: a header line starts with whitespace (obs-fold is not allowed)."
+                )
+            }
         }
         while index < bytes.count {
             switch bytes[index] {
@@ -169,6 +188,26 @@ package struct HTTP1HeadParser {
         case UInt8(ascii: "1"): return .http1_1
         default: return nil
         }
+    }
+
+    /// Appends a folded line's text to `field`'s value, the fold itself (CRLF and the line's
+    /// leading whitespace) becoming one space.
+    private static func fold(
+        _ line: UnsafeRawBufferPointer, into field: inout HTTPHeaders.Field
+    ) throws(HTTPClientError) {
+        var start = 0
+        var end = line.count
+        while start < end && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
+        while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
+        let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        guard text.allSatisfy(HTTPSyntax.isFieldValueCharacter) else {
+            throw HTTPClientError.protocolViolation(
+                .malformedHeader, "The folded value of header \(field.name) contains a control character.")
+        }
+        guard !text.isEmpty else { return }
+        let continued = String(decoding: text, as: UTF8.self)
+        field = HTTPHeaders.Field(
+            name: field.name, value: field.value.isEmpty ? continued : field.value + " " + continued)
     }
 
     /// field-line = field-name ":" OWS field-value OWS
