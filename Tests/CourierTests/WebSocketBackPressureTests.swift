@@ -48,4 +48,41 @@ struct WebSocketBackPressureTests {
             #expect(received == count)
         }
     }
+
+    @Test("A consumer that falls behind for several ping intervals does not fail a live connection")
+    func pingsWaitForTheConsumer() async throws {
+        try await withTimeout(.seconds(30)) {
+            let count = 256
+            let size = 64 << 10
+            let server = try await TestServer { _ in
+                .webSocket(deflate: false) { socket in
+                    // Sends while answering pings; ends at the client's close frame.
+                    async let sent: Void = {
+                        for _ in 0..<count { try await socket.send(.binary([UInt8](repeating: 2, count: size))) }
+                    }()
+                    while try await socket.receive() != nil {}
+                    try await sent
+                }
+            }
+            defer { Task { await server.shutdown() } }
+            let interval = Duration.milliseconds(400)
+            let client = HTTPClient(
+                configuration: Transport.http1.configuration {
+                    $0.webSocket.maxBufferedBytes = 1 << 20
+                    $0.pingInterval = interval
+                })
+            let socket = try await client.webSocket(HTTPRequest(url: server.url("/")))
+            // 16 MiB fill the inbox and the sockets' buffers long before this ends: the reader
+            // is held back for four ticks of the ping timer, which must not count it against the peer.
+            try await Task.sleep(for: interval * 4)
+            var received = 0
+            var iterator = socket.messages.makeAsyncIterator()
+            while received < count, case .binary(let bytes)? = try await iterator.next() {
+                #expect(bytes.count == size)
+                received += 1
+            }
+            #expect(received == count)
+            try await socket.close()
+        }
+    }
 }

@@ -89,6 +89,20 @@ struct PerMessageDeflateCodecTests {
         #expect(message == fits)
     }
 
+    /// `maxMessageSize = .max` means no limit: the room left must not overflow into a trap.
+    @Test("A message limit of Int.max inflates without overflowing")
+    func unlimited() throws {
+        let text = Array(String(repeating: "no limit, ", count: 1000).utf8)
+        let compressed = text.withUnsafeBytes {
+            WebSocketDeflater(windowBits: 15, noContextTakeover: true).compress($0)
+        }
+        let inflater = WebSocketInflater(windowBits: 15, noContextTakeover: false)
+        var output: [UInt8] = []
+        try compressed.withUnsafeBytes { try inflater.decompress($0, into: &output, limit: .max) }
+        try inflater.finishMessage(into: &output, limit: .max)
+        #expect(output == text)
+    }
+
     @Test("Compressed text is checked after decompression: invalid UTF-8 is 1007")
     func compressedInvalidText() {
         let payload = Array(String(repeating: "valid text, ", count: 10).utf8) + [0xED, 0xA0, 0x80]

@@ -53,7 +53,9 @@ final class WebSocketInflater {
         }
         while true {
             let room = limit - output.count
-            let offered = min(scratch.count, room + 1)
+            // One octet past the room shows an overrun; compared first, so that a limit of
+            // `Int.max` cannot overflow.
+            let offered = room < scratch.count ? room + 1 : scratch.count
             stream.pointee.next_out = scratch.baseAddress?.assumingMemoryBound(to: Bytef.self)
             stream.pointee.avail_out = uInt(offered)
             let status = inflate(stream, Z_SYNC_FLUSH)

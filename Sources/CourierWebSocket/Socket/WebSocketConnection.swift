@@ -166,11 +166,19 @@ final class WebSocketConnection: Sendable {
 
     // MARK: - Pings
 
-    /// One tick of the ping timer: a ping, or the end of the connection if the last one got no pong.
+    /// One tick of the ping timer: a ping, or the end of the connection if the last one got no
+    /// pong. Not while the consumer holds the reader back (back-pressure): a pong would sit
+    /// unread in the socket, and a live peer would be taken for a dead one. Pings start again
+    /// once the consumer has caught up.
     func pingTick(interval: Duration) {
-        // nil: not open any more, so no ping either way.
+        let readerHeld = inbox.holdsReader
+        // nil: not open any more, or the reader held back: no ping either way.
         let overdue = control.withLock { control -> Bool? in
             guard control.close.state == .open else { return nil }
+            guard !readerHeld else {
+                control.awaitingPong = false
+                return nil
+            }
             defer { control.awaitingPong = true }
             return control.awaitingPong
         }

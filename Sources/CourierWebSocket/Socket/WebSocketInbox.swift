@@ -62,6 +62,10 @@ final class WebSocketInbox: Sendable {
         }
     }
 
+    /// Whether the reader waits for the consumer (past ``limit``, or catching up): it reads
+    /// nothing meanwhile, pongs included.
+    var holdsReader: Bool { state.withLock { $0.producer != nil || $0.catchingUp != nil } }
+
     /// Our close frame is out: stop holding the reader back (see `State.draining`).
     func drain() {
         let producer = state.withLock { state -> CheckedContinuation<Void, Never>? in

@@ -42,10 +42,17 @@ final class WebSocketWriter: Sendable {
         task = Task(executorPreference: stream.reactor) {
             var encoder = WebSocketMessageEncoder(role: .client, deflate: deflate)
             var failure: (any Error)?
+            var closeSent = false
             for await (job, done) in queue {
                 if case .control = job { pending.value.subtract(1, ordering: .relaxed) }
                 if let failure {
                     done?.resume(throwing: failure)
+                    continue
+                }
+                // RFC 6455 §5.5.1: no data frame after our close frame. A sender that checked the
+                // connection was open before a close got queued ahead of its message ends here.
+                if closeSent, case .message = job {
+                    done?.resume(throwing: WebSocketWriter.closed)
                     continue
                 }
                 let bytes: [UInt8]
@@ -54,7 +61,9 @@ final class WebSocketWriter: Sendable {
                     bytes = await withTaskExecutorPreference(globalConcurrentExecutor) { encoder.encode(message) }
                 case .message(let message): bytes = encoder.encode(message)
                 case .control(let opcode, let payload): bytes = encoder.encodeControl(opcode, payload: payload)
-                case .close(let payload): bytes = encoder.encodeClose(payload)
+                case .close(let payload):
+                    bytes = encoder.encodeClose(payload)
+                    closeSent = true
                 }
                 do {
                     try await stream.write(ByteBuffer(bytes), deadline: writeTimeout.map { .now + $0 })
