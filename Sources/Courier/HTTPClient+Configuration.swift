@@ -39,7 +39,9 @@ extension HTTPClient {
         /// `all_proxy` and `no_proxy` as curl does. nil (the default) connects directly: the
         /// environment is not read unless asked (``EnvironmentProxySelector`` says why).
         public var proxySelector: (any ProxySelector)?
-        /// Follow redirects (301, 302, 303, 307, 308), up to 20 in a row.
+        /// Follow redirects (301, 302, 303, 307, 308), up to 20 in a row. A 303 turns the request
+        /// into a GET (HEAD stays HEAD), a 301 or 302 only a POST, as browsers do; every other
+        /// method keeps its body, and a body that cannot be sent again (a stream) is not followed.
         public var followRedirects = true
         /// Follow redirects that switch between http and https (in either direction).
         public var followSSLRedirects = true

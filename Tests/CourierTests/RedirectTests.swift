@@ -30,6 +30,49 @@ struct RedirectTests {
     }
 
     @Test(
+        "301 and 302 keep any other method and its body; 303 makes it a GET",
+        arguments: Transport.main, [(301, "PUT"), (302, "DELETE"), (303, "PUT")] as [(Int, String)])
+    func keepsOtherMethods(transport: Transport, redirect: (code: Int, method: String)) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(self.redirect(redirect.code, to: "/landed"))
+            server.enqueue(MockResponse(body: "here"))
+            let request = HTTPRequest(
+                method: HTTPMethod(rawValue: redirect.method), url: server.url("/item"), body: .string("v=1"))
+            let response = try await transport.client().send(request)
+            #expect(try await response.body.string() == "here")
+            _ = try await server.takeRequest()
+            let followed = try await server.takeRequest()
+            #expect(followed.path == "/landed")
+            if redirect.code == 303 {
+                #expect(followed.method == .get)
+                #expect(followed.body.isEmpty)
+            } else {
+                #expect(followed.method.rawValue == redirect.method)
+                #expect(followed.body == Array("v=1".utf8))
+            }
+            await server.shutdown()
+        }
+    }
+
+    @Test("A 301 of a PUT whose streamed body cannot be sent again is returned as it is", arguments: Transport.main)
+    func keptMethodWithOneShotBody(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(redirect(301, to: "/landed"))
+            let stream = AsyncStream<[UInt8]> { continuation in
+                continuation.yield(Array("v=1".utf8))
+                continuation.finish()
+            }
+            let request = HTTPRequest(method: .put, url: server.url("/item"), body: .stream(stream, length: 3))
+            let response = try await transport.client().send(request)
+            #expect(response.status.code == 301)
+            #expect(server.requestCount == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test(
         "A redirect starts from the caller's request: the jar's cookies once, the body decoded",
         arguments: Transport.main)
     func followUpFromCallersRequest(transport: Transport) async throws {

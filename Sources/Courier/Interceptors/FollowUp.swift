@@ -101,13 +101,12 @@ enum FollowUp {
         var request = response.request
         let fromScheme = request.url.scheme?.lowercased()
         guard scheme == fromScheme || policy.followSSLRedirects else { return nil }
-        let code = response.status.code
-        if code == 307 || code == 308 {
-            if request.body?.isReplayable == false { return nil }
-        } else if request.method != .get && request.method != .head {
+        if redirectsToGet(response.status.code, method: request.method) {
             request.method = .get
             request.body = nil
             for name in ["Content-Length", "Content-Type", "Transfer-Encoding"] { request.headers.remove(name) }
+        } else if request.body?.isReplayable == false {
+            return nil
         }
         if !sameOrigin(request.url, target) {
             for name in ["Authorization", "Proxy-Authorization", "Cookie"] { request.headers.remove(name) }
@@ -115,6 +114,17 @@ enum FollowUp {
         request.headers.remove("Host")
         request.url = target
         return request
+    }
+
+    /// A 303 turns any method but HEAD into GET; a 301 or 302 only POST, as browsers do and RFC
+    /// 9110 §15.4.2 allows "for historical reasons". Other methods keep their method and body
+    /// (a DELETE moved permanently is still a DELETE), as 307 and 308 always do (Fetch §4.4).
+    private static func redirectsToGet(_ code: Int, method: HTTPMethod) -> Bool {
+        switch code {
+        case 303: method != .get && method != .head
+        case 301, 302: method == .post
+        default: false
+        }
     }
 
     private static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
