@@ -32,7 +32,8 @@ func decode(_ text: String, framing: HTTP1Framing, step: Int = .max) throws -> (
 struct HTTP1BodyDecoderTests {
     @Test("Chunked bodies with extensions and trailers decode the same at any split", arguments: [1, 2, 3, 7, 1000])
     func chunked(step: Int) throws {
-        let wire = "5;name=value;quoted=\"a b\"\r\nhello\r\n7\r\n, world\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n"
+        let wire =
+            "5;name=value;quoted=\"a \\\"b\\\"\"\r\nhello\r\n7\r\n, world\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n"
         let (body, ended) = try decode(wire, framing: .chunked, step: step)
         #expect(body == "hello, world")
         #expect(ended)
@@ -50,6 +51,8 @@ struct HTTP1BodyDecoderTests {
         arguments: [
             "g\r\n", "5 \r\nhello\r\n", "5\nhello\r\n", "5;\r\nhello\r\n", "5;a=\r\nhello\r\n", "5\r\nhelloXY",
             "5;a=\"unterminated\r\n",
+            // A quoted-pair escapes only HTAB, SP, VCHAR or obs-text: not a CR, not a NUL.
+            "1;a=\"\\\r\"\r\nx\r\n0\r\n\r\n", "1;a=\"\\\u{0}\"\r\nx\r\n0\r\n\r\n",
         ])
     func badChunks(wire: String) {
         let error = #expect(throws: HTTPClientError.self) { try decode(wire, framing: .chunked) }

@@ -169,10 +169,17 @@ package struct HTTP1BodyDecoder {
             if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
                 index += 1
                 while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-                    guard HTTPSyntax.isFieldValueCharacter(bytes[index]) else {
-                        throw malformed("a control character in a chunk extension")
+                    // quoted-pair = "\\" ( HTAB / SP / VCHAR / obs-text ): the escaped octet too.
+                    let length = bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    guard index + length <= bytes.count,
+                        HTTPSyntax.isFieldValueCharacter(bytes[index]),
+                        HTTPSyntax.isFieldValueCharacter(bytes[index + length - 1])
+                    else {
+                        throw malformed(
+                            index + length > bytes.count
+                                ? "an unterminated quoted chunk extension" : "a control character in a chunk extension")
                     }
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    index += length
                 }
                 guard index < bytes.count else { throw malformed("an unterminated quoted chunk extension") }
                 index += 1

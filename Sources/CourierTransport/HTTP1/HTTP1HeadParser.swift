@@ -181,11 +181,13 @@ package struct HTTP1HeadParser {
         return (.request(method: method, target: String(decoding: parts[1], as: UTF8.self)), version)
     }
 
+    /// HTTP/1.0, or HTTP/1.1 for any later minor version: RFC 9110 §2.5 says a recipient
+    /// should read a higher minor version as the highest it conforms to.
     private static func version(_ bytes: UnsafeRawBufferPointer) -> HTTPVersion? {
         guard bytes.count == 8, bytes.starts(with: "HTTP/1.".utf8) else { return nil }
         switch bytes[7] {
         case UInt8(ascii: "0"): return .http1_0
-        case UInt8(ascii: "1"): return .http1_1
+        case UInt8(ascii: "1")...UInt8(ascii: "9"): return .http1_1
         default: return nil
         }
     }

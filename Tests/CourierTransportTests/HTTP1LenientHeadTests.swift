@@ -3,10 +3,11 @@ import Testing
 
 @testable import CourierTransport
 
-/// RFC 9112 §5.2: a user agent replaces each obs-fold in a response with a space; §2.2:
-/// whitespace between the start line and the first field is still an error.
-@Suite("HTTP/1.1 head parser: obs-fold")
-struct HTTP1ObsFoldTests {
+/// What a client reads leniently because the RFCs tell it to: obs-fold in a response becomes a
+/// space (RFC 9112 §5.2), while whitespace before the first field is still an error (§2.2); a
+/// later minor version reads as HTTP/1.1 (RFC 9110 §2.5).
+@Suite("HTTP/1.1 head parser: what a client reads leniently")
+struct HTTP1LenientHeadTests {
     /// The head of `text`, fed whole and then a byte at a time (the two must agree).
     private func parse(_ text: String, role: HTTP1HeadParser.Role = .response) throws -> HTTP1Head {
         let bytes = Array(text.utf8)
@@ -57,6 +58,19 @@ struct HTTP1ObsFoldTests {
             _ = try parse(text, role: role)
         } throws: { error in
             (error as? HTTPClientError)?.kind == .protocolViolation(.malformedHeader)
+        }
+    }
+
+    @Test("HTTP/1.2 and later minor versions read as HTTP/1.1; HTTP/1.01 and HTTP/2.0 do not parse")
+    func laterMinorVersions() throws {
+        #expect(try parse("HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n").version == .http1_1)
+        #expect(try parse("HTTP/1.9 200 OK\r\n\r\n").version == .http1_1)
+        for text in ["HTTP/1.01 200 OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.x 200 OK\r\n\r\n"] {
+            #expect {
+                _ = try parse(text)
+            } throws: { error in
+                (error as? HTTPClientError)?.kind == .protocolViolation(.malformedStatusLine)
+            }
         }
     }
 }
