@@ -65,18 +65,25 @@ struct WebSocketBackPressureTests {
                 }
             }
             defer { Task { await server.shutdown() } }
-            let interval = Duration.milliseconds(400)
+            // Not shorter: a pong, or the reader's next read, can take hundreds of milliseconds
+            // when the parallel suite holds both cores, and that would be a timeout rightly.
+            let interval = Duration.seconds(1)
             let client = HTTPClient(
                 configuration: Transport.http1.configuration {
                     $0.webSocket.maxBufferedBytes = 1 << 20
                     $0.pingInterval = interval
                 })
             let socket = try await client.webSocket(HTTPRequest(url: server.url("/")))
-            // 16 MiB fill the inbox and the sockets' buffers long before this ends: the reader
-            // is held back for four ticks of the ping timer, which must not count it against the peer.
-            try await Task.sleep(for: interval * 4)
-            var received = 0
             var iterator = socket.messages.makeAsyncIterator()
+            // Once the first message is in, the server is sending: 16 MiB fill the inbox and the
+            // sockets' buffers long before this ends, and the reader is held back for three ticks
+            // of the ping timer, which must not count it against the peer.
+            guard case .binary? = try await iterator.next() else {
+                Issue.record("no first message")
+                return
+            }
+            try await Task.sleep(for: interval * 3)
+            var received = 1
             while received < count, case .binary(let bytes)? = try await iterator.next() {
                 #expect(bytes.count == size)
                 received += 1

@@ -17,6 +17,9 @@ final class WebSocketConnection: Sendable {
         var stopping = false
         /// A ping is out and its pong has not come back.
         var awaitingPong = false
+        /// ``WebSocketInbox/holds`` and ``heard`` when the last ping went out.
+        var holdsAtPing = 0
+        var heardAtPing = 0
         var ended = false
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -166,12 +169,22 @@ final class WebSocketConnection: Sendable {
 
     // MARK: - Pings
 
-    /// One tick of the ping timer: a ping, or the end of the connection if the last one got no
-    /// pong. Not while the consumer holds the reader back (back-pressure): a pong would sit
-    /// unread in the socket, and a live peer would be taken for a dead one. Pings start again
-    /// once the consumer has caught up.
+    /// Reads that brought bytes from the peer: signs of life as good as a pong.
+    private let heard = Atomic<Int>(0)
+
+    /// The reader got bytes from the peer.
+    func heardFromPeer() {
+        heard.add(1, ordering: .relaxed)
+    }
+
+    /// One tick of the ping timer: a ping, or the end of the connection if the peer has not
+    /// answered the last one. A pong travels behind whatever the peer sent before it, and a
+    /// consumer that falls behind holds the reader back (back-pressure): so bytes read since the
+    /// ping count as an answer, a reader held at any time since it excuses a missing one, and
+    /// while the reader is held there is no ping at all. A live peer is never taken for a dead
+    /// one because the app, or the backlog it left, was slow.
     func pingTick(interval: Duration) {
-        let readerHeld = inbox.holdsReader
+        let (readerHeld, holds, heard) = (inbox.holdsReader, inbox.holds, heard.load(ordering: .relaxed))
         // nil: not open any more, or the reader held back: no ping either way.
         let overdue = control.withLock { control -> Bool? in
             guard control.close.state == .open else { return nil }
@@ -179,8 +192,11 @@ final class WebSocketConnection: Sendable {
                 control.awaitingPong = false
                 return nil
             }
-            defer { control.awaitingPong = true }
-            return control.awaitingPong
+            let overdue = control.awaitingPong && holds == control.holdsAtPing && heard == control.heardAtPing
+            control.awaitingPong = true
+            control.holdsAtPing = holds
+            control.heardAtPing = heard
+            return overdue
         }
         switch overdue {
         case true?:

@@ -27,6 +27,8 @@ final class WebSocketInbox: Sendable {
         /// Our close frame is out: the reader must reach the peer's close frame however far
         /// behind the consumer is, so it no longer waits, and messages past the limit are dropped.
         var draining = false
+        /// How many times the reader has waited for the consumer.
+        var holds = 0
     }
 
     let limit: Int
@@ -56,6 +58,7 @@ final class WebSocketInbox: Sendable {
             let stillOver = state.withLock { state in
                 guard state.bufferedBytes > limit, state.ending == nil, !state.draining else { return false }
                 state.producer = continuation
+                state.holds += 1
                 return true
             }
             if !stillOver { continuation.resume() }
@@ -65,6 +68,9 @@ final class WebSocketInbox: Sendable {
     /// Whether the reader waits for the consumer (past ``limit``, or catching up): it reads
     /// nothing meanwhile, pongs included.
     var holdsReader: Bool { state.withLock { $0.producer != nil || $0.catchingUp != nil } }
+
+    /// How many times the reader has been held back so far.
+    var holds: Int { state.withLock { $0.holds } }
 
     /// Our close frame is out: stop holding the reader back (see `State.draining`).
     func drain() {
@@ -93,6 +99,7 @@ final class WebSocketInbox: Sendable {
                     return true
                 }
                 state.catchingUp = continuation
+                state.holds += 1
                 return false
             }
             if now { continuation.resume() }

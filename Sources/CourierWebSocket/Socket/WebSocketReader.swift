@@ -48,6 +48,7 @@ enum WebSocketReader {
                     connection.connectionEnded()
                     break reading
                 }
+                connection.heardFromPeer()
             } catch let error as WebSocketProtocolError {
                 // The messages before the bad frame are answered first (see `caughtUp`).
                 await connection.inbox.caughtUp(within: WebSocketReader.catchUpLimit)
