@@ -14,6 +14,11 @@ struct MalformedResponseTests {
         ("HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 0\r\n\r\n", .protocolViolation(.malformedHeader)),
         ("HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n", .protocolViolation(.malformedHeader)),
         ("HTTP/1.1 200 OK\r\n X: a\r\nContent-Length: 0\r\n\r\n", .protocolViolation(.malformedHeader)),
+        // An obs-fold joins "chunked" to more words: no transfer coding, not a body until close.
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n more\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            .protocolViolation(.unsupportedTransferEncoding)
+        ),
         ("HTTP/1.1 200 OK\r\nX: a\r\n fol\u{7}ded\r\nContent-Length: 0\r\n\r\n", .protocolViolation(.malformedHeader)),
         ("HTTP/1.1 200 OK\nContent-Length: 0\n\n", .protocolViolation(.malformedStatusLine)),
         ("HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n", .protocolViolation(.malformedHeader)),

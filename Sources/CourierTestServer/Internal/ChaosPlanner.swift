@@ -24,7 +24,7 @@ struct ChaosPlanner {
     ]
     /// Header lines a strict client refuses as `malformedHeader`.
     private static let headerLines = [
-        "X-Chaos: a\u{1}b", "X-Chaos : 1", "No colon here", " folded continuation", "X-Chaos: a\rb",
+        "X-Chaos: a\u{1}b", "X-Chaos : 1", "No colon here", " folded\u{1}continuation", "X-Chaos: a\rb",
         "X-Chaos: a\nb", "Bad\u{FF}Name: 1",
     ]
     /// Chunk-size lines a strict client refuses as `invalidChunk`.

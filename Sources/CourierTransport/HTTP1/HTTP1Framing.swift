@@ -86,6 +86,15 @@ package enum HTTP1Framing: Sendable, Equatable {
         var lastIsChunked: Bool?
         for field in headers.fields where field.name.equalsIgnoringASCIICase("Transfer-Encoding") {
             for coding in ListElements(field.value) {
+                // transfer-coding = token *( OWS ";" OWS transfer-parameter ) (RFC 9112 §7): a
+                // name that is no token (an obs-fold joined "chunked" to more words, say) is not
+                // a coding to run the body until close for.
+                let name = coding.prefix { $0 != ";" }.utf8.reversed().drop { $0 == 0x20 || $0 == 0x09 }
+                guard !name.isEmpty, name.allSatisfy(HTTPSyntax.isTokenCharacter) else {
+                    throw HTTPClientError.protocolViolation(
+                        .unsupportedTransferEncoding,
+                        "Transfer-Encoding \(String(coding).debugDescription) is not a transfer coding.")
+                }
                 let chunked = coding.equalsIgnoringASCIICase("chunked")
                 if chunked { chunkedCount += 1 }
                 lastIsChunked = chunked
