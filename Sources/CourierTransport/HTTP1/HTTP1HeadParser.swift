@@ -197,11 +197,7 @@ package struct HTTP1HeadParser {
     private static func fold(
         _ line: UnsafeRawBufferPointer, into field: inout HTTPHeaders.Field
     ) throws(HTTPClientError) {
-        var start = 0
-        var end = line.count
-        while start < end && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
-        while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
-        let text = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        let text = withoutOWS(line, from: 0)
         guard text.allSatisfy(HTTPSyntax.isFieldValueCharacter) else {
             throw HTTPClientError.protocolViolation(
                 .malformedHeader, "The folded value of header \(field.name) contains a control character.")
@@ -210,6 +206,15 @@ package struct HTTP1HeadParser {
         let continued = String(decoding: text, as: UTF8.self)
         field = HTTPHeaders.Field(
             name: field.name, value: field.value.isEmpty ? continued : field.value + " " + continued)
+    }
+
+    /// `line` from `start` without the spaces and tabs at either end.
+    private static func withoutOWS(_ line: UnsafeRawBufferPointer, from start: Int) -> UnsafeRawBufferPointer {
+        var start = start
+        var end = line.count
+        while start < end && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
+        while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: line[start..<end])
     }
 
     /// field-line = field-name ":" OWS field-value OWS
@@ -227,11 +232,7 @@ package struct HTTP1HeadParser {
             throw HTTPClientError.protocolViolation(
                 .malformedHeader, "The header name in \(text()) is not a valid token.")
         }
-        var start = colon + 1
-        var end = line.count
-        while start < end && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
-        while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
-        let value = UnsafeRawBufferPointer(rebasing: line[start..<end])
+        let value = withoutOWS(line, from: colon + 1)
         guard value.allSatisfy(HTTPSyntax.isFieldValueCharacter) else {
             throw HTTPClientError.protocolViolation(
                 .malformedHeader, "The value of header line \(text()) contains a control character.")
