@@ -15,7 +15,15 @@ out=Sources/CourierCore/Cookies/PublicSuffixList+Rules.swift
   echo "extension PublicSuffixList {"
   echo "    /// One rule per line, as in the list, without comments."
   echo "    static let rules = \"\"\""
-  grep -v '^//' "$source_file" | sed 's/[[:space:]].*$//' | grep -v '^$' | sed 's/^/        /'
+  # Hosts reach the cookie jar in ASCII (IDNA's xn-- form), so every rule with a Unicode label
+  # is also written that way (RFC 3492 Punycode, which Python's codec implements).
+  grep -v '^//' "$source_file" | sed 's/[[:space:]].*$//' | grep -v '^$' | python3 -c '
+import sys
+for rule in sys.stdin.read().split():
+    print(rule)
+    if not rule.isascii():
+        print(".".join(label if label.isascii() else "xn--" + label.encode("punycode").decode() for label in rule.split(".")))
+' | sed 's/^/        /'
   echo "        \"\"\""
   echo "}"
 } > "$out"

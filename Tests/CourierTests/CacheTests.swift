@@ -71,6 +71,40 @@ struct CacheTests {
         }
     }
 
+    /// RFC 6265 §5.3: cookies come from responses received, not from a stored copy of an old one.
+    @Test("A cache hit does not set its stored Set-Cookie again; a 304 sets only its own", arguments: Transport.main)
+    func cookiesFromTheNetworkOnly(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            let store = InMemoryCacheStore()
+            let clock = ManualCacheClock()
+            let jar = InMemoryCookieJar()
+            let client = transport.client {
+                $0.cache = HTTPCache(store: store, clock: clock.cacheClock)
+                $0.cookieJar = jar
+            }
+            server.enqueue(
+                MockResponse(
+                    headers: ["Cache-Control": "max-age=60", "ETag": "\"1\"", "Set-Cookie": "sid=old; Max-Age=3600"],
+                    body: "page"))
+            server.enqueue(MockResponse(headers: ["Set-Cookie": "sid=; Max-Age=0"], body: "logged out"))
+            _ = try await client.send(HTTPRequest(url: server.url("/page"))).body.string()
+            _ = try await client.send(HTTPRequest(method: .post, url: server.url("/logout"))).body.string()
+            #expect(await jar.cookies(for: server.url("/page")).isEmpty)
+            // A fresh hit: the stored Set-Cookie must not bring the session back.
+            #expect(try await client.send(HTTPRequest(url: server.url("/page"))).body.string() == "page")
+            #expect(await jar.cookies(for: server.url("/page")).isEmpty)
+            // Stale: the 304's own cookie is set, the stored one is not.
+            clock.advance(by: 120)
+            server.enqueue(
+                MockResponse(status: HTTPStatus(code: 304), headers: ["ETag": "\"1\"", "Set-Cookie": "v=2"]))
+            #expect(try await client.send(HTTPRequest(url: server.url("/page"))).body.string() == "page")
+            #expect(await jar.cookies(for: server.url("/page")).map(\.name) == ["v"])
+            #expect(server.requestCount == 3)
+            await server.shutdown()
+        }
+    }
+
     @Test("no-store is never stored; a POST invalidates what its URL stored", arguments: Transport.main)
     func noStoreAndPost(transport: Transport) async throws {
         try await withTimeout {

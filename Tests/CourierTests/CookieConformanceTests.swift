@@ -138,6 +138,21 @@ struct CookieDateTests {
         let own = Cookie.parse("a=1; Domain=github.io", from: URL(string: "http://github.io/")!)
         #expect(own?.hostOnly == true)
         #expect(Cookie.parse("a=1; Domain=other.example", from: url) == nil, "a domain the host is not in")
+        // Rules written in Unicode (公司.cn) hold for the ASCII form hosts arrive in.
+        let idn = URL(string: "https://shop.xn--55qx5d.cn/")!
+        #expect(Cookie.parse("a=1; Domain=xn--55qx5d.cn", from: idn) == nil)
+        #expect(Cookie.parse("a=1; Domain=shop.xn--55qx5d.cn", from: idn)?.domain == "shop.xn--55qx5d.cn")
+    }
+
+    @Test("A Max-Age past Int's range still expires the cookie, or lives for the 400-day cap")
+    func maxAgeBeyondRange() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let url = URL(string: "https://example.com/")!
+        let gone = try #require(Cookie.parse("sid=; Max-Age=-99999999999999999999", from: url, now: now))
+        #expect(gone.expires == Date(timeIntervalSince1970: 0))
+        let capped = try #require(Cookie.parse("sid=1; Max-Age=99999999999999999999", from: url, now: now))
+        #expect(capped.expires == now.addingTimeInterval(Cookie.maxLifetime))
+        #expect(Cookie.parse("sid=1; Max-Age=-", from: url, now: now)?.expires == nil)
     }
 
     @Test("Attributes: Max-Age beats Expires, Secure, HttpOnly, SameSite, default path")

@@ -64,7 +64,11 @@ struct BridgeInterceptor: Interceptor {
         response.request = userRequest
         if let cookieJar {
             let url = response.request.url
-            let cookies = response.headers.values(for: "Set-Cookie").compactMap { Cookie.parse($0, from: url) }
+            // Only what the server sent now (RFC 6265 §5.3): a response the cache answered
+            // carries the Set-Cookie of an old one, which would bring back a cookie deleted since
+            // (a logout's); after a 304, only the 304's own count.
+            let received = response.cacheResponse == nil ? response.headers : response.networkResponse?.headers
+            let cookies = (received?.values(for: "Set-Cookie") ?? []).compactMap { Cookie.parse($0, from: url) }
             if !cookies.isEmpty { await cookieJar.save(cookies, from: url) }
         }
         return transparent ? decoded(response) : response

@@ -105,8 +105,10 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
                 if let date = CookieDate.parse(argument) { expires = date }
             case "max-age":
                 guard let first = argument.first, first == "-" || first.isASCII && first.isNumber,
-                    argument.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(argument)
+                    argument.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), argument != "-"
                 else { continue }
+                // Digits past Int's range still say which way (§5.2.2): gone at once, or the cap.
+                let seconds = Int(argument) ?? (first == "-" ? Int.min : Int.max)
                 maxAge = seconds <= 0 ? Date(timeIntervalSince1970: 0) : now.addingTimeInterval(TimeInterval(seconds))
             case "domain":
                 guard !argument.isEmpty else { continue }

@@ -607,6 +607,7 @@ extension PublicSuffixList {
         go.ci
         asso.ci
         aéroport.ci
+        xn--aroport-bya.ci
         int.ci
         presse.ci
         md.ci
@@ -632,8 +633,11 @@ extension PublicSuffixList {
         org.cn
         mil.cn
         公司.cn
+        xn--55qx5d.cn
         网络.cn
+        xn--io0a7i.cn
         網絡.cn
+        xn--od0alg.cn
         ah.cn
         bj.cn
         cq.cn
@@ -945,20 +949,35 @@ extension PublicSuffixList {
         net.hk
         org.hk
         公司.hk
+        xn--55qx5d.hk
         教育.hk
+        xn--wcvs22d.hk
         敎育.hk
+        xn--lcvr32d.hk
         政府.hk
+        xn--mxtq1m.hk
         個人.hk
+        xn--gmqw5a.hk
         个人.hk
+        xn--ciqpn.hk
         箇人.hk
+        xn--gmq050i.hk
         網络.hk
+        xn--zf0avx.hk
         网络.hk
+        xn--io0a7i.hk
         组織.hk
+        xn--mk0axi.hk
         網絡.hk
+        xn--od0alg.hk
         网絡.hk
+        xn--od0aq3b.hk
         组织.hk
+        xn--tn0ag.hk
         組織.hk
+        xn--uc0atv.hk
         組织.hk
+        xn--uc0ay4a.hk
         hm
         hn
         com.hn
@@ -1047,10 +1066,15 @@ extension PublicSuffixList {
         net.il
         org.il
         ישראל
+        xn--4dbrk0ce
         אקדמיה.ישראל
+        xn--4dbgdty6c.xn--4dbrk0ce
         ישוב.ישראל
+        xn--5dbhl8d.xn--4dbrk0ce
         צהל.ישראל
+        xn--8dbq2a.xn--4dbrk0ce
         ממשל.ישראל
+        xn--hebda8b.xn--4dbrk0ce
         im
         ac.im
         co.im
@@ -1124,7 +1148,9 @@ extension PublicSuffixList {
         org.ir
         sch.ir
         ایران.ir
+        xn--mgba3a4f16a.ir
         ايران.ir
+        xn--mgba3a4fra.ir
         is
         net.is
         com.is
@@ -1189,8 +1215,10 @@ extension PublicSuffixList {
         toscana.it
         trentin-sud-tirol.it
         trentin-süd-tirol.it
+        xn--trentin-sd-tirol-rzb.it
         trentin-sudtirol.it
         trentin-südtirol.it
+        xn--trentin-sdtirol-7vb.it
         trentin-sued-tirol.it
         trentin-suedtirol.it
         trentino-a-adige.it
@@ -1201,8 +1229,10 @@ extension PublicSuffixList {
         trentino-stirol.it
         trentino-sud-tirol.it
         trentino-süd-tirol.it
+        xn--trentino-sd-tirol-c3b.it
         trentino-sudtirol.it
         trentino-südtirol.it
+        xn--trentino-sdtirol-szb.it
         trentino-sued-tirol.it
         trentino-suedtirol.it
         trentino.it
@@ -1214,14 +1244,18 @@ extension PublicSuffixList {
         trentinostirol.it
         trentinosud-tirol.it
         trentinosüd-tirol.it
+        xn--trentinosd-tirol-rzb.it
         trentinosudtirol.it
         trentinosüdtirol.it
+        xn--trentinosdtirol-7vb.it
         trentinosued-tirol.it
         trentinosuedtirol.it
         trentinsud-tirol.it
         trentinsüd-tirol.it
+        xn--trentinsd-tirol-6vb.it
         trentinsudtirol.it
         trentinsüdtirol.it
+        xn--trentinsdtirol-nsb.it
         trentinsued-tirol.it
         trentinsuedtirol.it
         tuscany.it
@@ -1239,12 +1273,16 @@ extension PublicSuffixList {
         valledaosta.it
         vallee-aoste.it
         vallée-aoste.it
+        xn--valle-aoste-ebb.it
         vallee-d-aoste.it
         vallée-d-aoste.it
+        xn--valle-d-aoste-ehb.it
         valleeaoste.it
         valléeaoste.it
+        xn--valleaoste-e7a.it
         valleedaoste.it
         valléedaoste.it
+        xn--valledaoste-ebb.it
         vao.it
         vda.it
         ven.it
@@ -1278,6 +1316,7 @@ extension PublicSuffixList {
         ba.it
         balsan-sudtirol.it
         balsan-südtirol.it
+        xn--balsan-sdtirol-nsb.it
         balsan-suedtirol.it
         balsan.it
         bari.it
@@ -1297,6 +1336,7 @@ extension PublicSuffixList {
         bolzano.it
         bozen-sudtirol.it
         bozen-südtirol.it
+        xn--bozen-sdtirol-2ob.it
         bozen-suedtirol.it
         bozen.it
         br.it
@@ -1306,6 +1346,7 @@ extension PublicSuffixList {
         bt.it
         bulsan-sudtirol.it
         bulsan-südtirol.it
+        xn--bulsan-sdtirol-nsb.it
         bulsan-suedtirol.it
         bulsan.it
         bz.it
@@ -1326,8 +1367,10 @@ extension PublicSuffixList {
         ce.it
         cesena-forli.it
         cesena-forlì.it
+        xn--cesena-forl-mcb.it
         cesenaforli.it
         cesenaforlì.it
+        xn--cesenaforl-i8a.it
         ch.it
         chieti.it
         ci.it
@@ -1359,8 +1402,10 @@ extension PublicSuffixList {
         foggia.it
         forli-cesena.it
         forlì-cesena.it
+        xn--forl-cesena-fcb.it
         forlicesena.it
         forlìcesena.it
+        xn--forlcesena-c8a.it
         fr.it
         frosinone.it
         ge.it
@@ -1492,6 +1537,7 @@ extension PublicSuffixList {
         ss.it
         suedtirol.it
         südtirol.it
+        xn--sdtirol-n2a.it
         sv.it
         ta.it
         taranto.it
@@ -1612,52 +1658,99 @@ extension PublicSuffixList {
         yamaguchi.jp
         yamanashi.jp
         栃木.jp
+        xn--4pvxs.jp
         愛知.jp
+        xn--vgu402c.jp
         愛媛.jp
+        xn--c3s14m.jp
         兵庫.jp
+        xn--f6qx53a.jp
         熊本.jp
+        xn--8pvr4u.jp
         茨城.jp
+        xn--uist22h.jp
         北海道.jp
+        xn--djrs72d6uy.jp
         千葉.jp
+        xn--mkru45i.jp
         和歌山.jp
+        xn--0trq7p7nn.jp
         長崎.jp
+        xn--8ltr62k.jp
         長野.jp
+        xn--2m4a15e.jp
         新潟.jp
+        xn--efvn9s.jp
         青森.jp
+        xn--32vp30h.jp
         静岡.jp
+        xn--4it797k.jp
         東京.jp
+        xn--1lqs71d.jp
         石川.jp
+        xn--5rtp49c.jp
         埼玉.jp
+        xn--5js045d.jp
         三重.jp
+        xn--ehqz56n.jp
         京都.jp
+        xn--1lqs03n.jp
         佐賀.jp
+        xn--qqqt11m.jp
         大分.jp
+        xn--kbrq7o.jp
         大阪.jp
+        xn--pssu33l.jp
         奈良.jp
+        xn--ntsq17g.jp
         宮城.jp
+        xn--uisz3g.jp
         宮崎.jp
+        xn--6btw5a.jp
         富山.jp
+        xn--1ctwo.jp
         山口.jp
+        xn--6orx2r.jp
         山形.jp
+        xn--rht61e.jp
         山梨.jp
+        xn--rht27z.jp
         岩手.jp
+        xn--djty4k.jp
         岐阜.jp
+        xn--nit225k.jp
         岡山.jp
+        xn--rht3d.jp
         島根.jp
+        xn--klty5x.jp
         広島.jp
+        xn--kltx9a.jp
         徳島.jp
+        xn--kltp7d.jp
         沖縄.jp
+        xn--uuwu58a.jp
         滋賀.jp
+        xn--zbx025d.jp
         神奈川.jp
+        xn--ntso0iqx3a.jp
         福井.jp
+        xn--elqq16h.jp
         福岡.jp
+        xn--4it168d.jp
         福島.jp
+        xn--klt787d.jp
         秋田.jp
+        xn--rny31h.jp
         群馬.jp
+        xn--7t0a264c.jp
         香川.jp
+        xn--5rtq34k.jp
         高知.jp
+        xn--k7yn95e.jp
         鳥取.jp
+        xn--tor131o.jp
         鹿児島.jp
+        xn--d5qv7z876c.jp
         *.kawasaki.jp
         *.kitakyushu.jp
         *.kobe.jp
@@ -3743,12 +3836,14 @@ extension PublicSuffixList {
         computer.museum
         computerhistory.museum
         comunicações.museum
+        xn--comunicaes-v6a2o.museum
         contemporary.museum
         contemporaryart.museum
         convent.museum
         copenhagen.museum
         corporation.museum
         correios-e-telecomunicações.museum
+        xn--correios-e-telecomunicaes-ghc29a.museum
         corvette.museum
         costume.museum
         countryestate.museum
@@ -3898,6 +3993,7 @@ extension PublicSuffixList {
         landes.museum
         lans.museum
         läns.museum
+        xn--lns-qla.museum
         larsson.museum
         lewismiller.museum
         lincoln.museum
@@ -4158,7 +4254,9 @@ extension PublicSuffixList {
         zoological.museum
         zoology.museum
         ירושלים.museum
+        xn--9dbhblg6di.museum
         иком.museum
+        xn--h1aegh.museum
         mv
         aero.mv
         biz.mv
@@ -4329,45 +4427,58 @@ extension PublicSuffixList {
         gs.vf.no
         akrehamn.no
         åkrehamn.no
+        xn--krehamn-dxa.no
         algard.no
         ålgård.no
+        xn--lgrd-poac.no
         arna.no
         brumunddal.no
         bryne.no
         bronnoysund.no
         brønnøysund.no
+        xn--brnnysund-m8ac.no
         drobak.no
         drøbak.no
+        xn--drbak-wua.no
         egersund.no
         fetsund.no
         floro.no
         florø.no
+        xn--flor-jra.no
         fredrikstad.no
         hokksund.no
         honefoss.no
         hønefoss.no
+        xn--hnefoss-q1a.no
         jessheim.no
         jorpeland.no
         jørpeland.no
+        xn--jrpeland-54a.no
         kirkenes.no
         kopervik.no
         krokstadelva.no
         langevag.no
         langevåg.no
+        xn--langevg-jxa.no
         leirvik.no
         mjondalen.no
         mjøndalen.no
+        xn--mjndalen-64a.no
         mo-i-rana.no
         mosjoen.no
         mosjøen.no
+        xn--mosjen-eya.no
         nesoddtangen.no
         orkanger.no
         osoyro.no
         osøyro.no
+        xn--osyro-wua.no
         raholt.no
         råholt.no
+        xn--rholt-mra.no
         sandnessjoen.no
         sandnessjøen.no
+        xn--sandnessjen-ogb.no
         skedsmokorset.no
         slattum.no
         spjelkavik.no
@@ -4375,113 +4486,148 @@ extension PublicSuffixList {
         stavern.no
         stjordalshalsen.no
         stjørdalshalsen.no
+        xn--stjrdalshalsen-sqb.no
         tananger.no
         tranby.no
         vossevangen.no
         afjord.no
         åfjord.no
+        xn--fjord-lra.no
         agdenes.no
         al.no
         ål.no
+        xn--l-1fa.no
         alesund.no
         ålesund.no
+        xn--lesund-hua.no
         alstahaug.no
         alta.no
         áltá.no
+        xn--lt-liac.no
         alaheadju.no
         álaheadju.no
+        xn--laheadju-7ya.no
         alvdal.no
         amli.no
         åmli.no
+        xn--mli-tla.no
         amot.no
         åmot.no
+        xn--mot-tla.no
         andebu.no
         andoy.no
         andøy.no
+        xn--andy-ira.no
         andasuolo.no
         ardal.no
         årdal.no
+        xn--rdal-poa.no
         aremark.no
         arendal.no
         ås.no
+        xn--s-1fa.no
         aseral.no
         åseral.no
+        xn--seral-lra.no
         asker.no
         askim.no
         askvoll.no
         askoy.no
         askøy.no
+        xn--asky-ira.no
         asnes.no
         åsnes.no
+        xn--snes-poa.no
         audnedaln.no
         aukra.no
         aure.no
         aurland.no
         aurskog-holand.no
         aurskog-høland.no
+        xn--aurskog-hland-jnb.no
         austevoll.no
         austrheim.no
         averoy.no
         averøy.no
+        xn--avery-yua.no
         balestrand.no
         ballangen.no
         balat.no
         bálát.no
+        xn--blt-elab.no
         balsfjord.no
         bahccavuotna.no
         báhccavuotna.no
+        xn--bhccavuotna-k7a.no
         bamble.no
         bardu.no
         beardu.no
         beiarn.no
         bajddar.no
         bájddar.no
+        xn--bjddar-pta.no
         baidar.no
         báidár.no
+        xn--bidr-5nac.no
         berg.no
         bergen.no
         berlevag.no
         berlevåg.no
+        xn--berlevg-jxa.no
         bearalvahki.no
         bearalváhki.no
+        xn--bearalvhki-y4a.no
         bindal.no
         birkenes.no
         bjarkoy.no
         bjarkøy.no
+        xn--bjarky-fya.no
         bjerkreim.no
         bjugn.no
         bodo.no
         bodø.no
+        xn--bod-2na.no
         badaddja.no
         bådåddjå.no
+        xn--bdddj-mrabd.no
         budejju.no
         bokn.no
         bremanger.no
         bronnoy.no
         brønnøy.no
+        xn--brnny-wuac.no
         bygland.no
         bykle.no
         barum.no
         bærum.no
+        xn--brum-voa.no
         bo.telemark.no
         bø.telemark.no
+        xn--b-5ga.telemark.no
         bo.nordland.no
         bø.nordland.no
+        xn--b-5ga.nordland.no
         bievat.no
         bievát.no
+        xn--bievt-0qa.no
         bomlo.no
         bømlo.no
+        xn--bmlo-gra.no
         batsfjord.no
         båtsfjord.no
+        xn--btsfjord-9za.no
         bahcavuotna.no
         báhcavuotna.no
+        xn--bhcavuotna-s4a.no
         dovre.no
         drammen.no
         drangedal.no
         dyroy.no
         dyrøy.no
+        xn--dyry-ira.no
         donna.no
         dønna.no
+        xn--dnna-gra.no
         eid.no
         eidfjord.no
         eidsberg.no
@@ -4496,6 +4642,7 @@ extension PublicSuffixList {
         evenes.no
         evenassi.no
         evenášši.no
+        xn--eveni-0qa01ga.no
         evje-og-hornnes.no
         farsund.no
         fauske.no
@@ -4505,6 +4652,7 @@ extension PublicSuffixList {
         fet.no
         finnoy.no
         finnøy.no
+        xn--finny-yua.no
         fitjar.no
         fjaler.no
         fjell.no
@@ -4515,6 +4663,7 @@ extension PublicSuffixList {
         flora.no
         fla.no
         flå.no
+        xn--fl-zia.no
         folldal.no
         forsand.no
         fosnes.no
@@ -4524,19 +4673,24 @@ extension PublicSuffixList {
         frosta.no
         frana.no
         fræna.no
+        xn--frna-woa.no
         froya.no
         frøya.no
+        xn--frya-hra.no
         fusa.no
         fyresdal.no
         forde.no
         førde.no
+        xn--frde-gra.no
         gamvik.no
         gangaviika.no
         gáŋgaviika.no
+        xn--ggaviika-8ya47h.no
         gaular.no
         gausdal.no
         gildeskal.no
         gildeskål.no
+        xn--gildeskl-g0a.no
         giske.no
         gjemnes.no
         gjerdrum.no
@@ -4544,6 +4698,7 @@ extension PublicSuffixList {
         gjesdal.no
         gjovik.no
         gjøvik.no
+        xn--gjvik-wua.no
         gloppen.no
         gol.no
         gran.no
@@ -4554,6 +4709,7 @@ extension PublicSuffixList {
         grong.no
         kraanghke.no
         kråanghke.no
+        xn--kranghke-b0a.no
         grue.no
         gulen.no
         hadsel.no
@@ -4563,17 +4719,21 @@ extension PublicSuffixList {
         hamaroy.no
         habmer.no
         hábmer.no
+        xn--hbmer-xqa.no
         hapmir.no
         hápmir.no
+        xn--hpmir-xqa.no
         hammerfest.no
         hammarfeasta.no
         hámmárfeasta.no
+        xn--hmmrfeasta-s4ac.no
         haram.no
         hareid.no
         harstad.no
         hasvik.no
         aknoluokta.no
         ákŋoluokta.no
+        xn--koluokta-7ya57h.no
         hattfjelldal.no
         aarborte.no
         haugesund.no
@@ -4582,19 +4742,23 @@ extension PublicSuffixList {
         hemsedal.no
         heroy.more-og-romsdal.no
         herøy.møre-og-romsdal.no
+        xn--hery-ira.xn--mre-og-romsdal-qqb.no
         heroy.nordland.no
         herøy.nordland.no
+        xn--hery-ira.nordland.no
         hitra.no
         hjartdal.no
         hjelmeland.no
         hobol.no
         hobøl.no
+        xn--hobl-ira.no
         hof.no
         hol.no
         hole.no
         holmestrand.no
         holtalen.no
         holtålen.no
+        xn--holtlen-hxa.no
         hornindal.no
         horten.no
         hurdal.no
@@ -4603,66 +4767,86 @@ extension PublicSuffixList {
         hyllestad.no
         hagebostad.no
         hægebostad.no
+        xn--hgebostad-g3a.no
         hoyanger.no
         høyanger.no
+        xn--hyanger-q1a.no
         hoylandet.no
         høylandet.no
+        xn--hylandet-54a.no
         ha.no
         hå.no
+        xn--h-2fa.no
         ibestad.no
         inderoy.no
         inderøy.no
+        xn--indery-fya.no
         iveland.no
         jevnaker.no
         jondal.no
         jolster.no
         jølster.no
+        xn--jlster-bya.no
         karasjok.no
         karasjohka.no
         kárášjohka.no
+        xn--krjohka-hwab49j.no
         karlsoy.no
         galsa.no
         gálsá.no
+        xn--gls-elac.no
         karmoy.no
         karmøy.no
+        xn--karmy-yua.no
         kautokeino.no
         guovdageaidnu.no
         klepp.no
         klabu.no
         klæbu.no
+        xn--klbu-woa.no
         kongsberg.no
         kongsvinger.no
         kragero.no
         kragerø.no
+        xn--krager-gya.no
         kristiansand.no
         kristiansund.no
         krodsherad.no
         krødsherad.no
+        xn--krdsherad-m8a.no
         kvalsund.no
         rahkkeravju.no
         ráhkkerávju.no
+        xn--rhkkervju-01af.no
         kvam.no
         kvinesdal.no
         kvinnherad.no
         kviteseid.no
         kvitsoy.no
         kvitsøy.no
+        xn--kvitsy-fya.no
         kvafjord.no
         kvæfjord.no
+        xn--kvfjord-nxa.no
         giehtavuoatna.no
         kvanangen.no
         kvænangen.no
+        xn--kvnangen-k0a.no
         navuotna.no
         návuotna.no
+        xn--nvuotna-hwa.no
         kafjord.no
         kåfjord.no
+        xn--kfjord-iua.no
         gaivuotna.no
         gáivuotna.no
+        xn--givuotna-8ya.no
         larvik.no
         lavangen.no
         lavagis.no
         loabat.no
         loabát.no
+        xn--loabt-0qa.no
         lebesby.no
         davvesiida.no
         leikanger.no
@@ -4672,6 +4856,7 @@ extension PublicSuffixList {
         lenvik.no
         leangaviika.no
         leaŋgaviika.no
+        xn--leagaviika-52b.no
         lesja.no
         levanger.no
         lier.no
@@ -4681,14 +4866,17 @@ extension PublicSuffixList {
         lindesnes.no
         lindas.no
         lindås.no
+        xn--linds-pra.no
         lom.no
         loppa.no
         lahppi.no
         láhppi.no
+        xn--lhppi-xqa.no
         lund.no
         lunner.no
         luroy.no
         lurøy.no
+        xn--lury-ira.no
         luster.no
         lyngdal.no
         lyngen.no
@@ -4696,17 +4884,23 @@ extension PublicSuffixList {
         lardal.no
         lerdal.no
         lærdal.no
+        xn--lrdal-sra.no
         lodingen.no
         lødingen.no
+        xn--ldingen-q1a.no
         lorenskog.no
         lørenskog.no
+        xn--lrenskog-54a.no
         loten.no
         løten.no
+        xn--lten-gra.no
         malvik.no
         masoy.no
         måsøy.no
+        xn--msy-ula0h.no
         muosat.no
         muosát.no
+        xn--muost-0qa.no
         mandal.no
         marker.no
         marnardal.no
@@ -4716,10 +4910,13 @@ extension PublicSuffixList {
         melhus.no
         meloy.no
         meløy.no
+        xn--mely-ira.no
         meraker.no
         meråker.no
+        xn--merker-kua.no
         moareke.no
         moåreke.no
+        xn--moreke-jua.no
         midsund.no
         midtre-gauldal.no
         modalen.no
@@ -4730,14 +4927,17 @@ extension PublicSuffixList {
         mosvik.no
         malselv.no
         målselv.no
+        xn--mlselv-iua.no
         malatvuopmi.no
         málatvuopmi.no
+        xn--mlatvuopmi-s4a.no
         namdalseid.no
         aejrie.no
         namsos.no
         namsskogan.no
         naamesjevuemie.no
         nååmesjevuemie.no
+        xn--nmesjevuemie-tcba.no
         laakesvuemie.no
         nannestad.no
         narvik.no
@@ -4751,6 +4951,7 @@ extension PublicSuffixList {
         nesseby.no
         unjarga.no
         unjárga.no
+        xn--unjrga-rta.no
         nesset.no
         nissedal.no
         nittedal.no
@@ -4761,51 +4962,68 @@ extension PublicSuffixList {
         nordkapp.no
         davvenjarga.no
         davvenjárga.no
+        xn--davvenjrga-y4a.no
         nordre-land.no
         nordreisa.no
         raisa.no
         ráisa.no
+        xn--risa-5na.no
         nore-og-uvdal.no
         notodden.no
         naroy.no
         nærøy.no
+        xn--nry-yla5g.no
         notteroy.no
         nøtterøy.no
+        xn--nttery-byae.no
         odda.no
         oksnes.no
         øksnes.no
+        xn--ksnes-uua.no
         oppdal.no
         oppegard.no
         oppegård.no
+        xn--oppegrd-ixa.no
         orkdal.no
         orland.no
         ørland.no
+        xn--rland-uua.no
         orskog.no
         ørskog.no
+        xn--rskog-uua.no
         orsta.no
         ørsta.no
+        xn--rsta-fra.no
         os.hedmark.no
         os.hordaland.no
         osen.no
         osteroy.no
         osterøy.no
+        xn--ostery-fya.no
         ostre-toten.no
         østre-toten.no
+        xn--stre-toten-zcb.no
         overhalla.no
         ovre-eiker.no
         øvre-eiker.no
+        xn--vre-eiker-k8a.no
         oyer.no
         øyer.no
+        xn--yer-zna.no
         oygarden.no
         øygarden.no
+        xn--ygarden-p1a.no
         oystre-slidre.no
         øystre-slidre.no
+        xn--ystre-slidre-ujb.no
         porsanger.no
         porsangu.no
         porsáŋgu.no
+        xn--porsgu-sta26f.no
         porsgrunn.no
         radoy.no
         radøy.no
+        xn--rady-ira.no
         rakkestad.no
         rana.no
         ruovat.no
@@ -4815,6 +5033,7 @@ extension PublicSuffixList {
         rennebu.no
         rennesoy.no
         rennesøy.no
+        xn--rennesy-v1a.no
         rindal.no
         ringebu.no
         ringerike.no
@@ -4822,39 +5041,52 @@ extension PublicSuffixList {
         rissa.no
         risor.no
         risør.no
+        xn--risr-ira.no
         roan.no
         rollag.no
         rygge.no
         ralingen.no
         rælingen.no
+        xn--rlingen-mxa.no
         rodoy.no
         rødøy.no
+        xn--rdy-0nab.no
         romskog.no
         rømskog.no
+        xn--rmskog-bya.no
         roros.no
         røros.no
+        xn--rros-gra.no
         rost.no
         røst.no
+        xn--rst-0na.no
         royken.no
         røyken.no
+        xn--ryken-vua.no
         royrvik.no
         røyrvik.no
+        xn--ryrvik-bya.no
         rade.no
         råde.no
+        xn--rde-ula.no
         salangen.no
         siellak.no
         saltdal.no
         salat.no
         sálát.no
+        xn--slt-elab.no
         sálat.no
+        xn--slat-5na.no
         samnanger.no
         sande.more-og-romsdal.no
         sande.møre-og-romsdal.no
+        sande.xn--mre-og-romsdal-qqb.no
         sande.vestfold.no
         sandefjord.no
         sandnes.no
         sandoy.no
         sandøy.no
+        xn--sandy-yua.no
         sarpsborg.no
         sauda.no
         sauherad.no
@@ -4872,23 +5104,31 @@ extension PublicSuffixList {
         skiptvet.no
         skjervoy.no
         skjervøy.no
+        xn--skjervy-v1a.no
         skierva.no
         skiervá.no
+        xn--skierv-uta.no
         skjak.no
         skjåk.no
+        xn--skjk-soa.no
         skodje.no
         skanland.no
         skånland.no
+        xn--sknland-fxa.no
         skanit.no
         skánit.no
+        xn--sknit-yqa.no
         smola.no
         smøla.no
+        xn--smla-hra.no
         snillfjord.no
         snasa.no
         snåsa.no
+        xn--snsa-roa.no
         snoasa.no
         snaase.no
         snåase.no
+        xn--snase-nra.no
         sogndal.no
         sokndal.no
         sola.no
@@ -4902,6 +5142,7 @@ extension PublicSuffixList {
         steinkjer.no
         stjordal.no
         stjørdal.no
+        xn--stjrdal-s1a.no
         stokke.no
         stor-elvdal.no
         stord.no
@@ -4921,26 +5162,37 @@ extension PublicSuffixList {
         sykkylven.no
         sogne.no
         søgne.no
+        xn--sgne-gra.no
         somna.no
         sømna.no
+        xn--smna-gra.no
         sondre-land.no
         søndre-land.no
+        xn--sndre-land-0cb.no
         sor-aurdal.no
         sør-aurdal.no
+        xn--sr-aurdal-l8a.no
         sor-fron.no
         sør-fron.no
+        xn--sr-fron-q1a.no
         sor-odal.no
         sør-odal.no
+        xn--sr-odal-q1a.no
         sor-varanger.no
         sør-varanger.no
+        xn--sr-varanger-ggb.no
         matta-varjjat.no
         mátta-várjjat.no
+        xn--mtta-vrjjat-k7af.no
         sorfold.no
         sørfold.no
+        xn--srfold-bya.no
         sorreisa.no
         sørreisa.no
+        xn--srreisa-q1a.no
         sorum.no
         sørum.no
+        xn--srum-gra.no
         tana.no
         deatnu.no
         time.no
@@ -4950,13 +5202,16 @@ extension PublicSuffixList {
         dielddanuorri.no
         tjome.no
         tjøme.no
+        xn--tjme-hra.no
         tokke.no
         tolga.no
         torsken.no
         tranoy.no
         tranøy.no
+        xn--trany-yua.no
         tromso.no
         tromsø.no
+        xn--troms-zua.no
         tromsa.no
         romsa.no
         trondheim.no
@@ -4964,8 +5219,10 @@ extension PublicSuffixList {
         trysil.no
         trana.no
         træna.no
+        xn--trna-woa.no
         trogstad.no
         trøgstad.no
+        xn--trgstad-r1a.no
         tvedestrand.no
         tydal.no
         tynset.no
@@ -4975,29 +5232,36 @@ extension PublicSuffixList {
         tysnes.no
         tysvar.no
         tysvær.no
+        xn--tysvr-vra.no
         tonsberg.no
         tønsberg.no
+        xn--tnsberg-q1a.no
         ullensaker.no
         ullensvang.no
         ulvik.no
         utsira.no
         vadso.no
         vadsø.no
+        xn--vads-jra.no
         cahcesuolo.no
         čáhcesuolo.no
+        xn--hcesuolo-7ya35b.no
         vaksdal.no
         valle.no
         vang.no
         vanylven.no
         vardo.no
         vardø.no
+        xn--vard-jra.no
         varggat.no
         várggát.no
+        xn--vrggt-xqad.no
         vefsn.no
         vaapste.no
         vega.no
         vegarshei.no
         vegårshei.no
+        xn--vegrshei-c0a.no
         vennesla.no
         verdal.no
         verran.no
@@ -5007,6 +5271,7 @@ extension PublicSuffixList {
         vestre-toten.no
         vestvagoy.no
         vestvågøy.no
+        xn--vestvgy-ixa6o.no
         vevelstad.no
         vik.no
         vikna.no
@@ -5015,17 +5280,23 @@ extension PublicSuffixList {
         voss.no
         varoy.no
         værøy.no
+        xn--vry-yla5g.no
         vagan.no
         vågan.no
+        xn--vgan-qoa.no
         voagat.no
         vagsoy.no
         vågsøy.no
+        xn--vgsy-qoa0j.no
         vaga.no
         vågå.no
+        xn--vg-yiab.no
         valer.ostfold.no
         våler.østfold.no
+        xn--vler-qoa.xn--stfold-9xa.no
         valer.hedmark.no
         våler.hedmark.no
+        xn--vler-qoa.hedmark.no
         *.np
         nr
         biz.nr
@@ -5049,6 +5320,7 @@ extension PublicSuffixList {
         maori.nz
         mil.nz
         māori.nz
+        xn--mori-qsa.nz
         net.nz
         org.nz
         parliament.nz
@@ -5689,8 +5961,11 @@ extension PublicSuffixList {
         ebiz.tw
         club.tw
         網路.tw
+        xn--zf0ao64a.tw
         組織.tw
+        xn--uc0atv.tw
         商業.tw
+        xn--czrw28b.tw
         tz
         ac.tz
         co.tz
@@ -6106,92 +6381,179 @@ extension PublicSuffixList {
         edu.ws
         yt
         امارات
+        xn--mgbaam7a8h
         հայ
+        xn--y9a3aq
         বাংলা
+        xn--54b7fta0cc
         бг
+        xn--90ae
         البحرين
+        xn--mgbcpq6gpa1a
         бел
+        xn--90ais
         中国
+        xn--fiqs8s
         中國
+        xn--fiqz9s
         الجزائر
+        xn--lgbbat1ad8j
         مصر
+        xn--wgbh1c
         ею
+        xn--e1a4c
         ευ
+        xn--qxa6a
         موريتانيا
+        xn--mgbah1a3hjkrd
         გე
+        xn--node
         ελ
+        xn--qxam
         香港
+        xn--j6w193g
         公司.香港
+        xn--55qx5d.xn--j6w193g
         教育.香港
+        xn--wcvs22d.xn--j6w193g
         政府.香港
+        xn--mxtq1m.xn--j6w193g
         個人.香港
+        xn--gmqw5a.xn--j6w193g
         網絡.香港
+        xn--od0alg.xn--j6w193g
         組織.香港
+        xn--uc0atv.xn--j6w193g
         ಭಾರತ
+        xn--2scrj9c
         ଭାରତ
+        xn--3hcrj9c
         ভাৰত
+        xn--45br5cyl
         भारतम्
+        xn--h2breg3eve
         भारोत
+        xn--h2brj9c8c
         ڀارت
+        xn--mgbgu82a
         ഭാരതം
+        xn--rvc1e0am3e
         भारत
+        xn--h2brj9c
         بارت
+        xn--mgbbh1a
         بھارت
+        xn--mgbbh1a71e
         భారత్
+        xn--fpcrj9c3d
         ભારત
+        xn--gecrj9c
         ਭਾਰਤ
+        xn--s9brj9c
         ভারত
+        xn--45brj9c
         இந்தியா
+        xn--xkc2dl3a5ee0h
         ایران
+        xn--mgba3a4f16a
         ايران
+        xn--mgba3a4fra
         عراق
+        xn--mgbtx2b
         الاردن
+        xn--mgbayh7gpa
         한국
+        xn--3e0b707e
         қаз
+        xn--80ao21a
         ລາວ
+        xn--q7ce6a
         ලංකා
+        xn--fzc2c9e2c
         இலங்கை
+        xn--xkc2al3hye2a
         المغرب
+        xn--mgbc0a9azcg
         мкд
+        xn--d1alf
         мон
+        xn--l1acc
         澳門
+        xn--mix891f
         澳门
+        xn--mix082f
         مليسيا
+        xn--mgbx4cd0ab
         عمان
+        xn--mgb9awbf
         پاکستان
+        xn--mgbai9azgqp6j
         پاكستان
+        xn--mgbai9a5eva00b
         فلسطين
+        xn--ygbi2ammx
         срб
+        xn--90a3ac
         пр.срб
+        xn--o1ac.xn--90a3ac
         орг.срб
+        xn--c1avg.xn--90a3ac
         обр.срб
+        xn--90azh.xn--90a3ac
         од.срб
+        xn--d1at.xn--90a3ac
         упр.срб
+        xn--o1ach.xn--90a3ac
         ак.срб
+        xn--80au.xn--90a3ac
         рф
+        xn--p1ai
         قطر
+        xn--wgbl6a
         السعودية
+        xn--mgberp4a5d4ar
         السعودیة
+        xn--mgberp4a5d4a87g
         السعودیۃ
+        xn--mgbqly7c0a67fbc
         السعوديه
+        xn--mgbqly7cvafr
         سودان
+        xn--mgbpl2fh
         新加坡
+        xn--yfro4i67o
         சிங்கப்பூர்
+        xn--clchc0ea0b2g2a9gcd
         سورية
+        xn--ogbpf8fl
         سوريا
+        xn--mgbtf8fl
         ไทย
+        xn--o3cw4h
         ศึกษา.ไทย
+        xn--12c1fe0br.xn--o3cw4h
         ธุรกิจ.ไทย
+        xn--12co0c3b4eva.xn--o3cw4h
         รัฐบาล.ไทย
+        xn--h3cuzk1di.xn--o3cw4h
         ทหาร.ไทย
+        xn--o3cyx2a.xn--o3cw4h
         เน็ต.ไทย
+        xn--m3ch0j3a.xn--o3cw4h
         องค์กร.ไทย
+        xn--12cfi8ixb8l.xn--o3cw4h
         تونس
+        xn--pgbs0dh
         台灣
+        xn--kpry57d
         台湾
+        xn--kprw13d
         臺灣
+        xn--nnx388a
         укр
+        xn--j1amh
         اليمن
+        xn--mgb2ddes
         xxx
         ye
         com.ye
@@ -7278,96 +7640,187 @@ extension PublicSuffixList {
         xihuan
         xin
         कॉम
+        xn--11b4c3d
         セール
+        xn--1ck2e1b
         佛山
+        xn--1qqw23a
         慈善
+        xn--30rr7y
         集团
+        xn--3bst00m
         在线
+        xn--3ds443g
         点看
+        xn--3pxu8k
         คอม
+        xn--42c2d9a
         八卦
+        xn--45q11c
         موقع
+        xn--4gbrim
         公益
+        xn--55qw42g
         公司
+        xn--55qx5d
         香格里拉
+        xn--5su34j936bgsg
         网站
+        xn--5tzm5g
         移动
+        xn--6frz82g
         我爱你
+        xn--6qq986b3xl
         москва
+        xn--80adxhks
         католик
+        xn--80aqecdr1a
         онлайн
+        xn--80asehdb
         сайт
+        xn--80aswg
         联通
+        xn--8y0a063a
         קום
+        xn--9dbq2a
         时尚
+        xn--9et52u
         微博
+        xn--9krt00a
         淡马锡
+        xn--b4w605ferd
         ファッション
+        xn--bck1b9a5dre4c
         орг
+        xn--c1avg
         नेट
+        xn--c2br7g
         ストア
+        xn--cck2b3b
         アマゾン
+        xn--cckwcxetd
         삼성
+        xn--cg4bki
         商标
+        xn--czr694b
         商店
+        xn--czrs0t
         商城
+        xn--czru2d
         дети
+        xn--d1acj3b
         ポイント
+        xn--eckvdtc9d
         新闻
+        xn--efvy88h
         家電
+        xn--fct429k
         كوم
+        xn--fhbei
         中文网
+        xn--fiq228c5hs
         中信
+        xn--fiq64b
         娱乐
+        xn--fjq720a
         谷歌
+        xn--flw351e
         電訊盈科
+        xn--fzys8d69uvgm
         购物
+        xn--g2xx48c
         クラウド
+        xn--gckr3f0f
         通販
+        xn--gk3at1e
         网店
+        xn--hxt814e
         संगठन
+        xn--i1b6b1a6a2e
         餐厅
+        xn--imr513n
         网络
+        xn--io0a7i
         ком
+        xn--j1aef
         亚马逊
+        xn--jlq480n2rg
         食品
+        xn--jvr189m
         飞利浦
+        xn--kcrx77d1x4a
         手机
+        xn--kput3i
         ارامكو
+        xn--mgba3a3ejt
         العليان
+        xn--mgba7c0bbn0a
         اتصالات
+        xn--mgbaakc7dvf
         بازار
+        xn--mgbab2bd
         ابوظبي
+        xn--mgbca7dzdo
         كاثوليك
+        xn--mgbi4ecexp
         همراه
+        xn--mgbt3dhd
         닷컴
+        xn--mk1bu44c
         政府
+        xn--mxtq1m
         شبكة
+        xn--ngbc5azd
         بيتك
+        xn--ngbe9e0a
         عرب
+        xn--ngbrx
         机构
+        xn--nqv7f
         组织机构
+        xn--nqv7fs00ema
         健康
+        xn--nyqy26a
         招聘
+        xn--otu796d
         рус
+        xn--p1acf
         大拿
+        xn--pssy2u
         みんな
+        xn--q9jyb4c
         グーグル
+        xn--qcka1pmc
         世界
+        xn--rhqv96g
         書籍
+        xn--rovu88b
         网址
+        xn--ses554g
         닷넷
+        xn--t60b56a
         コム
+        xn--tckwe
         天主教
+        xn--tiq49xqyj
         游戏
+        xn--unup4y
         vermögensberater
+        xn--vermgensberater-ctb
         vermögensberatung
+        xn--vermgensberatung-pwb
         企业
+        xn--vhquv
         信息
+        xn--vuq861b
         嘉里大酒店
+        xn--w4r85el8fhu5dnra
         嘉里
+        xn--w4rs40l
         广东
+        xn--xhq521b
         政务
+        xn--zfr164b
         xyz
         yachts
         yahoo
@@ -8572,7 +9025,9 @@ extension PublicSuffixList {
         gov.nl
         awsmppl.com
         günstigbestellen.de
+        xn--gnstigbestellen-zvb.de
         günstigliefern.de
+        xn--gnstigliefern-wob.de
         fin.ci
         free.hr
         caa.li
@@ -8606,6 +9061,7 @@ extension PublicSuffixList {
         sch.so
         hostyhosting.io
         häkkinen.fi
+        xn--hkkinen-5wa.fi
         *.moonscale.io
         moonscale.net
         iki.fi
@@ -9161,15 +9617,25 @@ extension PublicSuffixList {
         git-pages.rit.edu
         rocky.page
         биз.рус
+        xn--90amc.xn--p1acf
         ком.рус
+        xn--j1aef.xn--p1acf
         крым.рус
+        xn--j1ael8b.xn--p1acf
         мир.рус
+        xn--h1ahn.xn--p1acf
         мск.рус
+        xn--j1adp.xn--p1acf
         орг.рус
+        xn--c1avg.xn--p1acf
         самара.рус
+        xn--80aaa0cvac.xn--p1acf
         сочи.рус
+        xn--h1aliz.xn--p1acf
         спб.рус
+        xn--90a1af.xn--p1acf
         я.рус
+        xn--41a.xn--p1acf
         *.builder.code.com
         *.dev-builder.code.com
         *.stg-builder.code.com
