@@ -144,6 +144,32 @@ struct CookieDateTests {
         #expect(Cookie.parse("a=1; Domain=shop.xn--55qx5d.cn", from: idn)?.domain == "shop.xn--55qx5d.cn")
     }
 
+    @Test("RFC 6265bis §5.7: __Secure- needs Secure; __Host- needs Secure, no Domain and Path=/")
+    func prefixes() {
+        let secure = URL(string: "https://www.example.com/a/b")!
+        #expect(Cookie.parse("__Secure-id=1; Secure", from: secure) != nil)
+        #expect(Cookie.parse("__Secure-id=1", from: secure) == nil)
+        #expect(Cookie.parse("__secure-id=1", from: secure) == nil, "any case")
+        #expect(Cookie.parse("__Secure-id=1; Secure", from: URL(string: "http://www.example.com/")!) == nil)
+        #expect(Cookie.parse("__Host-id=1; Secure; Path=/", from: secure)?.hostOnly == true)
+        #expect(Cookie.parse("__Host-id=1; Secure; Path=/; Domain=example.com", from: secure) == nil)
+        #expect(Cookie.parse("__Host-id=1; Secure; Path=/; Domain=www.example.com", from: secure) == nil)
+        #expect(Cookie.parse("__Host-id=1; Secure", from: secure) == nil, "no Path=/")
+        #expect(Cookie.parse("__Host-id=1; Secure; Path=/a", from: secure) == nil)
+        #expect(Cookie.parse("__HOST-id=1; Path=/", from: secure) == nil, "any case, not Secure")
+    }
+
+    @Test("RFC 6265bis §5.6: name and value over 4096 octets drop the cookie, an attribute over 1024 octets itself")
+    func sizeLimits() {
+        let url = URL(string: "https://example.com/a/b")!
+        let name = "n"
+        #expect(Cookie.parse(name + "=" + String(repeating: "v", count: 4095), from: url) != nil)
+        #expect(Cookie.parse(name + "=" + String(repeating: "v", count: 4096), from: url) == nil)
+        let longPath = "/" + String(repeating: "p", count: 1024)
+        #expect(Cookie.parse("a=1; Path=\(longPath)", from: url)?.path == "/a", "the default path")
+        #expect(Cookie.parse("a=1; Path=\(longPath.dropLast())", from: url)?.path == String(longPath.dropLast()))
+    }
+
     @Test("A Max-Age past Int's range still expires the cookie, or lives for the 400-day cap")
     func maxAgeBeyondRange() throws {
         let now = Date(timeIntervalSince1970: 1_000_000)

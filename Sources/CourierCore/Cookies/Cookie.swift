@@ -79,7 +79,8 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
     /// the storage rules of §5.3 that need no other cookie: the domain must match the request
     /// host and must not be a public suffix, and path and host-only are settled. Returns nil for
     /// a cookie the rules reject. As RFC 6265bis §5.7 adds, a `Secure` cookie is accepted only
-    /// from a secure origin: a cleartext response could otherwise plant one for https pages.
+    /// from a secure origin: a cleartext response could otherwise plant one for https pages; and
+    /// the `__Secure-` and `__Host-` prefixes and the size limits of §5.6 hold.
     public static func parse(_ header: String, from url: URL, now: Date = Date()) -> Cookie? {
         guard let host = CookieRules.canonicalHost(url) else { return nil }
         let pieces = header.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
@@ -87,6 +88,8 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
         let name = String(pieces[0][..<equals].trimmingWhitespace())
         let value = String(pieces[0][pieces[0].index(after: equals)...].trimmingWhitespace())
         guard !name.isEmpty else { return nil }
+        // RFC 6265bis §5.6: a cookie over 4096 octets of name and value is ignored entirely.
+        guard name.utf8.count + value.utf8.count <= 4096 else { return nil }
 
         var expires: Date?
         var maxAge: Date?
@@ -100,6 +103,8 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
             let parts = attribute.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = parts[0].trimmingWhitespace().lowercased()
             let argument = parts.count > 1 ? String(parts[1].trimmingWhitespace()) : ""
+            // RFC 6265bis §5.6: an attribute value over 1024 octets ignores that attribute.
+            guard argument.utf8.count <= 1024 else { continue }
             switch key {
             case "expires":
                 if let date = CookieDate.parse(argument) { expires = date }
@@ -139,6 +144,14 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
                 domain = attribute
                 hostOnly = false
             }
+        }
+        // RFC 6265bis §5.7, cookie prefixes (matched regardless of case): a `__Secure-` cookie
+        // must be Secure (so from a secure origin, checked above); a `__Host-` one too, and also
+        // host-only with `Path=/`, so that no other host, nor another path, can have set it.
+        let lowered = name.lowercased()
+        if lowered.hasPrefix("__secure-") && !secure { return nil }
+        if lowered.hasPrefix("__host-") && !(secure && hostOnly && domainAttribute == nil && path == "/") {
+            return nil
         }
         return Cookie(
             name: name,
