@@ -251,6 +251,28 @@ struct RFC6265ExampleTests {
             "expired cookies are removed")
     }
 
+    @Test("The jar keeps at most 180 cookies a domain and 3000 in all, the oldest going first")
+    func jarLimits() async throws {
+        let jar = InMemoryCookieJar()
+        let start = Date()
+        func fill(_ host: String, _ count: Int, from first: Int) async throws {
+            let url = URL(string: "https://\(host)/")!
+            let cookies = try (0..<count).map { index in
+                try #require(
+                    Cookie.parse("c\(first + index)=v", from: url, now: start.addingTimeInterval(Double(first + index)))
+                )
+            }
+            await jar.save(cookies, from: url)
+        }
+        try await fill("example.com", 200, from: 0)
+        let kept = jar.all.map(\.name)
+        #expect(kept.count == InMemoryCookieJar.maxCookiesPerDomain)
+        #expect(!kept.contains("c19") && kept.contains("c20") && kept.contains("c199"), "the oldest went first")
+        for site in 0..<20 { try await fill("site\(site).example", 170, from: 1000 + site * 170) }
+        #expect(jar.all.count == InMemoryCookieJar.maxCookies)
+        #expect(!jar.all.contains { $0.domain == "example.com" }, "the oldest, all of example.com's, went")
+    }
+
     @Test("Cleartext can neither set a Secure cookie nor replace one (RFC 6265bis §5.7)")
     func secureFromCleartext() async throws {
         let jar = InMemoryCookieJar()

@@ -16,8 +16,14 @@ public protocol CookieJar: Sendable {
 
 /// RFC 6265's cookie store, in memory: a cookie replaces one with the same name, domain and path
 /// (keeping its creation time), expired cookies are dropped, and cookies for a request are
-/// ordered longest path first, then oldest first.
+/// ordered longest path first, then oldest first. It holds at most ``maxCookiesPerDomain`` per
+/// domain and ``maxCookies`` in all, the oldest going first (RFC 6265 §6.1 asks for at least 50
+/// and 3000; browsers keep 180 per domain): a server that sets cookies by the thousand cannot
+/// grow it without bound.
 public final class InMemoryCookieJar: CookieJar {
+    public static let maxCookiesPerDomain = 180
+    public static let maxCookies = 3000
+
     private struct Key: Hashable {
         let name: String
         let domain: String
@@ -51,7 +57,27 @@ public final class InMemoryCookieJar: CookieJar {
                 if let existing = store[key] { cookie.creation = existing.creation }
                 store[key] = cookie.isExpired(at: now) ? nil : cookie
             }
+            for domain in Set(cookies.map(\.domain)) {
+                let held = store.keys.filter { $0.domain == domain }
+                if held.count > InMemoryCookieJar.maxCookiesPerDomain {
+                    InMemoryCookieJar.evictOldest(
+                        held.count - InMemoryCookieJar.maxCookiesPerDomain, of: held, from: &store)
+                }
+            }
+            if store.count > InMemoryCookieJar.maxCookies {
+                store = store.filter { !$0.value.isExpired(at: now) }
+                if store.count > InMemoryCookieJar.maxCookies {
+                    InMemoryCookieJar.evictOldest(
+                        store.count - InMemoryCookieJar.maxCookies, of: Array(store.keys), from: &store)
+                }
+            }
         }
+    }
+
+    /// Removes the `count` cookies among `keys` created first.
+    private static func evictOldest(_ count: Int, of keys: [Key], from store: inout [Key: Cookie]) {
+        let oldest = keys.sorted { store[$0]!.creation < store[$1]!.creation }.prefix(count)
+        for key in oldest { store[key] = nil }
     }
 
     /// Every cookie held, expired or not.
