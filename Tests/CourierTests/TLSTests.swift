@@ -110,6 +110,27 @@ struct TLSFailureTests {
         }
     }
 
+    /// RFC 9110 §4.3.4, RFC 9525: the subject's Common Name names no host, only subjectAltName.
+    @Test(
+        "A certificate naming the host only in its Common Name: hostnameMismatch",
+        arguments: [[], ["127.0.0.1"]] as [[String]])
+    func commonNameIgnored(hosts: [String]) async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(commonName: "cn-only.test", hosts: hosts, issuedBy: TLSTests.authority)
+            let server = try await TLSTests.server(leaf)
+            let port = server.port
+            let client = HTTPClient().with {
+                $0.tls.trustRoots = [TLSTests.authority.certificate]
+                $0.dnsResolver = ScriptedResolver { _, _ in [ResolvedAddress(ip: "127.0.0.1", port: port)] }
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "https://cn-only.test:\(port)/")!))
+            }
+            #expect(error?.kind == .tls(.hostnameMismatch))
+            await server.shutdown()
+        }
+    }
+
     @Test("Wildcard certificates match one label only (RFC 6125)")
     func wildcard() async throws {
         try await withTimeout {

@@ -6,6 +6,12 @@ package import CourierCore
 /// HTTP/2 connection can be shared with another host (connection coalescing) only when the same
 /// certificate would have been accepted for that host too.
 package struct ServerIdentity: Sendable {
+    /// How a certificate's names are matched, in the handshake and for coalescing: no partial
+    /// wildcards (`f*.example.com`), and never the subject's Common Name, which RFC 9110 §4.3.4
+    /// and RFC 9525 leave behind: a certificate without a DNS name in its subjectAltName names
+    /// no host, even if a CA outside the public rules put one in its CN.
+    static let hostFlags = UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT)
+
     package let certificate: TLSCertificate
     /// `sha256/<base64>` of each certificate in the verified chain, leaf first.
     package let verifiedChainPins: [String]
@@ -25,7 +31,7 @@ package struct ServerIdentity: Sendable {
         if SocketAddress(numericHost: host, port: 0) != nil {
             named = X509_check_ip_asc(x509, host, 0) == 1
         } else {
-            named = X509_check_host(x509, host, host.utf8.count, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS), nil) == 1
+            named = X509_check_host(x509, host, host.utf8.count, ServerIdentity.hostFlags, nil) == 1
         }
         guard named else { return false }
         return (try? pinner.check(host: host, chainPins: verifiedChainPins)) != nil

@@ -69,12 +69,18 @@ package final class TLSStream: ByteStream, @unchecked Sendable {
         SSL_set_ex_data(ssl, 0, sessionKey!.toOpaque())
         SSL_set_connect_state(ssl)
         let param = SSL_get0_param(ssl)
-        X509_VERIFY_PARAM_set_hostflags(param, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+        X509_VERIFY_PARAM_set_hostflags(param, ServerIdentity.hostFlags)
+        // Without the name, OpenSSL would verify the chain and accept it for any host: a setter
+        // that fails (out of memory, an address it cannot parse) must fail the connection.
+        let named: Bool
         if SocketAddress(numericHost: host, port: port) != nil {
-            X509_VERIFY_PARAM_set1_ip_asc(param, host)
+            named = X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1
         } else {
-            X509_VERIFY_PARAM_set1_host(param, host, 0)
+            named = !host.isEmpty && X509_VERIFY_PARAM_set1_host(param, host, 0) == 1
             _ = courier_SSL_set_tlsext_host_name(ssl, host)
+        }
+        guard named else {
+            throw HTTPClientError(.tls(.invalidConfiguration), "Could not set \(host) as the name to verify.")
         }
         // A resumed handshake verifies no chain, so there would be nothing to check pins against:
         // pinned hosts always get a full handshake.
