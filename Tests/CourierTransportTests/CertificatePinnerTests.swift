@@ -34,4 +34,15 @@ struct CertificatePinnerTests {
         #expect(error?.kind == .tls(.pinMismatch))
         #expect(error?.message.contains("sha256/x") == true)
     }
+
+    @Test("An IP literal is pinned whatever its spelling: IPv6 forms, brackets and case")
+    func addressSpellings() {
+        let pinner = CertificatePinner(["::1": ["sha256/a"], "[FE80:0::A]": ["sha256/b"], "127.0.0.1": ["sha256/c"]])
+        for host in ["::1", "0:0::1", "0:0:0:0:0:0:0:1", "[::1]"] {
+            #expect(pinner.pins(for: host) == ["sha256/a"], "\(host)")
+        }
+        #expect(pinner.pins(for: "fe80::a") == ["sha256/b"])
+        #expect(pinner.pins(for: "127.0.0.1") == ["sha256/c"])
+        #expect(pinner.pins(for: "::2").isEmpty)
+    }
 }

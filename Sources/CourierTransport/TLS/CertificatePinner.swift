@@ -16,11 +16,20 @@ package struct CertificatePinner: Sendable {
     /// The pins that apply to `host`, from every matching pattern.
     package func pins(for host: String) -> Set<String> {
         var result = Set<String>()
+        let host = CertificatePinner.canonical(host)
         for (pattern, hashes) in pins
-        where CertificatePinner.matches(pattern: pattern.lowercased(), host: host.lowercased()) {
+        where CertificatePinner.matches(pattern: CertificatePinner.canonical(pattern), host: host) {
             result.formUnion(hashes)
         }
         return result
+    }
+
+    /// Lowercase, and an IP literal in the one form `inet_ntop` writes: `[0:0::1]` and `::1` are
+    /// one address to the certificate check, so they must be one host to the pins too, or
+    /// another spelling of a pinned address would skip its pins.
+    private static func canonical(_ host: String) -> String {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return SocketAddress(numericHost: bare, port: 0)?.host ?? host.lowercased()
     }
 
     /// Checks a verified chain, given as each certificate's pin string, leaf first.
