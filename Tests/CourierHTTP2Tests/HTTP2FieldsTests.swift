@@ -60,4 +60,28 @@ struct HTTP2FieldsTests {
         let fields = try HTTP2Fields.request(request, upgrade: nil)
         #expect(fields.values(for: "content-length") == (sent.map { [$0] } ?? []))
     }
+
+    /// RFC 9113 §8.2.1: a malformed field makes the response malformed (a stream PROTOCOL_ERROR).
+    @Test(
+        "A field name that is no lowercase token, or a value with a control octet or edge whitespace, is malformed",
+        arguments: [
+            ("x-a b", "1"), ("x:y", "1"), ("x\u{7F}", "1"), ("ä", "1"), ("x-a", "a\r\nb: c"), ("x-a", "a\u{0}"),
+            ("x-a", " v"), ("x-a", "v\t"), ("x-a", "a\u{1}b"),
+        ])
+    func malformedField(name: String, value: String) {
+        #expect {
+            _ = try HTTP2Fields.response(HTTPHeaders([(":status", "200"), (name, value)]), stream: 1, peer: "p")
+        } throws: { error in
+            (error as? HTTPClientError)?.kind == .protocolViolation(.malformedHeader)
+        }
+        #expect(throws: HTTPClientError.self) {
+            _ = try HTTP2Fields.trailers(HTTPHeaders([(name, value)]), stream: 1, peer: "p")
+        }
+    }
+
+    @Test("Tokens, obs-text, inner spaces and an empty value are well-formed")
+    func wellFormedFields() throws {
+        let fields = HTTPHeaders([(":status", "200"), ("x-a!#$%&'*+.^_`|~", "a b\tc"), ("x-b", ""), ("x-c", "é")])
+        #expect(try HTTP2Fields.response(fields, stream: 1, peer: "p").head.headers.count == 3)
+    }
 }

@@ -139,9 +139,24 @@ package enum HTTP2Fields {
         return fields
     }
 
+    /// A regular field's name and value (§8.2.1, §8.2.2): the name a lowercase token, the value
+    /// free of control octets (NUL, CR and LF above all, which an HTTP/1.1 hop would read as a
+    /// line break) and of whitespace at either end; no connection-specific field, TE only as
+    /// `trailers`. The same octets the HTTP/1.1 parser refuses.
     private static func checkName(_ name: String, value: String, stream: UInt32, peer: String) throws(HTTPClientError) {
-        guard !name.isEmpty, !name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
-            throw malformed("the field name \"\(name)\" is empty or not lowercase", stream, peer)
+        guard !name.isEmpty,
+            name.utf8.allSatisfy({ HTTPSyntax.isTokenCharacter($0) && !($0 >= 0x41 && $0 <= 0x5A) })
+        else {
+            throw malformed(
+                "the field name \(name.debugDescription) is empty, not lowercase or not a token", stream, peer)
+        }
+        let isWhitespace = { (octet: UInt8) in octet == 0x20 || octet == 0x09 }
+        guard value.utf8.allSatisfy(HTTPSyntax.isFieldValueCharacter),
+            !(value.utf8.first.map(isWhitespace) ?? false), !(value.utf8.last.map(isWhitespace) ?? false)
+        else {
+            throw malformed(
+                "the value of \(name) holds a control octet or whitespace at an end: \(value.debugDescription)", stream,
+                peer)
         }
         guard !isConnectionSpecific(name) else {
             throw malformed("the connection-specific field \(name) is not allowed", stream, peer)
