@@ -127,7 +127,12 @@ public struct DNSOverHTTPSResolver: DNSResolver {
             return .failure(failure("the answer is \(contentType), not application/dns-message"))
         }
         do {
-            return .success(try DNSMessage.answer(body, type: type))
+            var answer = try DNSMessage.answer(body, for: host, type: type)
+            // RFC 8484 §5.1: an answer an HTTP cache kept for a while has lived that much of its TTL.
+            if let age = response.headers["Age"].flatMap(UInt32.init), let ttl = answer.ttl {
+                answer.ttl = ttl > age ? ttl - age : 0
+            }
+            return .success(answer)
         } catch .rcode(3) {
             return .failure(failure("no such name (NXDOMAIN)"))
         } catch .rcode(let code) {

@@ -53,9 +53,36 @@ struct DNSOverHTTPSTests {
             ]
         ).bytes
         #expect(
-            try DNSMessage.answer(answer, type: .a)
+            try DNSMessage.answer(answer, for: "www.example.com", type: .a)
                 == DNSMessage.Answer(addresses: ["192.0.2.1", "192.0.2.2"], ttl: 60))
-        #expect(try DNSMessage.answer(answer, type: .aaaa) == DNSMessage.Answer(addresses: [], ttl: nil))
+        #expect(throws: DNSMessage.Failure.self, "an answer to the A question is no answer to the AAAA one") {
+            try DNSMessage.answer(answer, for: "www.example.com", type: .aaaa)
+        }
+    }
+
+    @Test("Only records for the name asked, or a name its CNAME chain leads to, are its addresses (RFC 1034 §4.3.2)")
+    func answersForOtherNames() throws {
+        let evil = [4] + Array("evil".utf8) + [4] + Array("test".utf8) + [0]
+        let web = [3] + Array("web".utf8) + [0xC0, 12]
+        let answer = DNSAnswerBuilder(
+            name: "a.example", type: 1,
+            records: [
+                .init(type: 1, ttl: 3600, data: [6, 6, 6, 6], owner: evil),
+                .init(type: 5, ttl: 30, data: web),
+                .init(type: 1, ttl: 300, data: [192, 0, 2, 1], owner: web),
+            ]
+        ).bytes
+        #expect(
+            try DNSMessage.answer(answer, for: "a.example", type: .a)
+                == DNSMessage.Answer(addresses: ["192.0.2.1"], ttl: 30), "the CNAME's TTL counts too")
+        #expect(throws: DNSMessage.Failure.self, "the question must be the one asked") {
+            try DNSMessage.answer(answer, for: "b.example", type: .a)
+        }
+        // A pointer that points forward (to itself, here) could loop: malformed.
+        let looping = DNSAnswerBuilder(
+            name: "a.example", type: 1, records: [.init(type: 1, ttl: 1, data: [1, 2, 3, 4], owner: [0xC0, 27])]
+        ).bytes
+        #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(looping, for: "a.example", type: .a) }
     }
 
     @Test("RCODEs, truncation and every cut-short answer are errors, never a partial answer")
@@ -64,17 +91,21 @@ struct DNSOverHTTPSTests {
             name: "a.test", type: 28, records: [.init(type: 28, ttl: 30, data: [UInt8](repeating: 1, count: 16))])
         var nxdomain = base
         nxdomain.rcode = 3
-        #expect(throws: DNSMessage.Failure.rcode(3)) { try DNSMessage.answer(nxdomain.bytes, type: .aaaa) }
+        #expect(throws: DNSMessage.Failure.rcode(3)) {
+            try DNSMessage.answer(nxdomain.bytes, for: "a.test", type: .aaaa)
+        }
         var truncated = base.bytes
         truncated[2] |= 0x02
-        #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(truncated, type: .aaaa) }
+        #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(truncated, for: "a.test", type: .aaaa) }
         let whole = base.bytes
         for length in 0..<whole.count {
-            #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(Array(whole.prefix(length)), type: .aaaa) }
+            #expect(throws: DNSMessage.Failure.self) {
+                try DNSMessage.answer(Array(whole.prefix(length)), for: "a.test", type: .aaaa)
+            }
         }
         var wrongLength = DNSAnswerBuilder(name: "a.test", type: 1, records: [.init(type: 1, ttl: 1, data: [1, 2, 3])])
         wrongLength.rcode = 0
-        #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(wrongLength.bytes, type: .a) }
+        #expect(throws: DNSMessage.Failure.self) { try DNSMessage.answer(wrongLength.bytes, for: "a.test", type: .a) }
     }
 
     @Test(
@@ -89,14 +120,15 @@ struct DNSOverHTTPSTests {
             UInt8(hex.dropFirst(offset).prefix(2), radix: 16)!
         }
         let answer = DNSAnswerBuilder(name: "a.test", type: 28, records: [.init(type: 28, ttl: 1, data: octets)])
-        #expect(try DNSMessage.answer(answer.bytes, type: .aaaa).addresses == [text])
+        #expect(try DNSMessage.answer(answer.bytes, for: "a.test", type: .aaaa).addresses == [text])
     }
 
     // MARK: The resolver, against the test server
 
     /// A DoH server on loopback (TLS with h2) for `dns.test`, answering every name in `zone` with
     /// its addresses, anything else with NXDOMAIN; its requests are what it recorded.
-    private func dohServer(_ zone: [String: [String]]) async throws -> TestServer {
+    /// With `age`, every answer carries that `Age`, as from an HTTP cache in between.
+    private func dohServer(_ zone: [String: [String]], age: Int? = nil) async throws -> TestServer {
         let leaf = try HeldCertificate.leaf(hosts: ["dns.test"], issuedBy: TLSTests.authority)
         return try await TestServer(tls: TestServer.TLS(identity: leaf.identity), protocols: [.http2, .http1_1]) {
             request in
@@ -110,7 +142,9 @@ struct DNSOverHTTPSTests {
                     return .init(type: query.type, ttl: 120, data: octets)
                 })
             if zone[query.name] == nil { answer.rcode = 3 }
-            return MockResponse(headers: ["Content-Type": "application/dns-message"], body: answer.bytes)
+            var headers: HTTPHeaders = ["Content-Type": "application/dns-message"]
+            if let age { headers["Age"] = String(age) }
+            return MockResponse(headers: headers, body: answer.bytes)
         }
     }
 
@@ -163,6 +197,24 @@ struct DNSOverHTTPSTests {
             clock.withLock { $0 = start + .seconds(121) }
             _ = try await resolver.resolve(host: "app.test", port: 80)
             #expect(dns.requestCount == 4)
+        }
+    }
+
+    @Test("An answer that waited in an HTTP cache is kept for what is left of its TTL (RFC 8484 §5.1)")
+    func ageShortensTheTTL() async throws {
+        try await withTimeout(.seconds(20)) {
+            let dns = try await dohServer(["app.test": ["127.0.0.1"]], age: 100)
+            defer { Task { await dns.shutdown() } }
+            let start = ContinuousClock.now
+            let clock = Mutex(start)
+            let resolver = resolver(dns, includeIPv6: false) { clock.withLock { $0 } }
+            _ = try await resolver.resolve(host: "app.test", port: 80)
+            clock.withLock { $0 = start + .seconds(19) }
+            _ = try await resolver.resolve(host: "app.test", port: 80)
+            #expect(dns.requestCount == 1)
+            clock.withLock { $0 = start + .seconds(21) }
+            _ = try await resolver.resolve(host: "app.test", port: 80)
+            #expect(dns.requestCount == 2, "120 s of TTL, 100 of them spent in a cache")
         }
     }
 

@@ -3,9 +3,11 @@ import CourierCore
 /// The DNS wire format (RFC 1035 §4) as DNS over HTTPS carries it (RFC 8484): a query for one
 /// name and record type, and the addresses in an answer.
 ///
-/// The answer is untrusted input: every length is checked against the message, compressed names
-/// are skipped without following their pointers, and a malformed message is an error, never a
-/// crash or a partial answer.
+/// The answer is untrusted input: every length is checked against the message, a compression
+/// pointer must point back to an earlier octet (so names cannot loop), and a malformed message is
+/// an error, never a crash or a partial answer. Only records for the name asked, or for a name a
+/// CNAME chain from it leads to, count (RFC 1034 §4.3.2): a record for another name is not an
+/// address of this one.
 package enum DNSMessage {
     /// The record types asked for.
     package enum RecordType: UInt16, Sendable {
@@ -83,8 +85,11 @@ package enum DNSMessage {
         message += [UInt8](repeating: 0, count: padding)
     }
 
-    /// The addresses of `type` in a response to a query made by ``query(for:type:)``.
-    package static func answer(_ message: [UInt8], type: RecordType) throws(Failure) -> Answer {
+    /// The addresses of `type` for `name` in a response to a query made by ``query(for:type:)``.
+    ///
+    /// - Throws: `.rcode` for an error response, `.malformed` for a message that breaks the wire
+    ///   format or answers another question.
+    package static func answer(_ message: [UInt8], for name: String, type: RecordType) throws(Failure) -> Answer {
         var reader = Reader(bytes: message)
         guard message.count >= 12 else { throw .malformed("the message is shorter than its 12-octet header") }
         _ = try reader.uint16()  // the ID: 0, as sent, and one query per request besides
@@ -97,28 +102,62 @@ package enum DNSMessage {
         let answers = try reader.uint16()
         _ = try reader.uint16()
         _ = try reader.uint16()
+        let asked = (name.hasSuffix(".") ? String(name.dropLast()) : name).lowercased()
         for _ in 0..<questions {
-            try reader.skipName()
-            try reader.skip(4)
+            let question = try reader.name()
+            let questionType = try reader.uint16()
+            try reader.skip(2)
+            guard question == asked, questionType == type.rawValue else {
+                throw .malformed(
+                    "the response answers \(question) type \(questionType), not \(asked) type \(type.rawValue)")
+            }
         }
-        var result = Answer(addresses: [], ttl: nil)
+        var records: [Record] = []
         for _ in 0..<answers {
-            try reader.skipName()
+            let owner = try reader.name()
             let recordType = try reader.uint16()
             let recordClass = try reader.uint16()
             let ttl = try reader.uint32()
             let length = Int(try reader.uint16())
+            let dataOffset = reader.offset
             let data = try reader.bytes(length)
-            guard recordType == type.rawValue, recordClass == 1 else { continue }
-            guard length == type.addressLength else {
-                throw .malformed("a type \(recordType) record holds \(length) octets")
-            }
-            result.addresses.append(IPAddressText.format(data))
+            guard recordClass == 1 else { continue }
             // RFC 2181 §8: a TTL with its top bit set is read as 0.
-            let seconds = ttl & 0x8000_0000 == 0 ? ttl : 0
-            result.ttl = min(result.ttl ?? seconds, seconds)
+            records.append(
+                Record(
+                    owner: owner, type: recordType, ttl: ttl & 0x8000_0000 == 0 ? ttl : 0, data: data,
+                    dataOffset: dataOffset))
         }
+        var result = Answer(addresses: [], ttl: nil)
+        // The names that count: the one asked, then each a CNAME leads to (a few hops at most).
+        var names: Set<String> = [asked]
+        var current = asked
+        for _ in 0..<8 {
+            guard let alias = records.first(where: { $0.type == 5 && $0.owner == current }) else { break }
+            var target = Reader(bytes: message, offset: alias.dataOffset)
+            current = try target.name()
+            guard names.insert(current).inserted else { break }
+            result.ttl = min(result.ttl ?? alias.ttl, alias.ttl)
+        }
+        for record in records where record.type == type.rawValue && names.contains(record.owner) {
+            guard record.data.count == type.addressLength else {
+                throw .malformed("a type \(record.type) record holds \(record.data.count) octets")
+            }
+            result.addresses.append(IPAddressText.format(record.data))
+            result.ttl = min(result.ttl ?? record.ttl, record.ttl)
+        }
+        if result.addresses.isEmpty { result.ttl = nil }
         return result
+    }
+
+    /// One resource record of the answer section, class IN.
+    private struct Record {
+        var owner: String
+        var type: UInt16
+        var ttl: UInt32
+        var data: ArraySlice<UInt8>
+        /// Where the data starts in the message: a name in it may point back into the message.
+        var dataOffset: Int
     }
 
     /// Reads a message front to back, every read checked against its end.
@@ -147,21 +186,37 @@ package enum DNSMessage {
             UInt32(try uint16()) << 16 | UInt32(try uint16())
         }
 
-        /// Skips a name: labels up to the root, or up to a compression pointer, which ends it
-        /// (RFC 1035 §4.1.4). Its target is not followed: the names in an answer are not needed.
-        mutating func skipName() throws(Failure) {
+        /// Reads a name (RFC 1035 §4.1.4), following compression pointers, each of which must point
+        /// back before itself, so that no name can loop; lowercased, without the root's dot.
+        mutating func name() throws(Failure) -> String {
+            var labels: [String] = []
+            var position = offset
+            var end: Int?
             var octets = 0
             while true {
-                let length = try bytes(1).first!
+                guard position < bytes.count else { throw .malformed("a name runs past the end of the message") }
+                let length = bytes[position]
                 switch length >> 6 {
+                case 0b00 where length == 0:
+                    offset = end ?? position + 1
+                    return labels.joined(separator: ".")
                 case 0b00:
-                    if length == 0 { return }
                     octets += Int(length) + 1
                     guard octets <= 255 else { throw .malformed("a name is longer than 255 octets") }
-                    try skip(Int(length))
+                    guard position + 1 + Int(length) <= bytes.count else {
+                        throw .malformed("a name runs past the end of the message")
+                    }
+                    labels.append(
+                        String(decoding: bytes[(position + 1)...(position + Int(length))], as: UTF8.self).lowercased())
+                    position += 1 + Int(length)
                 case 0b11:
-                    try skip(1)
-                    return
+                    guard position + 1 < bytes.count else {
+                        throw .malformed("a name runs past the end of the message")
+                    }
+                    let target = Int(length & 0x3F) << 8 | Int(bytes[position + 1])
+                    guard target < position else { throw .malformed("a compression pointer does not point back") }
+                    end = end ?? position + 2
+                    position = target
                 default:
                     throw .malformed("a name has a label of the reserved kind \(length >> 6)")
                 }

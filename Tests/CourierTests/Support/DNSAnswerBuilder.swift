@@ -4,12 +4,14 @@ import CourierTestServer
 import FoundationEssentials
 
 /// A DNS response as a DoH server sends it (RFC 1035 §4.1), for tests: the question echoed, then
-/// each record with its owner written as a pointer to the question's name.
+/// each record with its owner written as a pointer to the question's name, or as given.
 struct DNSAnswerBuilder {
     struct Record {
         var type: UInt16
         var ttl: UInt32
         var data: [UInt8]
+        /// The owner name as written; nil for a pointer to the question's name.
+        var owner: [UInt8]? = nil
     }
 
     var name: String
@@ -25,7 +27,7 @@ struct DNSAnswerBuilder {
         }
         message += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
         for record in records {
-            message += [0xC0, 12, UInt8(record.type >> 8), UInt8(record.type & 0xFF), 0, 1]
+            message += (record.owner ?? [0xC0, 12]) + [UInt8(record.type >> 8), UInt8(record.type & 0xFF), 0, 1]
             message += (0..<4).map { UInt8(truncatingIfNeeded: record.ttl >> (24 - 8 * $0)) }
             message += [UInt8(record.data.count >> 8), UInt8(record.data.count & 0xFF)] + record.data
         }
