@@ -20,6 +20,8 @@ final class WebSocketConnection: Sendable {
         /// ``WebSocketInbox/holds`` and ``heard`` when the last ping went out.
         var holdsAtPing = 0
         var heardAtPing = 0
+        /// Ticks in a row that found the pong missing and excused it only because bytes came in.
+        var excusedByBytes = 0
         var ended = false
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -169,8 +171,13 @@ final class WebSocketConnection: Sendable {
 
     // MARK: - Pings
 
-    /// Reads that brought bytes from the peer: signs of life as good as a pong.
+    /// Reads that brought bytes from the peer.
     private let heard = Atomic<Int>(0)
+
+    /// Ticks in a row a missing pong may be excused by bytes arriving meanwhile: the pong may be
+    /// queued behind what the peer sent before our ping, but not for ever. A peer that sends and
+    /// never answers pings (RFC 6455 §5.5.2 says it must) fails after these.
+    static let maxTicksExcusedByBytes = 3
 
     /// The reader got bytes from the peer.
     func heardFromPeer() {
@@ -179,10 +186,10 @@ final class WebSocketConnection: Sendable {
 
     /// One tick of the ping timer: a ping, or the end of the connection if the peer has not
     /// answered the last one. A pong travels behind whatever the peer sent before it, and a
-    /// consumer that falls behind holds the reader back (back-pressure): so bytes read since the
-    /// ping count as an answer, a reader held at any time since it excuses a missing one, and
-    /// while the reader is held there is no ping at all. A live peer is never taken for a dead
-    /// one because the app, or the backlog it left, was slow.
+    /// consumer that falls behind holds the reader back (back-pressure): so while the reader is
+    /// held there is no ping at all, a reader held at any time since the ping excuses a missing
+    /// pong, and bytes read since it do too, for ``maxTicksExcusedByBytes`` ticks in a row. A
+    /// live peer is not taken for a dead one because the app, or the backlog it left, was slow.
     func pingTick(interval: Duration) {
         let (readerHeld, holds, heard) = (inbox.holdsReader, inbox.holds, heard.load(ordering: .relaxed))
         // nil: not open any more, or the reader held back: no ping either way.
@@ -192,7 +199,14 @@ final class WebSocketConnection: Sendable {
                 control.awaitingPong = false
                 return nil
             }
-            let overdue = control.awaitingPong && holds == control.holdsAtPing && heard == control.heardAtPing
+            var overdue = false
+            if !control.awaitingPong {
+                control.excusedByBytes = 0
+            } else if holds == control.holdsAtPing {
+                let bytesCame = heard != control.heardAtPing
+                overdue = !bytesCame || control.excusedByBytes == WebSocketConnection.maxTicksExcusedByBytes
+                control.excusedByBytes += 1
+            }
             control.awaitingPong = true
             control.holdsAtPing = holds
             control.heardAtPing = heard
