@@ -15,9 +15,12 @@ package final class CallContext: Sendable {
         /// The peer reset this exchange alone on a live connection (HTTP/2 RST_STREAM): it may
         /// have acted on the request.
         package var resetByPeer = false
-        /// The request went to an HTTP proxy that forwards it: only then can a 407 be the
-        /// proxy's, and not an origin's asking for credentials it must never see.
-        package var forwardedByProxy = false
+        /// The HTTP proxy that forwarded the request, if one did: only then can a 407 be the
+        /// proxy's, and not an origin's asking for credentials it must never see; and the
+        /// credentials that answer it are for that proxy alone.
+        package var forwardingProxy: Proxy?
+
+        package var forwardedByProxy: Bool { forwardingProxy != nil }
     }
 
     private static let ids = Atomic<UInt64>(0)
@@ -53,8 +56,8 @@ package final class CallContext: Sendable {
 
     package var lastExchange: ExchangeFacts { facts.withLock { $0 } }
 
-    package func exchangeStarted(reusedConnection: Bool, forwardedByProxy: Bool) {
-        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, forwardedByProxy: forwardedByProxy) }
+    package func exchangeStarted(reusedConnection: Bool, forwardingProxy: Proxy?) {
+        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, forwardingProxy: forwardingProxy) }
     }
 
     package func requestFullySent() {

@@ -1,6 +1,7 @@
 import Courier
 import CourierTestServer
 import CourierWebSocket
+import Synchronization
 import Testing
 
 /// Calls through ``TestProxy``: forwarding, tunnels, credentials, refusals, several proxies.
@@ -311,6 +312,47 @@ struct ProxyTests {
             #expect(await client.openConnectionCount == 0)
             await proxy.shutdown()
             await origin.shutdown()
+        }
+    }
+
+    @Test("Credentials answering one proxy's 407 never go to the next proxy the selector falls back to")
+    func credentialsStayWithTheirProxy() async throws {
+        try await withTimeout {
+            let origin = try await ProxyTests.plainServer()
+            // Proxy A challenges once, closing the connection; after that its name leads nowhere.
+            let challenging = try await TestServer { _ in
+                MockResponse(
+                    status: HTTPStatus(code: 407),
+                    headers: ["Proxy-Authenticate": "Basic realm=\"a\"", "Connection": "close"])
+            }
+            let dead = try RefusingPort()
+            let resolved = Mutex(0)
+            let (aPort, deadPort) = (challenging.port, dead.port)
+            let fallback = try await TestProxy()
+            let client = ProxyTests.client(nil) {
+                $0.proxySelector = FixedSelector(proxies: [
+                    .http(host: "proxy-a.test", port: aPort), .http(host: fallback.host, port: fallback.port),
+                ])
+                $0.proxyAuthenticator = BasicAuthenticator(username: "u", password: "p")
+                $0.dnsResolver = ScriptedResolver { host, port in
+                    guard host == "proxy-a.test" else { return [ResolvedAddress(ip: host, port: port)] }
+                    let first = resolved.withLock { count in
+                        count += 1
+                        return count == 1
+                    }
+                    return [ResolvedAddress(ip: "127.0.0.1", port: first ? aPort : deadPort)]
+                }
+            }
+            let response = try await client.send(HTTPRequest(url: origin.url("/x")))
+            #expect(try await response.body.string() == "origin /x")
+            #expect(response.priorResponse?.status.code == 407)
+            #expect(try await challenging.takeRequest().headers["Proxy-Authorization"] == nil)
+            #expect(try await fallback.takeRequest().headers["Proxy-Authorization"] == nil, "A's credentials went to B")
+            await client.shutdown()
+            await fallback.shutdown()
+            await challenging.shutdown()
+            await origin.shutdown()
+            dead.close()
         }
     }
 

@@ -37,7 +37,8 @@ struct ConnectInterceptor: Interceptor {
                 firstFailure = firstFailure ?? failure
                 continue
             }
-            return try await exchange(proxyHeaders(request, on: connection), on: connection, chain: chain)
+            return try await exchange(
+                proxyHeaders(request, on: connection, after: chain.call.lastExchange), on: connection, chain: chain)
         }
         throw firstFailure!
     }
@@ -54,10 +55,17 @@ struct ConnectInterceptor: Interceptor {
     }
 
     /// `Proxy-Authorization` goes to a forwarding proxy, the one kept for it (or given with it)
-    /// when the request has none, and never anywhere else: not to an origin, not into a tunnel.
-    private func proxyHeaders(_ request: HTTPRequest, on connection: any PooledConnection) -> HTTPRequest {
+    /// when the request has none, and never anywhere else: not to an origin, not into a tunnel,
+    /// nor to another proxy than the one whose 407 it answers (`last`: a follow-up to proxy A's
+    /// 407 that falls back to proxy B when A cannot be reached again).
+    private func proxyHeaders(
+        _ request: HTTPRequest, on connection: any PooledConnection, after last: CallContext.ExchangeFacts
+    ) -> HTTPRequest {
         let address = connection.info.route.address
         var request = request
+        if let earlier = last.forwardingProxy, earlier != address.proxy {
+            request.headers.remove("Proxy-Authorization")
+        }
         if address.isForwardedByProxy {
             if let value = request.headers["Proxy-Authorization"] {
                 proxyCredentials.remember(value, for: address.proxy)

@@ -24,8 +24,9 @@ package struct Exchange: HTTPExchange {
     package var connection: ConnectionInfo { codec.connection }
 
     package func send(_ request: HTTPRequest, call: CallContext) async throws -> HTTPResponse {
+        let address = codec.connection.route.address
         call.exchangeStarted(
-            reusedConnection: codec.begin(), forwardedByProxy: codec.connection.route.address.isForwardedByProxy)
+            reusedConnection: codec.begin(), forwardingProxy: address.isForwardedByProxy ? address.proxy : nil)
         let head: ResponseHead
         let hasBody: Bool
         do {
