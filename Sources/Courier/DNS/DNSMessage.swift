@@ -119,14 +119,10 @@ package enum DNSMessage {
             let recordClass = try reader.uint16()
             let ttl = try reader.uint32()
             let length = Int(try reader.uint16())
-            let dataOffset = reader.offset
             let data = try reader.bytes(length)
             guard recordClass == 1 else { continue }
             // RFC 2181 §8: a TTL with its top bit set is read as 0.
-            records.append(
-                Record(
-                    owner: owner, type: recordType, ttl: ttl & 0x8000_0000 == 0 ? ttl : 0, data: data,
-                    dataOffset: dataOffset))
+            records.append(Record(owner: owner, type: recordType, ttl: ttl & 0x8000_0000 == 0 ? ttl : 0, data: data))
         }
         var result = Answer(addresses: [], ttl: nil)
         // The names that count: the one asked, then each a CNAME leads to (a few hops at most).
@@ -134,7 +130,8 @@ package enum DNSMessage {
         var current = asked
         for _ in 0..<8 {
             guard let alias = records.first(where: { $0.type == 5 && $0.owner == current }) else { break }
-            var target = Reader(bytes: message, offset: alias.dataOffset)
+            // The slice keeps the message's indices: a name in it may point back into the message.
+            var target = Reader(bytes: message, offset: alias.data.startIndex)
             current = try target.name()
             guard names.insert(current).inserted else { break }
             result.ttl = min(result.ttl ?? alias.ttl, alias.ttl)
@@ -155,9 +152,8 @@ package enum DNSMessage {
         var owner: String
         var type: UInt16
         var ttl: UInt32
+        /// A slice of the message, at the message's own indices.
         var data: ArraySlice<UInt8>
-        /// Where the data starts in the message: a name in it may point back into the message.
-        var dataOffset: Int
     }
 
     /// Reads a message front to back, every read checked against its end.

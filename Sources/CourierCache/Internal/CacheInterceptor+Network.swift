@@ -30,20 +30,17 @@ extension CacheInterceptor {
             return await staleOnError(stored, snapshot: snapshot, request: request, chain: chain)
         }
         let responseTime = cache.clock.now()
-        if networkResponse.status.code == 304,
-            !CachePolicy.notModifiedRefreshes(stored, with: networkResponse.headers)
-        {
-            // A 304 for another representation says nothing of the stored one: ask again,
-            // without conditions.
-            await networkResponse.body.source?.abandon()
-            await snapshot.close()
-            chain.call.emit { $0.cacheMiss($1) }
-            var response = try await network(request, key: key, chain: chain, requestTime: responseTime)
-            response.cacheResponse = cachedHead
-            return response
-        }
         if networkResponse.status.code == 304 {
             await networkResponse.body.source?.abandon()
+            guard CachePolicy.notModifiedRefreshes(stored, with: networkResponse.headers) else {
+                // A 304 for another representation says nothing of the stored one: ask again,
+                // without conditions.
+                await snapshot.close()
+                chain.call.emit { $0.cacheMiss($1) }
+                var response = try await network(request, key: key, chain: chain, requestTime: responseTime)
+                response.cacheResponse = cachedHead
+                return response
+            }
             let refreshed = await refresh(
                 stored, validated: snapshot.metadata, with: networkResponse, key: key, requestTime: requestTime,
                 responseTime: responseTime)

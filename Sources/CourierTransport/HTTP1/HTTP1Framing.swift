@@ -89,8 +89,8 @@ package enum HTTP1Framing: Sendable, Equatable {
                 // transfer-coding = token *( OWS ";" OWS transfer-parameter ) (RFC 9112 §7): a
                 // name that is no token (an obs-fold joined "chunked" to more words, say) is not
                 // a coding to run the body until close for.
-                let name = coding.prefix { $0 != ";" }.utf8.reversed().drop { $0 == 0x20 || $0 == 0x09 }
-                guard !name.isEmpty, name.allSatisfy(HTTPSyntax.isTokenCharacter) else {
+                let name = coding.prefix { $0 != ";" }.trimmingWhitespace()
+                guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isTokenCharacter) else {
                     throw HTTPClientError.protocolViolation(
                         .unsupportedTransferEncoding,
                         "Transfer-Encoding \(String(coding).debugDescription) is not a transfer coding.")

@@ -17,7 +17,7 @@ final class WebSocketConnection: Sendable {
         var stopping = false
         /// A ping is out and its pong has not come back.
         var awaitingPong = false
-        /// ``WebSocketInbox/holds`` and ``heard`` when the last ping went out.
+        /// ``WebSocketInbox/readerHolds``'s count and ``heard`` when the last ping went out.
         var holdsAtPing = 0
         var heardAtPing = 0
         /// Ticks in a row that found the pong missing and excused it only because bytes came in.
@@ -191,7 +191,8 @@ final class WebSocketConnection: Sendable {
     /// pong, and bytes read since it do too, for ``maxTicksExcusedByBytes`` ticks in a row. A
     /// live peer is not taken for a dead one because the app, or the backlog it left, was slow.
     func pingTick(interval: Duration) {
-        let (readerHeld, holds, heard) = (inbox.holdsReader, inbox.holds, heard.load(ordering: .relaxed))
+        let (readerHeld, holds) = inbox.readerHolds
+        let heard = heard.load(ordering: .relaxed)
         // nil: not open any more, or the reader held back: no ping either way.
         let overdue = control.withLock { control -> Bool? in
             guard control.close.state == .open else { return nil }

@@ -65,12 +65,11 @@ final class WebSocketInbox: Sendable {
         }
     }
 
-    /// Whether the reader waits for the consumer (past ``limit``, or catching up): it reads
-    /// nothing meanwhile, pongs included.
-    var holdsReader: Bool { state.withLock { $0.producer != nil || $0.catchingUp != nil } }
-
-    /// How many times the reader has been held back so far.
-    var holds: Int { state.withLock { $0.holds } }
+    /// Whether the reader waits for the consumer now (past ``limit``, or catching up), reading
+    /// nothing meanwhile, pongs included; and how many times it has been held back so far.
+    var readerHolds: (now: Bool, count: Int) {
+        state.withLock { ($0.producer != nil || $0.catchingUp != nil, $0.holds) }
+    }
 
     /// Our close frame is out: stop holding the reader back (see `State.draining`).
     func drain() {
