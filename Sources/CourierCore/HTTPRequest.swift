@@ -132,19 +132,21 @@ package struct RequestTarget: Hashable, Sendable {
             throw HTTPClientError(
                 .invalidURL, "Unsupported URL scheme in \(url.absoluteString); expected http or https.")
         }
-        guard var host = url.host(percentEncoded: true), !host.isEmpty else {
+        guard let authority = URLAuthority(url), !authority.host.isEmpty else {
             throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has no host.")
         }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let port = url.port ?? (scheme == "https" || scheme == "wss" ? 443 : 80)
-        guard (1...65535).contains(port) else {
-            throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has invalid port \(port).")
+        guard let host = URLHost.canonical(String(authority.host)) else {
+            throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has an invalid host.")
         }
-        var path = url.path(percentEncoded: true)
-        if path.isEmpty { path = "/" }
+        let defaultPort = scheme == "https" || scheme == "wss" ? 443 : 80
+        let port = authority.port.flatMap { $0.isEmpty ? defaultPort : Int($0) } ?? defaultPort
+        guard (1...65535).contains(port), authority.port.map({ $0.isEmpty || Int($0) != nil }) ?? true else {
+            throw HTTPClientError(.invalidURL, "URL \(url.absoluteString) has an invalid port.")
+        }
+        var path = URLPath.removingDotSegments(url.path(percentEncoded: true))
         if let query = url.query(percentEncoded: true) { path += "?" + query }
         self.scheme = scheme
-        self.host = host.lowercased()
+        self.host = host
         self.port = port
         self.path = path
         let hostPart = self.host.contains(":") ? "[\(self.host)]" : self.host

@@ -33,6 +33,24 @@ struct SendTests {
         }
     }
 
+    @Test(
+        "A URL goes out as the URL Standard reads it: 127.1 is 127.0.0.1, dot segments resolved",
+        arguments: Transport.main)
+    func canonicalTarget(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(MockResponse(body: "ok"))
+            let written = server.url("/a/./b/%2e%2e/c?d=/../").absoluteString
+                .replacingOccurrences(of: "://127.0.0.1:", with: "://127.1:")
+            let response = try await transport.client().send(HTTPRequest(url: URL(string: written)!))
+            #expect(try await response.body.string() == "ok")
+            let recorded = try await server.takeRequest()
+            #expect(recorded.target == "/a/c?d=/../")
+            #expect(recorded.headers["Host"] == "127.0.0.1:\(server.port)")
+            await server.shutdown()
+        }
+    }
+
     struct Payload: Codable, Equatable {
         let id: Int
         let name: String

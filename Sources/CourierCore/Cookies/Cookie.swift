@@ -117,8 +117,10 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
                 maxAge = seconds <= 0 ? Date(timeIntervalSince1970: 0) : now.addingTimeInterval(TimeInterval(seconds))
             case "domain":
                 guard !argument.isEmpty else { continue }
-                // Only one leading dot goes (§5.2.3): "..example.org" stays invalid.
-                domainAttribute = String(argument.hasPrefix(".") ? argument.dropFirst() : argument[...]).lowercased()
+                // Only one leading dot goes (§5.2.3): "..example.org" stays invalid. A Unicode
+                // name compares with the host in its A-label form, as hosts are kept.
+                let name = String(argument.hasPrefix(".") ? argument.dropFirst() : argument[...])
+                domainAttribute = DomainToASCII.convert(name) ?? name.lowercased()
             case "path":
                 path = argument.hasPrefix("/") ? argument : nil
             case "secure":
@@ -170,11 +172,11 @@ public struct Cookie: Hashable, Sendable, CustomStringConvertible {
 
 /// RFC 6265 §5.1: canonical hosts, domain matching, paths.
 package enum CookieRules {
-    /// The URL's host, lowercased, without a trailing dot or IPv6 brackets.
+    /// §5.1.2: the URL's host as it goes on the wire (``URLHost``: lower case, IDNA A-labels,
+    /// IPv6 without brackets), without a trailing dot.
     package static func canonicalHost(_ url: URL) -> String? {
-        guard var host = url.host(percentEncoded: false)?.lowercased(), !host.isEmpty else { return nil }
+        guard var host = URLHost.canonical(of: url) else { return nil }
         if host.hasSuffix(".") { host.removeLast() }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return host
     }
 

@@ -44,8 +44,7 @@ public struct ProxyEnvironment: Sendable, Hashable {
 
     /// The proxy for `url`, or ``Proxy/direct``.
     public func proxy(for url: URL) -> Proxy {
-        guard let scheme = url.scheme?.lowercased(), var host = url.host(percentEncoded: false) else { return .direct }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let scheme = url.scheme?.lowercased(), let host = URLHost.canonical(of: url) else { return .direct }
         let port = url.port ?? (scheme == "https" || scheme == "wss" ? 443 : 80)
         if bypasses(host: host, port: port) { return .direct }
         let own: Proxy? =

@@ -1,0 +1,88 @@
+import FoundationEssentials
+import Testing
+
+@testable import CourierCore
+
+@Suite("What a URL puts on the wire")
+struct URLTargetTests {
+    private func target(_ url: String) throws -> RequestTarget {
+        try RequestTarget(URL(string: url)!)
+    }
+
+    @Test("RFC 3492's samples encode and decode")
+    func punycodeSamples() {
+        let samples: [(String, String)] = [
+            ("bücher", "bcher-kva"),
+            ("münchen", "mnchen-3ya"),
+            ("\u{4ED6}\u{4EEC}\u{4E3A}\u{4EC0}\u{4E48}\u{4E0D}\u{8BF4}\u{4E2D}\u{6587}", "ihqwcrb4cv8a8dqg056pqjye"),
+            ("3\u{5E74}B\u{7D44}\u{91D1}\u{516B}\u{5148}\u{751F}", "3B-ww4c5e180e575a65lsy2b"),
+        ]
+        for (unicode, encoded) in samples {
+            #expect(Punycode.encode(Array(unicode.unicodeScalars)) == encoded)
+            #expect(Punycode.decode(encoded[...]).map { String(String.UnicodeScalarView($0)) } == unicode)
+        }
+        #expect(Punycode.decode("bcher-kv!"[...]) == nil)
+        #expect(Punycode.decode("99999999999999999"[...]) == nil)
+    }
+
+    @Test("An internationalised name goes out in its A-label form, lower case")
+    func internationalisedHost() throws {
+        let munich = try target("https://MÜNCHEN.de/")
+        #expect(munich.host == "xn--mnchen-3ya.de")
+        #expect(munich.authority == "xn--mnchen-3ya.de")
+        #expect(try target("http://faß.example/").host == "xn--fa-hia.example")
+    }
+
+    @Test("A short-form or hex IPv4 address is the dotted quad it names; a bad one is an invalid URL")
+    func ipv4Host() throws {
+        #expect(try target("http://127.1:8080/").authority == "127.0.0.1:8080")
+        #expect(try target("http://0x7f.0.0.1/").host == "127.0.0.1")
+        #expect(try target("http://2130706433/").host == "127.0.0.1")
+        for bad in ["http://1.2.3.4.5/", "http://256.0.0.1/", "http://foo.09/"] {
+            #expect(throws: HTTPClientError.self, "\(bad)") { try target(bad) }
+        }
+    }
+
+    @Test("An IPv6 address goes out in RFC 5952's form, in brackets in the authority")
+    func ipv6Host() throws {
+        let target = try target("http://[0:0:0:0:0:0:0:1]:81/")
+        #expect(target.host == "::1")
+        #expect(target.authority == "[::1]:81")
+        #expect(try self.target("http://[::127.0.0.1]/").host == "::7f00:1")
+        #expect(try self.target("http://[2001:db8:0:0:1:0:0:1]/").host == "2001:db8::1:0:0:1")
+    }
+
+    @Test("A host with a forbidden code point, escaped or not, is an invalid URL")
+    func forbiddenHost() {
+        for bad in ["http://ho%00st/", "http://ho%2Fst/", "http://a%40b/", "https://%EF%BF%BD/"] {
+            #expect(throws: HTTPClientError.self, "\(bad)") { try target(bad) }
+        }
+    }
+
+    @Test("A port past Int's range is an invalid URL, never the scheme's default")
+    func overflowingPort() throws {
+        #expect(URL(string: "http://f:18446744073709551697/c")?.port == nil)
+        #expect(throws: HTTPClientError.self) { try target("http://f:18446744073709551697/c") }
+        #expect(try target("http://f:/c").port == 80)
+    }
+
+    @Test("Dot segments are resolved, %2e counting as a dot; a trailing one leaves the slash")
+    func dotSegments() throws {
+        #expect(try target("http://a/b/./c/../d?x=/../").path == "/b/d?x=/../")
+        #expect(try target("http://a/b/%2e%2E/c").path == "/c")
+        #expect(try target("http://a/b/..").path == "/")
+        #expect(try target("http://a/b/c/.").path == "/b/c/")
+        #expect(try target("http://a/../../x").path == "/x")
+        #expect(try target("http://a/.b/..c/").path == "/.b/..c/")
+    }
+
+    @Test("no_proxy and cookies see the host the wire sees")
+    func sameHostEverywhere() {
+        let environment = ProxyEnvironment(["http_proxy": "p:1", "no_proxy": "127.0.0.0/8,xn--mnchen-3ya.de"])
+        #expect(environment.proxy(for: URL(string: "http://127.1/")!) == .direct)
+        #expect(environment.proxy(for: URL(string: "http://münchen.de/")!) == .direct)
+        #expect(CookieRules.canonicalHost(URL(string: "http://WWW.München.de./")!) == "www.xn--mnchen-3ya.de")
+        let cookie = Cookie.parse("a=b; Domain=münchen.de", from: URL(string: "http://www.münchen.de/")!)
+        #expect(cookie?.domain == "xn--mnchen-3ya.de")
+    }
+}
