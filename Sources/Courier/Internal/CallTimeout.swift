@@ -6,6 +6,11 @@ import Synchronization
 /// caller's cancellation, so every phase stops and frees what it holds — and the cancellation
 /// becomes `.timeout(.call)`. The body, read after `send` returns, is bounded by the same
 /// deadline through the call context: every read checks it.
+///
+/// A response the call produced is always returned, even when the caller was cancelled as it
+/// arrived: it holds the call's dispatcher admission and its connection, which only the
+/// response (read, dropped or abandoned) gives back. Thrown away inside the group, it would
+/// keep the admission forever. So the timer never throws: cancelled, it just ends.
 enum CallTimeout {
     static func run(
         limit: Duration,
@@ -17,7 +22,7 @@ enum CallTimeout {
         return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(until: deadline)
+                guard (try? await Task.sleep(until: deadline)) != nil else { return nil }
                 expired.set()
                 return nil
             }
