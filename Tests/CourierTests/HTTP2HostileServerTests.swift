@@ -406,6 +406,31 @@ struct HTTP2HostileServerTests {
         }
     }
 
+    @Test(
+        "A connect kept for a second waiter after its creator's callTimeout ends at the waiter's own connectTimeout",
+        arguments: transports)
+    func keptConnectOutlivesCreatorsDeadline(transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            var http2 = HTTP2Options()
+            http2.isSilent = true
+            let server = try await transport.server(http2: http2) { _ in MockResponse(body: "never") }
+            let client = transport.client { $0.connectTimeout = .seconds(2) }
+            let hurried = client.with { $0.callTimeout = .milliseconds(300) }
+            let creator = Task { try await hurried.send(HTTPRequest(url: server.url("/a"))) }
+            while await client.pool.waitingCount < 1 { await Task.yield() }
+            let started = ContinuousClock.now
+            let waiter = Task { try await client.send(HTTPRequest(url: server.url("/b"))) }
+            let creatorError = await #expect(throws: HTTPClientError.self) { try await creator.value }
+            #expect(creatorError?.kind == .timeout(.call))
+            let error = await #expect(throws: HTTPClientError.self) { try await waiter.value }
+            #expect(error?.kind == .timeout(.connect), "\(String(describing: error))")
+            #expect(ContinuousClock.now - started >= .seconds(1))
+            #expect(server.connectionCount == 1)
+            await client.shutdown()
+            await server.shutdown()
+        }
+    }
+
     // MARK: Push
 
     @Test(

@@ -62,8 +62,9 @@ final class ConnectionFactory: Sendable {
                 }
             }
             // The server's SETTINGS (its stream limit) belong to connecting, like the TLS handshake.
-            try await connection.start(
-                timeout: IOTimeout(call.settings.connectTimeout, callDeadline: call.deadline))
+            // Not bounded by this call's deadline: the pool keeps a connect for the other calls
+            // waiting on it when this one gives up, and each of them is bounded by its own.
+            try await connection.start(timeout: IOTimeout(call.settings.connectTimeout))
             return connection
         }
     }

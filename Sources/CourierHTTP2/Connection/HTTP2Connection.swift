@@ -108,7 +108,7 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
     /// Sends the preface, SETTINGS and the connection WINDOW_UPDATE, starts the connection's
     /// tasks and waits for the server's first SETTINGS, so that ``exchangeCapacity`` is known.
     ///
-    /// - Throws: `.timeout(.connect)` (or `.timeout(.call)`) when no SETTINGS came in time,
+    /// - Throws: `.timeout(.connect)` when no SETTINGS came in time,
     ///   `.connectionClosed` when the server closed the connection first, a protocol violation
     ///   when it sent something else. The connection is closed then.
     package func start(timeout: IOTimeout) async throws {
@@ -134,9 +134,6 @@ package final class HTTP2Connection: PooledConnection, Sendable, CustomStringCon
                 let detail = failure.error(stream: 0, peer: peer, phase: .responseHead).message
                 throw HTTPClientError(
                     .connectionClosed, "\(peer) ended the HTTP/2 connection before sending its SETTINGS: \(detail)")
-            case ReactorError.timedOut where timeout.callDeadlinePassed:
-                throw HTTPClientError(
-                    .timeout(.call), "The call timed out (callTimeout) waiting for \(peer)'s HTTP/2 SETTINGS.")
             case ReactorError.timedOut:
                 throw HTTPClientError(.timeout(.connect), "\(peer) did not send its HTTP/2 SETTINGS in time.")
             default:

@@ -128,7 +128,8 @@ package struct Connector: Sendable {
         _ socket: Socket, route: Route, plan: [Route], call: CallContext
     ) async throws -> (Socket, Route) {
         let address = route.address
-        let timeout = IOTimeout(call.settings.connectTimeout, callDeadline: call.deadline)
+        // No call deadline, as for every step of a connect: the pool may keep it for other calls.
+        let timeout = IOTimeout(call.settings.connectTimeout)
         switch address.proxy.kind {
         case .direct:
             return (socket, route)

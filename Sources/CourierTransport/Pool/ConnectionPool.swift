@@ -163,6 +163,10 @@ package actor ConnectionPool {
         case .leased(let connection, let reused):
             return (connection, reused)
         case .failed(let error):
+            // A connect failure can reach the actor just ahead of the caller's cancellation:
+            // the caller asked to stop first, so that is what it hears (and `callTimeout` turns
+            // into its timeout).
+            if Task.isCancelled { throw CancellationError() }
             throw error
         case .cancelled(let windingDown):
             for task in windingDown { await task.value }

@@ -3,10 +3,8 @@ import CourierCore
 /// The errors of a conversation with a proxy before its tunnel is open, named after the proxy:
 /// it belongs to connecting, so a timeout is the connect timeout.
 enum ProxyIO {
-    static func map(_ error: any Error, proxy: Proxy, doing what: String, timeout: IOTimeout) -> any Error {
+    static func map(_ error: any Error, proxy: Proxy, doing what: String) -> any Error {
         switch error {
-        case ReactorError.timedOut where timeout.callDeadlinePassed:
-            HTTPClientError(.timeout(.call), "The call timed out (callTimeout) \(what) with proxy \(proxy).")
         case ReactorError.timedOut:
             HTTPClientError(.timeout(.connect), "Timed out \(what) with proxy \(proxy).")
         case let error as SocketError where error.isConnectionReset:
@@ -29,7 +27,7 @@ enum ProxyIO {
             try timeout.check()
             count = try await socket.read(into: &buffer, deadline: timeout.deadline)
         } catch {
-            throw map(error, proxy: proxy, doing: what, timeout: timeout)
+            throw map(error, proxy: proxy, doing: what)
         }
         guard count > 0 else {
             throw HTTPClientError(.connectionClosed, "Proxy \(proxy) closed the connection \(what).")
@@ -43,7 +41,7 @@ enum ProxyIO {
             try timeout.check()
             try await socket.write(bytes, deadline: timeout.deadline)
         } catch {
-            throw map(error, proxy: proxy, doing: what, timeout: timeout)
+            throw map(error, proxy: proxy, doing: what)
         }
     }
 }
