@@ -83,4 +83,51 @@ struct FastFallbackTests {
             dead.close()
         }
     }
+
+    @Test("A TLS handshake that fails on one address is retried on the next; a bad certificate is not")
+    func tlsFailureFallsBack() async throws {
+        try await withTimeout {
+            // Speaks HTTP/1.1 in clear: it answers a ClientHello with an error, not a ServerHello.
+            let cleartext = try await TestServer { _ in MockResponse(body: "cleartext") }
+            let leaf = try HeldCertificate.leaf(hosts: ["dual.test"], issuedBy: TLSTests.authority)
+            let server = try await TestServer(tls: TestServer.TLS(identity: leaf.identity)) { _ in
+                MockResponse(body: "secure").policy(.closeAfterResponse)
+            }
+            let (badPort, port) = (cleartext.port, server.port)
+            let events = EventRecorder()
+            let client = Transport.https.client {
+                $0.eventListener = events
+                $0.connectionAttemptDelay = .seconds(60)
+                $0.dnsResolver = ScriptedResolver { _, _ in
+                    [ResolvedAddress(ip: "127.0.0.1", port: badPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
+                }
+            }
+            let url = URL(string: "https://dual.test:\(port)/")!
+            #expect(try await client.send(HTTPRequest(url: url)).body.string() == "secure")
+            #expect(
+                events.events.filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") } == [
+                    "connectStart", "connectFailed", "connectStart", "connectEnd",
+                ])
+            // The failed address goes last next time.
+            let first = events.events.count
+            _ = try await client.send(HTTPRequest(url: url)).body.string()
+            let second = events.events[first...].filter { $0.hasPrefix("connect") && !$0.hasPrefix("connection") }
+            #expect(second == ["connectStart", "connectEnd"])
+
+            // A certificate the client refuses is the server's answer, whatever its address.
+            let wrongName = Transport.https.client {
+                $0.dnsResolver = ScriptedResolver { _, _ in
+                    [ResolvedAddress(ip: "127.0.0.1", port: port), ResolvedAddress(ip: "127.0.0.1", port: port)]
+                }
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await wrongName.send(HTTPRequest(url: URL(string: "https://other.test:\(port)/")!))
+            }
+            #expect(error?.kind == .tls(.hostnameMismatch))
+            // Two calls, then one handshake for the wrong name: not a second on the other address.
+            #expect(server.connectionCount == 3)
+            await cleartext.shutdown()
+            await server.shutdown()
+        }
+    }
 }

@@ -94,31 +94,63 @@ package struct Connector: Sendable {
     /// Connects over the routes of `plan` (on `reactor` when given, else on the group's next),
     /// opens a tunnel through the proxy when there is one, and secures the connection when the
     /// address says so.
+    ///
+    /// A TLS handshake that fails on the way there (reset, closed, timed out, refused by an
+    /// alert) says the route is bad, not the server's identity: the route is marked failed and
+    /// the others are raced again, as OkHttp does; a server behind several addresses often has
+    /// one broken one (a blackholed path MTU, a stale load balancer). A failed verification is
+    /// the server's answer whatever the address and ends the connect.
     private func establish(
         _ address: Address, plan: [Route], on reactor: Reactor?, call: CallContext
     ) async throws -> ConnectedStream {
         guard !plan.isEmpty else {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
-        var (socket, route) = try await race(plan, on: reactor, call: call)
-        routes.connected(route)
-        do {
-            (socket, route) = try await openTunnel(socket, route: route, plan: plan, call: call)
-        } catch {
-            call.emit { $0.connectFailed($1, route: route, error: error) }
-            throw error
-        }
-        guard let tls = address.tls else {
-            let version = address.isForwardedByProxy ? .http1_1 : address.cleartextProtocol
+        var untried = plan
+        while true {
+            var (socket, route) = try await race(untried, on: reactor, call: call)
+            do {
+                (socket, route) = try await openTunnel(socket, route: route, plan: plan, call: call)
+            } catch {
+                call.emit { $0.connectFailed($1, route: route, error: error) }
+                throw error
+            }
+            guard let tls = address.tls else {
+                routes.connected(route)
+                let version = address.isForwardedByProxy ? .http1_1 : address.cleartextProtocol
+                call.emit { $0.connectEnd($1, route: route, version: version) }
+                return ConnectedStream(
+                    stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
+            }
+            let stream: TLSStream
+            let handshake: TLSHandshake
+            do {
+                (stream, handshake) = try await secure(socket, route: route, address: address, tls: tls, call: call)
+            } catch  where untried.count > 1 && Connector.blamesRoute(error) {
+                routes.failed(route)
+                untried.removeAll { $0 == route }
+                continue
+            }
+            routes.connected(route)
+            let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
             call.emit { $0.connectEnd($1, route: route, version: version) }
             return ConnectedStream(
-                stream: socket, route: route, tlsHandshake: nil, version: version, serverIdentity: nil)
+                stream: stream, route: route, tlsHandshake: handshake, version: version,
+                serverIdentity: stream.identity)
         }
-        let (stream, handshake) = try await secure(socket, route: route, address: address, tls: tls, call: call)
-        let version: HTTPVersion = handshake.applicationProtocol == "h2" ? .http2 : .http1_1
-        call.emit { $0.connectEnd($1, route: route, version: version) }
-        return ConnectedStream(
-            stream: stream, route: route, tlsHandshake: handshake, version: version, serverIdentity: stream.identity)
+    }
+
+    /// Whether a failed TLS handshake is the route's fault, so another address may do better:
+    /// the connection broke or stalled, or the handshake failed without a verdict on the
+    /// server's certificate (OkHttp's rule). Never for cancellation, a certificate, a pin or our
+    /// own configuration.
+    static func blamesRoute(_ error: any Error) -> Bool {
+        switch (error as? HTTPClientError)?.kind {
+        case .connectionReset, .connectionClosed, .connectFailed, .timeout(.connect), .tls(.handshakeFailed):
+            true
+        default:
+            error is SocketError
+        }
     }
 
     /// Makes a socket connected to the route's proxy a tunnel to the origin, when the address
