@@ -392,6 +392,34 @@ struct ProxyTests {
         }
     }
 
+    @Test("An origin's bad certificate, seen through a proxy, does not send later calls around the proxy")
+    func originFailureKeepsProxyFirst() async throws {
+        try await withTimeout {
+            let stranger = try HeldCertificate.leaf(issuedBy: try HeldCertificate.authority())
+            let untrusted = try await TestServer(tls: .init(identity: stranger.identity)) { _ in MockResponse() }
+            let origin = try await ProxyTests.plainServer()
+            let live = try await TestProxy()
+            let liveProxy = Proxy.http(host: live.host, port: live.port)
+            let events = ProxyEventRecorder()
+            let client = ProxyTests.client(nil) {
+                $0.proxySelector = FixedSelector(proxies: [liveProxy, .direct])
+                $0.eventListener = events
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: untrusted.url("/")))
+            }
+            #expect(error?.kind == .tls(.untrustedCertificate))
+            let next = ProxyEventRecorder()
+            _ = try await client.with { $0.eventListener = next }.send(HTTPRequest(url: origin.url("/"))).body.string()
+            #expect(next.events.first { $0.hasPrefix("proxySelectEnd") } == "proxySelectEnd(\(liveProxy), DIRECT)")
+            #expect(live.requestCount == 2)
+            await client.shutdown()
+            await live.shutdown()
+            await origin.shutdown()
+            await untrusted.shutdown()
+        }
+    }
+
     @Test(
         "wss:// and ws:// go through a CONNECT tunnel (a forwarding proxy would not pass the upgrade on)",
         arguments: [true, false])

@@ -77,18 +77,16 @@ package struct Connector: Sendable {
                 try await establish(address, plan: plan, on: reactor, call: call)
             }
         }
+        let proxyAddresses: [ResolvedAddress]
         do {
-            let proxy = address.proxy
-            let proxyAddresses = try await resolve(host: proxy.host, port: proxy.port, call: call)
-            let connected = try await establish(
-                address, plan: RoutePlanner.plan(address, addresses: proxyAddresses, database: routes), on: nil,
-                call: call)
-            routes.connected(through: proxy)
-            return connected
+            proxyAddresses = try await resolve(host: address.proxy.host, port: address.proxy.port, call: call)
         } catch {
             if !(error is CancellationError) { routes.failed(address.proxy) }
             throw error
         }
+        return try await establish(
+            address, plan: RoutePlanner.plan(address, addresses: proxyAddresses, database: routes), on: nil,
+            call: call)
     }
 
     /// Connects over the routes of `plan` (on `reactor` when given, else on the group's next),
@@ -108,13 +106,18 @@ package struct Connector: Sendable {
         }
         var untried = plan
         while true {
-            var (socket, route) = try await race(untried, on: reactor, call: call)
+            var (socket, route) = try await proxyStep(address.proxy) {
+                try await race(untried, on: reactor, call: call)
+            }
             do {
-                (socket, route) = try await openTunnel(socket, route: route, plan: plan, call: call)
+                (socket, route) = try await proxyStep(address.proxy) {
+                    try await openTunnel(socket, route: route, plan: plan, call: call)
+                }
             } catch {
                 call.emit { $0.connectFailed($1, route: route, error: error) }
                 throw error
             }
+            if !address.proxy.isDirect { routes.connected(through: address.proxy) }
             guard let tls = address.tls else {
                 routes.connected(route)
                 let version = address.isForwardedByProxy ? .http1_1 : address.cleartextProtocol
@@ -137,6 +140,17 @@ package struct Connector: Sendable {
             return ConnectedStream(
                 stream: stream, route: route, tlsHandshake: handshake, version: version,
                 serverIdentity: stream.identity)
+        }
+    }
+
+    /// Runs a step that talks to the proxy (reaching it, opening the tunnel): its failure, not
+    /// the origin's later TLS failure, puts the proxy last for every origin.
+    private func proxyStep<T>(_ proxy: Proxy, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch {
+            if !proxy.isDirect, !(error is CancellationError) { routes.failed(proxy) }
+            throw error
         }
     }
 
