@@ -28,7 +28,7 @@ public struct DigestAuthenticator: Authenticator {
         guard qops.isEmpty || qops.contains("auth") else { return nil }
 
         var request = response.request
-        let uri = (try? request.target.path) ?? "/"
+        let uri = DigestAuthenticator.uri(of: request, forProxy: response.status.code == 407)
         let cnonce = DigestAuthenticator.clientNonce()
         let credentials = DigestAuthenticator.Credentials(
             username: username, password: password, realm: realm, method: request.method.rawValue, uri: uri,
@@ -45,6 +45,15 @@ public struct DigestAuthenticator: Authenticator {
         if let opaque = challenge.parameters["opaque"] { fields.append("opaque=\(quoted(opaque))") }
         request.headers[header] = "Digest " + fields.joined(separator: ", ")
         return request
+    }
+
+    /// The `uri` the response hash covers: the request-target as the request line carries it
+    /// (RFC 7616 §3.4), since the server checks the two agree — authority-form `host:port` for
+    /// `CONNECT`, absolute-form to a forwarding proxy, origin-form to a server.
+    private static func uri(of request: HTTPRequest, forProxy: Bool) -> String {
+        guard let target = try? request.target else { return "/" }
+        if request.method == .connect { return request.headers["Host"] ?? target.authority }
+        return forProxy ? "\(target.scheme)://\(target.authority)\(target.path)" : target.path
     }
 
     /// The challenge with the strongest algorithm this client speaks.

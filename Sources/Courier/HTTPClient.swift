@@ -79,6 +79,7 @@ public final class HTTPClient: Sendable {
                 policy: FollowUp.Policy(
                     followRedirects: configuration.followRedirects,
                     followSSLRedirects: configuration.followSSLRedirects,
+                    retryOnConnectionFailure: configuration.retryOnConnectionFailure,
                     authenticator: configuration.authenticator,
                     proxyAuthenticator: configuration.proxyAuthenticator
                 )

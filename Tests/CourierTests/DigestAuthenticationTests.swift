@@ -53,6 +53,11 @@ struct DigestAuthenticationTests {
                 return MockResponse(status: HTTPStatus(code: 401), headers: headers)
             }
             let fields = AuthChallenge.parse(authorization)[0].parameters
+            // RFC 7616 §3.4: the uri the hash covers must be the request's own.
+            guard fields["uri"] == request.target else {
+                return MockResponse(
+                    status: HTTPStatus(code: 400), body: "uri \(fields["uri"] ?? "") is not \(request.target)")
+            }
             if staleFirst && stale.all.isEmpty {
                 stale.record("stale")
                 return MockResponse(
@@ -72,6 +77,9 @@ struct DigestAuthenticationTests {
             else {
                 return MockResponse(status: HTTPStatus(code: 401), headers: challenge)
             }
+            if request.path == "/moved" {
+                return MockResponse(status: HTTPStatus(code: 302), headers: ["Location": "/"])
+            }
             return MockResponse(body: "hello \(fields["username"]!)")
         }
     }
@@ -87,6 +95,36 @@ struct DigestAuthenticationTests {
             #expect(try await response.body.string() == "hello Mufasa")
             await server.shutdown()
         }
+    }
+
+    @Test(
+        "A redirect on the same origin asks afresh: a Digest answer is bound to its method and URI",
+        arguments: Transport.main)
+    func sameOriginRedirect(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await server(transport, password: "pw")
+            let client = transport.client().with {
+                $0.authenticator = DigestAuthenticator(username: "u", password: "pw")
+            }
+            let response = try await client.send(HTTPRequest(url: server.url("/moved")))
+            #expect(try await response.body.string() == "hello u")
+            // /moved: challenged, answered, redirected; /: challenged, answered.
+            #expect(server.requestCount == 4)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Answering a proxy's CONNECT challenge, the uri is the authority the request line names")
+    func connectURI() async throws {
+        var connect = HTTPRequest(method: .connect, url: URL(string: "https://example.com:8443/")!)
+        connect.headers["Host"] = "example.com:8443"
+        let challenge = HTTPResponse(
+            status: HTTPStatus(code: 407),
+            headers: ["Proxy-Authenticate": #"Digest realm="proxy", qop="auth", nonce="n""#],
+            request: connect)
+        let answered = try await DigestAuthenticator(username: "u", password: "p").authenticate(challenge)
+        let header = try #require(answered?.headers["Proxy-Authorization"])
+        #expect(AuthChallenge.parse(header)[0].parameters["uri"] == "example.com:8443")
     }
 
     @Test(

@@ -222,4 +222,59 @@ struct RedirectTests {
             await server.shutdown()
         }
     }
+
+    @Test("A 408 is not retried with a Retry-After above 0, nor without retryOnConnectionFailure (OkHttp's rule)")
+    func timeoutStatusRules() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(status: HTTPStatus(code: 408), headers: ["Retry-After": "5"]))
+            server.enqueue(MockResponse(status: HTTPStatus(code: 408)))
+            let client = HTTPClient()
+            let later = try await client.send(HTTPRequest(url: server.url("/")))
+            #expect(later.status.code == 408 && later.priorResponse == nil)
+            let noRetries = client.with { $0.retryOnConnectionFailure = false }
+            #expect(try await noRetries.send(HTTPRequest(url: server.url("/"))).status.code == 408)
+            #expect(server.requestCount == 2)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A POST redirected by 300 becomes a GET; every field that described the body goes with it")
+    func multipleChoicesAndBodyFields() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(300, to: "/chosen"))
+            server.enqueue(MockResponse(body: "chosen"))
+            var request = HTTPRequest(method: .post, url: server.url("/form"), body: .string("a=1"))
+            for (name, value) in [
+                ("Content-Encoding", "identity"), ("Content-Language", "en"), ("Content-Location", "/form"),
+            ] {
+                request.headers[name] = value
+            }
+            #expect(try await HTTPClient().send(request).body.string() == "chosen")
+            _ = try await server.takeRequest()
+            let followed = try await server.takeRequest()
+            #expect(followed.method == .get)
+            #expect(followed.body.isEmpty)
+            for name in ["Content-Encoding", "Content-Language", "Content-Location", "Content-Type"] {
+                #expect(followed.headers[name] == nil, "\(name)")
+            }
+            await server.shutdown()
+        }
+    }
+
+    @Test("The target of a redirect without a fragment inherits the request's (RFC 9110 §10.2.2)")
+    func fragmentInherited() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(redirect(302, to: "/b"))
+            server.enqueue(redirect(302, to: "/c#own"))
+            server.enqueue(MockResponse(body: "c"))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/a#section")))
+            #expect(response.request.url.fragment == "own")
+            #expect(response.priorResponse?.request.url.fragment == "section")
+            #expect(response.priorResponse?.request.url.path == "/b")
+            await server.shutdown()
+        }
+    }
 }

@@ -3,14 +3,16 @@ import FoundationEssentials
 
 /// Which request, if any, follows a response (OkHttp's `followUpRequest`).
 ///
-/// - 301, 302, 303: the target in `Location`; a request with a body becomes a GET without one
-///   (303 says so; for 301 and 302 every browser does it).
+/// - 300, 301, 302, 303: the target in `Location`; a POST becomes a GET without a body (for
+///   300, 301 and 302 every browser and OkHttp do it), and after a 303 so does every method but
+///   HEAD. The fields that described the body go with it.
 /// - 307, 308: the same method and body to the new target; a stream body cannot be sent twice,
 ///   so such a response is returned as it is.
 /// - 401 and 407: the request the authenticator (or proxy authenticator) builds, unless it
 ///   offers the credentials that were just rejected.
 /// - 408 (the server timed out waiting) and 503 with `Retry-After: 0`: the same request once
-///   more, unless the previous response was the same answer.
+///   more, unless the previous response was the same answer; a 408 only with
+///   `retryOnConnectionFailure` and without a `Retry-After` above 0 (OkHttp's rule).
 ///
 /// Redirects need `followRedirects`, and `followSSLRedirects` when they switch between http and
 /// https. Credentials (`Authorization`, `Proxy-Authorization`, `Cookie`) set on the request
@@ -20,6 +22,7 @@ enum FollowUp {
     struct Policy: Sendable {
         var followRedirects: Bool
         var followSSLRedirects: Bool
+        var retryOnConnectionFailure: Bool
         var authenticator: (any Authenticator)?
         var proxyAuthenticator: (any Authenticator)?
     }
@@ -47,7 +50,9 @@ enum FollowUp {
         case 300, 301, 302, 303, 307, 308:
             return redirect(response, policy: policy)
         case 408:
-            guard response.priorResponse?.status.code != 408, request.body?.isReplayable ?? true else { return nil }
+            guard policy.retryOnConnectionFailure, response.priorResponse?.status.code != 408,
+                request.body?.isReplayable ?? true, response.headers["Retry-After"].map({ Int($0) == 0 }) ?? true
+            else { return nil }
             return request
         case 503:
             guard response.priorResponse?.status.code != 503, response.headers["Retry-After"] == "0",
@@ -95,7 +100,7 @@ enum FollowUp {
 
     private static func redirect(_ response: HTTPResponse, policy: Policy) -> HTTPRequest? {
         guard policy.followRedirects, let location = response.headers["Location"],
-            let target = URL(string: location, relativeTo: response.request.url)?.absoluteURL,
+            var target = URL(string: location, relativeTo: response.request.url)?.absoluteURL,
             let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https"
         else { return nil }
         var request = response.request
@@ -104,25 +109,45 @@ enum FollowUp {
         if redirectsToGet(response.status.code, method: request.method) {
             request.method = .get
             request.body = nil
-            for name in ["Content-Length", "Content-Type", "Transfer-Encoding"] { request.headers.remove(name) }
+            for name in bodyFields { request.headers.remove(name) }
         } else if request.body?.isReplayable == false {
             return nil
         }
         if !sameOrigin(request.url, target) {
             for name in ["Authorization", "Proxy-Authorization", "Cookie"] { request.headers.remove(name) }
         }
+        // A Digest answer is bound to the method and URI it was computed for (RFC 7616 §3.4):
+        // sent to the new target it is refused, and, as credentials already tried, not renewed.
+        for name in ["Authorization", "Proxy-Authorization"]
+        where request.headers[name]?.lowercased().hasPrefix("digest ") == true {
+            request.headers.remove(name)
+        }
+        // RFC 9110 §10.2.2: a target without a fragment inherits the one the request had.
+        if target.fragment(percentEncoded: true) == nil, let fragment = request.url.fragment(percentEncoded: true),
+            let inherited = URL(string: target.absoluteString + "#" + fragment)
+        {
+            target = inherited
+        }
         request.headers.remove("Host")
         request.url = target
         return request
     }
 
-    /// A 303 turns any method but HEAD into GET; a 301 or 302 only POST, as browsers do and RFC
-    /// 9110 §15.4.2 allows "for historical reasons". Other methods keep their method and body
-    /// (a DELETE moved permanently is still a DELETE), as 307 and 308 always do (Fetch §4.4).
+    /// The fields that describe a request's body (Fetch's request-body-header names, with the
+    /// framing ones): they go when a redirect turns the request into a GET without one.
+    private static let bodyFields = [
+        "Content-Length", "Transfer-Encoding", "Content-Type", "Content-Encoding", "Content-Language",
+        "Content-Location",
+    ]
+
+    /// A 303 turns any method but HEAD into GET; a 300, 301 or 302 only POST, as browsers and
+    /// OkHttp do and RFC 9110 §15.4.2 allows "for historical reasons". Other methods keep their
+    /// method and body (a DELETE moved permanently is still a DELETE), as 307 and 308 always do
+    /// (Fetch §4.4).
     private static func redirectsToGet(_ code: Int, method: HTTPMethod) -> Bool {
         switch code {
         case 303: method != .get && method != .head
-        case 301, 302: method == .post
+        case 300, 301, 302: method == .post
         default: false
         }
     }
