@@ -80,7 +80,8 @@ extension HTTPClient {
         /// How HTTPS connections are secured: trust roots, pins, client identity, minimum version.
         public var tls = TLSConfiguration()
         /// How long a connection attempt to one address runs before the next address is tried
-        /// alongside it (RFC 8305's Connection Attempt Delay). A failed attempt starts the next at once.
+        /// alongside it (RFC 8305's Connection Attempt Delay; at least 10 ms, as the RFC requires).
+        /// A failed attempt starts the next at once.
         public var connectionAttemptDelay: Duration = .milliseconds(250)
         /// How host names become addresses.
         public var dnsResolver: any DNSResolver = SystemDNSResolver()

@@ -6,13 +6,18 @@ import Testing
 struct RoutePlannerTests {
     let address = Address(scheme: "http", host: "example.test", port: 80)
 
-    @Test("Families interleave, IPv6 first, each in resolver order (RFC 8305 §4)")
+    @Test("Families interleave from the resolver's first address's, each in resolver order (RFC 8305 §4)")
     func interleaving() {
-        let resolved = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "2001:db8::1", "2001:db8::2"].map {
+        let resolved = ["2001:db8::1", "2001:db8::2", "10.0.0.1", "10.0.0.2", "10.0.0.3"].map {
             ResolvedAddress(ip: $0, port: 80)
         }
         let plan = RoutePlanner.plan(address, addresses: resolved, database: RouteDatabase())
         #expect(plan.map(\.socketAddress.ip) == ["2001:db8::1", "10.0.0.1", "2001:db8::2", "10.0.0.2", "10.0.0.3"])
+        // RFC 6724 put IPv4 first (no IPv6 source address, or gai.conf): so does the plan.
+        let ipv4First = RoutePlanner.plan(
+            address, addresses: Array(resolved[2...] + resolved[..<2]), database: RouteDatabase())
+        #expect(
+            ipv4First.map(\.socketAddress.ip) == ["10.0.0.1", "2001:db8::1", "10.0.0.2", "2001:db8::2", "10.0.0.3"])
     }
 
     @Test("Routes that failed go last until they connect again")
@@ -43,5 +48,11 @@ struct RoutePlannerTests {
         #expect(database.order([a, b, c, .direct]) == [c, .direct, a, b])
         database.connected(through: a)
         #expect(database.order([a, b, c]) == [a, c, b])
+    }
+
+    @Test("A connection attempt delay below RFC 8305's 10 ms floor is raised to it")
+    func attemptDelayFloor() {
+        #expect(Connector(resolver: SystemDNSResolver(), attemptDelay: .zero).attemptDelay == .milliseconds(10))
+        #expect(Connector(resolver: SystemDNSResolver(), attemptDelay: .seconds(1)).attemptDelay == .seconds(1))
     }
 }

@@ -15,6 +15,9 @@ package struct Connector: Sendable {
     package let tlsContexts: TLSContextCache
     /// How long an attempt gets before the next one starts alongside it (RFC 8305 §5).
     package let attemptDelay: Duration
+    /// RFC 8305 §8: a Connection Attempt Delay "MUST NOT be less than 10 milliseconds", lest a
+    /// client open every connection at once; a smaller setting is raised to it.
+    package static let minimumAttemptDelay: Duration = .milliseconds(10)
     /// Answers an HTTP proxy's 407 to `CONNECT`.
     package let proxyAuthenticator: (any Authenticator)?
     /// What each HTTP proxy last accepted as `Proxy-Authorization`.
@@ -36,7 +39,7 @@ package struct Connector: Sendable {
         proxyCredentials: ProxyCredentials = ProxyCredentials(),
         userAgent: String? = nil
     ) {
-        self.attemptDelay = attemptDelay
+        self.attemptDelay = max(attemptDelay, Connector.minimumAttemptDelay)
         self.resolver = resolver
         self.routes = routes
         self.tlsContexts = tlsContexts
