@@ -1,5 +1,7 @@
 import Courier
+import CourierCore
 import CourierTestServer
+import Dispatch
 import Synchronization
 import Testing
 
@@ -48,6 +50,33 @@ extension ProcessWide {
                 await server.shutdown()
             }
             #expect(ProcessProbe.openDescriptorCount() == baseline)
+        }
+
+        @Test("A TLS context waiting for a busy blocking pool does not hold a call past its callTimeout")
+        func tlsContextWaitHonoursCallTimeout() async throws {
+            try await ProcessWide.warmUp()
+            // Both of the shared pool's threads busy, as behind two lookups of a slow resolver;
+            // freed however the test ends, or the suite's later tests would find no thread.
+            let release = DispatchSemaphore(value: 0)
+            defer { for _ in 0..<2 { release.signal() } }
+            try await withTimeout {
+                let server = try await Transport.https.server { _ in MockResponse(body: "late") }
+                for _ in 0..<2 { BlockingWorkPool.shared.submit { release.wait() } }
+                let client = Transport.https.client { $0.callTimeout = .milliseconds(300) }
+                let started = ContinuousClock.now
+                let error = await #expect(throws: HTTPClientError.self) {
+                    try await client.send(HTTPRequest(url: server.url("/")))
+                }
+                let elapsed = ContinuousClock.now - started
+                release.signal()
+                release.signal()
+                #expect(error?.kind == .timeout(.call))
+                #expect(elapsed < .seconds(10), "\(elapsed)")
+                // With the pool free again, the same client connects.
+                let patient = client.with { $0.callTimeout = nil }
+                #expect(try await patient.send(HTTPRequest(url: server.url("/"))).body.string() == "late")
+                await server.shutdown()
+            }
         }
 
         @Test("Cancelling while connecting throws CancellationError and leaks nothing")

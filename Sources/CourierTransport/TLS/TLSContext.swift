@@ -230,13 +230,16 @@ package final class TLSContextCache: Sendable {
     {
         let key = Key(configuration: configuration, applicationProtocols: applicationProtocols)
         if let context = contexts.withLock({ $0[key] }) { return context }
-        let context = try await BlockingWorkPool.shared.run {
-            try TLSContext(client: configuration, applicationProtocols: applicationProtocols)
-        }
-        return contexts.withLock { contexts in
-            if let existing = contexts[key] { return existing }
-            contexts[key] = context
-            return context
+        // Loading trust roots reads files, on the blocking pool, whose two threads a slow
+        // resolver may hold: a cancelled or timed-out call stops waiting, and the context, built
+        // in the end, is cached for the next call.
+        return try await BlockingWorkPool.shared.runAbandoningOnCancel {
+            let context = try TLSContext(client: configuration, applicationProtocols: applicationProtocols)
+            return self.contexts.withLock { contexts in
+                if let existing = contexts[key] { return existing }
+                contexts[key] = context
+                return context
+            }
         }
     }
 }
