@@ -19,6 +19,11 @@ package final class CallContext: Sendable {
         /// proxy's, and not an origin's asking for credentials it must never see; and the
         /// credentials that answer it are for that proxy alone.
         package var forwardingProxy: Proxy?
+        /// Set when the exchange ran on an HTTP/2 connection made for another host and
+        /// coalesced (same address, a certificate covering both): it makes the pool stop sending
+        /// this host's requests there, which a 421 (Misdirected Request) calls for before the
+        /// request is retried (RFC 9110 §15.5.20).
+        package var leaveCoalescedConnection: (@Sendable () async -> Void)?
 
         package var forwardedByProxy: Bool { forwardingProxy != nil }
     }
@@ -56,8 +61,15 @@ package final class CallContext: Sendable {
 
     package var lastExchange: ExchangeFacts { facts.withLock { $0 } }
 
-    package func exchangeStarted(reusedConnection: Bool, forwardingProxy: Proxy?) {
-        facts.withLock { $0 = ExchangeFacts(reusedConnection: reusedConnection, forwardingProxy: forwardingProxy) }
+    package func exchangeStarted(
+        reusedConnection: Bool, forwardingProxy: Proxy?,
+        leaveCoalescedConnection: (@Sendable () async -> Void)? = nil
+    ) {
+        facts.withLock {
+            $0 = ExchangeFacts(
+                reusedConnection: reusedConnection, forwardingProxy: forwardingProxy,
+                leaveCoalescedConnection: leaveCoalescedConnection)
+        }
     }
 
     package func requestFullySent() {

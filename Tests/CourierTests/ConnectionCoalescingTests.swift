@@ -49,6 +49,36 @@ struct ConnectionCoalescingTests {
         }
     }
 
+    @Test("A 421 on a coalesced connection retries on a connection of the host's own, which it keeps")
+    func misdirected() async throws {
+        try await withTimeout {
+            let leaf = try HeldCertificate.leaf(hosts: [first, second], issuedBy: TLSTests.authority)
+            let server = try await TestServer(tls: TestServer.TLS(identity: leaf.identity)) { request in
+                // The first connection is only for `first`'s origin, as a server behind one
+                // certificate may route by connection.
+                request.connectionIndex == 0 && request.headers["Host"]?.hasPrefix(second) == true
+                    ? MockResponse(status: HTTPStatus(code: 421)) : MockResponse(body: "ok")
+            }
+            defer { Task { await server.shutdown() } }
+            let client = client()
+            _ = try await get(client, first, server)
+            let retried = try await get(client, second, server)
+            #expect(retried.priorResponse?.status.code == 421)
+            #expect(server.connectionCount == 2)
+            // Each host now has its connection, and the first is not shared again.
+            #expect(try await get(client, second, server).priorResponse == nil)
+            #expect(try await get(client, first, server).priorResponse == nil)
+            #expect(server.connectionCount == 2)
+            // Not retried: a 421 on a connection made for the host itself.
+            let plain = try await TestServer(tls: TestServer.TLS(identity: leaf.identity)) { _ in
+                MockResponse(status: HTTPStatus(code: 421))
+            }
+            defer { Task { await plain.shutdown() } }
+            let response = try await client.send(HTTPRequest(url: URL(string: "https://\(first):\(plain.port)/")!))
+            #expect(response.status.code == 421 && response.priorResponse == nil)
+        }
+    }
+
     @Test("A wildcard in the certificate covers a sibling host")
     func wildcard() async throws {
         try await withTimeout {

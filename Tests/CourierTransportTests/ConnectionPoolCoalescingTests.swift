@@ -93,6 +93,18 @@ struct ConnectionPoolCoalescingTests {
         #expect(state.coalescingCandidates(for: toA).isEmpty)
     }
 
+    @Test("After a 421, a shared connection carries only its own host, and is no candidate again")
+    func stopCoalescing() {
+        var state = State(maxIdleConnections: 5, keepAlive: .seconds(300))
+        let (toA, toB) = sharedSetUp(&state)
+        _ = state.coalesced(toB, onto: toA)
+        state.stopCoalescing(toA)
+        let retry = state.acquire(r(2), to: b, multiplexable: true)
+        #expect(retry.leases.isEmpty && retry.created.count == 1)
+        #expect(state.coalescingCandidates(for: retry.created[0].connection).isEmpty)
+        #expect(state.acquire(r(3), to: a, multiplexable: true).leases.map(\.connection) == [toA])
+    }
+
     @Test("An idle shared connection serves the other host too, after a health check")
     func idleShared() {
         var state = State(maxIdleConnections: 5, keepAlive: .seconds(300))

@@ -10,6 +10,8 @@ import FoundationEssentials
 ///   so such a response is returned as it is.
 /// - 401 and 407: the request the authenticator (or proxy authenticator) builds, unless it
 ///   offers the credentials that were just rejected.
+/// - 421 (Misdirected Request) on an HTTP/2 connection coalesced from another host: the same
+///   request on a connection of its own, once the pool stops sharing that one (OkHttp's rule).
 /// - 408 (the server timed out waiting) and 503 with `Retry-After: 0`: the same request once
 ///   more, unless the previous response was the same answer; a 408 only with
 ///   `retryOnConnectionFailure` and without a `Retry-After` above 0 (OkHttp's rule).
@@ -27,12 +29,12 @@ enum FollowUp {
         var proxyAuthenticator: (any Authenticator)?
     }
 
-    /// `forwardedByProxy`: the response came through an HTTP proxy that forwards requests. Only
-    /// then is a 407 the proxy's; a tunnel's 407 is answered while the tunnel is built, so any
+    /// `exchange`: what is known of the exchange that got `response`. Only when it came through
+    /// an HTTP proxy that forwards requests is a 407 the proxy's; a tunnel's 407 is answered while the tunnel is built, so any
     /// other 407 is an origin's, and an origin has no say over proxy credentials (OkHttp refuses
     /// such a 407 too).
     static func request(
-        after response: HTTPResponse, policy: Policy, forwardedByProxy: @autoclosure () -> Bool
+        after response: HTTPResponse, policy: Policy, exchange: CallContext.ExchangeFacts
     ) async throws -> HTTPRequest? {
         let request = response.request
         switch response.status.code {
@@ -43,12 +45,18 @@ enum FollowUp {
             return try await authenticate(response, with: authenticator, header: "Authorization")
         case 407:
             // Proxy credentials belong to the proxy, whichever origin the call is on: no origin scope.
-            guard let authenticator = policy.proxyAuthenticator, forwardedByProxy() else {
+            guard let authenticator = policy.proxyAuthenticator, exchange.forwardedByProxy else {
                 return nil
             }
             return try await authenticate(response, with: authenticator, header: "Proxy-Authorization")
         case 300, 301, 302, 303, 307, 308:
             return redirect(response, policy: policy)
+        case 421:
+            // Misdirected on a connection coalesced from another host: the server may take the
+            // request on a connection of its own (RFC 9110 §15.5.20), whatever the method.
+            guard let leave = exchange.leaveCoalescedConnection, request.body?.isReplayable ?? true else { return nil }
+            await leave()
+            return request
         case 408:
             guard policy.retryOnConnectionFailure, response.priorResponse?.status.code != 408,
                 request.body?.isReplayable ?? true, response.headers["Retry-After"].map({ Int($0) == 0 }) ?? true

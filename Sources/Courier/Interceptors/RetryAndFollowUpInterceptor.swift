@@ -45,7 +45,7 @@ struct RetryAndFollowUpInterceptor: Interceptor {
             response.priorResponse = prior
             guard
                 let next = try await FollowUp.request(
-                    after: response, policy: policy, forwardedByProxy: chain.call.lastExchange.forwardedByProxy)
+                    after: response, policy: policy, exchange: chain.call.lastExchange)
             else { return response }
             await RetryAndFollowUpInterceptor.discard(response.body)
             followUps += 1

@@ -25,8 +25,14 @@ package struct Exchange: HTTPExchange {
 
     package func send(_ request: HTTPRequest, call: CallContext) async throws -> HTTPResponse {
         let address = codec.connection.route.address
+        var leave: (@Sendable () async -> Void)?
+        if address.host != (try? request.target.host) {
+            let (pool, pooled) = (self.pool, self.pooled)
+            leave = { await pool.stopCoalescing(pooled) }
+        }
         call.exchangeStarted(
-            reusedConnection: codec.begin(), forwardingProxy: address.isForwardedByProxy ? address.proxy : nil)
+            reusedConnection: codec.begin(), forwardingProxy: address.isForwardedByProxy ? address.proxy : nil,
+            leaveCoalescedConnection: leave)
         let head: ResponseHead
         let hasBody: Bool
         do {

@@ -106,6 +106,13 @@ package actor ConnectionPool {
     }
 
     /// `connection` leaves the pool without being closed (a WebSocket takes it over).
+    /// `connection` carries only its own host's requests from now on: a server answered 421
+    /// (Misdirected Request) for another host it was carrying.
+    package func stopCoalescing(_ connection: any PooledConnection) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        state.stopCoalescing(id)
+    }
+
     package func detach(_ connection: any PooledConnection) {
         guard let id = ids[ObjectIdentifier(connection)] else { return }
         let action = state.detach(id)

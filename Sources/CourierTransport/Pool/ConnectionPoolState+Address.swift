@@ -9,6 +9,9 @@ extension ConnectionPoolState {
         /// Other addresses whose requests it carries too (connection coalescing): same IP, a
         /// certificate that covers their hosts. Empty unless it is an active HTTP/2 connection.
         var sharedWith: [Address] = []
+        /// False once a server refused, with 421, a request for another host on it: it is never
+        /// shared again (OkHttp's `noCoalescedConnections`).
+        var mayShare = true
 
         init(address: Address, phase: Phase) {
             boxed = AddressBox(address)

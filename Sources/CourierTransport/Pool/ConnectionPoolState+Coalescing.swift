@@ -19,7 +19,7 @@ extension ConnectionPoolState {
         for (address, entry) in addresses where address.sharesConnections(with: wanted) {
             candidates += entry.multiplexed.filter { id in
                 guard case .active(let active) = connections[id]!.phase else { return false }
-                return active.hasRoom && !connections[id]!.sharedWith.contains(wanted)
+                return active.hasRoom && connections[id]!.mayShare && !connections[id]!.sharedWith.contains(wanted)
             }
         }
         return candidates
@@ -69,6 +69,13 @@ extension ConnectionPoolState {
     private func isBusyWithRoom(_ id: ConnectionID) -> Bool {
         guard case .active(let active) = connections[id]!.phase else { return false }
         return active.leased > 0 && active.hasRoom
+    }
+
+    /// `id` carries its own address's requests only, now and later: a server refused another's.
+    package mutating func stopCoalescing(_ id: ConnectionID) {
+        guard connections[id] != nil else { return }
+        connections[id]!.mayShare = false
+        stopSharing(id)
     }
 
     /// `id` no longer carries other addresses' requests (it closes, drains or is detached).
