@@ -56,7 +56,8 @@ public struct DNSOverHTTPSResolver: DNSResolver {
         self.url = url
         self.method = method
         self.includeIPv6 = includeIPv6
-        let host = url.host(percentEncoded: false) ?? ""
+        // The host as lookups ask for it: the wire form (IDNA, lower case) of ``URLHost``.
+        let host = URLHost.canonical(of: url) ?? ""
         self.client = client.with { configuration in
             configuration.dnsResolver = BootstrapResolver(
                 host: host, addresses: bootstrapAddresses, fallback: configuration.dnsResolver)

@@ -23,6 +23,9 @@ struct URLTargetTests {
         }
         #expect(Punycode.decode("bcher-kv!"[...]) == nil)
         #expect(Punycode.decode("99999999999999999"[...]) == nil)
+        // §6.2: a leading delimiter ends no basic code points; it is a bad digit.
+        #expect(Punycode.decode("-ls8h"[...]) == nil)
+        #expect(Punycode.decode("ls8h"[...]).map { String(String.UnicodeScalarView($0)) } == "\u{1F4A9}")
     }
 
     @Test("An internationalised name goes out in its A-label form, lower case")
@@ -52,6 +55,30 @@ struct URLTargetTests {
         #expect(try self.target("http://[2001:db8:0:0:1:0:0:1]/").host == "2001:db8::1:0:0:1")
     }
 
+    @Test("An IPv6 address takes hex digits only, and a dotted quad only at its end")
+    func strictIPv6() {
+        for bad in ["[+0::+1]", "[::+127.0.0.1]", "[1.2.3.4::]", "[::1.+2.3.4]", "[-0::1]"] {
+            #expect(URLHost.canonical(bad) == nil, "\(bad)")
+        }
+        #expect(URLHost.canonical("[::ffff:1.2.3.4]") == "::ffff:102:304")
+    }
+
+    @Test("Cherokee folds to its capital letters, as UTS #46 maps it")
+    func cherokee() {
+        #expect(URLHost.canonical("\u{13A0}.com") == "xn--58d.com")
+        #expect(URLHost.canonical("\u{AB70}.com") == "xn--58d.com")
+    }
+
+    @Test("A label too long for any DNS name is refused before Punycode's quadratic work")
+    func longLabel() {
+        let scalars = (0..<20_000).map { Unicode.Scalar(0x4E00 + UInt32($0))! }
+        let host = String(String.UnicodeScalarView(scalars)) + ".com"
+        let started = ContinuousClock.now
+        #expect(URLHost.canonical(host) == nil)
+        #expect(Punycode.decode(Substring(String(repeating: "a", count: 5000))) == nil)
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
     @Test("A host with a forbidden code point, escaped or not, is an invalid URL")
     func forbiddenHost() {
         for bad in ["http://ho%00st/", "http://ho%2Fst/", "http://a%40b/", "https://%EF%BF%BD/"] {
@@ -78,9 +105,10 @@ struct URLTargetTests {
 
     @Test("no_proxy and cookies see the host the wire sees")
     func sameHostEverywhere() {
-        let environment = ProxyEnvironment(["http_proxy": "p:1", "no_proxy": "127.0.0.0/8,xn--mnchen-3ya.de"])
+        let environment = ProxyEnvironment(["http_proxy": "p:1", "no_proxy": "127.0.0.0/8,xn--mnchen-3ya.de,köln.de"])
         #expect(environment.proxy(for: URL(string: "http://127.1/")!) == .direct)
         #expect(environment.proxy(for: URL(string: "http://münchen.de/")!) == .direct)
+        #expect(environment.proxy(for: URL(string: "http://www.xn--kln-sna.de/")!) == .direct)
         #expect(CookieRules.canonicalHost(URL(string: "http://WWW.München.de./")!) == "www.xn--mnchen-3ya.de")
         let cookie = Cookie.parse("a=b; Domain=münchen.de", from: URL(string: "http://www.münchen.de/")!)
         #expect(cookie?.domain == "xn--mnchen-3ya.de")

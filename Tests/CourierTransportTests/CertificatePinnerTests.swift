@@ -35,6 +35,13 @@ struct CertificatePinnerTests {
         #expect(error?.message.contains("sha256/x") == true)
     }
 
+    @Test("A Unicode pattern pins the A-label host a call connects to, wildcards too")
+    func internationalisedPattern() {
+        let pinner = CertificatePinner(["münchen.de": ["sha256/a"], "*.köln.de": ["sha256/b"]])
+        #expect(pinner.pins(for: "xn--mnchen-3ya.de") == ["sha256/a"])
+        #expect(pinner.pins(for: "www.xn--kln-sna.de") == ["sha256/b"])
+    }
+
     @Test("An IP literal is pinned whatever its spelling: IPv6 forms, brackets and case")
     func addressSpellings() {
         let pinner = CertificatePinner(["::1": ["sha256/a"], "[FE80:0::A]": ["sha256/b"], "127.0.0.1": ["sha256/c"]])

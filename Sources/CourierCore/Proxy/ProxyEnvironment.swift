@@ -180,7 +180,8 @@ struct NoProxyEntry: Sendable, Hashable {
         var name = host.lowercased()
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         while name.hasSuffix(".") { name.removeLast() }
-        return name
+        // A Unicode name compares in the A-label form hosts are kept in (``URLHost``).
+        return DomainToASCII.convert(name) ?? name
     }
 
     func matches(name: String, address: [UInt8]?, port: Int) -> Bool {

@@ -71,6 +71,14 @@ package enum DomainToASCII {
             return []
         case 0x200C, 0x200D:
             return [scalar]
+        case 0x13A0...0x13F5:
+            // Cherokee case-folds to its capital letters (Unicode 8 added the small ones):
+            // UTS #46 keeps the capitals and maps the small letters to them.
+            return [scalar]
+        case 0x13F8...0x13FD:
+            return [Unicode.Scalar(scalar.value - 8)!]
+        case 0xAB70...0xABBF:
+            return [Unicode.Scalar(scalar.value - 0xAB70 + 0x13A0)!]
         default:
             guard isValid(scalar) else { return nil }
             // Lower-casing only what changes keeps a composed character composed (the

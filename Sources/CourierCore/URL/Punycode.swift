@@ -10,9 +10,16 @@ package enum Punycode {
     private static let initialBias = 72
     private static let initialN = 0x80
 
-    /// The Punycode of `scalars` (without the `xn--` prefix); nil when a delta overflows, which
-    /// only a label of absurd length could cause.
+    /// Longer input is refused, as ICU and rust-url refuse it (whatwg/url#824): the work grows
+    /// with its square, and a server choosing a redirect's host must not choose a client's CPU
+    /// time. A DNS label holds 63 octets; these bounds only keep nonsense cheap.
+    static let maxEncodedScalars = 1000
+    static let maxDecodedInput = 2000
+
+    /// The Punycode of `scalars` (without the `xn--` prefix); nil when a delta overflows or the
+    /// label is past ``maxEncodedScalars``.
     package static func encode(_ scalars: [Unicode.Scalar]) -> String? {
+        guard scalars.count <= maxEncodedScalars else { return nil }
         var output = scalars.filter(\.isASCII).map { Character($0) }
         let basicCount = output.count
         if basicCount > 0 { output.append("-") }
@@ -54,10 +61,14 @@ package enum Punycode {
     }
 
     /// The scalars that `text` (without the `xn--` prefix) encodes; nil when it is no valid
-    /// Punycode: a non-ASCII basic part, a bad digit, a truncated delta, an overflow.
+    /// Punycode: a non-ASCII basic part, a bad digit, a truncated delta, an overflow, or input
+    /// past ``maxDecodedInput``.
     package static func decode(_ text: Substring) -> [Unicode.Scalar]? {
         let bytes = Array(text.utf8)
-        let delimiter = bytes.lastIndex(of: UInt8(ascii: "-"))
+        guard bytes.count <= maxDecodedInput else { return nil }
+        // RFC 3492 §6.2: the last delimiter ends the basic code points only when some come
+        // before it; a leading one is read as a (bad) digit.
+        let delimiter = bytes.lastIndex(of: UInt8(ascii: "-")).flatMap { $0 > 0 ? $0 : nil }
         var output: [Unicode.Scalar] = []
         if let delimiter {
             for byte in bytes[..<delimiter] {

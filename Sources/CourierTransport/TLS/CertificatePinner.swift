@@ -24,12 +24,16 @@ package struct CertificatePinner: Sendable {
         return result
     }
 
-    /// Lowercase, and an IP literal in the one form `inet_ntop` writes: `[0:0::1]` and `::1` are
-    /// one address to the certificate check, so they must be one host to the pins too, or
-    /// another spelling of a pinned address would skip its pins.
+    /// Lowercase, an IP literal in the one form `inet_ntop` writes, and a Unicode name in its
+    /// A-label form: `[0:0::1]` and `::1` are one address to the certificate check, and
+    /// `münchen.de` is the `xn--mnchen-3ya.de` a call connects to, so each must be one host to
+    /// the pins too, or another spelling of a pinned host would skip its pins.
     private static func canonical(_ host: String) -> String {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return SocketAddress(numericHost: bare, port: 0)?.host ?? host.lowercased()
+        if let address = SocketAddress(numericHost: bare, port: 0) { return address.host }
+        let wildcard = ["**.", "*."].first { host.hasPrefix($0) } ?? ""
+        let name = String(host.dropFirst(wildcard.count))
+        return wildcard + (DomainToASCII.convert(name) ?? name.lowercased())
     }
 
     /// Checks a verified chain, given as each certificate's pin string, leaf first.
