@@ -72,27 +72,61 @@ public struct DNSOverHTTPSResolver: DNSResolver {
         if let addresses = cache.addresses(of: host) {
             return addresses.map { ResolvedAddress(ip: $0, port: port) }
         }
-        async let v4 = lookUp(host, .a)
-        async let v6: Result<DNSMessage.Answer, HTTPClientError>? = includeIPv6 ? lookUp(host, .aaaa) : nil
-        let answers = [try await v6, try await v4].compactMap { $0 }
+        let families: [DNSMessage.RecordType] = includeIPv6 ? [.aaaa, .a] : [.a]
+        let results = try await answers(for: host, families: families)
         var addresses: [String] = []
         var ttl: UInt32?
         var failure: HTTPClientError?
-        for answer in answers {
-            switch answer {
+        for family in families {
+            switch results[family] {
             case .success(let answer):
                 addresses += answer.addresses
                 if let seconds = answer.ttl { ttl = min(ttl ?? seconds, seconds) }
             case .failure(let error):
                 failure = failure ?? error
+            case nil:
+                break
             }
         }
         guard !addresses.isEmpty else {
             throw failure
                 ?? HTTPClientError(.dnsFailure, "DNS over HTTPS (\(url.absoluteString)) found no address for \(host).")
         }
-        cache.store(addresses, for: host, ttl: ttl ?? 0)
+        // Only a whole answer is kept: with one family failed or cut short by the resolution
+        // delay, the next lookup asks again rather than going without it for a TTL.
+        if results.count == families.count, failure == nil { cache.store(addresses, for: host, ttl: ttl ?? 0) }
         return addresses.map { ResolvedAddress(ip: $0, port: port) }
+    }
+
+    /// RFC 8305 §3's resolution delay: how long a useful A answer waits for the AAAA one before
+    /// the lookup goes on without it ("SHOULD NOT wait for both families"; 50 ms recommended).
+    static let resolutionDelay: Duration = .milliseconds(50)
+
+    /// The answers of the queries for `families`, asked at once: all of them, or, once the A
+    /// query has found addresses, those that came within ``resolutionDelay`` after it.
+    private func answers(
+        for host: String, families: [DNSMessage.RecordType]
+    ) async throws -> [DNSMessage.RecordType: Result<DNSMessage.Answer, HTTPClientError>] {
+        try await withThrowingTaskGroup(
+            of: (DNSMessage.RecordType, Result<DNSMessage.Answer, HTTPClientError>)?.self
+        ) { group in
+            for family in families { group.addTask { (family, try await self.lookUp(host, family)) } }
+            var results: [DNSMessage.RecordType: Result<DNSMessage.Answer, HTTPClientError>] = [:]
+            while results.count < families.count, let next = try await group.next() {
+                guard let (family, result) = next else { break }
+                results[family] = result
+                if family == .a, results.count < families.count, case .success(let answer) = result,
+                    !answer.addresses.isEmpty
+                {
+                    group.addTask {
+                        try await Task.sleep(for: DNSOverHTTPSResolver.resolutionDelay)
+                        return nil
+                    }
+                }
+            }
+            group.cancelAll()
+            return results
+        }
     }
 
     /// One query and its answer; a failure of any kind is `.dnsFailure` saying why, so that one

@@ -128,11 +128,16 @@ struct DNSOverHTTPSTests {
     /// A DoH server on loopback (TLS with h2) for `dns.test`, answering every name in `zone` with
     /// its addresses, anything else with NXDOMAIN; its requests are what it recorded.
     /// With `age`, every answer carries that `Age`, as from an HTTP cache in between.
-    private func dohServer(_ zone: [String: [String]], age: Int? = nil) async throws -> TestServer {
+    /// `aaaa` runs before an AAAA query is answered, and may answer it instead.
+    private func dohServer(
+        _ zone: [String: [String]], age: Int? = nil,
+        aaaa: @escaping @Sendable () async -> MockResponse? = { nil }
+    ) async throws -> TestServer {
         let leaf = try HeldCertificate.leaf(hosts: ["dns.test"], issuedBy: TLSTests.authority)
         return try await TestServer(tls: TestServer.TLS(identity: leaf.identity), protocols: [.http2, .http1_1]) {
             request in
             guard let query = DNSQuestion(request) else { return MockResponse(status: .badRequest) }
+            if query.type == 28, let answer = await aaaa() { return answer }
             let addresses = zone[query.name] ?? []
             var answer = DNSAnswerBuilder(
                 name: query.name, type: query.type,
@@ -243,6 +248,49 @@ struct DNSOverHTTPSTests {
                 try await failing.resolve(host: "app.test", port: 80)
             }
             #expect(error?.kind == .dnsFailure && error?.message.contains("answered 500") == true)
+        }
+    }
+
+    @Test("A slow AAAA answer waits no longer than the resolution delay once A found addresses (RFC 8305 §3)")
+    func resolutionDelay() async throws {
+        try await withTimeout(.seconds(20)) {
+            let held = Gate()
+            let dns = try await dohServer(["app.test": ["127.0.0.1", "::1"]]) {
+                await held.pass {}
+                return nil
+            }
+            defer { Task { await dns.shutdown() } }
+            let resolver = resolver(dns)
+            let started = ContinuousClock.now
+            #expect(
+                try await resolver.resolve(host: "app.test", port: 80) == [ResolvedAddress(ip: "127.0.0.1", port: 80)])
+            #expect(ContinuousClock.now - started < .seconds(5))
+            held.open()
+            // The answer without its AAAA half is not kept: the next lookup asks both again.
+            #expect(
+                try await resolver.resolve(host: "app.test", port: 80) == [
+                    ResolvedAddress(ip: "::1", port: 80), ResolvedAddress(ip: "127.0.0.1", port: 80),
+                ])
+        }
+    }
+
+    @Test("An answer with one family failed is used, not kept: the next lookup asks again")
+    func halfAnswerNotKept() async throws {
+        try await withTimeout(.seconds(20)) {
+            let failures = Mutex(1)
+            let dns = try await dohServer(["app.test": ["127.0.0.1", "::1"]]) {
+                failures.withLock { left in
+                    defer { left -= 1 }
+                    return left > 0 ? MockResponse(status: HTTPStatus(code: 503)) : nil
+                }
+            }
+            defer { Task { await dns.shutdown() } }
+            let resolver = resolver(dns)
+            #expect(try await resolver.resolve(host: "app.test", port: 80).map(\.ip) == ["127.0.0.1"])
+            #expect(try await resolver.resolve(host: "app.test", port: 80).map(\.ip) == ["::1", "127.0.0.1"])
+            #expect(dns.requestCount == 4)
+            _ = try await resolver.resolve(host: "app.test", port: 80)
+            #expect(dns.requestCount == 4, "a whole answer is kept")
         }
     }
 }
