@@ -65,12 +65,18 @@ public final class HTTPClient: Sendable {
         self.tlsContexts = tlsContexts
         self.proxyCredentials = proxyCredentials
         self.webSocketFallbacks = webSocketFallbacks
-        self.settings = CallSettings(
+        var settings = CallSettings(
             connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout,
             writeTimeout: configuration.writeTimeout,
             expectContinueTimeout: configuration.expectContinueTimeout
         )
+        if let jar = configuration.cookieJar {
+            settings.receivedInBackground = { response in
+                await BridgeInterceptor.saveCookies(in: response.headers, from: response.request.url, to: jar)
+            }
+        }
+        self.settings = settings
         var http2 = HTTP2Configuration()
         http2.pingInterval = configuration.pingInterval
         var builtIn: [any Interceptor] = [

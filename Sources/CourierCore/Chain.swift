@@ -114,6 +114,10 @@ package struct CallSettings: Sendable {
     /// How long a request with `Expect: 100-continue` waits for the interim response before
     /// sending its body anyway.
     package var expectContinueTimeout: Duration
+    /// What the client does with a response no caller sees — a cache's background
+    /// revalidation: it keeps the cookies that response sets (RFC 6265 §5.3 processes every
+    /// Set-Cookie received), as the bridge does for a caller's. Nil without a cookie jar.
+    package var receivedInBackground: (@Sendable (HTTPResponse) async -> Void)?
 
     package init(
         connectTimeout: Duration?, readTimeout: Duration?, writeTimeout: Duration?, expectContinueTimeout: Duration

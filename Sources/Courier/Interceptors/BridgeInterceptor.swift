@@ -68,10 +68,15 @@ struct BridgeInterceptor: Interceptor {
             // carries the Set-Cookie of an old one, which would bring back a cookie deleted since
             // (a logout's); after a 304, only the 304's own count.
             let received = response.cacheResponse == nil ? response.headers : response.networkResponse?.headers
-            let cookies = (received?.values(for: "Set-Cookie") ?? []).compactMap { Cookie.parse($0, from: url) }
-            if !cookies.isEmpty { await cookieJar.save(cookies, from: url) }
+            await BridgeInterceptor.saveCookies(in: received ?? [:], from: url, to: cookieJar)
         }
         return transparent ? decoded(response) : response
+    }
+
+    /// Keeps the cookies that `fields`, received from `url`, set.
+    static func saveCookies(in fields: HTTPHeaders, from url: URL, to jar: any CookieJar) async {
+        let cookies = fields.values(for: "Set-Cookie").compactMap { Cookie.parse($0, from: url) }
+        if !cookies.isEmpty { await jar.save(cookies, from: url) }
     }
 
     private func decoded(_ response: HTTPResponse) -> HTTPResponse {

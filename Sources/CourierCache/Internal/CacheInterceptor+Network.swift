@@ -79,6 +79,7 @@ extension CacheInterceptor {
         cache.countNetwork()
         guard let networkResponse = try? await chain.proceed(conditional) else { return }
         let responseTime = cache.clock.now()
+        await chain.call.settings.receivedInBackground?(networkResponse)
         if networkResponse.status.code == 304 {
             await networkResponse.body.source?.abandon()
             // One for another representation leaves the stored response stale, to be validated
