@@ -1,6 +1,8 @@
 import CourierCore
-import CourierTransport
+import Glibc
 import Testing
+
+@testable import CourierTransport
 
 @Suite("Route planning")
 struct RoutePlannerTests {
@@ -54,5 +56,19 @@ struct RoutePlannerTests {
     func attemptDelayFloor() {
         #expect(Connector(resolver: SystemDNSResolver(), attemptDelay: .zero).attemptDelay == .milliseconds(10))
         #expect(Connector(resolver: SystemDNSResolver(), attemptDelay: .seconds(1)).attemptDelay == .seconds(1))
+    }
+
+    @Test("A family this machine cannot reach does not hide what the host answered on the other")
+    func failureKind() {
+        let v6 = Route(address: address, socketAddress: ResolvedAddress(ip: "::1", port: 80))
+        let v4 = Route(address: address, socketAddress: ResolvedAddress(ip: "127.0.0.1", port: 80))
+        let unreachable = SocketError(errno: ENETUNREACH, operation: "connect")
+        let refused = Connector.failure(
+            address, [(v6, unreachable), (v4, SocketError(errno: ECONNREFUSED, operation: "connect"))])
+        #expect(refused.kind == .connectionRefused)
+        #expect(refused.message.contains("::1") && refused.message.contains("127.0.0.1"))
+        #expect(
+            Connector.failure(address, [(v6, unreachable), (v4, ReactorError.timedOut)]).kind == .timeout(.connect))
+        #expect(Connector.failure(address, [(v6, unreachable)]).kind == .connectFailed)
     }
 }

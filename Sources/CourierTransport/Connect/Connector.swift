@@ -400,17 +400,21 @@ package struct Connector: Sendable {
     }
 
     /// The error for a host none of whose routes accepted a connection, named after what went
-    /// wrong with all of them.
-    private static func failure(_ address: Address, _ failures: [(Route, any Error)]) -> HTTPClientError {
+    /// wrong with all of them — all of those the host had a say in: a family this machine cannot
+    /// reach at all (no route, no source address, no IPv6) says nothing about the host, so
+    /// `localhost` refusing on 127.0.0.1 is refused even where `::1` is unreachable.
+    static func failure(_ address: Address, _ failures: [(Route, any Error)]) -> HTTPClientError {
         let detail = failures.map { "\($0.0.socketAddress): \($0.1)" }.joined(separator: "; ")
         let host =
             address.proxy.isDirect
             ? "\(address.host) port \(address.port)"
             : "proxy \(address.proxy.host) port \(address.proxy.port) (for \(address.host) port \(address.port))"
-        if !failures.isEmpty && failures.allSatisfy({ ($0.1 as? SocketError)?.errno == ECONNREFUSED }) {
+        let local: Set<Int32> = [ENETUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT]
+        let answered = failures.filter { !local.contains(($0.1 as? SocketError)?.errno ?? 0) }
+        if !answered.isEmpty && answered.allSatisfy({ ($0.1 as? SocketError)?.errno == ECONNREFUSED }) {
             return HTTPClientError(.connectionRefused, "Connection to \(host) refused (\(detail)).")
         }
-        if !failures.isEmpty && failures.allSatisfy({ ($0.1 as? ReactorError) == .timedOut }) {
+        if !answered.isEmpty && answered.allSatisfy({ ($0.1 as? ReactorError) == .timedOut }) {
             return HTTPClientError(.timeout(.connect), "Timed out connecting to \(host) (\(detail)).")
         }
         return HTTPClientError(.connectFailed, "Could not connect to \(host): \(detail).")
