@@ -37,7 +37,10 @@ public struct DigestAuthenticator: Authenticator {
         )
         let quoted = DigestAuthenticator.quoted
         var fields = [
-            "username=\(quoted(username))", "realm=\(quoted(realm))", "uri=\(quoted(uri))",
+            DigestAuthenticator.usernameField(
+                username, realm: realm, hashed: challenge.parameters["userhash"]?.lowercased() == "true",
+                algorithm: algorithm),
+            "realm=\(quoted(realm))", "uri=\(quoted(uri))",
             "algorithm=\(algorithm.rawValue)\(session ? "-sess" : "")", "nonce=\(quoted(nonce))",
         ]
         if credentials.qop != nil { fields += ["nc=00000001", "cnonce=\(quoted(cnonce))", "qop=auth"] }
@@ -45,6 +48,26 @@ public struct DigestAuthenticator: Authenticator {
         if let opaque = challenge.parameters["opaque"] { fields.append("opaque=\(quoted(opaque))") }
         request.headers[header] = "Digest " + fields.joined(separator: ", ")
         return request
+    }
+
+    /// RFC 7616 §3.4.4: the username as the server asked for it — hashed with the realm when it
+    /// said `userhash=true` (so that it does not travel in clear), else as a quoted-string, or
+    /// as `username*` (RFC 8187's UTF-8 ext-value) when it is not ASCII, which a quoted-string
+    /// cannot carry.
+    private static func usernameField(
+        _ username: String, realm: String, hashed: Bool, algorithm: MessageDigest
+    ) -> String {
+        if hashed { return "username=\(quoted(algorithm.hex("\(username):\(realm)"))), userhash=true" }
+        guard username.utf8.contains(where: { $0 >= 0x80 }) else { return "username=\(quoted(username))" }
+        let encoded = username.utf8.map { byte -> String in
+            let unreserved =
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "!#$&+-.^_`|~".utf8.contains(byte)
+            return unreserved
+                ? String(UnicodeScalar(byte)) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+        }
+        return "username*=UTF-8''" + encoded.joined()
     }
 
     /// The `uri` the response hash covers: the request-target as the request line carries it

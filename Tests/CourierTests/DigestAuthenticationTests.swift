@@ -114,6 +114,34 @@ struct DigestAuthenticationTests {
         }
     }
 
+    @Test("A username that is not ASCII goes as username* (RFC 8187); userhash=true hashes it (RFC 7616 §3.4.4)")
+    func usernameForms() async throws {
+        let request = HTTPRequest(url: URL(string: "https://example.com/a")!)
+        func answer(_ name: String, challenge: String) async throws -> [String: String] {
+            let response = HTTPResponse(
+                status: HTTPStatus(code: 401), headers: ["WWW-Authenticate": challenge], request: request)
+            let answered = try await DigestAuthenticator(username: name, password: "pw").authenticate(response)
+            return AuthChallenge.parse(try #require(answered?.headers["Authorization"]))[0].parameters
+        }
+        let h = MessageDigest.sha256.hex
+        func verifies(_ fields: [String: String], as name: String) -> Bool {
+            let ha1 = h("\(name):r:pw")
+            let ha2 = h("GET:/a")
+            return fields["response"]
+                == h("\(ha1):\(fields["nonce"]!):\(fields["nc"]!):\(fields["cnonce"]!):auth:\(ha2)")
+        }
+        let unicode = try await answer(
+            "Jäsøn Doe", challenge: #"Digest realm="r", qop="auth", algorithm=SHA-256, nonce="n""#)
+        #expect(unicode["username"] == nil)
+        #expect(unicode["username*"] == "UTF-8''J%C3%A4s%C3%B8n%20Doe")
+        #expect(verifies(unicode, as: "Jäsøn Doe"))
+        let hashed = try await answer(
+            "Mufasa", challenge: #"Digest realm="r", qop="auth", algorithm=SHA-256, nonce="n", userhash=true"#)
+        #expect(hashed["username"] == h("Mufasa:r"))
+        #expect(hashed["userhash"] == "true")
+        #expect(verifies(hashed, as: "Mufasa"))
+    }
+
     @Test("Answering a proxy's CONNECT challenge, the uri is the authority the request line names")
     func connectURI() async throws {
         var connect = HTTPRequest(method: .connect, url: URL(string: "https://example.com:8443/")!)
