@@ -71,4 +71,16 @@ struct RoutePlannerTests {
             Connector.failure(address, [(v6, unreachable), (v4, ReactorError.timedOut)]).kind == .timeout(.connect))
         #expect(Connector.failure(address, [(v6, unreachable)]).kind == .connectFailed)
     }
+
+    @Test("A link-local address keeps its zone from the resolver to the socket it dials")
+    func zonedAddress() throws {
+        let loopback = if_nametoindex("lo")
+        let byName = try #require(SocketAddress(numericHost: "fe80::1%lo", port: 80))
+        #expect(byName.host == "fe80::1%\(loopback)")
+        let resolved = ResolvedAddress(ip: byName.host, port: 80)
+        #expect(resolved.socketAddress == byName)
+        #expect(resolved.isIPv6)
+        #expect(SocketAddress(numericHost: "fe80::1%no-such-interface", port: 80) == nil)
+        #expect(SocketAddress(numericHost: "::1", port: 80)?.host == "::1")
+    }
 }

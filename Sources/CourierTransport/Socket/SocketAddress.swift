@@ -23,14 +23,23 @@ package struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             self = SocketAddress(copying: v4)
             return
         }
+        // An IPv6 address may name its zone (`fe80::1%eth0`, `fe80::1%2`): a link-local
+        // address means nothing without the interface it is on.
+        let parts = host.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
         var v6 = sockaddr_in6()
-        if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
-            v6.sin6_family = sa_family_t(AF_INET6)
-            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-            self = SocketAddress(copying: v6)
-            return
+        guard inet_pton(AF_INET6, String(parts[0]), &v6.sin6_addr) == 1 else { return nil }
+        if parts.count == 2 {
+            guard let scope = UInt32(parts[1]) ?? SocketAddress.interfaceIndex(parts[1]) else { return nil }
+            v6.sin6_scope_id = scope
         }
-        return nil
+        v6.sin6_family = sa_family_t(AF_INET6)
+        v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+        self = SocketAddress(copying: v6)
+    }
+
+    private static func interfaceIndex(_ name: Substring) -> UInt32? {
+        let index = if_nametoindex(String(name))
+        return index == 0 ? nil : index
     }
 
     /// A copy of a `sockaddr_in` or `sockaddr_in6`.
@@ -54,21 +63,25 @@ package struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The address without the port, as text.
+    /// The address without the port, as text; an IPv6 address with a zone keeps it
+    /// (`fe80::1%2`), so that the text connects where the address did.
     package var host: String {
         withUnsafeBytes(of: storage) { raw in
             var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            var zone = ""
             switch family {
             case AF_INET:
                 var address = raw.load(as: sockaddr_in.self).sin_addr
                 inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
             case AF_INET6:
-                var address = raw.load(as: sockaddr_in6.self).sin6_addr
+                let v6 = raw.load(as: sockaddr_in6.self)
+                var address = v6.sin6_addr
                 inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
+                if v6.sin6_scope_id != 0 { zone = "%\(v6.sin6_scope_id)" }
             default:
                 return "?"
             }
-            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + zone
         }
     }
 
