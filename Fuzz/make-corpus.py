@@ -329,11 +329,30 @@ def findings():
             write(folder.name, finding.read_bytes())
 
 
+def url_host_seeds():
+    """Hosts, Punycode and paths for url-host: a mode byte (0 host, 1 Punycode, 2 path), then
+    the text. The hosts are every input of WPT's toascii.json (Tests/Conformance/url) and the
+    hosts of urltestdata.json's http(s) rows."""
+    rows = [row for row in json.loads((CONFORMANCE / "url" / "toascii.json").read_text()) if isinstance(row, dict)]
+    for row in rows:
+        write("url-host", b"\x00" + row["input"].encode())
+    for row in json.loads((CONFORMANCE / "url" / "urltestdata.json").read_text()):
+        if isinstance(row, dict) and row.get("protocol") in ("http:", "https:") and row.get("hostname"):
+            write("url-host", b"\x00" + row["hostname"].encode())
+    for host in ["127.1", "0x7f.0.0.1", "[::127.0.0.1]", "[1.2.3.4::]", "ho%2Fst", "M%C3%BCnchen.de"]:
+        write("url-host", b"\x00" + host.encode())
+    for label in ["bücher", "münchen", "他们为什么不说中文", "3年B組金八先生", "-ls8h", "ls8h"]:
+        write("url-host", b"\x01" + label.encode())
+    for path in ["a/./b/%2e%2E/c/..", "////../..", "a/b//../..", ".b/..c/...", "%2e%2"]:
+        write("url-host", b"\x02" + path.encode())
+
+
 def licences():
     shutil.copy(CONFORMANCE / "llhttp-response" / "LICENSE", CORPUS / "LICENSE-llhttp")
     shutil.copy(CONFORMANCE / "cookies" / "UPSTREAM-README", CORPUS / "NOTICE-http-state")
     shutil.copy(CONFORMANCE / "hpack" / "LICENSE", CORPUS / "LICENSE-hpack-test-case")
     shutil.copy(CONFORMANCE / "cache-tests" / "LICENSE", CORPUS / "LICENSE-cache-tests")
+    shutil.copy(CONFORMANCE / "url" / "LICENSE", CORPUS / "LICENSE-wpt-url")
     header = [line for line in (CONFORMANCE / "cookies" / "dates" / "bsd-examples.json").read_text().splitlines()
               if line.lstrip().startswith("//")]
     (CORPUS / "LICENSE-chromium-cookie-dates").write_text("\n".join(line.lstrip("/ ").rstrip() for line in header) + "\n")
@@ -352,5 +371,6 @@ if __name__ == "__main__":
     cache_seeds()
     websocket_seeds()
     socks5_seeds()
+    url_host_seeds()
     findings()
     licences()

@@ -20,7 +20,7 @@ runs="${FUZZ_RUNS:-}"
 jobs="${FUZZ_JOBS:-1}"
 minimize_seconds="${FUZZ_MINIMIZE_SECONDS:-60}"
 scratch=.build-fuzz
-all_targets="head-parser body-decoder chunked-decoder cookie auth-challenge decompressor hpack h2-frames cache websocket socks5"
+all_targets="head-parser body-decoder chunked-decoder cookie auth-challenge decompressor hpack h2-frames cache websocket socks5 url-host"
 targets="${FUZZ_TARGETS:-$all_targets}"
 
 # Longest input per target: enough for many header lines past the tight limits, a body over the
@@ -29,7 +29,7 @@ targets="${FUZZ_TARGETS:-$all_targets}"
 max_len() {
   case "$1" in
     head-parser | body-decoder | hpack | h2-frames | websocket) echo 4096 ;;
-    chunked-decoder | cookie | auth-challenge | decompressor | cache | socks5) echo 1024 ;;
+    chunked-decoder | cookie | auth-challenge | decompressor | cache | socks5 | url-host) echo 1024 ;;
     *) echo "unknown fuzz target: $1 (targets: $all_targets)" >&2; exit 2 ;;
   esac
 }

@@ -15,6 +15,7 @@ enum FuzzTarget: String, CaseIterable {
     case cache = "cache"
     case webSocket = "websocket"
     case socks5 = "socks5"
+    case urlHost = "url-host"
 
     /// Runs one input. Returns normally for any input the code under test handles correctly,
     /// rejecting it or not; an invariant that does not hold stops the process (see `require`).
@@ -31,6 +32,7 @@ enum FuzzTarget: String, CaseIterable {
         case .cache: CacheTarget.run(data)
         case .webSocket: WebSocketTarget.run(data)
         case .socks5: SOCKS5Target.run(data)
+        case .urlHost: URLHostTarget.run(data)
         }
     }
 

@@ -13,8 +13,8 @@ package enum Punycode {
     /// Longer input is refused, as ICU and rust-url refuse it (whatwg/url#824): the work grows
     /// with its square, and a server choosing a redirect's host must not choose a client's CPU
     /// time. A DNS label holds 63 octets; these bounds only keep nonsense cheap.
-    static let maxEncodedScalars = 1000
-    static let maxDecodedInput = 2000
+    package static let maxEncodedScalars = 1000
+    package static let maxDecodedInput = 2000
 
     /// The Punycode of `scalars` (without the `xn--` prefix); nil when a delta overflows or the
     /// label is past ``maxEncodedScalars``.
