@@ -48,18 +48,31 @@ extension HTTPResponse {
             return nil
         }
 
+        /// A streamed body can be iterated once: a second iteration — from a copy of the body,
+        /// `collect` after a loop, a `string()` twice — throws `.bodyAlreadyConsumed` rather than
+        /// quietly yielding nothing, or whatever the first one left unread.
         public func makeAsyncIterator() -> Iterator {
-            Iterator(content: content)
+            if case .source(let source) = content, !source.beginIteration() {
+                return Iterator(content: nil)
+            }
+            return Iterator(content: content)
         }
 
         public struct Iterator: AsyncIteratorProtocol {
             private var content: Content?
+            private var refused: Bool
 
-            fileprivate init(content: Content) {
+            fileprivate init(content: Content?) {
                 self.content = content
+                self.refused = content == nil
             }
 
             public mutating func next() async throws -> ByteBuffer? {
+                if refused {
+                    refused = false
+                    throw HTTPClientError(
+                        .bodyAlreadyConsumed, "The response body was already read: a streamed body can be read once.")
+                }
                 switch content {
                 case .none:
                     return nil
@@ -124,4 +137,11 @@ package protocol HTTPBodySource: AnyObject, Sendable {
     func abandon() async
     /// The trailer fields that followed the body; empty until `read` has returned nil.
     var trailers: HTTPHeaders { get }
+    /// True the first time it is asked, false after: whether an iteration may start. The
+    /// source a caller's response ends in answers it; the others let every iteration start.
+    func beginIteration() -> Bool
+}
+
+extension HTTPBodySource {
+    package func beginIteration() -> Bool { true }
 }

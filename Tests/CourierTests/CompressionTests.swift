@@ -137,4 +137,64 @@ struct CompressionTests {
             await server.shutdown()
         }
     }
+
+    @Test(
+        "An empty body is empty whatever its Content-Encoding, chunked or not", arguments: Transport.main,
+        ["gzip", "br"])
+    func emptyEncodedBody(transport: Transport, encoding: String) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: []).chunked(size: 16))
+            server.enqueue(MockResponse(headers: ["Content-Encoding": encoding], body: []))
+            for _ in 0..<2 {
+                #expect(try await transport.client().send(HTTPRequest(url: server.url("/"))).body.string() == "")
+            }
+            await server.shutdown()
+        }
+    }
+
+    @Test("A truncated compressed body fails every read after, never ends cleanly")
+    func failureSticks() async throws {
+        let encoded = try CompressionTests.fixture("body.gz")
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(
+                MockResponse(headers: ["Content-Encoding": "gzip"], body: Array(encoded.prefix(encoded.count / 2))))
+            let response = try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+            var iterator = response.body.makeAsyncIterator()
+            var failures = 0
+            for _ in 0..<3 {
+                do {
+                    while try await iterator.next() != nil {}
+                    Issue.record("the truncated body ended cleanly")
+                } catch let error as HTTPClientError {
+                    #expect(error.kind == .protocolViolation(.invalidContentEncoding))
+                    failures += 1
+                }
+            }
+            #expect(failures == 3)
+            await server.shutdown()
+        }
+    }
+
+    @Test("A streamed body read a second time throws bodyAlreadyConsumed, from any copy", arguments: Transport.main)
+    func readTwice(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(MockResponse(body: Array(repeating: 0x61, count: 300_000)))
+            let response = try await transport.client().send(HTTPRequest(url: server.url("/")))
+            let copy = response.body
+            var iterator = response.body.makeAsyncIterator()
+            _ = try await iterator.next()
+            let error = await #expect(throws: HTTPClientError.self) { try await copy.collect(upTo: 1 << 20) }
+            #expect(error?.kind == .bodyAlreadyConsumed)
+            while try await iterator.next() != nil {}
+            await #expect(throws: HTTPClientError.self) { try await response.body.string() }
+            // A body held in memory may be read again: it is the same bytes.
+            let made = HTTPResponse.Body(string: "again")
+            #expect(try await made.string() == "again")
+            #expect(try await made.string() == "again")
+            await server.shutdown()
+        }
+    }
 }

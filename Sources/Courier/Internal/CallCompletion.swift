@@ -12,6 +12,7 @@ final class CallCompletion: HTTPBodySource {
     private let perHost: Bool
     private let call: CallContext
     private let done = Atomic<Bool>(false)
+    private let iterated = Atomic<Bool>(false)
 
     private init(inner: any HTTPBodySource, dispatcher: Dispatcher, host: String, perHost: Bool, call: CallContext) {
         self.inner = inner
@@ -57,6 +58,10 @@ final class CallCompletion: HTTPBodySource {
     }
 
     var trailers: HTTPHeaders { inner.trailers }
+
+    func beginIteration() -> Bool {
+        !iterated.exchange(true, ordering: .relaxed)
+    }
 
     func abandon() async {
         await inner.abandon()

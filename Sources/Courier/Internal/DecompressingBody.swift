@@ -13,6 +13,8 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     private var encoded = 0
     private var decoded = 0
     private var finished = false
+    /// Why decoding failed: every later read throws it again, never a clean end.
+    private var failure: (any Error)?
     private let reader = SingleReader()
 
     init(inner: any HTTPBodySource, coding: ContentCoding, limit: DecompressionLimit) {
@@ -24,6 +26,7 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
     func read() async throws -> ByteBuffer? {
         try reader.enter()
         defer { reader.leave() }
+        if let failure { throw failure }
         while !finished {
             do {
                 if let output = try decompressor.next() {
@@ -32,12 +35,22 @@ final class DecompressingBody: HTTPBodySource, @unchecked Sendable {
                     return output
                 }
             } catch {
+                failure = error
                 await inner.abandon()
                 throw error
             }
             guard let chunk = try await inner.read() else {
                 finished = true
-                try decompressor.finish()
+                // No bytes at all are an empty body, whatever the coding claims (as curl and
+                // Go read it): HTTP/1.1 framing or HTTP/2 timing must not turn one empty body
+                // into an error and another into nothing.
+                guard encoded > 0 else { break }
+                do {
+                    try decompressor.finish()
+                } catch {
+                    failure = error
+                    throw error
+                }
                 break
             }
             encoded += chunk.count
