@@ -184,9 +184,9 @@ public final class HTTPClient: Sendable {
             return await CallCompletion.attach(
                 to: consume response, dispatcher: dispatcher, host: target.host, perHost: perHost, call: call)
         } catch {
-            if error is CancellationError { call.emit { $0.canceled($1) } }
+            if CallCompletion.cancels(error) { call.emit { $0.canceled($1) } }
             let reported = (error as? UpgradeUnavailable)?.error ?? error
-            call.emit { $0.callFailed($1, error: reported) }
+            call.end { $0.callFailed($1, error: reported) }
             throw error
         }
     }

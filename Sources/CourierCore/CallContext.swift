@@ -40,6 +40,10 @@ package final class CallContext: Sendable {
     /// retries and reading the body all count against it.
     package let deadline: ContinuousClock.Instant?
     private let facts = Mutex(ExchangeFacts())
+    /// Set by ``end(_:)``: events after `callEnd` or `callFailed` are dropped. A connect the
+    /// pool keeps going for other calls after this one stopped waiting still reports through
+    /// this context; OkHttp's contract is that nothing follows the end.
+    private let ended = Atomic<Bool>(false)
 
     package init(
         request: HTTPRequest, listener: (any EventListener)?, settings: CallSettings,
@@ -52,12 +56,21 @@ package final class CallContext: Sendable {
         self.deadline = deadline
     }
 
-    /// Reports an event to the listener, if there is one.
+    /// Reports an event to the listener, if there is one and the call has not ended.
     @inlinable
     package func emit(_ event: (any EventListener, CallInfo) -> Void) {
-        guard isListened, let listener else { return }
+        guard isListened, let listener, !hasEnded else { return }
         event(listener, info)
     }
+
+    /// Reports the last event of the call (`callEnd` or `callFailed`), once; later events,
+    /// and a second end, are dropped.
+    package func end(_ event: (any EventListener, CallInfo) -> Void) {
+        guard isListened, let listener, !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        event(listener, info)
+    }
+
+    @usableFromInline var hasEnded: Bool { ended.load(ordering: .acquiring) }
 
     package var lastExchange: ExchangeFacts { facts.withLock { $0 } }
 

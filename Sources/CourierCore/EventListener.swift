@@ -18,7 +18,9 @@ public import FoundationEssentials
 /// connect (the proxies are selected for every exchange: the pool keeps connections per proxy).
 /// Through a proxy, DNS is the proxy's host (none for the origin), and the route of
 /// `connectStart`/`connectEnd` names the proxy. A failed call ends with `callFailed`; a cancelled
-/// one with `canceled`, then `callFailed`. With a cache, `cacheHit`, `cacheMiss` or
+/// one — by its task, or by `callTimeout` — with `canceled`, then `callFailed`. Nothing follows
+/// `callEnd` or `callFailed`: a connect the call started and another call took over reports no
+/// further. With a cache, `cacheHit`, `cacheMiss` or
 /// `satisfactionFailure` come after `callStart` (a revalidation emits `cacheConditionalHit`
 /// before its network events, then `cacheHit` or `cacheMiss` once the server has answered).
 public protocol EventListener: Sendable {

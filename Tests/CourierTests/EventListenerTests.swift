@@ -1,5 +1,7 @@
 import Courier
 import CourierTestServer
+import CourierTransport
+import Synchronization
 import Testing
 
 @Suite("EventListener sequences")
@@ -86,6 +88,96 @@ struct EventListenerTests {
             call.cancel()
             await #expect(throws: CancellationError.self) { try await call.value }
             #expect(events.events.suffix(3) == ["connectionReleased", "canceled", "callFailed"])
+            await server.shutdown()
+        }
+    }
+
+    @Test("callTimeout cancels the call: canceled, then callFailed", arguments: Transport.main)
+    func callTimeout(transport: Transport) async throws {
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(MockResponse().policy(.noResponse).http2(.noResponse))
+            let events = EventRecorder()
+            let client = transport.client().with {
+                $0.eventListener = events
+                $0.callTimeout = .milliseconds(200)
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.url("/")))
+            }
+            #expect(error?.kind == .timeout(.call))
+            #expect(events.events.suffix(2) == ["canceled", "callFailed"])
+            await server.shutdown()
+        }
+    }
+
+    @Test("An authenticator that throws: the connection is released before callFailed", arguments: Transport.main)
+    func authenticatorThrows(transport: Transport) async throws {
+        struct Refusing: Authenticator {
+            struct Refused: Error {}
+            func authenticate(_ response: HTTPResponse) async throws -> HTTPRequest? { throw Refused() }
+        }
+        try await withTimeout {
+            let server = try await transport.server()
+            server.enqueue(
+                MockResponse(status: HTTPStatus(code: 401), headers: ["WWW-Authenticate": "Basic"], body: "denied"))
+            let events = EventRecorder()
+            let client = transport.client().with {
+                $0.eventListener = events
+                $0.authenticator = Refusing()
+            }
+            await #expect(throws: Refusing.Refused.self) { try await client.send(HTTPRequest(url: server.url("/"))) }
+            #expect(events.events.suffix(2) == ["connectionReleased", "callFailed"])
+            await server.shutdown()
+        }
+    }
+
+    @Test("Expect: 100-continue reports responseHeadersStart once")
+    func expectContinue() async throws {
+        try await withTimeout {
+            let server = try await TestServer()
+            server.enqueue(MockResponse(body: "ok").expectContinue(.sendContinue))
+            let events = EventRecorder()
+            let client = HTTPClient().with { $0.eventListener = events }
+            var request = HTTPRequest(method: .post, url: server.url("/"), body: .string("payload"))
+            request.headers["Expect"] = "100-continue"
+            _ = try await client.send(request).body.string()
+            #expect(events.events.filter { $0 == "responseHeadersStart" }.count == 1)
+            await server.shutdown()
+        }
+    }
+
+    @Test("Nothing follows callEnd: a connect the call started and no longer needs reports to no one")
+    func nothingAfterCallEnd() async throws {
+        try await withTimeout {
+            let server = try await TestServer { _ in MockResponse(body: "ok") }
+            let port = server.port
+            let (gate, open) = AsyncStream.makeStream(of: Void.self)
+            let lookups = Mutex(0)
+            var configuration = HTTPClient.Configuration()
+            configuration.maxRequestsPerHost = 2
+            configuration.dnsResolver = ScriptedResolver { _, _ in
+                // The second lookup (the call that waits) is held until the test lets it go.
+                if lookups.withLock({ count in
+                    count += 1; return count
+                }) == 2 {
+                    for await _ in gate { break }
+                }
+                return [ResolvedAddress(ip: "127.0.0.1", port: port)]
+            }
+            let base = HTTPClient(configuration: configuration)
+            let url = URL(string: "http://held.test:\(port)/")!
+            let first = try await base.send(HTTPRequest(url: url))
+            let events = EventRecorder()
+            let waiting = Task { try await base.with { $0.eventListener = events }.send(HTTPRequest(url: url)) }
+            while !events.events.contains("dnsStart") { await Task.yield() }
+            // The first call's connection goes to the waiting call, whose own connect is held.
+            #expect(try await first.body.string() == "ok")
+            #expect(try await waiting.value.body.string() == "ok")
+            #expect(events.events.last == "callEnd")
+            open.yield()
+            while await base.openConnectionCount < 2 { await Task.yield() }
+            #expect(events.events.last == "callEnd", "\(events.events)")
             await server.shutdown()
         }
     }

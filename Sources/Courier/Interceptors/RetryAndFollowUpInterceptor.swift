@@ -43,10 +43,16 @@ struct RetryAndFollowUpInterceptor: Interceptor {
                 continue
             }
             response.priorResponse = prior
-            guard
-                let next = try await FollowUp.request(
-                    after: response, policy: policy, exchange: chain.call.lastExchange)
-            else { return response }
+            let next: HTTPRequest?
+            do {
+                next = try await FollowUp.request(after: response, policy: policy, exchange: chain.call.lastExchange)
+            } catch {
+                // An authenticator that throws: the response goes nowhere, so its connection is
+                // released now, before the call reports its failure.
+                await response.body.source?.abandon()
+                throw error
+            }
+            guard let next else { return response }
             await RetryAndFollowUpInterceptor.discard(response.body)
             followUps += 1
             guard followUps <= RetryAndFollowUpInterceptor.maxFollowUps else {

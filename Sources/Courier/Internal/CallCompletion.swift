@@ -28,7 +28,7 @@ final class CallCompletion: HTTPBodySource {
     ) async -> HTTPResponse {
         guard let source = response.body.source else {
             await dispatcher.finished(host: host, perHost: perHost)
-            call.emit { $0.callEnd($1) }
+            call.end { $0.callEnd($1) }
             return response
         }
         response.body = HTTPResponse.Body(
@@ -42,7 +42,7 @@ final class CallCompletion: HTTPBodySource {
         Task {
             await inner.abandon()
             await dispatcher.finished(host: host, perHost: perHost)
-            call.emit { $0.callEnd($1) }
+            call.end { $0.callEnd($1) }
         }
     }
 
@@ -55,6 +55,12 @@ final class CallCompletion: HTTPBodySource {
             await finish(failure: error)
             throw error
         }
+    }
+
+    /// Whether `error` ended the call by cancelling it: the task's cancellation, or `callTimeout`
+    /// (which cancels the call, as OkHttp's timeout does, and reports `canceled` too).
+    static func cancels(_ error: any Error) -> Bool {
+        error is CancellationError || (error as? HTTPClientError)?.kind == .timeout(.call)
     }
 
     var trailers: HTTPHeaders { inner.trailers }
@@ -72,10 +78,10 @@ final class CallCompletion: HTTPBodySource {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await dispatcher.finished(host: host, perHost: perHost)
         if let failure {
-            if failure is CancellationError { call.emit { $0.canceled($1) } }
-            call.emit { $0.callFailed($1, error: failure) }
+            if CallCompletion.cancels(failure) { call.emit { $0.canceled($1) } }
+            call.end { $0.callFailed($1, error: failure) }
         } else {
-            call.emit { $0.callEnd($1) }
+            call.end { $0.callEnd($1) }
         }
     }
 }

@@ -134,7 +134,8 @@ package struct Exchange: HTTPExchange {
             call.emit { $0.requestBodyEnd($1, byteCount: sent) }
             call.requestFullySent()
             return try await withTaskExecutorPreference(codec.executor) {
-                call.emit { $0.responseHeadersStart($1) }
+                // After `Expect: 100-continue` the wait for the interim response reported it.
+                if !expectsContinue { call.emit { $0.responseHeadersStart($1) } }
                 let head = try await codec.readResponseHead(timeout: call.readTimeout, returningContinue: false)
                 return try opened(head, for: request, bodyUnsent: false)
             }
