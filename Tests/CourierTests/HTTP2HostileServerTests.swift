@@ -431,6 +431,39 @@ struct HTTP2HostileServerTests {
         }
     }
 
+    @Test("A cancelled reader of a body that arrived whole gets CancellationError, not the rest", arguments: transports)
+    func cancelledWholeBody(transport: Transport) async throws {
+        try await withTimeout(.seconds(20)) {
+            let server = try await transport.server { _ in
+                MockResponse().http2(
+                    .frames { writer in
+                        // The head and 20 DATA frames in one write: the body is whole before the
+                        // caller reads any of it.
+                        var bytes = HTTP2RawFrame.headers(streamID: writer.streamID, fields: [(":status", "200")]).bytes
+                        for index in 0..<20 {
+                            bytes +=
+                                HTTP2RawFrame.data(
+                                    streamID: writer.streamID, [UInt8](repeating: 0x61, count: 16_384),
+                                    endStream: index == 19
+                                ).bytes
+                        }
+                        try await writer.write(bytes: bytes)
+                    })
+            }
+            let client = transport.client()
+            let reader = Task {
+                let response = try await client.send(HTTPRequest(url: server.url("/")))
+                var iterator = response.body.makeAsyncIterator()
+                _ = try await iterator.next()
+                withUnsafeCurrentTask { $0?.cancel() }
+                while try await iterator.next() != nil {}
+            }
+            await #expect(throws: CancellationError.self) { try await reader.value }
+            await client.shutdown()
+            await server.shutdown()
+        }
+    }
+
     // MARK: Push
 
     @Test(

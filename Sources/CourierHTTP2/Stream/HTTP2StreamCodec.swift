@@ -126,7 +126,18 @@ package final class HTTP2StreamCodec: ExchangeCodec {
             guard ended.body != nil else { return nil }
             return .some(ended.body!.take())
         }
-        if let taken { return taken }
+        if let taken {
+            // Checked for a body already here whole too, as HTTP/1.1 checks its buffered
+            // chunks: a cancelled or timed-out call is not handed the rest of megabytes.
+            if taken != nil {
+                do {
+                    try timeout.check()
+                } catch {
+                    throw http2Connection.map(error, stream: id, phase: .responseBody, timeout: timeout)
+                }
+            }
+            return taken
+        }
         switch try await http2Connection.readBody(on: id, timeout: timeout) {
         case .data(let chunk):
             return chunk
