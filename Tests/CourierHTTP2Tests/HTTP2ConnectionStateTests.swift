@@ -313,6 +313,28 @@ struct HTTP2ConnectionStateTests {
         }
     }
 
+    /// RFC 9113 §8.1.1: octets past the declared content-length are malformed; the reader gets
+    /// at most what the head declared, then the error.
+    @Test func dataPastContentLengthNeverReachesTheReader() throws {
+        var harness = StateHarness()
+        let id = try #require(try harness.open())
+        harness.receiveHead([(":status", "200"), ("content-length", "4")], on: id)
+        harness.receive(.data(ByteBuffer([1, 2, 3]), endStream: false), on: id)
+        harness.receive(.data(ByteBuffer([4, 5, 6]), endStream: false), on: id)
+        #expect(harness.sent().last?.payload == .rstStream(.protocolError))
+        _ = try harness.state.takeHead(on: id, returningContinue: false)
+        var delivered: [UInt8] = []
+        #expect {
+            while case .data(let chunk) = try harness.state.takeBody(on: id, &harness.effects) {
+                delivered += Array(chunk)
+            }
+        } throws: { error in
+            guard case .violation(let violation) = error as? HTTP2StreamFailure else { return false }
+            return violation.kind == .protocolViolation(.invalidContentLength) && violation.message.contains("6 octets")
+        }
+        #expect(delivered == [1, 2, 3])
+    }
+
     @Test func malformedResponseHeadsAreStreamErrors() throws {
         for fields in [
             [("content-type", "x")], [(":status", "200"), (":status", "200")], [(":status", "200"), (":path", "/")],

@@ -230,11 +230,13 @@ struct HTTP2ConnectionState {
         streams[stream: id].unacknowledged += flowLength - bytes.count
         if !bytes.isEmpty {
             let expected = streams[stream: id].declaredLength.map { $0 - streams[stream: id].receivedLength }
+            // Octets past content-length never reach the reader: it gets at most what the head
+            // declared, then the error (RFC 9113 §8.1.1).
+            if let expected, bytes.count > expected {
+                return contentLengthMismatch(id, received: streams[stream: id].receivedLength + bytes.count, &effects)
+            }
             streams[stream: id].body.append(bytes, expected: expected, recycler: &segmentRecycler)
             streams[stream: id].receivedLength += bytes.count
-        }
-        if let declared = streams[stream: id].declaredLength, streams[stream: id].receivedLength > declared {
-            return contentLengthMismatch(id, &effects)
         }
         if endStream { endOfStream(id, &effects) }
         effects.resume(takeReadWaiter(id))
@@ -285,7 +287,7 @@ struct HTTP2ConnectionState {
     /// END_STREAM arrived: the response is whole, if its length matches what it declared.
     private mutating func endOfStream(_ id: UInt32, _ effects: inout HTTP2Effects) {
         if let declared = streams[stream: id].declaredLength, streams[stream: id].receivedLength != declared {
-            return contentLengthMismatch(id, &effects)
+            return contentLengthMismatch(id, received: streams[stream: id].receivedLength, &effects)
         }
         streams[stream: id].endStreamReceived = true
         let wasActive = streams[stream: id].isActive
@@ -299,9 +301,8 @@ struct HTTP2ConnectionState {
         effects.resume(takeWriteWaiter(id))
     }
 
-    private mutating func contentLengthMismatch(_ id: UInt32, _ effects: inout HTTP2Effects) {
+    private mutating func contentLengthMismatch(_ id: UInt32, received: Int, _ effects: inout HTTP2Effects) {
         let declared = streams[stream: id].declaredLength ?? 0
-        let received = streams[stream: id].receivedLength
         let error = HTTPClientError.protocolViolation(
             .invalidContentLength,
             "\(peer) sent \(received) octets of content on HTTP/2 stream \(id), which declared a content-length of \(declared)."
