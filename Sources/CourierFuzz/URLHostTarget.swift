@@ -49,15 +49,23 @@ enum URLHostTarget {
     }
 
     private static func checkPath(_ text: String) {
-        let path = "/" + text.filter { $0 != "?" && $0 != "#" }
+        // Octets throughout: a `/` followed by a combining mark is one Character.
+        let path =
+            "/"
+            + String(decoding: text.utf8.filter { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }, as: UTF8.self)
         let resolved = URLPath.removingDotSegments(path)
-        require(resolved.hasPrefix("/"), "resolved path \(escaped(resolved.utf8)) does not start with /")
+        require(
+            resolved.utf8.first == UInt8(ascii: "/"), "resolved path \(escaped(resolved.utf8)) does not start with /")
         require(
             URLPath.removingDotSegments(resolved) == resolved, "resolving \(escaped(path.utf8)) twice changes it")
-        let dotted = path.split(separator: "/", omittingEmptySubsequences: false).contains {
-            $0 == "." || $0 == ".." || $0.lowercased().contains("%2e")
+        let dotted = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).contains {
+            segment in
+            let text = String(decoding: segment, as: UTF8.self).lowercased()
+            return text == "." || text == ".." || text.contains("%2e")
         }
-        require(dotted || resolved == path, "a path without dot segments changed: \(escaped(path.utf8))")
+        require(
+            dotted || resolved.utf8.elementsEqual(path.utf8),
+            "a path without dot segments changed: \(escaped(path.utf8))")
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {

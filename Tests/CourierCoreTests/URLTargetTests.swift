@@ -103,6 +103,16 @@ struct URLTargetTests {
         #expect(try target("http://a/.b/..c/").path == "/.b/..c/")
     }
 
+    @Test("A slash or a full stop followed by a combining mark still separates (found by the url-host fuzzer)")
+    func separatorBeforeCombiningMark() {
+        // "/" + U+09C0 is one Character: a split of the String would not see the slash.
+        #expect(URLPath.removingDotSegments("/\u{9C0}x/../y").utf8.elementsEqual("/y".utf8))
+        #expect(URLPath.removingDotSegments("/\u{9C0}\u{1C}x.m").utf8.elementsEqual("/\u{9C0}\u{1C}x.m".utf8))
+        // "." + U+0301 starts a label with a combining mark, which UTS #46 refuses.
+        #expect(URLHost.canonical("a.\u{301}b") == nil)
+        #expect(URLHost.canonical("a.b\u{301}") == "a.xn--b-xbb")
+    }
+
     @Test("no_proxy and cookies see the host the wire sees")
     func sameHostEverywhere() {
         let environment = ProxyEnvironment(["http_proxy": "p:1", "no_proxy": "127.0.0.0/8,xn--mnchen-3ya.de,köln.de"])

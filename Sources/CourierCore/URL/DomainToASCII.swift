@@ -27,19 +27,38 @@ package enum DomainToASCII {
         // NFC through the standard library's own normaliser (the one Foundation's
         // `precomposedStringWithCanonicalMapping` uses; FoundationEssentials has no NFC).
         let normalized = String(decoding: String(mapped)._nfcCodeUnits, as: UTF8.self)
-        var labels: [String] = []
-        for label in normalized.split(separator: ".", omittingEmptySubsequences: false) {
-            if label.utf8.allSatisfy({ $0 < 0x80 }) {
-                guard checked(label) else { return nil }
-                labels.append(String(label))
+        var output: [String] = []
+        for label in labels(of: normalized) {
+            if label.allSatisfy(\.isASCII) {
+                let text = String(String.UnicodeScalarView(label))
+                guard checked(text[...]) else { return nil }
+                output.append(text)
             } else {
-                guard !label.hasPrefix("xn--"), joinersAllowed(in: label),
-                    let encoded = Punycode.encode(Array(label.unicodeScalars))
+                guard !label.starts(with: "xn--".unicodeScalars), !startsWithMark(label), joinersAllowed(in: label),
+                    let encoded = Punycode.encode(label)
                 else { return nil }
-                labels.append("xn--" + encoded)
+                output.append("xn--" + encoded)
             }
         }
-        return labels.joined(separator: ".")
+        return output.joined(separator: ".")
+    }
+
+    /// The labels of `domain`, split at each full stop scalar: a `.` followed by a combining
+    /// mark is one Character, and a split of the String would keep the two labels together.
+    private static func labels(of domain: String) -> [[Unicode.Scalar]] {
+        var labels: [[Unicode.Scalar]] = [[]]
+        for scalar in domain.unicodeScalars {
+            if scalar == "." { labels.append([]) } else { labels[labels.count - 1].append(scalar) }
+        }
+        return labels
+    }
+
+    /// UTS #46's validity criteria: a label must not begin with a combining mark.
+    private static func startsWithMark(_ label: [Unicode.Scalar]) -> Bool {
+        switch label.first?.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
     }
 
     /// An ASCII label is fine unless it claims to be Punycode (`xn--`) and is not: it must decode
@@ -50,8 +69,8 @@ package enum DomainToASCII {
             return false
         }
         let text = String(String.UnicodeScalarView(decoded))
-        return decoded.allSatisfy { $0 != "." && map($0) == [$0] } && joinersAllowed(in: text[...])
-            && text._nfcCodeUnits.elementsEqual(text.utf8)
+        return decoded.allSatisfy { $0 != "." && map($0) == [$0] } && !startsWithMark(decoded)
+            && joinersAllowed(in: decoded) && text._nfcCodeUnits.elementsEqual(text.utf8)
     }
 
     /// What UTS #46's mapping makes of one scalar: nil when it is disallowed.
@@ -101,9 +120,9 @@ package enum DomainToASCII {
     }
 
     /// UTS #46's CheckJoiners, in part: a zero-width joiner or non-joiner only after a virama.
-    private static func joinersAllowed(in label: Substring) -> Bool {
+    private static func joinersAllowed(in label: [Unicode.Scalar]) -> Bool {
         var previous: Unicode.Scalar?
-        for scalar in label.unicodeScalars {
+        for scalar in label {
             if scalar == "\u{200C}" || scalar == "\u{200D}" {
                 guard previous?.properties.canonicalCombiningClass == .virama else { return false }
             }

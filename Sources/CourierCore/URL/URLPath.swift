@@ -8,28 +8,31 @@ package enum URLPath {
     package static func removingDotSegments(_ path: String) -> String {
         guard !path.isEmpty else { return "/" }
         guard path.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "%") }) else { return path }
-        let segments = path.utf8.first == UInt8(ascii: "/") ? path.dropFirst() : path[...]
-        let parts = segments.split(separator: "/", omittingEmptySubsequences: false)
-        var kept: [Substring] = []
+        // Split as octets: a `/` followed by a combining mark is one Character, which a split
+        // of the String would not see.
+        let bytes = Array(path.utf8)
+        let segments = bytes.first == UInt8(ascii: "/") ? bytes.dropFirst() : bytes[...]
+        let parts = segments.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        var kept: [ArraySlice<UInt8>] = []
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
             switch dots(part) {
             case 2:
                 if !kept.isEmpty { kept.removeLast() }
-                if isLast { kept.append("") }
+                if isLast { kept.append([]) }
             case 1:
-                if isLast { kept.append("") }
+                if isLast { kept.append([]) }
             default:
                 kept.append(part)
             }
         }
-        return "/" + kept.joined(separator: "/")
+        return "/" + kept.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
     }
 
     /// 1 for a `.` segment, 2 for `..`, with `%2e` in either case standing for a dot; else 0.
-    private static func dots(_ segment: Substring) -> Int {
+    private static func dots(_ segment: ArraySlice<UInt8>) -> Int {
         var count = 0
-        var rest = segment.utf8[...]
+        var rest = segment
         while let first = rest.first {
             if first == UInt8(ascii: ".") {
                 rest = rest.dropFirst()
