@@ -38,23 +38,24 @@ package final class BlockingWorkPool: Sendable {
 
     /// Like `run`, but a cancelled caller resumes at once with `CancellationError` while `body`
     /// runs to its end on the pool thread and its result is dropped. For work that cannot be
-    /// interrupted and holds nothing that needs releasing (`getaddrinfo`), so that a slow
-    /// resolver never holds a cancelled or timed-out call.
+    /// interrupted and holds nothing that needs releasing (`getaddrinfo`, a TLS context), so
+    /// that a slow resolver never holds a cancelled or timed-out call.
     package func runAbandoningOnCancel<Result: Sendable>(
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         let waiter = AbandonableWaiter<Result>()
         return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 guard waiter.install(continuation) else { return }
                 submit {
                     // A caller that gave up before a thread was free needs no answer.
-                    guard !waiter.isResumed else { return }
-                    waiter.resume(with: Swift.Result { try body() })
+                    guard !waiter.isAnswered else { return }
+                    waiter.answer(Swift.Result { try body() })
                 }
             }
+            return try waiter.take().get()
         } onCancel: {
-            waiter.resume(with: .failure(CancellationError()))
+            waiter.answer(.failure(CancellationError()))
         }
     }
 
@@ -84,53 +85,73 @@ package final class BlockingWorkPool: Sendable {
 }
 
 /// The continuation of a caller that may stop waiting: whichever of the work's result and the
-/// caller's cancellation comes first resumes it, exactly once; the lock makes it `Sendable`.
+/// caller's cancellation comes first answers it, exactly once; the lock makes it `Sendable`.
+///
+/// The answer is kept under the lock and taken from there once the caller runs again, not
+/// passed through the continuation: then what the pool thread built (a TLS context's fields)
+/// reaches the caller through the lock's release and acquire, an order ThreadSanitizer sees,
+/// where a continuation resumed before its task suspended gives it none (swiftlang/swift#57803).
 private final class AbandonableWaiter<Result: Sendable>: Sendable {
     private enum State {
         case idle
-        case waiting(UnsafeContinuation<Result, any Error>)
-        case cancelledBeforeWaiting
-        case resumed
+        case waiting(UnsafeContinuation<Void, Never>)
+        case answeredBeforeWaiting(Swift.Result<Result, any Error>)
+        case answered(Swift.Result<Result, any Error>)
+        case taken
     }
 
     private let state = Mutex(State.idle)
 
-    /// Stores the continuation; false (after resuming it with `CancellationError`) if the caller
-    /// was cancelled before it got here, in which case the work need not start.
-    func install(_ continuation: UnsafeContinuation<Result, any Error>) -> Bool {
-        let cancelled = state.withLock { state in
-            guard case .cancelledBeforeWaiting = state else {
+    /// Stores the continuation; false (after resuming it) if the caller was answered before it
+    /// got here — cancelled — in which case the work need not start.
+    func install(_ continuation: UnsafeContinuation<Void, Never>) -> Bool {
+        let early = state.withLock { state in
+            guard case .answeredBeforeWaiting(let answer) = state else {
                 state = .waiting(continuation)
                 return false
             }
-            state = .resumed
+            state = .answered(answer)
             return true
         }
-        if cancelled { continuation.resume(throwing: CancellationError()) }
-        return !cancelled
+        if early { continuation.resume() }
+        return !early
     }
 
     /// Whether the caller has been answered (or has given up).
-    var isResumed: Bool {
+    var isAnswered: Bool {
         state.withLock { state in
-            if case .resumed = state { return true }
-            return false
+            switch state {
+            case .idle, .waiting: false
+            case .answeredBeforeWaiting, .answered, .taken: true
+            }
         }
     }
 
-    func resume(with result: Swift.Result<Result, any Error>) {
-        let continuation = state.withLock { state -> UnsafeContinuation<Result, any Error>? in
+    /// The first answer wins; later ones are dropped.
+    func answer(_ result: Swift.Result<Result, any Error>) {
+        let continuation = state.withLock { state -> UnsafeContinuation<Void, Never>? in
             switch state {
             case .waiting(let continuation):
-                state = .resumed
+                state = .answered(result)
                 return continuation
             case .idle:
-                state = .cancelledBeforeWaiting
+                state = .answeredBeforeWaiting(result)
                 return nil
-            case .cancelledBeforeWaiting, .resumed:
+            case .answeredBeforeWaiting, .answered, .taken:
                 return nil
             }
         }
-        continuation?.resume(with: result)
+        continuation?.resume()
+    }
+
+    /// The answer, once the continuation has been resumed.
+    func take() -> Swift.Result<Result, any Error> {
+        state.withLock { state in
+            guard case .answered(let answer) = state else {
+                preconditionFailure("the waiter is taken from only after its answer resumed it")
+            }
+            state = .taken
+            return answer
+        }
     }
 }
