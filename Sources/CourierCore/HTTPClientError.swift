@@ -139,7 +139,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
 
     /// Why TLS failed.
     public enum TLSFailure: Hashable, Sendable {
-        /// The server's chain does not lead to a trusted root.
+        /// The server's chain does not lead to a trusted root, or a certificate in it fails
+        /// verification otherwise (revoked, wrong purpose, bad signature).
         case untrustedCertificate
         /// A certificate in the chain has expired (or is not valid yet).
         case certificateExpired

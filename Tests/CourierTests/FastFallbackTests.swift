@@ -112,6 +112,29 @@ struct FastFallbackTests {
         }
     }
 
+    @Test("When the other addresses are dead, a broken handshake's error is the one thrown")
+    func tlsFailureNotHiddenByDeadRoutes() async throws {
+        try await withTimeout {
+            let dead = try RefusingPort()
+            let cleartext = try await TestServer { _ in MockResponse(body: "cleartext") }
+            let (deadPort, port) = (dead.port, cleartext.port)
+            let events = EventRecorder()
+            let client = Transport.https.client {
+                $0.eventListener = events
+                $0.dnsResolver = ScriptedResolver { _, _ in
+                    [ResolvedAddress(ip: "127.0.0.1", port: deadPort), ResolvedAddress(ip: "127.0.0.1", port: port)]
+                }
+            }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: URL(string: "https://dual.test:\(port)/")!))
+            }
+            #expect(error?.kind == .tls(.handshakeFailed), "\(String(describing: error))")
+            #expect(events.events.filter { $0 == "connectStart" }.count == 2, "the dead address is not dialled again")
+            await cleartext.shutdown()
+            dead.close()
+        }
+    }
+
     /// Two calls to `url` on new connections: the first fails over from the first address to
     /// the second; the second starts at the second, the failed one having gone last.
     private func expectFailoverRemembered(_ client: HTTPClient, _ url: URL, _ events: EventRecorder) async throws {

@@ -80,9 +80,12 @@ extension ProcessWide {
                             crc = chunk.withUnsafeBytes { bytes in
                                 crc32(crc, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
                             }
-                            if count == 0 { firstChunkSignal.yield() }
+                            // Counted before the signal: a small call that finished at once
+                            // would otherwise see no byte of a download that had begun.
+                            let first = count == 0
                             count += chunk.count
                             received.add(chunk.count)
+                            if first { firstChunkSignal.yield() }
                             // Holds the download here until the small calls are done: it cannot
                             // finish before them, whatever the timing.
                             if count >= total / 2 { await halfway.pass {} }

@@ -108,9 +108,18 @@ package struct Connector: Sendable {
             throw HTTPClientError(.dnsFailure, "Host \(address.host) resolved to no address.")
         }
         var untried = plan
+        var tlsFailure: (any Error)?
         while true {
-            var (socket, route) = try await proxyStep(address.proxy) {
-                try await race(untried, on: reactor, call: call)
+            var socket: Socket
+            var route: Route
+            do {
+                (socket, route) = try await proxyStep(address.proxy) {
+                    try await race(untried, on: reactor, call: call)
+                }
+            } catch {
+                // After a broken handshake, the server's own answer says more than the
+                // routes that could not be reached at all.
+                throw tlsFailure ?? error
             }
             do {
                 (socket, route) = try await proxyStep(address.proxy) {
@@ -132,9 +141,14 @@ package struct Connector: Sendable {
             let handshake: TLSHandshake
             do {
                 (stream, handshake) = try await secure(socket, route: route, address: address, tls: tls, call: call)
-            } catch  where untried.count > 1 && Connector.blamesRoute(error) {
+            } catch  where address.proxy.isDirect && Connector.blamesRoute(error) {
+                // Through a proxy the route is the proxy's address, not the origin's: not its fault.
                 routes.failed(route)
-                untried.removeAll { $0 == route }
+                let first = tlsFailure ?? error
+                tlsFailure = first
+                // Only routes not known to fail: those the race already found dead stay out.
+                untried.removeAll { $0 == route || routes.hasFailed($0) }
+                if untried.isEmpty { throw first }
                 continue
             }
             routes.connected(route)

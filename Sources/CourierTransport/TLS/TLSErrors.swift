@@ -46,7 +46,9 @@ enum TLSErrors {
             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_CERT_UNTRUSTED:
             .untrustedCertificate
         default:
-            .handshakeFailed
+            // Revoked, wrong purpose, bad signature, path too long: the chain is not to be
+            // trusted either; never `.handshakeFailed`, which says the route may be to blame.
+            .untrustedCertificate
         }
     }
 
