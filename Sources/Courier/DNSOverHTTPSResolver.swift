@@ -33,6 +33,8 @@ public struct DNSOverHTTPSResolver: DNSResolver {
     public let includeIPv6: Bool
     private let client: HTTPClient
     private let cache: DNSAnswerCache
+    /// How long a useful A answer waits for the AAAA one (``defaultResolutionDelay``).
+    private let resolutionDelay: Duration
 
     /// - Parameters:
     ///   - url: the server's DoH endpoint, such as `https://dns.example/dns-query`.
@@ -48,12 +50,14 @@ public struct DNSOverHTTPSResolver: DNSResolver {
             client: client, now: { .now })
     }
 
-    /// With a clock for the TTLs that a test controls.
+    /// With a clock for the TTLs and a resolution delay that a test controls.
     package init(
         url: URL, bootstrapAddresses: [String], method: Method, includeIPv6: Bool, client: HTTPClient,
+        resolutionDelay: Duration = DNSOverHTTPSResolver.defaultResolutionDelay,
         now: @escaping @Sendable () -> ContinuousClock.Instant
     ) {
         self.url = url
+        self.resolutionDelay = resolutionDelay
         self.method = method
         self.includeIPv6 = includeIPv6
         // The host as lookups ask for it: the wire form (IDNA, lower case) of ``URLHost``.
@@ -100,10 +104,10 @@ public struct DNSOverHTTPSResolver: DNSResolver {
 
     /// RFC 8305 §3's resolution delay: how long a useful A answer waits for the AAAA one before
     /// the lookup goes on without it ("SHOULD NOT wait for both families"; 50 ms recommended).
-    static let resolutionDelay: Duration = .milliseconds(50)
+    package static let defaultResolutionDelay: Duration = .milliseconds(50)
 
     /// The answers of the queries for `families`, asked at once: all of them, or, once the A
-    /// query has found addresses, those that came within ``resolutionDelay`` after it.
+    /// query has found addresses, those that came within the resolution delay after it.
     private func answers(
         for host: String, families: [DNSMessage.RecordType]
     ) async throws -> [DNSMessage.RecordType: Result<DNSMessage.Answer, HTTPClientError>] {
@@ -118,8 +122,9 @@ public struct DNSOverHTTPSResolver: DNSResolver {
                 if family == .a, results.count < families.count, case .success(let answer) = result,
                     !answer.addresses.isEmpty
                 {
+                    let delay = resolutionDelay
                     group.addTask {
-                        try await Task.sleep(for: DNSOverHTTPSResolver.resolutionDelay)
+                        try await Task.sleep(for: delay)
                         return nil
                     }
                 }

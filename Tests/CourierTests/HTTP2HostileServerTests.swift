@@ -414,8 +414,9 @@ struct HTTP2HostileServerTests {
             var http2 = HTTP2Options()
             http2.isSilent = true
             let server = try await transport.server(http2: http2) { _ in MockResponse(body: "never") }
-            let client = transport.client { $0.connectTimeout = .seconds(2) }
-            let hurried = client.with { $0.callTimeout = .milliseconds(300) }
+            // A second of callTimeout, so that the second call joins the connect well before it.
+            let client = transport.client { $0.connectTimeout = .seconds(3) }
+            let hurried = client.with { $0.callTimeout = .seconds(1) }
             let creator = Task { try await hurried.send(HTTPRequest(url: server.url("/a"))) }
             while await client.pool.waitingCount < 1 { await Task.yield() }
             let started = ContinuousClock.now
@@ -424,7 +425,7 @@ struct HTTP2HostileServerTests {
             #expect(creatorError?.kind == .timeout(.call))
             let error = await #expect(throws: HTTPClientError.self) { try await waiter.value }
             #expect(error?.kind == .timeout(.connect), "\(String(describing: error))")
-            #expect(ContinuousClock.now - started >= .seconds(1))
+            #expect(ContinuousClock.now - started >= .seconds(2))
             #expect(server.connectionCount == 1)
             await client.shutdown()
             await server.shutdown()
