@@ -122,5 +122,9 @@ struct URLTargetTests {
         #expect(CookieRules.canonicalHost(URL(string: "http://WWW.München.de./")!) == "www.xn--mnchen-3ya.de")
         let cookie = Cookie.parse("a=b; Domain=münchen.de", from: URL(string: "http://www.münchen.de/")!)
         #expect(cookie?.domain == "xn--mnchen-3ya.de")
+        // The path the request goes to, dot segments resolved.
+        let admin = Cookie.parse("s=1; Path=/admin", from: URL(string: "http://h/admin/x")!)!
+        #expect(!admin.matches(URL(string: "http://h/admin/../public/x")!))
+        #expect(admin.matches(URL(string: "http://h/public/../admin/x")!))
     }
 }

@@ -201,9 +201,10 @@ package enum CookieRules {
         return cookiePath.hasSuffix("/") || requestPath.dropFirst(cookiePath.count).first == "/"
     }
 
+    /// The path the request line carries (dot segments resolved, ``URLPath``), so that
+    /// `/admin/../public/x` matches the cookies of `/public`, where it goes, not of `/admin`.
     package static func requestPath(_ url: URL) -> String {
-        let path = url.path(percentEncoded: true)
-        return path.isEmpty ? "/" : path
+        URLPath.removingDotSegments(url.path(percentEncoded: true))
     }
 
     /// §5.1.4 default-path: the request path up to, not including, its last `/`; `/` at least.
