@@ -38,6 +38,10 @@ struct ProxyEnvironmentTests {
         #expect(
             proxy("http://a/", ["http_proxy": "http://u%40x:p%3Aw@p:3128"])
                 == .http(host: "p", port: 3128, username: "u@x", password: "p:w"))
+        // An escape is two hex digits, without a sign: otherwise the text stays as written.
+        #expect(
+            proxy("http://a/", ["http_proxy": "http://u%+4:p%4@p:3128"])
+                == .http(host: "p", port: 3128, username: "u%+4", password: "p%4"))
         #expect(proxy("http://a/", ["http_proxy": "http://[::1]:3128/"]) == .http(host: "::1", port: 3128))
         #expect(proxy("http://a/", ["http_proxy": "https://p:443"]) == .direct)
         #expect(proxy("http://a/", ["http_proxy": "http://p:99999"]) == .direct)

@@ -53,6 +53,6 @@ package enum IPAddressBytes {
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+        HTTPSyntax.hexValue(byte) != nil
     }
 }

@@ -98,20 +98,9 @@ public struct ProxyEnvironment: Sendable, Hashable {
 
     /// A URL's userinfo part decoded (`%40` is `@`); left as it is when it does not decode.
     static func percentDecoded(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else {
-                return String(text)
-            }
-            bytes.append(value)
-            utf8 = utf8.dropFirst(2)
-        }
-        return String(validating: bytes, as: UTF8.self) ?? String(text)
+        let (octets, complete) = PercentDecoding.octets(text)
+        guard complete else { return String(text) }
+        return String(validating: octets, as: UTF8.self) ?? String(text)
     }
 
     /// `host[:port]` or `[v6][:port]`; nil when the port is not a valid number.

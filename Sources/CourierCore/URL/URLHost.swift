@@ -53,31 +53,7 @@ package enum URLHost {
     /// sequence becomes U+FFFD, which the mapping then refuses).
     private static func percentDecoded(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        let bytes = Array(text.utf8)
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
-            {
-                output.append(high << 4 | low)
-                index += 3
-            } else {
-                output.append(bytes[index])
-                index += 1
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return String(decoding: PercentDecoding.octets(text).octets, as: UTF8.self)
     }
 
     /// The URL Standard's forbidden domain code points, in the ASCII that ToASCII leaves.
@@ -139,7 +115,7 @@ package enum URLHost {
         }
         var value: UInt64 = 0
         for byte in digits {
-            guard let digit = hexValue(byte).map(UInt64.init), digit < radix else { return nil }
+            guard let digit = HTTPSyntax.hexValue(byte).map(UInt64.init), digit < radix else { return nil }
             value = min(value * radix + digit, UInt64(1) << 32)
         }
         return value

@@ -122,7 +122,7 @@ package struct HTTP1BodyDecoder {
             let line = UnsafeRawBufferPointer(rebasing: bytes[0..<(lf - 1)])
             var size = 0
             var index = 0
-            while index < line.count, let digit = HTTP1BodyDecoder.hexValue(line[index]) {
+            while index < line.count, let digit = HTTPSyntax.hexValue(line[index]).map(Int.init) {
                 guard size <= (Int.max >> 4) else { throw chunkError("the chunk size overflows") }
                 size = size << 4 | digit
                 index += 1
@@ -220,12 +220,4 @@ package struct HTTP1BodyDecoder {
         HTTPClientError.protocolViolation(.invalidChunk, "Malformed chunked body: \(reason).")
     }
 
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
-    }
 }
