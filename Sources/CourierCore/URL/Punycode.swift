@@ -14,7 +14,7 @@ package enum Punycode {
     /// with its square, and a server choosing a redirect's host must not choose a client's CPU
     /// time. A DNS label holds 63 octets; these bounds only keep nonsense cheap.
     package static let maxEncodedScalars = 1000
-    package static let maxDecodedInput = 2000
+    static let maxDecodedInput = 2000
 
     /// The Punycode of `scalars` (without the `xn--` prefix); nil when a delta overflows or the
     /// label is past ``maxEncodedScalars``.

@@ -30,7 +30,7 @@ package enum URLHost {
 
     /// RFC 5952's text form, which the URL Standard uses too: lower-case hex without leading
     /// zeros, the first longest run of two or more zero groups as `::`.
-    package static func serializeIPv6(_ bytes: [UInt8]) -> String {
+    private static func serializeIPv6(_ bytes: [UInt8]) -> String {
         let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
         var best: Range<Int>?
         var index = 0
